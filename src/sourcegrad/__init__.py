@@ -1,0 +1,42 @@
+"""sourcegrad: reverse-mode automatic differentiation of NumPy-style Python by source transformation.
+
+``grad(f)`` reads ``f``'s source, writes its gradient as plain Python with
+explicit accumulators (``.source``), and runs exactly that code, compiled with
+JAX/XLA.
+"""
+
+__version__ = "0.1.0"
+
+from .api import CompiledGrad, GradFunction, grad, value_and_grad
+from .errors import (
+    InternalError,
+    MissingRuleError,
+    RuleError,
+    SeedError,
+    SourceUnavailableError,
+    SourcegradError,
+    TapeOverflowError,
+    UnsupportedSyntaxError,
+    WrtError,
+)
+from .rules import register_rule
+from .runtime import no_grad, stop_gradient
+
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "GradFunction",
+    "CompiledGrad",
+    "register_rule",
+    "stop_gradient",
+    "no_grad",
+    "SourcegradError",
+    "UnsupportedSyntaxError",
+    "MissingRuleError",
+    "SourceUnavailableError",
+    "WrtError",
+    "SeedError",
+    "RuleError",
+    "TapeOverflowError",
+    "InternalError",
+]

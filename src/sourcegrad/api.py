@@ -1,0 +1,307 @@
+"""The public API: ``grad``, ``value_and_grad``, and the :class:`GradFunction` they return."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import runtime
+from .errors import SeedError, SourcegradError, WrtError
+from .pipeline import Transformed, transform
+
+__all__ = ["grad", "value_and_grad", "GradFunction", "CompiledGrad"]
+
+_RESERVED_KEYWORDS = ("seed", "accumulate")
+
+
+def _public(fn):
+    """Re-raise sourcegrad's errors from the API boundary, without the library's frames."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except runtime.SeedError as exc:
+            raise SeedError(str(exc)).with_traceback(None) from None
+        except SourcegradError as exc:
+            raise exc.with_traceback(None) from None
+    return wrapper
+
+
+def _is_static(value) -> bool:
+    """Python ints, bools, strings, None and tuples of them are compile-time constants."""
+    if value is None or isinstance(value, (bool, int, str)) and not isinstance(value, np.generic):
+        return True
+    if isinstance(value, tuple):
+        return all(_is_static(v) for v in value)
+    return False
+
+
+class GradFunction:
+    """The gradient of a Python function, made by :func:`grad`.
+
+    Call it like the original function (plus ``seed=`` and ``accumulate=``) to
+    get the gradient; read :attr:`source` for the code that computes it.
+    """
+
+    def __init__(self, fn, wrt=0, *, return_value: bool = False):
+        functools.update_wrapper(self, fn)
+        self._fn = fn
+        self._signature = inspect.signature(fn)
+        self._params = tuple(p.name for p in self._signature.parameters.values())
+        self._wrt_single = not isinstance(wrt, (tuple, list))
+        self.wrt = self._resolve_wrt(wrt)
+        self._return_value = return_value
+        self._transformed: Transformed = transform(fn, self.wrt)
+        self._check_reserved()
+        self._jitted: dict = {}
+        self._compiled: dict = {}
+
+    # ----- construction -----
+    def _resolve_wrt(self, wrt) -> tuple:
+        items = tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,)
+        if not items:
+            raise WrtError("wrt is empty: name at least one parameter to differentiate with respect to")
+        names = []
+        positional = [p.name for p in self._signature.parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        for item in items:
+            if isinstance(item, int) and not isinstance(item, bool):
+                if not -len(positional) <= item < len(positional):
+                    raise WrtError(f"wrt={item} is out of range: `{self._fn.__name__}` has "
+                                   f"{len(positional)} positional parameters ({', '.join(positional)})")
+                name = positional[item]
+            elif isinstance(item, str):
+                if item not in self._params:
+                    raise WrtError(f"wrt names `{item}`, which is not a parameter of "
+                                   f"`{self._fn.__name__}` (parameters: {', '.join(self._params)})")
+                name = item
+            else:
+                raise WrtError(f"wrt takes parameter positions (int) or names (str); got {item!r}")
+            kind = self._signature.parameters[name].kind
+            if kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                raise WrtError(f"wrt names `{name}`, a *args/**kwargs parameter; name a plain one")
+            if name in names:
+                raise WrtError(f"wrt names `{name}` twice")
+            names.append(name)
+        return tuple(names)
+
+    def _check_reserved(self):
+        for name in _RESERVED_KEYWORDS:
+            if name in self._params:
+                node = next(a for a in ast_args(self._transformed.parsed.node) if a.arg == name)
+                raise self._transformed.parsed.locate(node).error(
+                    f"the parameter name `{name}` clashes with the `{name}=` keyword of the "
+                    f"gradient function", f"rename the parameter")
+
+    # ----- what the user reads -----
+    @property
+    def source(self) -> str:
+        """The generated module: the normal-form primal and its gradient. Exactly the code that runs."""
+        return self._transformed.source
+
+    @property
+    def stages(self) -> dict:
+        """The source after each pipeline stage: source, normalized, activity, reversed, simplified."""
+        return self._transformed.stages
+
+    @property
+    def source_map(self):
+        return self._transformed.source_map
+
+    @property
+    def filename(self) -> str:
+        """The name under which the generated source is registered with linecache."""
+        return self._transformed.filename
+
+    def __repr__(self):
+        return f"<sourcegrad.grad of {self._fn.__qualname__} wrt {', '.join(self.wrt)}>"
+
+    # ----- calling -----
+    def _bind(self, args, kwargs):
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self._fn.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        values = [bound.arguments[p] for p in self._params]
+        for name in self.wrt:
+            i = self._params.index(name)
+            values[i] = self._check_wrt_value(name, values[i])
+        static = tuple(i for i, (p, v) in enumerate(zip(self._params, values))
+                       if p not in self.wrt and _is_static(v))
+        return values, static
+
+    def _check_wrt_value(self, name, value):
+        def check(leaf):
+            if isinstance(leaf, (bool, int)) and not isinstance(leaf, float):
+                raise WrtError(f"`{name}` is a Python {type(leaf).__name__}; gradients are "
+                               f"defined for floating-point inputs only. Pass a float "
+                               f"({float(leaf)!r}) or remove `{name}` from wrt")
+            dtype = jnp.result_type(leaf)
+            if not jnp.issubdtype(dtype, jnp.inexact):
+                raise WrtError(f"`{name}` has dtype {dtype}; gradients are defined for "
+                               f"floating-point inputs only (sourcegrad does not return zeros "
+                               f"for integers). Convert it with `.astype(float)` or remove "
+                               f"`{name}` from wrt")
+            return jnp.asarray(leaf) if isinstance(leaf, float) else leaf
+        return jax.tree_util.tree_map(check, value)
+
+    def _accumulators(self, accumulate):
+        if accumulate is None:
+            return None
+        acc = (accumulate,) if self._wrt_single else tuple(accumulate)
+        if len(acc) != len(self.wrt):
+            raise WrtError(f"accumulate= must hold one accumulator per wrt input "
+                           f"({', '.join(self.wrt)}); got {len(acc)}")
+        return acc
+
+    def _check_seed(self, seed):
+        if seed is None and self._transformed.output_is_tuple:
+            raise SeedError(f"`{self._fn.__name__}` returns a tuple; pass seed= a tuple with one "
+                            f"array per output (zeros for outputs to ignore)")
+        return seed
+
+    def _jit(self, static):
+        fn = self._jitted.get(static)
+        if fn is None:
+            fn = self._jitted[static] = jax.jit(self._transformed.grad_fn, static_argnums=static)
+        return fn
+
+    def _primal_jit(self, static):
+        key = ("primal", static)
+        fn = self._jitted.get(key)
+        if fn is None:
+            fn = self._jitted[key] = jax.jit(self._transformed.primal_fn, static_argnums=static)
+        return fn
+
+    def _finish(self, value, grads):
+        grads = grads[0] if self._wrt_single else tuple(grads)
+        return (value, grads) if self._return_value else grads
+
+    @_public
+    def __call__(self, *args, seed=None, accumulate=None, **kwargs):
+        """The gradient(s) at these arguments. ``seed``: the output's gradient (required for a
+        non-scalar output); ``accumulate``: gradients to add this call's gradients to."""
+        values, static = self._bind(args, kwargs)
+        value, grads = self._jit(static)(*values, self._check_seed(seed),
+                                         self._accumulators(accumulate))
+        return self._finish(value, grads)
+
+    @_public
+    def value_and_grad(self, *args, seed=None, accumulate=None, **kwargs):
+        """``(f(*args), gradient)`` from one run of the generated code."""
+        values, static = self._bind(args, kwargs)
+        value, grads = self._jit(static)(*values, self._check_seed(seed),
+                                         self._accumulators(accumulate))
+        grads = grads[0] if self._wrt_single else tuple(grads)
+        return value, grads
+
+    @_public
+    def primal(self, *args, **kwargs):
+        """The function's value, computed by the generated (normal-form) primal, compiled."""
+        values, static = self._bind(args, kwargs)
+        return self._primal_jit(static)(*values)
+
+    @_public
+    def compile(self, *args, seed=None, accumulate=None, **kwargs) -> "CompiledGrad":
+        """Compile ahead of time for these arguments (arrays or ``jax.ShapeDtypeStruct``).
+
+        The result is callable with arguments of the same shapes and dtypes and
+        can be inspected (``as_text()``, ``cost_analysis()``,
+        ``memory_analysis()``). Compiling again for the same shapes, dtypes and
+        static values returns the cached object; other shapes compile anew.
+        """
+        values, static = self._bind(args, kwargs)
+        acc = self._accumulators(accumulate)
+        seed = self._check_seed(seed)
+        key = (static, tuple(values[i] for i in static), _signature_of(
+            [v for i, v in enumerate(values) if i not in static]), _signature_of(seed),
+            _signature_of(acc))
+        hit = self._compiled.get(key)
+        if hit is None:
+            compiled = self._jit(static).lower(*values, seed, acc).compile()
+            hit = self._compiled[key] = CompiledGrad(self, compiled, static)
+        return hit
+
+    @property
+    def compiled_count(self) -> int:
+        """How many ahead-of-time compilations this function holds in its cache."""
+        return len(self._compiled)
+
+
+def _signature_of(tree):
+    leaves, structure = jax.tree_util.tree_flatten(tree)
+    return structure, tuple((tuple(jnp.shape(x)), str(jnp.result_type(x))) for x in leaves)
+
+
+def ast_args(fdef):
+    a = fdef.args
+    return [*a.posonlyargs, *a.args, *a.kwonlyargs]
+
+
+class CompiledGrad:
+    """An ahead-of-time compiled gradient: call it, or inspect what XLA made of it."""
+
+    def __init__(self, owner: GradFunction, compiled, static):
+        self._owner = owner
+        self._compiled = compiled
+        self._static = static
+
+    @_public
+    def __call__(self, *args, seed=None, accumulate=None, **kwargs):
+        values, static = self._owner._bind(args, kwargs)
+        if static != self._static:
+            raise WrtError("this compiled gradient was made for other static arguments; "
+                           "call .compile() again")
+        dynamic = [v for i, v in enumerate(values) if i not in static]
+        value, grads = self._compiled(*dynamic, seed, self._owner._accumulators(accumulate))
+        return self._owner._finish(value, grads)
+
+    def as_text(self) -> str:
+        """The optimized XLA HLO text of the compiled gradient."""
+        return self._compiled.as_text()
+
+    def cost_analysis(self) -> dict:
+        """XLA's estimate: flops, transcendentals, bytes accessed."""
+        cost = self._compiled.cost_analysis()
+        return cost[0] if isinstance(cost, list) else cost
+
+    def memory_analysis(self):
+        """XLA's memory statistics (argument, output and temporary bytes)."""
+        return self._compiled.memory_analysis()
+
+    @property
+    def jax_compiled(self):
+        return self._compiled
+
+
+def grad(fn=None, *, wrt=0):
+    """The gradient of ``fn`` with respect to ``wrt``, by source transformation.
+
+    ``wrt`` is a parameter position or name, or a tuple of them (default: the
+    first parameter, as ``jax.grad``). One gives one gradient, a tuple gives a
+    tuple. Use as ``grad(f)``, ``@grad`` or ``@grad(wrt=("W", "b"))``. The
+    function is transformed immediately, so unsupported code fails here, with
+    its location; ``.source`` shows the generated code.
+    """
+    if fn is None:
+        return functools.partial(grad, wrt=wrt)
+    return _make(fn, wrt, False)
+
+
+def value_and_grad(fn=None, *, wrt=0):
+    """Like :func:`grad`, but calling the result returns ``(value, gradient)``."""
+    if fn is None:
+        return functools.partial(value_and_grad, wrt=wrt)
+    return _make(fn, wrt, True)
+
+
+def _make(fn, wrt, return_value):
+    try:
+        return GradFunction(fn, wrt, return_value=return_value)
+    except SourcegradError as exc:
+        raise exc.with_traceback(None) from None

@@ -1,0 +1,204 @@
+"""Emit: IR -> Python source text, with a source map; and loading that text as a module.
+
+The source is built line by line, so every generated line is known to come
+from one user line (or from none): that is the source map. The loaded module
+is compiled from exactly this text and registered with ``linecache`` under a
+``<sourcegrad ...>`` file name, so tracebacks, ``pdb`` and ``inspect`` show the
+generated lines.
+"""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import os
+import textwrap
+from dataclasses import dataclass, field
+
+from . import ir, runtime
+from .templates import to_ast
+
+__all__ = ["SourceMap", "format_function", "format_module", "load", "used_names"]
+
+WIDTH = 100
+
+
+@dataclass
+class SourceMap:
+    """Generated line <-> user line. Entries: (generated line, user line, function, section)."""
+
+    entries: list = field(default_factory=list)
+
+    def user_line(self, generated_line: int) -> int | None:
+        for gen, user, _, _ in self.entries:
+            if gen == generated_line:
+                return user
+        return None
+
+    def generated_lines(self, user_line: int) -> dict:
+        """{section: [generated lines]} for one user line (sections: forward, backward, ...)."""
+        out: dict[str, list[int]] = {}
+        for gen, user, _, section in self.entries:
+            if user == user_line:
+                out.setdefault(section, []).append(gen)
+        return out
+
+
+class _Printer:
+    def __init__(self, annotate=None):
+        self.lines: list[str] = []
+        self.map = SourceMap()
+        self.function_name = ""
+        self.annotate = annotate
+
+    def line(self, text: str, indent: int, user_line=None, section=None):
+        self.lines.append("    " * indent + text if text else "")
+        if user_line is not None:
+            self.map.entries.append((len(self.lines), user_line, self.function_name, section))
+
+    def comment(self, text: str, indent: int, user_line=None, section=None):
+        width = max(40, WIDTH - 4 * indent - 2)
+        for i, part in enumerate(textwrap.wrap(text, width) or [""]):
+            self.line(("# " if i == 0 else "#   ") + part, indent, user_line, section)
+
+    def function(self, fn: ir.Function):
+        self.function_name = fn.name
+        defaults = dict(fn.defaults)
+        params = ", ".join(f"{p}={defaults[p]}" if p in defaults else p for p in fn.params)
+        self.line(f"def {fn.name}({params}):", 0)
+        if fn.doc:
+            doc = []
+            for para in fn.doc.strip().replace('"""', "'''").split("\n"):
+                doc.extend(textwrap.wrap(para, WIDTH - 4) or [""])
+            if len(doc) == 1:
+                self.line(f'"""{doc[0]}"""', 1)
+            else:
+                self.line(f'"""{doc[0]}', 1)
+                for d in doc[1:]:
+                    self.line(d.strip(), 1 if d.strip() else 0)
+                self.line('"""', 1)
+        self.block(fn.body, 1, "forward")
+
+    def block(self, stmts, indent: int, section: str):
+        last_origin = None
+        for s in stmts:
+            if isinstance(s, ir.Section):
+                self.line("", 0)
+                self.comment(f"== {s.title}", indent)
+                self.block(s.body, indent, s.kind)
+                last_origin = None
+                continue
+            origin = getattr(s, "origin", None)
+            user_line = origin.line if origin is not None else None
+            if origin is not None and origin != last_origin and section in ("forward", "backward"):
+                self.comment(f"line {origin.line}: {origin.text}", indent, user_line, section)
+            last_origin = origin if origin is not None else last_origin
+            self.statement(s, indent, section, user_line)
+
+    def statement(self, s, indent, section, user_line):
+        note = self.annotate(s) if self.annotate else None
+        suffix = f"  # {note}" if note else ""
+        if isinstance(s, ir.Assign):
+            self.line(f"{s.target} = {expr_text(s.value)}{suffix}", indent, user_line, section)
+        elif isinstance(s, ir.Unpack):
+            targets = ", ".join(s.targets) + ("," if len(s.targets) == 1 else "")
+            self.line(f"{targets} = {expr_text(s.value)}{suffix}", indent, user_line, section)
+        elif isinstance(s, ir.Return):
+            text = expr_text(s.value)
+            if isinstance(s.value, ir.Raw) and isinstance(s.value.expr, ast.Tuple) and s.value.expr.elts:
+                text = ", ".join(ast.unparse(e) for e in s.value.expr.elts)
+            self.line(f"return {text}", indent, user_line, section)
+        elif isinstance(s, ir.Comment):
+            self.comment(s.text, indent, _comment_line(s), section)
+        elif isinstance(s, ir.NoGrad):
+            self.comment(f"line {s.origin.line}: {s.origin.text}  (no_grad: the backward pass "
+                         f"treats these values as constants)", indent, user_line, section)
+            self.block(s.body, indent, section)
+        elif isinstance(s, ir.IfElse):
+            self.line(f"if {expr_text(s.test)}:", indent, user_line, section)
+            self.block(s.body or (ir.Comment("nothing"),), indent + 1, section)
+            if s.orelse:
+                self.line("else:", indent, user_line, section)
+                self.block(s.orelse, indent + 1, section)
+        else:
+            raise TypeError(f"cannot print {s!r}")
+
+
+def _comment_line(c: ir.Comment):
+    text = c.text
+    if text.startswith("line "):
+        head = text[5:].split(":", 1)[0]
+        if head.isdigit():
+            return int(head)
+    return None
+
+
+def expr_text(value) -> str:
+    return ast.unparse(to_ast(value))
+
+
+def format_function(fn: ir.Function, annotate=None) -> str:
+    p = _Printer(annotate)
+    p.function(fn)
+    return "\n".join(p.lines) + "\n"
+
+
+def used_names(module: ir.Module, text: str) -> set[str]:
+    tree = ast.parse(text)
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | \
+           {n.value.id for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+            and isinstance(n.value, ast.Name)}
+
+
+def format_module(module: ir.Module) -> tuple[str, SourceMap]:
+    """The module's source text and its source map."""
+    body = _Printer()
+    for fn in module.functions:
+        body.function(fn)
+        body.line("", 0)
+        body.line("", 0)
+    while body.lines and not body.lines[-1]:
+        body.lines.pop()
+    text = "\n".join(body.lines) + "\n"
+    names = used_names(module, text)
+    head = [f"# {line}" if line else "#" for line in module.header]
+    imports = []
+    if "jax" in names:
+        imports.append("import jax")
+    if "jnp" in names:
+        imports.append("import jax.numpy as jnp")
+    if "lax" in names:
+        imports.append("from jax import lax")
+    helpers = sorted(n for n in names if n in runtime.__all__)
+    if helpers:
+        imports.append(_wrap_import("sourcegrad.runtime", helpers))
+    user = sorted(n for n in module.user_globals if n in names)
+    if user:
+        head.append("#")
+        head.append(f"# Bound from {module.source_name}'s module when this code is loaded: "
+                    f"{', '.join(user)}")
+    prefix = head + imports + ["", ""]
+    offset = len(prefix)
+    smap = SourceMap([(g + offset, u, f, s) for g, u, f, s in body.map.entries])
+    return "\n".join(prefix) + "\n" + text, smap
+
+
+def _wrap_import(module: str, names: list[str]) -> str:
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= WIDTH:
+        return line
+    inner = textwrap.wrap(", ".join(names) + ",", WIDTH - 4)
+    return f"from {module} import (\n" + "\n".join("    " + part for part in inner) + "\n)"
+
+
+def load(source: str, filename: str, user_globals: dict, module_name: str) -> dict:
+    """Compile and run the generated source; return its namespace. Registers it with linecache."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    namespace = {"__name__": module_name, "__file__": filename}
+    namespace.update(user_globals)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    return namespace
+
+
+def generated_filename(fn_name: str, user_file: str, line: int) -> str:
+    return f"<sourcegrad: grad of {fn_name} from {os.path.basename(user_file)}:{line}>"

@@ -1,0 +1,317 @@
+"""Derivative rules: the registry, the template language, and ``register_rule``.
+
+A rule says, for one primitive, how the forward statement prints and what each
+differentiable argument's adjoint contribution is, as a Python expression
+template. The templates may use:
+
+* the rule's parameter names (replaced by the arguments at the call site),
+* ``g``   the incoming adjoint (the accumulator of the result),
+* ``ans`` the primal result,
+* ``acc`` the accumulator being updated: a template that mentions ``acc``
+  replaces the whole update (``acc.at[idx].add(g)``); any other template ``t``
+  becomes ``b_x = b_x + t``,
+* ``position`` for a sequence parameter (``concatenate(arrays)``), the index of the
+  element whose adjoint is being computed,
+* ``jnp``, ``lax`` and the helpers of :mod:`sourcegrad.runtime`.
+
+Every template is parsed and its names checked when the rule is registered, and
+every differentiable parameter must have exactly one template. The rules
+themselves live in ``transforms/`` (shipped as ``sourcegrad.transforms``),
+grouped by domain, one table per domain.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field
+
+from . import runtime
+from .errors import RuleError
+
+__all__ = ["Param", "Rule", "defrule", "defop", "defconst", "register_rule", "lookup",
+           "lookup_key", "all_rules", "REQUIRED"]
+
+
+class _Required:
+    def __repr__(self):
+        return "REQUIRED"
+
+
+REQUIRED = _Required()
+
+#: Parameter kinds. "array": differentiable unless constant; "static": must be a
+#: static Python value (axis, shape); "nondiff": an array with no adjoint (a
+#: condition); "sequence": a list/tuple display of arrays; "index": a subscript.
+PARAM_KINDS = ("array", "static", "nondiff", "sequence", "index")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: object = REQUIRED
+    kind: str = "array"
+    varargs: bool = False  # written *name in the signature: takes the remaining positional args
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str                      # "sin", "linalg.norm", "add", "getitem", or a user's name
+    params: tuple                 # Param, in call order
+    callee: str | None = None     # how a call-form forward prints: "jnp.sin"
+    operator: ast.expr | None = None  # operator-form forward template: x + y
+    adjoints: dict = field(default_factory=dict)   # param -> parsed template (ast.expr)
+    sources: dict = field(default_factory=dict)    # param -> template text
+    broadcast: bool = False       # contributions are summed back over broadcast axes
+    differentiable: bool = True
+    temp: str = ""                # base name of the temporaries this rule produces
+    alternate: str | None = None  # rule to use when a sequence parameter gets one array
+    positional: int = 1           # how many leading parameters print positionally
+    max_positional: int | None = None  # how many a user may pass positionally (None: all)
+    user_object: object = None    # for user-registered functions: the callable itself
+    helpers: dict = field(default_factory=dict)  # extra names its templates call (user rules)
+
+    def param(self, name):
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+
+_RULES: dict[str, Rule] = {}
+_BY_OBJECT: dict[int, tuple[object, str]] = {}  # id(obj) -> (obj, rule key); obj kept alive
+_LOADED = False
+
+_TEMPLATE_GLOBALS = {"g", "ans", "acc", "position", "jnp", "lax", "jax"}
+
+
+def _helper_names() -> set[str]:
+    return set(runtime.__all__)
+
+
+def _parse_template(rule_key: str, param: str, text: str, allowed: set) -> ast.expr:
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError as exc:
+        raise RuleError(f"rule {rule_key!r}: the adjoint of {param!r} does not parse: "
+                        f"{text!r} ({exc.msg})") from None
+    unknown = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+                     - allowed - _TEMPLATE_GLOBALS - _helper_names() - set(dir(builtins)))
+    if unknown:
+        raise RuleError(f"rule {rule_key!r}: the adjoint of {param!r} ({text!r}) uses "
+                        f"{', '.join(unknown)}, which is neither a parameter of the rule, "
+                        f"g, ans, acc, jnp, lax nor a helper of sourcegrad.runtime")
+    return tree
+
+
+def _parse_signature(signature: str):
+    """``"jnp.sum(x, axis=None)"`` -> ("jnp.sum", [Param("x"), Param("axis", None)])."""
+    try:
+        call = ast.parse(signature, mode="eval").body
+    except SyntaxError:
+        raise RuleError(f"rule signature {signature!r} does not parse") from None
+    if not isinstance(call, ast.Call):
+        raise RuleError(f"rule signature {signature!r} must look like a call: name(x, y=default)")
+    params = []
+    for a in call.args:
+        if isinstance(a, ast.Starred) and isinstance(a.value, ast.Name):
+            params.append(Param(a.value.id, kind="sequence", varargs=True))
+            continue
+        if not isinstance(a, ast.Name):
+            raise RuleError(f"rule signature {signature!r}: positional parameters must be names")
+        params.append(Param(a.id))
+    for kw in call.keywords:
+        try:
+            default = ast.literal_eval(kw.value)
+        except ValueError:
+            raise RuleError(f"rule signature {signature!r}: the default of {kw.arg!r} "
+                            f"must be a literal") from None
+        params.append(Param(kw.arg, default))
+    return ast.unparse(call.func), params, len(call.args)
+
+
+def _make(key, params, adjoints: dict, *, callee=None, operator=None, broadcast=False,
+          static=(), nondiff=(), sequence=(), index=(), differentiable=True, temp=None,
+          alternate=None, positional=1, max_positional=None, user_object=None,
+          helpers=None) -> Rule:
+    names = [p.name for p in params]
+    helpers = dict(helpers or {})
+    kinds = {p.name: p.kind for p in params if p.varargs}
+    for kind, group in (("static", static), ("nondiff", nondiff), ("sequence", sequence),
+                        ("index", index)):
+        for name in group:
+            if name not in names:
+                raise RuleError(f"rule {key!r}: {kind} parameter {name!r} is not in its signature")
+            kinds[name] = kind
+    params = tuple(Param(p.name, p.default, kinds.get(p.name, "array"), p.varargs) for p in params)
+    allowed = set(names) | set(helpers)
+    parsed, sources = {}, {}
+    for name, text in adjoints.items():
+        if name not in names:
+            raise RuleError(f"rule {key!r}: adjoint given for {name!r}, which is not a parameter "
+                            f"(parameters: {', '.join(names)})")
+        parsed[name] = _parse_template(key, name, text, allowed)
+        sources[name] = text
+    if differentiable:
+        missing = [p.name for p in params if p.kind in ("array", "sequence") and p.name not in parsed]
+        if missing:
+            raise RuleError(f"rule {key!r}: differentiable parameter(s) {', '.join(missing)} have "
+                            f"no adjoint template; give one, or declare them nondiff=(...) "
+                            f"or static=(...)")
+    return Rule(key=key, params=params, callee=callee, operator=operator, adjoints=parsed,
+                sources=sources, broadcast=broadcast, differentiable=differentiable,
+                temp=temp or key.split(".")[-1], alternate=alternate, positional=positional,
+                max_positional=max_positional, user_object=user_object, helpers=helpers)
+
+
+def _install(rule: Rule, objects=()) -> Rule:
+    _RULES[rule.key] = rule
+    for obj in objects:
+        _BY_OBJECT[id(obj)] = (obj, rule.key)
+    return rule
+
+
+def _numpy_objects(path: str):
+    """``numpy.<path>`` and ``jax.numpy.<path>``, where they exist."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    out = []
+    for root in (np, jnp):
+        obj = root
+        for part in path.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                break
+        if obj is not None:
+            out.append(obj)
+    return out
+
+
+def defrule(signature: str, *, aliases=(), **options) -> Rule:
+    """Register a NumPy-style function rule (used by ``transforms/``).
+
+    ``signature`` is the forward call as it prints, with parameter defaults:
+    ``"jnp.sum(x, axis=None, keepdims=False)"``. The rule's key is the callee
+    without ``jnp.`` and it applies to ``numpy.<key>`` and ``jax.numpy.<key>``
+    (plus ``aliases``, more dotted paths under numpy/jax.numpy). Keyword
+    options: adjoint templates by parameter name, and ``broadcast``, ``static``,
+    ``nondiff``, ``sequence``, ``temp``, ``alternate``.
+    """
+    callee, params, positional = _parse_signature(signature)
+    key = _key_of(callee)
+    adjoints = {k: v for k, v in options.items() if k in {p.name for p in params}}
+    extra = {k: v for k, v in options.items() if k not in adjoints}
+    objects = list(extra.pop("objects", ()))
+    extra.setdefault("positional", positional)
+    rule = _make(key, params, adjoints, callee=callee, **extra)
+    for path in (key, *aliases):
+        objects.extend(_numpy_objects(path))
+    return _install(rule, objects)
+
+
+def _key_of(callee: str) -> str:
+    for prefix in ("jnp.", "lax."):
+        if callee.startswith(prefix):
+            return callee[len(prefix):]
+    return callee
+
+
+def defop(key: str, template: str, *, numpy_name: str | None = None, **options) -> Rule:
+    """Register an operator rule whose forward prints as an expression: ``defop("add", "x + y", ...)``.
+
+    The template's free names are its parameters, in order of appearance.
+    ``numpy_name``: the NumPy function that means the same (``np.add``).
+    """
+    try:
+        tree = ast.parse(template, mode="eval").body
+    except SyntaxError:
+        raise RuleError(f"rule {key!r}: operator template {template!r} does not parse") from None
+    seen = []
+    for n in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name)),
+                    key=lambda n: (n.lineno, n.col_offset)):
+        if n.id not in seen:
+            seen.append(n.id)
+    defaults = options.pop("defaults", {})
+    params = [Param(n, defaults.get(n, REQUIRED)) for n in seen]
+    adjoints = {k: v for k, v in options.items() if k in seen}
+    extra = {k: v for k, v in options.items() if k not in adjoints}
+    rule = _make(key, params, adjoints, operator=tree, positional=len(params), **extra)
+    return _install(rule, _numpy_objects(numpy_name) if numpy_name else ())
+
+
+def defconst(signature: str, *, aliases=(), **options) -> Rule:
+    """Register a function whose result is a constant for the backward pass (argmax, shape, sign)."""
+    callee, params, positional = _parse_signature(signature)
+    key = _key_of(callee)
+    objects = list(options.pop("objects", ()))
+    options.setdefault("positional", positional)
+    rule = _make(key, params, {}, callee=callee, differentiable=False, **options)
+    if not callee.startswith("lax."):
+        for path in (key, *aliases):
+            objects.extend(_numpy_objects(path))
+    return _install(rule, objects)
+
+
+def register_rule(fn, signature: str, **adjoints) -> Rule:
+    """Teach sourcegrad the derivative of your own function. One call::
+
+        def softplus(x):
+            return jnp.logaddexp(x, 0.0)
+
+        sourcegrad.register_rule(softplus, "softplus(x)", x="g * jax.nn.sigmoid(x)")
+
+    ``signature`` names the parameters (with literal defaults for optional
+    ones); each keyword gives the adjoint template of one differentiable
+    parameter, in terms of the parameters, ``g`` (the incoming gradient) and
+    ``ans`` (the result). Declare non-differentiable parameters with
+    ``static=("axis",)`` or ``nondiff=("mask",)``; set ``broadcast=True`` for
+    functions that broadcast their arguments. ``fn`` must accept JAX arrays:
+    the generated code calls it as is. Registering the same function again
+    replaces its rule. Templates may call your own functions, passed as
+    ``helpers={"name": fn}``.
+    """
+    callee, params, positional = _parse_signature(signature)
+    callee = callee.split(".")[-1]  # the generated module binds the function under this name
+    key = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', callee)}"
+
+    options = {k: adjoints.pop(k) for k in ("static", "nondiff", "broadcast", "sequence", "helpers")
+               if k in adjoints}
+    rule = _make(key, params, adjoints, callee=callee, positional=positional,
+                 user_object=fn, temp=callee.split(".")[-1], **options)
+    return _install(rule, [fn])
+
+
+def _ensure_loaded():
+    global _LOADED
+    if not _LOADED:
+        _LOADED = True
+        from . import transforms  # noqa: F401  (registers every built-in rule)
+
+
+def lookup(obj) -> Rule | None:
+    """The rule for a Python object (``numpy.sin``, ``jnp.sum``, a user's registered function)."""
+    _ensure_loaded()
+    hit = _BY_OBJECT.get(id(obj))
+    if hit is None or hit[0] is not obj:
+        return None
+    return _RULES[hit[1]]
+
+
+def lookup_key(key: str) -> Rule:
+    _ensure_loaded()
+    return _RULES[key]
+
+
+def has_key(key: str) -> bool:
+    _ensure_loaded()
+    return key in _RULES
+
+
+def all_rules() -> dict[str, Rule]:
+    _ensure_loaded()
+    return dict(_RULES)

@@ -1,0 +1,185 @@
+"""Simplify: small, named rewrites of the gradient function, for the reader.
+
+XLA already removes additions of zeros and unused values, so none of these is
+about speed; each makes the generated code shorter to read without changing
+what it computes. They run in order until none applies (a fixed point).
+
+* ``fold_single_contribution``: a temporary's accumulator that is zeroed and
+  then receives exactly one contribution is assigned that contribution
+  (``b_t = zeros_like(t); b_t = b_t + e``  ->  ``b_t = e``). The user's own
+  variables keep the explicit zeroing, so the accumulator story stays visible.
+* ``drop_default_arguments``: ``unreduce(g, x, axis=None, keepdims=False)``
+  -> ``unreduce(g, x)``.
+* ``fold_constants``: ``2 - 1`` -> ``1``; ``e ** 1`` -> ``e``; ``e * 1`` -> ``e``;
+  ``-(-e)`` -> ``e``.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import operator
+from dataclasses import replace
+
+from . import ir, runtime
+
+__all__ = ["simplify", "REWRITES"]
+
+
+# ----- expression rewrites -----
+
+
+class _Rewriter(ast.NodeTransformer):
+    """An expression rewrite that counts how often it fired."""
+
+    def __init__(self):
+        self.changes = 0
+
+    def fired(self, node):
+        self.changes += 1
+        return node
+
+
+class _FoldConstants(_Rewriter):
+    OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = node.left, node.right
+        if _number(left) and _number(right) and type(node.op) in self.OPS:
+            return self.fired(ast.Constant(self.OPS[type(node.op)](left.value, right.value)))
+        if isinstance(node.op, (ast.Pow, ast.Mult)) and _is_one(right):
+            return self.fired(left)
+        if isinstance(node.op, ast.Mult) and _is_one(left):
+            return self.fired(right)
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.UnaryOp) \
+                and isinstance(node.operand.op, ast.USub):
+            return self.fired(node.operand.operand)
+        return node
+
+
+def _number(node) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+        and not isinstance(node.value, bool)
+
+
+def _is_one(node) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) is int and node.value == 1
+
+
+_HELPER_DEFAULTS: dict[str, dict] = {}
+
+
+def _defaults(helper: str) -> dict:
+    if helper not in _HELPER_DEFAULTS:
+        sig = inspect.signature(getattr(runtime, helper))
+        _HELPER_DEFAULTS[helper] = {p.name: p.default for p in sig.parameters.values()
+                                    if p.default is not p.empty}
+    return _HELPER_DEFAULTS[helper]
+
+
+class _DropDefaults(_Rewriter):
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id in runtime.__all__:
+            defaults = _defaults(node.func.id)
+            kept = [kw for kw in node.keywords
+                    if not (kw.arg in defaults and isinstance(kw.value, ast.Constant)
+                            and kw.value.value == defaults[kw.arg]
+                            and type(kw.value.value) is type(defaults[kw.arg]))]
+            if len(kept) != len(node.keywords):
+                node.keywords = kept
+                self.fired(node)
+        return node
+
+
+def _map_exprs(stmts, rewriter: _Rewriter):
+    """Apply an expression rewriter to every generated (Raw) expression; copies what it changes."""
+    out = []
+    for s in stmts:
+        if isinstance(s, (ir.Assign, ir.Return)) and isinstance(s.value, ir.Raw):
+            before = rewriter.changes
+            expr = rewriter.visit(copy.deepcopy(s.value.expr))
+            if rewriter.changes != before:
+                s = replace(s, value=ir.Raw(expr))
+        elif isinstance(s, ir.Section):
+            s = replace(s, body=tuple(_map_exprs(s.body, rewriter)))
+        elif isinstance(s, ir.IfElse):
+            s = replace(s, body=tuple(_map_exprs(s.body, rewriter)),
+                        orelse=tuple(_map_exprs(s.orelse, rewriter)))
+        out.append(s)
+    return out
+
+
+def _expression_rewrite(cls):
+    def rewrite(fn: ir.Function):
+        r = cls()
+        body = tuple(_map_exprs(fn.body, r))
+        return replace(fn, body=body), r.changes
+    rewrite.__name__ = cls.__name__
+    return rewrite
+
+
+fold_constants = _expression_rewrite(_FoldConstants)
+drop_default_arguments = _expression_rewrite(_DropDefaults)
+
+
+# ----- statement rewrites -----
+
+
+def _is_zeros_of(value) -> bool:
+    e = value.expr if isinstance(value, ir.Raw) else None
+    return isinstance(e, ast.Call) and ast.unparse(e.func) == "jnp.zeros_like"
+
+
+def _fold_block(stmts, foldable) -> list:
+    assigns: dict[str, list[int]] = {}
+    for i, s in enumerate(stmts):
+        if isinstance(s, ir.Assign) and s.target in foldable:
+            assigns.setdefault(s.target, []).append(i)
+    drop, rewrite = set(), {}
+    for target, where in assigns.items():
+        if len(where) != 2:
+            continue
+        first, second = stmts[where[0]], stmts[where[1]]
+        e = second.value.expr if isinstance(second.value, ir.Raw) else None
+        if not (_is_zeros_of(first.value) and isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add)
+                and isinstance(e.left, ast.Name) and e.left.id == target):
+            continue
+        if any(isinstance(n, ast.Name) and n.id == target for n in ast.walk(e.right)):
+            continue
+        drop.add(where[0])
+        rewrite[where[1]] = replace(second, value=ir.Raw(e.right))
+    return [rewrite.get(i, s) for i, s in enumerate(stmts) if i not in drop], len(drop)
+
+
+def fold_single_contribution(fn: ir.Function):
+    foldable = fn.meta.get("foldable", frozenset())
+    body, changes = [], 0
+    for s in fn.body:
+        if isinstance(s, ir.Section) and s.kind == "backward":
+            folded, n = _fold_block(list(s.body), foldable)
+            s, changes = replace(s, body=tuple(folded)), changes + n
+        body.append(s)
+    return replace(fn, body=tuple(body)), changes
+
+
+#: The rewrites, in the order they are tried.
+REWRITES = (fold_single_contribution, drop_default_arguments, fold_constants)
+
+
+def simplify(fn: ir.Function, max_rounds: int = 10) -> ir.Function:
+    """Apply REWRITES until none of them changes anything."""
+    for _ in range(max_rounds):
+        total = 0
+        for rewrite in REWRITES:
+            fn, changes = rewrite(fn)
+            total += changes
+        if not total:
+            break
+    return fn

@@ -1,0 +1,11 @@
+"""sourcegrad's derivative rules, one module per domain ("most new gradient code goes here").
+
+Each module is a table: one line per primitive, giving how its forward prints
+and one adjoint template per differentiable argument (the template language is
+described in ``sourcegrad.rules``). Importing this package registers them all.
+To add a rule for a NumPy function, add a line to the domain's table; for your
+own function, call ``sourcegrad.register_rule`` from your code.
+"""
+
+from . import arithmetic, elementwise, reductions, linalg, shapes, indexing, constants  # noqa: F401
+from .methods import ATTRIBUTES, METHODS  # noqa: F401

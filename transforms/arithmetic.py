@@ -1,0 +1,35 @@
+"""Python's operators: + - * / ** @ % unary -, and comparisons (constants for the backward).
+
+``broadcast=True``: the contribution is summed back over the axes along which
+the argument was broadcast (``unbroadcast``), so ``b`` of shape (3,) added to a
+(4, 3) matrix gets a (3,) gradient.
+"""
+
+from sourcegrad.rules import defop
+
+# ----- Binary arithmetic (broadcasting) -----
+defop("add", "x + y", numpy_name="add", broadcast=True, x="g", y="g")
+defop("subtract", "x - y", numpy_name="subtract", broadcast=True, temp="sub", x="g", y="-g")
+defop("multiply", "x * y", numpy_name="multiply", broadcast=True, temp="mul", x="g * y", y="g * x")
+defop("divide", "x / y", numpy_name="divide", broadcast=True, temp="div", x="g / y", y="-g * ans / y")
+defop("power", "x ** y", numpy_name="power", broadcast=True, temp="power",
+      x="g * y * x ** (y - 1)", y="g * ans * log_or_zero(x)")
+defop("mod", "x % y", numpy_name="mod", broadcast=True, x="g", y="-g * jnp.floor_divide(x, y)")
+defop("matmul", "x @ y", numpy_name="matmul", temp="matmul",
+      x="matmul_adjoint_lhs(g, x, y)", y="matmul_adjoint_rhs(g, x, y)")
+
+# ----- Unary -----
+defop("negative", "-x", numpy_name="negative", temp="neg", x="-g")
+defop("positive", "+x", numpy_name="positive", temp="pos", x="g")
+
+# ----- Integer and boolean arithmetic, comparisons: no gradient -----
+defop("floor_divide", "x // y", numpy_name="floor_divide", differentiable=False, temp="floordiv")
+defop("less", "x < y", numpy_name="less", differentiable=False, temp="lt")
+defop("less_equal", "x <= y", numpy_name="less_equal", differentiable=False, temp="le")
+defop("greater", "x > y", numpy_name="greater", differentiable=False, temp="gt")
+defop("greater_equal", "x >= y", numpy_name="greater_equal", differentiable=False, temp="ge")
+defop("equal", "x == y", numpy_name="equal", differentiable=False, temp="eq")
+defop("not_equal", "x != y", numpy_name="not_equal", differentiable=False, temp="ne")
+defop("bitwise_and", "x & y", numpy_name="logical_and", differentiable=False, temp="both")
+defop("bitwise_or", "x | y", numpy_name="logical_or", differentiable=False, temp="either")
+defop("invert", "~x", numpy_name="logical_not", differentiable=False, temp="inverted")

@@ -1,0 +1,27 @@
+"""Functions whose results are constants for the backward pass.
+
+Shapes, indices of extrema, signs, rounding and stop-gradient: no gradient
+flows through them, and the generated backward pass says so.
+"""
+
+import builtins
+
+import jax
+
+from sourcegrad import runtime
+from sourcegrad.rules import defconst
+
+defconst("jnp.shape(a)", nondiff=("a",))
+defconst("jnp.ndim(a)", nondiff=("a",))
+defconst("jnp.size(a)", nondiff=("a",))
+defconst("len(a)", nondiff=("a",), objects=(builtins.len,))
+defconst("jnp.argmax(a, axis=None)", nondiff=("a",), static=("axis",))
+defconst("jnp.argmin(a, axis=None)", nondiff=("a",), static=("axis",))
+defconst("jnp.sign(x)", nondiff=("x",))
+defconst("jnp.floor(x)", nondiff=("x",))
+defconst("jnp.ceil(x)", nondiff=("x",))
+defconst("jnp.round(x, decimals=0)", nondiff=("x",), static=("decimals",), aliases=("around",))
+defconst("jnp.isnan(x)", nondiff=("x",))
+defconst("jnp.isfinite(x)", nondiff=("x",))
+defconst("lax.stop_gradient(x)", nondiff=("x",), temp="const",
+         objects=(runtime.stop_gradient, jax.lax.stop_gradient))

@@ -1,0 +1,55 @@
+"""Elementwise functions: each adjoint is ``g`` times the local derivative.
+
+``ans`` is the function's result, reused where the derivative is cheaper in
+terms of it (exp, tanh, sqrt).
+"""
+
+from sourcegrad.rules import defrule
+
+# ----- Unary: name -> adjoint of x -----
+UNARY = {
+    "sin": "g * jnp.cos(x)",
+    "cos": "-g * jnp.sin(x)",
+    "tan": "g * (1 + ans ** 2)",
+    "arcsin": "g / jnp.sqrt(1 - x ** 2)",
+    "arccos": "-g / jnp.sqrt(1 - x ** 2)",
+    "arctan": "g / (1 + x ** 2)",
+    "sinh": "g * jnp.cosh(x)",
+    "cosh": "g * jnp.sinh(x)",
+    "tanh": "g * (1 - ans ** 2)",
+    "arcsinh": "g / jnp.sqrt(x ** 2 + 1)",
+    "arccosh": "g / jnp.sqrt(x ** 2 - 1)",
+    "arctanh": "g / (1 - x ** 2)",
+    "exp": "g * ans",
+    "expm1": "g * (ans + 1)",
+    "exp2": "g * ans * jnp.log(2.0)",
+    "log": "g / x",
+    "log1p": "g / (1 + x)",
+    "log2": "g / (x * jnp.log(2.0))",
+    "log10": "g / (x * jnp.log(10.0))",
+    "sqrt": "g / (2 * ans)",
+    "cbrt": "g / (3 * ans ** 2)",
+    "square": "g * 2 * x",
+    "abs": "g * jnp.sign(x)",
+    "reciprocal": "-g * ans ** 2",
+}
+TEMP_NAMES = {"abs": "absolute"}
+
+for _name, _adjoint in UNARY.items():
+    defrule(f"jnp.{_name}(x)", x=_adjoint, temp=TEMP_NAMES.get(_name),
+            aliases=("absolute",) if _name == "abs" else ())
+
+# ----- Binary (broadcasting) -----
+defrule("jnp.maximum(x, y)", broadcast=True, x="g * tie_split(x, y)", y="g * tie_split(y, x)")
+defrule("jnp.minimum(x, y)", broadcast=True, x="g * tie_split(y, x)", y="g * tie_split(x, y)")
+defrule("jnp.arctan2(x1, x2)", broadcast=True,
+        x1="g * x2 / (x1 ** 2 + x2 ** 2)", x2="-g * x1 / (x1 ** 2 + x2 ** 2)")
+defrule("jnp.hypot(x1, x2)", broadcast=True, x1="g * x1 / ans", x2="g * x2 / ans")
+defrule("jnp.logaddexp(x1, x2)", broadcast=True,
+        x1="g * jnp.exp(x1 - ans)", x2="g * jnp.exp(x2 - ans)")
+defrule("jnp.where(condition, x, y)", broadcast=True, nondiff=("condition",),
+        x="jnp.where(condition, g, 0)", y="jnp.where(condition, 0, g)")
+defrule("jnp.clip(a, a_min=None, a_max=None)", broadcast=True, positional=3,
+        a="g * clip_mask(a, a_min, a_max)",
+        a_min="jnp.where(a < a_min, g, 0)",
+        a_max="jnp.where(a > a_max, g, 0)")
