@@ -23,6 +23,7 @@ METHODS = {
     "reshape": ("reshape", "pack"),
     "transpose": ("transpose", "pack"),
     "astype": ("astype", None),
+    "copy": ("copy", None),
     "argmax": ("argmax", None),
     "argmin": ("argmin", None),
     "round": ("round", None),

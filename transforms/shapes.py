@@ -39,3 +39,4 @@ defconst("jnp.arange(start, stop=None, step=None, dtype=None)",
 defconst("jnp.linspace(start, stop, num=50)", static=("start", "stop", "num"))
 defop("astype", "x.astype(dtype)", static=("dtype",), temp="cast",
       x="g.astype(jnp.result_type(x))")
+defop("copy", "x.copy()", temp="copied", x="g")

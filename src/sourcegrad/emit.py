@@ -90,7 +90,8 @@ class _Printer:
                 continue
             origin = getattr(s, "origin", None)
             user_line = origin.line if origin is not None else None
-            if origin is not None and origin != last_origin and section in ("forward", "backward"):
+            if origin is not None and origin != last_origin and section in ("forward", "backward") \
+                    and not isinstance(s, ir.NoGrad):
                 self.comment(f"line {origin.line}: {origin.text}", indent, user_line, section)
             last_origin = origin if origin is not None else last_origin
             self.statement(s, indent, section, user_line)
@@ -111,8 +112,8 @@ class _Printer:
         elif isinstance(s, ir.Comment):
             self.comment(s.text, indent, _comment_line(s), section)
         elif isinstance(s, ir.NoGrad):
-            self.comment(f"line {s.origin.line}: {s.origin.text}  (no_grad: the backward pass "
-                         f"treats these values as constants)", indent, user_line, section)
+            self.comment(f"line {s.origin.line}: {s.origin.text}  (values computed under "
+                         f"no_grad() are constants for the backward pass)", indent, user_line, section)
             self.block(s.body, indent, section)
         elif isinstance(s, ir.IfElse):
             self.line(f"if {expr_text(s.test)}:", indent, user_line, section)

@@ -22,7 +22,11 @@ __all__ = [
 
 
 class SourcegradError(Exception):
-    """Base class of every error raised by sourcegrad."""
+    """Base class of every error raised by sourcegrad.
+
+    Catch this to handle any of them; each subclass below also derives from the
+    built-in exception it resembles (SyntaxError, TypeError, ValueError, ...).
+    """
 
 
 class UnsupportedSyntaxError(SourcegradError, SyntaxError):

@@ -86,6 +86,8 @@ class _Fence(ast.NodeVisitor):
 
     # ----- statements -----
     def visit_Expr(self, node):
+        if isinstance(node.value, (ast.Yield, ast.YieldFrom, ast.Await)):
+            return self.generic_visit(node)
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return  # a docstring or a comment-like string
         if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \

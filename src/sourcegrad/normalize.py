@@ -46,6 +46,7 @@ class Normalizer:
         self.globals_used: dict[str, object] = {}
         self.origin: ir.Origin | None = None
         self.temporaries: set[str] = set()
+        self.views: dict[str, tuple[str, int]] = {}  # IR name -> (array it may share memory with, line)
 
     # ----- entry -----
     def function(self) -> ir.Function:
@@ -88,6 +89,7 @@ class Normalizer:
         elif isinstance(node, ast.AnnAssign):
             self.assign(node.target, node.value)
         elif isinstance(node, ast.AugAssign):
+            self.check_not_a_view(node)
             op = BINOPS[type(node.op)]
             old = self.atom(node.target)
             rhs = self.atom(node.value)
@@ -117,6 +119,21 @@ class Normalizer:
         if getattr(node, "end_lineno", node.lineno) != node.lineno:
             text += " ..."
         return text
+
+    def check_not_a_view(self, node: ast.AugAssign):
+        """``y = x; y += 1`` changes ``x`` too under NumPy but not under JAX: refuse to guess."""
+        current = self.versions.get(node.target.id)
+        if current not in self.views:
+            return
+        base, line = self.views[current]
+        user_base = next((u for u, v in self.versions.items() if v == base), base)
+        op = _AUGOPS.get(type(node.op), "+")
+        raise self.parsed.locate(node).error(
+            f"`{node.target.id} {op}= ...` would also change `{user_base}` under NumPy "
+            f"(`{node.target.id}` shares its memory since line {line}), but not under JAX, "
+            f"whose semantics sourcegrad follows",
+            f"write `{node.target.id} = {node.target.id} {op} ...` for a new array, or make a "
+            f"copy first: `{node.target.id} = {user_base}.copy()`")
 
     def check_no_grad(self, node):
         for item in node.items:
@@ -161,6 +178,11 @@ class Normalizer:
     # ----- expressions -----
     def emit(self, stmt):
         self.block.append(stmt)
+        if isinstance(stmt, ir.Assign):
+            source = _view_source(stmt.value)
+            if source is not None:
+                self.views[stmt.target] = (self.views.get(source, (source, 0))[0],
+                                           self.origin.line if self.origin else 0)
 
     def expr(self, node, target: str | None = None) -> ir.Name | ir.Const:
         value = self.value(node)
@@ -403,6 +425,23 @@ class Normalizer:
             return ir.Slice(*(None if part is None else self.atom(part)
                               for part in (node.lower, node.upper, node.step)))
         return self.atom(node)
+
+
+_AUGOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+           ast.MatMult: "@", ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|"}
+
+#: Operations whose NumPy result may share memory with their first argument.
+VIEW_OPS = frozenset({"getitem", "reshape", "transpose", "ravel", "squeeze", "expand_dims",
+                      "asarray", "broadcast_to"})
+
+
+def _view_source(value) -> str | None:
+    if isinstance(value, ir.Name):
+        return value.id
+    if isinstance(value, ir.Prim) and value.op in VIEW_OPS:
+        first = value.args[0][1]
+        return first.id if isinstance(first, ir.Name) else None
+    return None
 
 
 def _param_names(obj) -> list[str]:

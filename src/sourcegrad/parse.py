@@ -65,9 +65,10 @@ class ParsedFunction:
         rel = node.lineno - 1
         text = self.lines[rel] if 0 <= rel < len(self.lines) else ""
         col = _char_col(text, node.col_offset)
-        end_col = None
         if getattr(node, "end_lineno", None) == node.lineno:
             end_col = _char_col(text, node.end_col_offset) + self.indent
+        else:  # a compound statement: underline its first line
+            end_col = len(text.rstrip()) + self.indent
         return Location(self.filename, self.first_line + rel, col + self.indent, end_col,
                         " " * self.indent + text.rstrip("\n"))
 

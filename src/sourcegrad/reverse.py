@@ -133,8 +133,8 @@ class Reverser:
             if any(isinstance(s, ir.NoGrad) for s in group):
                 for s in group:
                     out.append(ir.Comment(
-                        f"line {s.origin.line}: `{s.origin.text}` block: values computed under "
-                        f"no_grad() are constants, no adjoint"))
+                        f"line {s.origin.line}: `{s.origin.text}` block: constants (no_grad), "
+                        f"no adjoint"))
                 continue
             block: list = []
             for s in reversed(group):

@@ -1,0 +1,147 @@
+"""Every unsupported construct gives a located UnsupportedSyntaxError, never an internal traceback."""
+
+import traceback
+
+import numpy as np
+import pytest
+
+import sourcegrad
+from sourcegrad import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError, grad
+
+from .helpers import make_function
+
+# (source, the text the caret must point at, a phrase the message must contain)
+CASES = {
+    "for": ("for i in range(3):\n        x = x * 2", "for i in range(3):", "`for` loops"),
+    "while": ("while x.sum() < 3:\n        x = x * 2", "while x.sum() < 3:", "`while` loops"),
+    "if": ("if x.sum() > 0:\n        x = x * 2", "if x.sum() > 0:", "`if` statements"),
+    "ifexp": ("x = x if True else -x", "x if True else -x", "conditional expressions"),
+    "try": ("try:\n        x = x * 2\n    except ValueError:\n        pass", "try:", "`try`"),
+    "lambda": ("f = lambda v: v * 2", "lambda v: v * 2", "`lambda`"),
+    "listcomp": ("x = np.stack([v * 2 for v in x])", "[v * 2 for v in x]", "list comprehensions"),
+    "setcomp": ("s = {v for v in x}", "{v for v in x}", "set comprehensions"),
+    "dictcomp": ("d = {i: i for i in range(3)}", "{i: i for i in range(3)}", "dict comprehensions"),
+    "genexp": ("s = sum(v for v in x)", "(v for v in x)", "generator expressions"),
+    "global": ("global G\n    G = 1", "global G", "`global`"),
+    "nonlocal": ("def inner():\n        nonlocal x\n        x = 1\n    inner()", "def inner():",
+                 "nested function"),
+    "yield": ("yield x", "yield x", "`yield`"),
+    "print": ("print(x)", "print(x)", "print()"),
+    "raise": ("raise ValueError('no')", "raise ValueError('no')", "`raise`"),
+    "assert": ("assert x.sum() > 0", "assert x.sum() > 0", "`assert`"),
+    "del": ("y = x\n    del y", "del y", "`del`"),
+    "import": ("import math", "import math", "imports"),
+    "class": ("class A:\n        pass", "class A:", "class definitions"),
+    "walrus": ("y = (z := x * 2)", "z := x * 2", "walrus"),
+    "fstring": ("s = f'{x}'", "f'{x}'", "f-strings"),
+    "and": ("m = (x > 0) and (x < 1)", "(x > 0) and (x < 1)", "`and`/`or`"),
+    "not": ("m = not x", "not x", "`not`"),
+    "chained": ("m = 0 < x < 1", "0 < x < 1", "chained comparisons"),
+    "is": ("m = x is None", "x is None", "comparison `is`"),
+    "dict": ("d = {'a': x}", "{'a': x}", "dict displays"),
+    "setitem": ("x[0] = 1.0", "x[0]", "assigning into an array element"),
+    "setattr": ("x.y = 1.0", "x.y", "assigning to an attribute"),
+    "starred": ("a, *b = x", "*b", "starred"),
+    "with": ("with open('f') as fh:\n        pass", "open('f')", "only context manager"),
+    "undefined": ("y = undefined_name * x", "undefined_name", "not defined"),
+    "missing_rule": ("y = np.sinc(x)", "np.sinc", "no derivative rule for `np.sinc`"),
+    "keyword": ("y = np.sum(x, dtype=float)", "float", "keyword `dtype=`"),
+    "method": ("y = x.cumprod()", "x.cumprod", "`.cumprod()` is not supported"),
+    "attribute": ("y = x.real", "x.real", "attribute `.real`"),
+    "float_call": ("y = float(x)", "float", "converts an array to a Python number"),
+    "expression_statement": ("x * 2", "x * 2", "has no effect"),
+    "lshift": ("y = x << 2", "x << 2", "operator `<<`"),
+    "after_return": ("return np.sum(x)\n    y = x", "y = x", "after `return`"),
+    "aliased_update": ("y = x\n    y += 1.0", "y += 1.0", "would also change `x` under NumPy"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(CASES))
+def test_located_error(key):
+    body, caret_text, phrase = CASES[key]
+    last = "" if "return" in body.split("\n")[0] else "\n    return np.sum(x)"
+    src = f"def fn(x):\n    {body}{last}\n"
+    fn = make_function(src, "fn", filename=f"/project/model_{key}.py")
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(fn)
+    err = info.value
+    assert isinstance(err, SyntaxError)
+    assert phrase in err.msg, err.msg
+    assert err.filename == f"/project/model_{key}.py"
+    lines = src.splitlines()
+    line = lines[err.lineno - 1]
+    col = err.offset - 1
+    assert line[col:].startswith(caret_text), (line, col, caret_text)
+    text = str(err)
+    assert text.startswith(f"/project/model_{key}.py:{err.lineno}:{err.offset}: ")
+    assert "^" in text.splitlines()[-1]
+    assert "how to fix:" in text or key in ("undefined",), text
+    # the user sees no frames from deep inside the library
+    inner = [f for f in traceback.extract_tb(info.value.__traceback__)
+             if "sourcegrad" in f.filename and "api.py" not in f.filename]
+    assert not inner, inner
+
+
+def test_no_return():
+    fn = make_function("def fn(x):\n    y = x * 2\n", "fn")
+    with pytest.raises(UnsupportedSyntaxError, match="does not end with a `return`"):
+        grad(fn)
+
+
+def test_bare_return():
+    fn = make_function("def fn(x):\n    return\n", "fn")
+    with pytest.raises(UnsupportedSyntaxError, match="bare `return`"):
+        grad(fn)
+
+
+def test_star_args():
+    fn = make_function("def fn(x, *rest):\n    return np.sum(x)\n", "fn")
+    with pytest.raises(UnsupportedSyntaxError, match=r"\*args"):
+        grad(fn)
+
+
+def test_async_def():
+    fn = make_function("async def fn(x):\n    return x\n", "fn")
+    with pytest.raises(UnsupportedSyntaxError, match="async def"):
+        grad(fn)
+
+
+def test_source_unavailable():
+    ns = {}
+    exec("def fn(x):\n    return x * 2\n", ns)  # no file, no linecache entry: as in a REPL
+    with pytest.raises(SourceUnavailableError, match="cannot be read"):
+        grad(ns["fn"])
+
+
+def test_not_a_python_function():
+    with pytest.raises(SourceUnavailableError, match="Python functions"):
+        grad(np.sin)
+
+
+def test_lambda_function():
+    fn = make_function("fn = lambda x: x * 2\n", "fn")
+    with pytest.raises(UnsupportedSyntaxError, match="lambda"):
+        grad(fn)
+
+
+def test_missing_rule_shows_how_to_register():
+    fn = make_function("def fn(x):\n    return np.sum(np.sinc(x))\n", "fn")
+    with pytest.raises(MissingRuleError) as info:
+        grad(fn)
+    assert 'sourcegrad.register_rule(np.sinc, "sinc(x)", x="g * <d sinc / d x>")' in str(info.value)
+
+
+def test_error_messages_print_with_python_traceback_formatting():
+    fn = make_function("def fn(x):\n    for i in range(3):\n        x = x * 2\n    return x\n", "fn",
+                       filename="/project/loop.py")
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(fn)
+    formatted = "".join(traceback.format_exception_only(type(info.value), info.value))
+    assert 'File "/project/loop.py", line 2' in formatted
+    assert "for i in range(3):" in formatted and "^^^" in formatted
+
+
+def test_errors_are_documented():
+    for name in sourcegrad.errors.__all__:
+        cls = getattr(sourcegrad, name)
+        assert cls.__doc__ and len(cls.__doc__) > 60, name
