@@ -50,6 +50,6 @@ defrule("jnp.logaddexp(x1, x2)", broadcast=True,
 defrule("jnp.where(condition, x, y)", broadcast=True, nondiff=("condition",),
         x="jnp.where(condition, g, 0)", y="jnp.where(condition, 0, g)")
 defrule("jnp.clip(a, a_min=None, a_max=None)", broadcast=True, positional=3,
-        a="g * clip_mask(a, a_min, a_max)",
-        a_min="jnp.where(a < a_min, g, 0)",
-        a_max="jnp.where(a > a_max, g, 0)")
+        a="g * clip_mask(a, a_min, a_max, 'a')",
+        a_min="g * clip_mask(a, a_min, a_max, 'a_min')",
+        a_max="g * clip_mask(a, a_min, a_max, 'a_max')")

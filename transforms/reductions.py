@@ -11,7 +11,7 @@ _REDUCE = dict(static=("axis", "keepdims"), max_positional=2)
 defrule("jnp.sum(x, axis=None, keepdims=False)", temp="total", **_REDUCE,
         x="unreduce(g, x, axis=axis, keepdims=keepdims)")
 defrule("jnp.mean(x, axis=None, keepdims=False)", **_REDUCE,
-        x="unreduce(g, x, axis=axis, keepdims=keepdims) / reduced_size(x, axis)")
+        x="unreduce(g, x, axis=axis, keepdims=keepdims) / reduced_size(x, axis=axis)")
 defrule("jnp.prod(x, axis=None, keepdims=False)", temp="product", **_REDUCE,
         x="prod_adjoint(g, x, axis=axis, keepdims=keepdims)")
 defrule("jnp.max(x, axis=None, keepdims=False)", temp="largest", aliases=("amax",), **_REDUCE,

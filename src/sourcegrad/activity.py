@@ -36,7 +36,7 @@ class Activity:
 
     def why_inactive(self, name: str, wrt) -> str:
         if name not in self.varied:
-            return f"does not depend on {', '.join(wrt)}"
+            return f"is constant with respect to {', '.join(wrt)}"
         return "does not reach the output"
 
 

@@ -162,7 +162,7 @@ def format_module(module: ir.Module) -> tuple[str, SourceMap]:
         body.lines.pop()
     text = "\n".join(body.lines) + "\n"
     names = used_names(module, text)
-    head = [f"# {line}" if line else "#" for line in module.header]
+    head = [f"# {part}" for line in module.header for part in textwrap.wrap(line, WIDTH - 2)]
     imports = []
     if "jax" in names:
         imports.append("import jax")

@@ -56,16 +56,15 @@ class Normalizer:
             self.params.append(a.arg)
             self.versions[a.arg] = a.arg
         body = list(fdef.body)
-        doc = None
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
-            doc = body[0].value.value
-            body = body[1:]
+            body = body[1:]  # the docstring
         self.statements(body, top=True)
         if not self.block or not isinstance(self.block[-1], ir.Return):
             raise self.parsed.locate(fdef).error(
                 f"`{fdef.name}` does not end with a `return`; there is nothing to differentiate",
                 "return the value whose gradient you want")
+        doc = "The primal, in normal form: one operation per line, each name assigned once."
         return ir.Function(fdef.name, tuple(self.params), tuple(self.block), doc=doc,
                            globals_used=tuple(self.globals_used),
                            temporaries=frozenset(self.temporaries),

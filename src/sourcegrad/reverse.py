@@ -75,9 +75,9 @@ class Reverser:
             (ir.Unpack(tuple(self.adj(w) for w in self.wrt), ir.Name(acc)),))
         self.initialized.update(self.wrt)
         sections.append(ir.Section(
-            "zero", f"gradient accumulators of the inputs: start from zero (a fresh gradient), or "
-                    f"from the caller's `{acc}` to add this call's gradient to (PyTorch's .grad "
-                    f"accumulating across backward() calls)", (zero,)))
+            "zero", f"the inputs' gradient accumulators: zero for a fresh gradient, or the "
+                    f"caller's `{acc}` to add to (as PyTorch's .grad across backward() calls)",
+            (zero,)))
 
         sections.append(ir.Section("seed", self.seed_title(ret), tuple(self.seed(ret, seed))))
         sections.append(ir.Section("backward", "backward: the adjoint of each line, last line first",
@@ -102,8 +102,8 @@ class Reverser:
                 f"gradient (required unless the output is a scalar). `{acc}`: gradients to add to.")
 
     def seed_title(self, ret) -> str:
-        return ("seed: the gradient of the output with respect to itself (1 for a scalar output; "
-                "otherwise the caller's seed, the `gradient` argument of PyTorch's backward())")
+        return ("seed: d(output)/d(output), 1 for a scalar output, else the caller's seed "
+                "(PyTorch's backward(gradient))")
 
     def seed(self, ret, seed):
         out = []
@@ -150,6 +150,10 @@ class Reverser:
                 if t not in self.fn.temporaries]
         target = user[-1] if user else group[-1].target
         why = self.act.why_inactive(target, self.wrt)
+        last = group[-1]
+        if isinstance(last, ir.Assign) and isinstance(last.value, ir.Prim) \
+                and not rules.lookup_key(last.value.op).differentiable:
+            why = f"comes from {last.value.op}(), which passes no gradient"
         return f"line {origin.line}: {origin.text}  -- no adjoint: `{target}` {why}"
 
     def statement(self, s, out):

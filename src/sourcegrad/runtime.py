@@ -357,14 +357,18 @@ def trace_adjoint(g, x, offset=0):
 # ----- elementwise -----
 
 
-def clip_mask(a, a_min=None, a_max=None):
-    """1 where clip(a, a_min, a_max) passes ``a`` through, else 0."""
-    inside = jnp.ones(jnp.shape(a), dtype=bool)
-    if a_min is not None:
-        inside = inside & (a >= a_min)
-    if a_max is not None:
-        inside = inside & (a <= a_max)
-    return inside.astype(jnp.result_type(a))
+def clip_mask(a, a_min=None, a_max=None, which="a"):
+    """Where the result of clip(a, a_min, a_max) = minimum(maximum(a, a_min), a_max) comes from:
+    1 where it is ``which`` ("a", "a_min" or "a_max"), else 0."""
+    low = a if a_min is None else jnp.maximum(a, a_min)
+    if which == "a_max":
+        hit = jnp.zeros(jnp.shape(low), bool) if a_max is None else low > a_max
+    else:
+        hit = (a >= a_min) if which == "a" and a_min is not None else (
+            jnp.ones(jnp.shape(a), bool) if which == "a" else a < a_min)
+        if a_max is not None:
+            hit = hit & (low <= a_max)
+    return hit.astype(jnp.result_type(a))
 
 
 def log_or_zero(x):

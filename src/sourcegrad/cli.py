@@ -1,0 +1,89 @@
+"""The ``sourcegrad`` command line.
+
+    sourcegrad demo                                  print a generated gradient and check it
+    sourcegrad show path/to/file.py:function [--wrt a,b] [--stages]
+
+Errors in the user's code print the located message and exit with status 2,
+without a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import pathlib
+import sys
+
+from .errors import SourcegradError
+
+__all__ = ["main", "load_function"]
+
+
+def load_function(target: str):
+    """``path/to/file.py:function`` -> the function object (the file is imported as a module)."""
+    path_text, _, name = target.rpartition(":")
+    if not path_text or not name:
+        raise SystemExit(f"sourcegrad: expected path/to/file.py:function, got {target!r}")
+    path = pathlib.Path(path_text)
+    if not path.is_file():
+        raise SystemExit(f"sourcegrad: no such file: {path}")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent.resolve()))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.pop(0)
+    fn = getattr(module, name, None)
+    if fn is None:
+        raise SystemExit(f"sourcegrad: {path} has no function {name!r}")
+    return getattr(fn, "__wrapped__", fn)
+
+
+def _wrt(text: str | None):
+    if not text:
+        return 0
+    items = tuple(t.strip() for t in text.split(",") if t.strip())
+    return items[0] if len(items) == 1 else items
+
+
+def _cmd_demo(args) -> int:
+    from .demo import run
+
+    return run()
+
+
+def _cmd_show(args) -> int:
+    from .api import grad
+
+    g = grad(load_function(args.target), wrt=_wrt(args.wrt))
+    if args.stages:
+        for stage, text in g.stages.items():
+            print(f"# ===== stage: {stage} =====")
+            print(text)
+    else:
+        print(g.source, end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sourcegrad", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="print a generated gradient and check it against jax.grad")
+    show = sub.add_parser("show", help="print the generated gradient of file.py:function")
+    show.add_argument("target", help="path/to/file.py:function")
+    show.add_argument("--wrt", help="comma-separated parameter names (default: the first)")
+    show.add_argument("--stages", action="store_true", help="print the source after every stage")
+    return parser
+
+
+COMMANDS = {"demo": _cmd_demo, "show": _cmd_show}
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except SourcegradError as exc:
+        print(f"sourcegrad: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
