@@ -25,3 +25,5 @@ defconst("jnp.isnan(x)", nondiff=("x",))
 defconst("jnp.isfinite(x)", nondiff=("x",))
 defconst("lax.stop_gradient(x)", nondiff=("x",), temp="const",
          objects=(runtime.stop_gradient, jax.lax.stop_gradient))
+defconst("range_end(start, stop, step)", static=("start", "stop", "step"),
+         objects=(runtime.range_end,))

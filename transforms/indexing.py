@@ -7,3 +7,13 @@ The adjoint scatters ``g`` back into the accumulator at the same index with
 from sourcegrad.rules import defop
 
 defop("getitem", "x[idx]", index=("idx",), x="acc.at[idx].add(g)", temp="sub")
+
+# ----- in-place writes: y[idx] = v is y_1 = y.at[idx].set(v), a new version of y -----
+# The old version stays readable, so a write never destroys a value the backward pass needs
+# (PyTorch checks this at run time with version counters; here it cannot happen).
+defop("at_set", "x.at[idx].set(v)", index=("idx",), temp="updated",
+      x="g.at[idx].set(0)", v="unbroadcast(g[idx], v)")
+defop("at_add", "x.at[idx].add(v)", index=("idx",), temp="updated",
+      x="g", v="unbroadcast(g[idx], v)")
+defop("at_multiply", "x.at[idx].multiply(v)", index=("idx",), temp="updated",
+      x="g.at[idx].multiply(v)", v="unbroadcast(g[idx] * x[idx], v)")

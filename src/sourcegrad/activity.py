@@ -61,34 +61,88 @@ def differentiable_args(value) -> list[tuple[str, object, str]]:
     return out
 
 
-def _walk(stmts, no_grad=False):
-    """Assignments in execution order, with whether they sit in a no_grad region."""
+def _varied(stmts, varied: set) -> None:
     for s in stmts:
-        if isinstance(s, ir.NoGrad):
-            yield from _walk(s.body, True)
-        elif isinstance(s, (ir.Assign, ir.Unpack)):
-            yield s, no_grad
+        if isinstance(s, ir.Assign):
+            if any(a.id in varied for _, a, _ in differentiable_args(s.value)):
+                varied.add(s.target)
+        elif isinstance(s, ir.Unpack):
+            if isinstance(s.value, ir.Name) and s.value.id in varied:
+                varied.update(ir._flat(s.targets))
+        elif isinstance(s, (ir.For, ir.While)):
+            if isinstance(s, ir.For):
+                for t, it in zip(s.targets, s.iters):
+                    if isinstance(it, ir.ArrayIter) and _is_varied(it.array, varied):
+                        varied.add(t)
+            while True:  # to a fixed point: iteration k's update is iteration k+1's param
+                before = len(varied)
+                for c in s.carry:
+                    if _is_varied(c.init, varied) or c.update in varied:
+                        varied.add(c.param)
+                if isinstance(s, ir.While):
+                    _varied(s.test_body, varied)
+                _varied(s.body, varied)
+                if len(varied) == before:
+                    break
+            for c in s.carry:
+                if c.param in varied or c.update in varied:
+                    varied.add(c.out)
+        elif isinstance(s, ir.If):
+            _varied(s.body, varied)
+            _varied(s.orelse, varied)
+            for out, a, b in s.outputs:
+                if _is_varied(a, varied) or _is_varied(b, varied):
+                    varied.add(out)
+        elif isinstance(s, ir.CallFn):
+            if any(_is_varied(a, varied) for a in s.args):
+                varied.update(s.targets)
+        # NoGrad: nothing computed inside is varied
+
+
+def _useful(stmts, useful: set) -> None:
+    for s in reversed(stmts):
+        if isinstance(s, ir.Assign):
+            if s.target in useful:
+                useful.update(a.id for _, a, _ in differentiable_args(s.value))
+        elif isinstance(s, ir.Unpack):
+            if any(t in useful for t in ir._flat(s.targets)) and isinstance(s.value, ir.Name):
+                useful.add(s.value.id)
+        elif isinstance(s, (ir.For, ir.While)):
+            for c in s.carry:
+                if c.out in useful:
+                    useful.add(c.update)
+            while True:
+                before = len(useful)
+                _useful(s.body, useful)
+                for c in s.carry:
+                    if c.param in useful:
+                        useful.add(c.update)
+                        if isinstance(c.init, ir.Name):
+                            useful.add(c.init.id)
+                if isinstance(s, ir.For):
+                    for t, it in zip(s.targets, s.iters):
+                        if t in useful and isinstance(it, ir.ArrayIter) and isinstance(it.array, ir.Name):
+                            useful.add(it.array.id)
+                if len(useful) == before:
+                    break
+        elif isinstance(s, ir.If):
+            for out, a, b in s.outputs:
+                if out in useful:
+                    useful.update(x.id for x in (a, b) if isinstance(x, ir.Name))
+            _useful(s.body, useful)
+            _useful(s.orelse, useful)
+        elif isinstance(s, ir.CallFn):
+            if any(t in useful for t in s.targets):
+                useful.update(a.id for a in s.args if isinstance(a, ir.Name))
+
+
+def _is_varied(atom, varied) -> bool:
+    return isinstance(atom, ir.Name) and atom.id in varied
 
 
 def analyze(fn: ir.Function, wrt) -> Activity:
     varied = set(wrt)
-    for s, no_grad in _walk(fn.body):
-        if no_grad:
-            continue
-        if isinstance(s, ir.Assign):
-            if any(a.id in varied for _, a, _ in differentiable_args(s.value)):
-                varied.add(s.target)
-        elif isinstance(s.value, ir.Name) and s.value.id in varied:
-            varied.update(s.targets)
-
-    ret = fn.body[-1]
-    useful = {n for n in ir.names_read(ret.value)}
-    for s, no_grad in reversed(list(_walk(fn.body))):
-        if no_grad:
-            continue
-        if isinstance(s, ir.Assign):
-            if s.target in useful:
-                useful.update(a.id for _, a, _ in differentiable_args(s.value))
-        elif any(t in useful for t in s.targets) and isinstance(s.value, ir.Name):
-            useful.add(s.value.id)
+    _varied(fn.body, varied)
+    useful = set(ir.names_read(fn.body[-1].value))
+    _useful(fn.body[:-1], useful)
     return Activity(frozenset(varied), frozenset(useful))

@@ -10,8 +10,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import runtime
-from .errors import SeedError, SourcegradError, WrtError
+from .errors import SeedError, SourcegradError, TapeOverflowError, UnsupportedSyntaxError, WrtError
 from .pipeline import Transformed, transform
+from .structs import kind_of
 
 __all__ = ["grad", "value_and_grad", "GradFunction", "CompiledGrad"]
 
@@ -47,7 +48,7 @@ class GradFunction:
     get the gradient; read :attr:`source` for the code that computes it.
     """
 
-    def __init__(self, fn, wrt=0, *, return_value: bool = False):
+    def __init__(self, fn, wrt=0, *, return_value: bool = False, max_iter: int | None = None):
         functools.update_wrapper(self, fn)
         self._fn = fn
         self._signature = inspect.signature(fn)
@@ -55,10 +56,12 @@ class GradFunction:
         self._wrt_single = not isinstance(wrt, (tuple, list))
         self.wrt = self._resolve_wrt(wrt)
         self._return_value = return_value
-        self._transformed: Transformed = transform(fn, self.wrt)
-        self._check_reserved()
+        self._max_iter = max_iter
+        self._variants: dict = {}   # static parameter names -> Transformed
         self._jitted: dict = {}
         self._compiled: dict = {}
+        self._transformed: Transformed = self._default_variant()
+        self._check_reserved()
 
     # ----- construction -----
     def _resolve_wrt(self, wrt) -> tuple:
@@ -89,18 +92,51 @@ class GradFunction:
             names.append(name)
         return tuple(names)
 
+    def _default_variant(self) -> Transformed:
+        """Transform now, so unsupported code fails at decoration: parameters with int/str/bool
+        defaults or annotations are assumed static, the others arrays; if that cannot be right
+        (``range(n)`` with an unannotated ``n``), every non-differentiated parameter is static."""
+        kinds = []
+        for p in self._signature.parameters.values():
+            static = p.name not in self.wrt and (
+                (p.default is not p.empty and _is_static(p.default))
+                or p.annotation in (int, str, bool, "int", "str", "bool"))
+            kinds.append("static" if static else "array")
+        try:
+            return self._variant(tuple(kinds))
+        except UnsupportedSyntaxError as exc:
+            if not getattr(exc, "binding_time", False):
+                raise
+            everything = tuple("array" if p in self.wrt else "static" for p in self._params)
+            try:
+                return self._variant(everything)
+            except UnsupportedSyntaxError:
+                raise exc from None
+
+    def _variant(self, kinds: tuple) -> Transformed:
+        """The transform for one kind of each argument: static, array, or a container layout
+        (made once, then cached)."""
+        t = self._variants.get(kinds)
+        if t is None:
+            t = self._variants[kinds] = transform(
+                self._fn, self.wrt, param_kinds=dict(zip(self._params, kinds)),
+                max_iter=self._max_iter)
+        self._transformed = t
+        return t
+
     def _check_reserved(self):
         for name in _RESERVED_KEYWORDS:
             if name in self._params:
                 node = next(a for a in ast_args(self._transformed.parsed.node) if a.arg == name)
                 raise self._transformed.parsed.locate(node).error(
                     f"the parameter name `{name}` clashes with the `{name}=` keyword of the "
-                    f"gradient function", f"rename the parameter")
+                    f"gradient function", "rename the parameter")
 
     # ----- what the user reads -----
     @property
     def source(self) -> str:
-        """The generated module: the normal-form primal and its gradient. Exactly the code that runs."""
+        """The generated module: the normal-form primal and its gradient. Exactly the code that
+        runs (for the static arguments of the latest call)."""
         return self._transformed.source
 
     @property
@@ -131,9 +167,10 @@ class GradFunction:
         for name in self.wrt:
             i = self._params.index(name)
             values[i] = self._check_wrt_value(name, values[i])
-        static = tuple(i for i, (p, v) in enumerate(zip(self._params, values))
-                       if p not in self.wrt and _is_static(v))
-        return values, static
+        kinds = tuple("array" if p in self.wrt and kind_of(v) == "static" else kind_of(v)
+                      for p, v in zip(self._params, values))
+        static = tuple(i for i, k in enumerate(kinds) if k == "static")
+        return values, static, self._variant(kinds)
 
     def _check_wrt_value(self, name, value):
         def check(leaf):
@@ -159,52 +196,57 @@ class GradFunction:
                            f"({', '.join(self.wrt)}); got {len(acc)}")
         return acc
 
-    def _check_seed(self, seed):
-        if seed is None and self._transformed.output_is_tuple:
+    def _check_seed(self, transformed, seed):
+        if seed is None and transformed.output_is_tuple:
             raise SeedError(f"`{self._fn.__name__}` returns a tuple; pass seed= a tuple with one "
                             f"array per output (zeros for outputs to ignore)")
         return seed
 
-    def _jit(self, static):
-        fn = self._jitted.get(static)
-        if fn is None:
-            fn = self._jitted[static] = jax.jit(self._transformed.grad_fn, static_argnums=static)
-        return fn
-
-    def _primal_jit(self, static):
-        key = ("primal", static)
+    def _jit(self, transformed, static, kind="grad"):
+        key = (kind, static, id(transformed))  # each variant is kept alive in self._variants
         fn = self._jitted.get(key)
         if fn is None:
-            fn = self._jitted[key] = jax.jit(self._transformed.primal_fn, static_argnums=static)
+            target = transformed.grad_fn if kind == "grad" else transformed.primal_fn
+            fn = self._jitted[key] = jax.jit(target, static_argnums=static)
         return fn
 
-    def _finish(self, value, grads):
-        grads = grads[0] if self._wrt_single else tuple(grads)
-        return (value, grads) if self._return_value else grads
+    def _results(self, transformed, out):
+        """(value, gradients) from the generated function's outputs; reports tape overflow."""
+        if transformed.gradient.meta.get("has_status"):
+            value, grads, overflow = out
+            if bool(overflow):
+                loops = ", ".join(f"line {line} (max_iter={n})"
+                                  for line, n in transformed.gradient.meta["while_loops"])
+                raise TapeOverflowError(
+                    f"a while loop of `{self._fn.__name__}` was still running when its tape was "
+                    f"full, so its gradient would be wrong; while loops: {loops}. Raise its "
+                    f"max_iter (the `# sourcegrad: max_iter=N` comment or grad(max_iter=N))")
+        else:
+            value, grads = out
+        return value, (grads[0] if self._wrt_single else tuple(grads))
+
+    def _run(self, args, kwargs, seed, accumulate):
+        values, static, t = self._bind(args, kwargs)
+        out = self._jit(t, static)(*values, self._check_seed(t, seed), self._accumulators(accumulate))
+        return self._results(t, out)
 
     @_public
     def __call__(self, *args, seed=None, accumulate=None, **kwargs):
         """The gradient(s) at these arguments. ``seed``: the output's gradient (required for a
         non-scalar output); ``accumulate``: gradients to add this call's gradients to."""
-        values, static = self._bind(args, kwargs)
-        value, grads = self._jit(static)(*values, self._check_seed(seed),
-                                         self._accumulators(accumulate))
-        return self._finish(value, grads)
+        value, grads = self._run(args, kwargs, seed, accumulate)
+        return (value, grads) if self._return_value else grads
 
     @_public
     def value_and_grad(self, *args, seed=None, accumulate=None, **kwargs):
         """``(f(*args), gradient)`` from one run of the generated code."""
-        values, static = self._bind(args, kwargs)
-        value, grads = self._jit(static)(*values, self._check_seed(seed),
-                                         self._accumulators(accumulate))
-        grads = grads[0] if self._wrt_single else tuple(grads)
-        return value, grads
+        return self._run(args, kwargs, seed, accumulate)
 
     @_public
     def primal(self, *args, **kwargs):
         """The function's value, computed by the generated (normal-form) primal, compiled."""
-        values, static = self._bind(args, kwargs)
-        return self._primal_jit(static)(*values)
+        values, static, t = self._bind(args, kwargs)
+        return self._jit(t, static, "primal")(*values)
 
     @_public
     def compile(self, *args, seed=None, accumulate=None, **kwargs) -> "CompiledGrad":
@@ -215,16 +257,16 @@ class GradFunction:
         ``memory_analysis()``). Compiling again for the same shapes, dtypes and
         static values returns the cached object; other shapes compile anew.
         """
-        values, static = self._bind(args, kwargs)
+        values, static, t = self._bind(args, kwargs)
         acc = self._accumulators(accumulate)
-        seed = self._check_seed(seed)
+        seed = self._check_seed(t, seed)
         key = (static, tuple(values[i] for i in static), _signature_of(
             [v for i, v in enumerate(values) if i not in static]), _signature_of(seed),
             _signature_of(acc))
         hit = self._compiled.get(key)
         if hit is None:
-            compiled = self._jit(static).lower(*values, seed, acc).compile()
-            hit = self._compiled[key] = CompiledGrad(self, compiled, static)
+            compiled = self._jit(t, static).lower(*values, seed, acc).compile()
+            hit = self._compiled[key] = CompiledGrad(self, compiled, static, t)
         return hit
 
     @property
@@ -246,20 +288,22 @@ def ast_args(fdef):
 class CompiledGrad:
     """An ahead-of-time compiled gradient: call it, or inspect what XLA made of it."""
 
-    def __init__(self, owner: GradFunction, compiled, static):
+    def __init__(self, owner: GradFunction, compiled, static, transformed):
         self._owner = owner
         self._compiled = compiled
         self._static = static
+        self._transformed = transformed
 
     @_public
     def __call__(self, *args, seed=None, accumulate=None, **kwargs):
-        values, static = self._owner._bind(args, kwargs)
+        values, static, _ = self._owner._bind(args, kwargs)
         if static != self._static:
             raise WrtError("this compiled gradient was made for other static arguments; "
                            "call .compile() again")
         dynamic = [v for i, v in enumerate(values) if i not in static]
-        value, grads = self._compiled(*dynamic, seed, self._owner._accumulators(accumulate))
-        return self._owner._finish(value, grads)
+        out = self._compiled(*dynamic, seed, self._owner._accumulators(accumulate))
+        value, grads = self._owner._results(self._transformed, out)
+        return (value, grads) if self._owner._return_value else grads
 
     def as_text(self) -> str:
         """The optimized XLA HLO text of the compiled gradient."""
@@ -279,29 +323,31 @@ class CompiledGrad:
         return self._compiled
 
 
-def grad(fn=None, *, wrt=0):
+def grad(fn=None, *, wrt=0, max_iter: int | None = None):
     """The gradient of ``fn`` with respect to ``wrt``, by source transformation.
 
     ``wrt`` is a parameter position or name, or a tuple of them (default: the
     first parameter, as ``jax.grad``). One gives one gradient, a tuple gives a
     tuple. Use as ``grad(f)``, ``@grad`` or ``@grad(wrt=("W", "b"))``. The
     function is transformed immediately, so unsupported code fails here, with
-    its location; ``.source`` shows the generated code.
+    its location; ``.source`` shows the generated code. ``max_iter``: the tape
+    length of data-dependent ``while`` loops that have no
+    ``# sourcegrad: max_iter=N`` comment.
     """
     if fn is None:
-        return functools.partial(grad, wrt=wrt)
-    return _make(fn, wrt, False)
+        return functools.partial(grad, wrt=wrt, max_iter=max_iter)
+    return _make(fn, wrt, False, max_iter)
 
 
-def value_and_grad(fn=None, *, wrt=0):
+def value_and_grad(fn=None, *, wrt=0, max_iter: int | None = None):
     """Like :func:`grad`, but calling the result returns ``(value, gradient)``."""
     if fn is None:
-        return functools.partial(value_and_grad, wrt=wrt)
-    return _make(fn, wrt, True)
+        return functools.partial(value_and_grad, wrt=wrt, max_iter=max_iter)
+    return _make(fn, wrt, True, max_iter)
 
 
-def _make(fn, wrt, return_value):
+def _make(fn, wrt, return_value, max_iter):
     try:
-        return GradFunction(fn, wrt, return_value=return_value)
+        return GradFunction(fn, wrt, return_value=return_value, max_iter=max_iter)
     except SourcegradError as exc:
         raise exc.with_traceback(None) from None

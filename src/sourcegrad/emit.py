@@ -61,23 +61,24 @@ class _Printer:
         for i, part in enumerate(textwrap.wrap(text, width) or [""]):
             self.line(("# " if i == 0 else "#   ") + part, indent, user_line, section)
 
-    def function(self, fn: ir.Function):
-        self.function_name = fn.name
+    def function(self, fn: ir.Function, indent: int = 0):
+        if indent == 0:
+            self.function_name = fn.name
         defaults = dict(fn.defaults)
         params = ", ".join(f"{p}={defaults[p]}" if p in defaults else p for p in fn.params)
-        self.line(f"def {fn.name}({params}):", 0)
+        self.line(f"def {fn.name}({params}):", indent)
         if fn.doc:
             doc = []
             for para in fn.doc.strip().replace('"""', "'''").split("\n"):
-                doc.extend(textwrap.wrap(para, WIDTH - 4) or [""])
+                doc.extend(textwrap.wrap(para, WIDTH - 4 * (indent + 1) - 6) or [""])
             if len(doc) == 1:
-                self.line(f'"""{doc[0]}"""', 1)
+                self.line(f'"""{doc[0]}"""', indent + 1)
             else:
-                self.line(f'"""{doc[0]}', 1)
+                self.line(f'"""{doc[0]}', indent + 1)
                 for d in doc[1:]:
-                    self.line(d.strip(), 1 if d.strip() else 0)
-                self.line('"""', 1)
-        self.block(fn.body, 1, "forward")
+                    self.line(d, indent + 1 if d else 0)
+                self.line('"""', indent + 1)
+        self.block(fn.body, indent + 1, "forward")
 
     def block(self, stmts, indent: int, section: str):
         last_origin = None
@@ -102,12 +103,14 @@ class _Printer:
         if isinstance(s, ir.Assign):
             self.line(f"{s.target} = {expr_text(s.value)}{suffix}", indent, user_line, section)
         elif isinstance(s, ir.Unpack):
-            targets = ", ".join(s.targets) + ("," if len(s.targets) == 1 else "")
-            self.line(f"{targets} = {expr_text(s.value)}{suffix}", indent, user_line, section)
+            self.line(f"{_targets(s.targets)} = {expr_text(s.value)}{suffix}", indent, user_line,
+                      section)
         elif isinstance(s, ir.Return):
             text = expr_text(s.value)
             if isinstance(s.value, ir.Raw) and isinstance(s.value.expr, ast.Tuple) and s.value.expr.elts:
                 text = ", ".join(ast.unparse(e) for e in s.value.expr.elts)
+                if len(s.value.expr.elts) == 1:
+                    text += ","
             self.line(f"return {text}", indent, user_line, section)
         elif isinstance(s, ir.Comment):
             self.comment(s.text, indent, _comment_line(s), section)
@@ -121,8 +124,18 @@ class _Printer:
             if s.orelse:
                 self.line("else:", indent, user_line, section)
                 self.block(s.orelse, indent + 1, section)
+        elif isinstance(s, ir.Def):
+            self.function(s.function, indent)
         else:
-            raise TypeError(f"cannot print {s!r}")
+            raise TypeError(f"cannot print {s!r} (structured statements are lowered first)")
+
+
+def _targets(targets) -> str:
+    """Unpacking targets: names, or nested tuples of them (a loop's carry and its tape)."""
+    if isinstance(targets, str):
+        return targets
+    parts = [t if isinstance(t, str) else f"({_targets(t)})" for t in targets]
+    return ", ".join(parts) + ("," if len(parts) == 1 else "")
 
 
 def _comment_line(c: ir.Comment):

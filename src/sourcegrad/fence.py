@@ -52,13 +52,8 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
 
 #: Constructs that later issues support; until then they give this message.
 NOT_YET: dict[type, tuple[str, str]] = {
-    ast.For: ("`for` loops", "write the computation with vectorized NumPy operations"),
-    ast.While: ("`while` loops", "write the computation with vectorized NumPy operations"),
-    ast.If: ("`if` statements", "use np.where(condition, a, b) to select between values"),
-    ast.IfExp: ("conditional expressions `a if c else b`", "use np.where(c, a, b)"),
     ast.FunctionDef: ("nested function definitions", "define the function at module level and "
                       "register a rule for it, or inline its body"),
-    ast.Dict: ("dict displays", "pass arrays as separate arguments"),
     ast.Break: ("`break`", "use vectorized NumPy operations"),
     ast.Continue: ("`continue`", "use vectorized NumPy operations"),
 }
@@ -127,10 +122,8 @@ class _Fence(ast.NodeVisitor):
                 self._target(elt)
             return
         if isinstance(target, ast.Subscript):
-            raise self.parsed.locate(target).error(
-                "assigning into an array element (`y[i] = v`) is not supported yet",
-                "build the array functionally: y = y.at[i].set(v) is not available either; "
-                "use np.where or np.concatenate")
+            self.visit(target)
+            return
         if isinstance(target, ast.Attribute):
             raise self.parsed.locate(target).error(
                 "assigning to an attribute (`obj.x = v`) cannot be differentiated",

@@ -156,6 +156,97 @@ class IfElse:
 
 
 @dataclass(frozen=True)
+class Carry:
+    """One loop-carried variable: ``init`` before the loop, ``param`` at the start of an iteration,
+    ``update`` at its end, ``out`` after the loop."""
+
+    param: str
+    init: object  # atom
+    update: str
+    out: str
+
+
+@dataclass(frozen=True)
+class RangeIter:
+    start: object  # atoms, static
+    stop: object
+    step: object
+
+
+@dataclass(frozen=True)
+class ArrayIter:
+    """Iterate over the leading axis of an array."""
+
+    array: object  # atom
+
+
+@dataclass(frozen=True)
+class For:
+    """``for targets in iters: body`` as a scan: each target walks one iterator, in lockstep."""
+
+    targets: tuple  # names bound each iteration
+    iters: tuple    # RangeIter | ArrayIter, one per target
+    carry: tuple    # Carry
+    body: tuple
+    origin: Origin | None = None
+    name: str = "loop"
+    tape: tuple = ()    # set by reverse: (body name, stacked name) saved per iteration
+    status: tuple = ()  # set by reverse: (stacked flag, any-flag) of while loops inside the body
+
+
+@dataclass(frozen=True)
+class While:
+    """``while test: body`` with a data-dependent trip count and a tape of at most max_iter entries."""
+
+    carry: tuple
+    test_body: tuple  # statements computing ``test`` from the carry params
+    test: object      # atom
+    body: tuple
+    max_iter: int
+    origin: Origin | None = None
+    name: str = "loop"
+    tape: tuple = ()    # set by reverse: (body name, stacked name), at most max_iter entries
+    count: str = ""     # set by reverse: the name of the number of iterations run
+    overflow: str = ""  # set by reverse: the name of the flag "still running at max_iter"
+
+
+@dataclass(frozen=True)
+class If:
+    """``if test: body else: orelse``; ``outputs`` are (out, value in body, value in orelse).
+
+    ``static``: the test is known while JAX traces, so this is a Python ``if``; otherwise it is a
+    ``lax.cond`` and only the taken branch runs, forward and backward.
+    """
+
+    test: object
+    body: tuple
+    orelse: tuple
+    outputs: tuple
+    static: bool
+    origin: Origin | None = None
+    name: str = "branch"
+
+
+@dataclass(frozen=True)
+class CallFn:
+    """A call of a user function that sourcegrad differentiates too: ``targets = callee(*args)``."""
+
+    targets: tuple
+    callee: str  # key in the module's table of callees
+    args: tuple  # atoms
+    origin: Origin | None = None
+    residual: str = ""  # set by reverse: the name holding what the callee's backward reads
+
+
+@dataclass(frozen=True)
+class Def:
+    """A nested function definition in generated code (loop bodies, branches, their adjoints)."""
+
+    function: "Function"
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True)
 class Section:
     """A titled group of statements: ``kind`` is forward, zero, seed, backward or return."""
 
@@ -185,7 +276,7 @@ class Module:
     source_name: str = ""
 
 
-Stmt = Union[Assign, Unpack, NoGrad, Return, Comment, IfElse, Section]
+Stmt = Union[Assign, Unpack, NoGrad, Return, Comment, IfElse, Section, For, While, If, CallFn, Def]
 
 
 # ----- the normal-form checker -----
@@ -239,21 +330,59 @@ def names_read(e) -> list[str]:
     return out
 
 
+def defined_names(stmts) -> list:
+    """Names a block binds at its own level (a loop's or branch's inner names are not included)."""
+    out: list = []
+    for s in stmts:
+        if isinstance(s, Assign):
+            out.append(s.target)
+        elif isinstance(s, Unpack):
+            out.extend(_flat(s.targets))
+        elif isinstance(s, NoGrad):
+            out.extend(defined_names(s.body))
+        elif isinstance(s, For):
+            out.extend(c.out for c in s.carry)
+            out.extend(stacked for _, stacked in s.tape)
+            out.extend(flag for _, flag in s.status)
+        elif isinstance(s, While):
+            out.extend(c.out for c in s.carry)
+            out.extend(stacked for _, stacked in s.tape)
+            out.extend(n for n in (s.count, s.overflow) if n)
+        elif isinstance(s, If):
+            out.extend(o for o, _, _ in s.outputs)
+        elif isinstance(s, CallFn):
+            out.extend(s.targets)
+            if s.residual:
+                out.append(s.residual)
+    return out
+
+
+def _flat(targets) -> list:
+    out = []
+    for t in targets:
+        out.extend(_flat(t) if isinstance(t, tuple) else [t])
+    return out
+
+
 def check_normal_form(fn: Function, known_globals=()) -> None:
     """Raise InternalError unless ``fn`` is in the normal form described above."""
-    defined = set(fn.params) | set(known_globals) | set(fn.globals_used)
+    seen: set = set()
 
-    def use(name, where):
-        if name not in defined:
-            raise InternalError(f"{fn.name}: {where} reads {name!r} before it is assigned")
+    def fail(msg):
+        raise InternalError(f"{fn.name}: {msg}")
 
-    def define(name, where):
-        if name in defined:
-            raise InternalError(f"{fn.name}: {where} assigns {name!r} a second time "
-                                f"(the normal form assigns each name once)")
+    def define(name, defined, where):
+        if name in seen:
+            fail(f"{where} assigns {name!r} a second time (the normal form assigns each name once)")
+        seen.add(name)
         defined.add(name)
 
-    def block(stmts, top):
+    def use(names, defined, where):
+        for n in names:
+            if n not in defined:
+                fail(f"{where} reads {n!r} where it is not defined")
+
+    def block(stmts, defined, top):
         for i, s in enumerate(stmts):
             where = f"statement {i} ({type(s).__name__})"
             if isinstance(s, Assign):
@@ -263,32 +392,72 @@ def check_normal_form(fn: Function, known_globals=()) -> None:
                 elif isinstance(s.value, Tup):
                     _check_arg(s.value, where)
                 elif not is_atom(s.value):
-                    raise InternalError(f"{fn.name}: {where} is not one operation: {s.value!r}")
-                for n in names_read(s.value):
-                    use(n, where)
-                define(s.target, where)
+                    fail(f"{where} is not one operation: {s.value!r}")
+                use(names_read(s.value), defined, where)
+                define(s.target, defined, where)
             elif isinstance(s, Unpack):
                 if not is_atom(s.value):
-                    raise InternalError(f"{fn.name}: {where} unpacks a non-atom")
-                for n in names_read(s.value):
-                    use(n, where)
-                for t in s.targets:
-                    define(t, where)
+                    fail(f"{where} unpacks a non-atom")
+                use(names_read(s.value), defined, where)
+                for t in _flat(s.targets):
+                    define(t, defined, where)
             elif isinstance(s, NoGrad):
-                block(s.body, False)
+                block(s.body, defined, False)
+            elif isinstance(s, For):
+                for it in s.iters:
+                    parts = (it.start, it.stop, it.step) if isinstance(it, RangeIter) else (it.array,)
+                    for p in parts:
+                        _check_arg(p, where)
+                        use(names_read(p), defined, where)
+                inner = set(defined)
+                for c in s.carry:
+                    use(names_read(c.init), defined, where)
+                    define(c.param, inner, where)
+                for t in s.targets:
+                    define(t, inner, where)
+                block(s.body, inner, False)
+                for c in s.carry:
+                    use([c.update], inner, where + " (loop update)")
+                    define(c.out, defined, where)
+            elif isinstance(s, While):
+                inner = set(defined)
+                for c in s.carry:
+                    use(names_read(c.init), defined, where)
+                    define(c.param, inner, where)
+                test_scope = set(inner)
+                block(s.test_body, test_scope, False)
+                use(names_read(s.test), test_scope, where + " (test)")
+                block(s.body, inner, False)
+                for c in s.carry:
+                    use([c.update], inner, where + " (loop update)")
+                    define(c.out, defined, where)
+            elif isinstance(s, If):
+                use(names_read(s.test), defined, where)
+                then_scope, else_scope = set(defined), set(defined)
+                block(s.body, then_scope, False)
+                block(s.orelse, else_scope, False)
+                for out, a, b in s.outputs:
+                    use(names_read(a), then_scope, where + " (then value)")
+                    use(names_read(b), else_scope, where + " (else value)")
+                    define(out, defined, where)
+            elif isinstance(s, CallFn):
+                for a in s.args:
+                    _check_arg(a, where)
+                    use(names_read(a), defined, where)
+                for t in s.targets:
+                    define(t, defined, where)
             elif isinstance(s, Return):
                 if not top or i != len(stmts) - 1:
-                    raise InternalError(f"{fn.name}: return is not the last statement")
+                    fail("return is not the last statement")
                 if not (is_atom(s.value) or isinstance(s.value, Tup)):
-                    raise InternalError(f"{fn.name}: return value is not an atom or tuple of atoms")
+                    fail("return value is not an atom or tuple of atoms")
                 _check_arg(s.value, where)
-                for n in names_read(s.value):
-                    use(n, where)
+                use(names_read(s.value), defined, where)
             elif isinstance(s, Comment):
                 pass
             else:
-                raise InternalError(f"{fn.name}: {where} is not a normal-form statement")
+                fail(f"{where} is not a normal-form statement")
 
-    block(fn.body, True)
+    block(fn.body, set(fn.params) | set(known_globals) | set(fn.globals_used), True)
     if not fn.body or not isinstance(fn.body[-1], Return):
-        raise InternalError(f"{fn.name}: the normal form ends with a return")
+        fail("the normal form ends with a return")

@@ -27,27 +27,42 @@ class Namer:
     """Hands out fresh names; one instance per generated function family."""
 
     def __init__(self, taken=()):
-        self._used: set[str] = set(_RESERVED) | set(taken)
+        self._used: set[str] = set(_RESERVED) | set(taken)  # never handed out by fresh()
+        self._claimed: set[str] = set()  # names the generated code already binds
         self._adjoints: dict[str, str] = {}
 
     def reserve(self, *names: str) -> None:
+        """Keep ``fresh`` from handing out these names (the user's identifiers, module globals)."""
         self._used.update(names)
 
     def taken(self, name: str) -> bool:
         return name in self._used
 
+    def claim(self, name: str) -> str:
+        """The generated code binds exactly ``name`` (a user's variable keeping its name)."""
+        self._used.add(name)
+        self._claimed.add(name)
+        return name
+
+    def taken_by_ir(self, name: str) -> bool:
+        return name in self._claimed
+
     def fresh(self, base: str) -> str:
         base = _sanitize(base)
         if base not in self._used:
-            self._used.add(base)
-            return base
+            return self.claim(base)
         stem = base.rstrip("_") or base
         i = 1
         while f"{stem}_{i}" in self._used:
             i += 1
-        name = f"{stem}_{i}"
-        self._used.add(name)
-        return name
+        return self.claim(f"{stem}_{i}")
+
+    def shared(self, base: str) -> str:
+        """One name for a role that many generated functions share (their ``carry`` parameter)."""
+        key = ("shared", base)
+        if key not in self._adjoints:
+            self._adjoints[key] = self.fresh(base)
+        return self._adjoints[key]
 
     def adjoint(self, primal: str) -> str:
         """The accumulator name of a primal variable: ``b_<name>``, always the same for one name."""
@@ -55,7 +70,7 @@ class Namer:
             name = f"b_{primal}"
             while name in self._used:
                 name += "_"
-            self._used.add(name)
+            self.claim(name)
             self._adjoints[primal] = name
         return self._adjoints[primal]
 

@@ -1,42 +1,66 @@
-"""Normalize: the user's function (Python AST) -> the normal form of ``ir`` (one operation per line).
+"""Normalize: the user's function (Python AST) -> the normal form of ``ir``.
 
-* Nested expressions are flattened into temporaries named after their
-  operation: ``y = np.tanh(x @ W + b)`` becomes ``matmul = x @ W``,
-  ``add = matmul + b``, ``y = jnp.tanh(add)``.
+* Expressions are flattened into one-operation assignments (``expressions.py``).
 * Every name is assigned once: a re-assigned variable gets a new version
-  (``y_1``), so the old value stays readable by the backward pass.
-* Calls are resolved to rules (``np.sum``, ``jnp.sum`` and ``x.sum()`` are all
-  the rule ``sum``) and their arguments bound to the rule's parameters.
+  (``y``, ``y_1``, ...), so an old value stays readable by the backward pass;
+  ``y[i] = v`` is ``y_1 = y.at[i].set(v)``, a new version too.
+* ``for`` loops become ``For`` nodes with explicit loop-carried variables
+  (``Carry``: value before the loop, at the start of an iteration, at its end,
+  after the loop); ``while`` loops become ``While`` nodes (a counter loop
+  ``i = 0; while i < n: ...; i += 1`` becomes a ``For``); ``if`` statements and
+  conditional expressions become ``If`` nodes whose outputs merge the
+  branches' versions. An ``if`` on a value known while JAX traces (a constant,
+  a shape, a static argument) is marked static.
 * ``with no_grad():`` becomes a ``NoGrad`` region.
 
-Errors found here (an unknown name, a function without a rule, an unsupported
-keyword) are located in the user's source like the fence's.
+``desugar`` runs before this pass and removes ``break``, ``continue`` and early
+``return``; ``fence`` has rejected everything outside the subset.
 """
 
 from __future__ import annotations
 
 import ast
-import types
 
-from . import ir, rules, runtime
-from .errors import MissingRuleError, UnsupportedSyntaxError
+from . import ir, runtime
+from .expressions import AUGOPS, BINOPS, ExpressionLowering
 from .naming import Namer
 from .parse import ParsedFunction
-from .resolve import NOT_FOUND, Environment, describe, is_constant_value
-from .transforms.methods import ATTRIBUTES, METHODS
+from .resolve import Environment, describe
+from .structs import Struct, leaves, paths, rebuild, same_layout
 
-__all__ = ["normalize"]
-
-BINOPS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide",
-          ast.Pow: "power", ast.MatMult: "matmul", ast.Mod: "mod", ast.FloorDiv: "floor_divide",
-          ast.BitAnd: "bitwise_and", ast.BitOr: "bitwise_or"}
-CMPOPS = {ast.Lt: "less", ast.LtE: "less_equal", ast.Gt: "greater", ast.GtE: "greater_equal",
-          ast.Eq: "equal", ast.NotEq: "not_equal"}
-UNARYOPS = {ast.USub: "negative", ast.UAdd: "positive", ast.Invert: "invert"}
+__all__ = ["normalize", "Normalizer", "assigned_names"]
 
 
-class Normalizer:
-    def __init__(self, parsed: ParsedFunction, env: Environment, namer: Namer):
+def assigned_names(stmts) -> list[str]:
+    """User names a block assigns (in order of first assignment), nested blocks included."""
+    out: list[str] = []
+
+    def add(name):
+        if name not in out:
+            out.append(name)
+
+    def target(t):
+        if isinstance(t, ast.Name):
+            add(t.id)
+        elif isinstance(t, (ast.Tuple, ast.List)):
+            for e in t.elts:
+                target(e)
+        elif isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+            add(t.value.id)
+
+    for stmt in stmts:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Assign):
+                for t in node.targets:
+                    target(t)
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For)):
+                target(node.target)
+    return out
+
+
+class Normalizer(ExpressionLowering):
+    def __init__(self, parsed: ParsedFunction, env: Environment, namer: Namer,
+                 param_kinds=None, max_iter: int | None = None):
         self.parsed = parsed
         self.env = env
         self.namer = namer
@@ -47,6 +71,12 @@ class Normalizer:
         self.origin: ir.Origin | None = None
         self.temporaries: set[str] = set()
         self.views: dict[str, tuple[str, int]] = {}  # IR name -> (array it may share memory with, line)
+        self.static: set[str] = set()
+        self.param_kinds = dict(param_kinds or {})
+        self.structs: dict = {}
+        self.inputs: dict = {}  # parameter -> its leaves (a Name, or a Struct of Names)
+        self.max_iter = max_iter
+        self.out_of_scope: dict[str, str] = {}  # user name -> why it is not visible here
 
     # ----- entry -----
     def function(self) -> ir.Function:
@@ -54,12 +84,24 @@ class Normalizer:
         args = fdef.args
         for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
             self.params.append(a.arg)
-            self.versions[a.arg] = a.arg
+            self.versions[a.arg] = self.namer.claim(a.arg)
+            self.inputs[a.arg] = ir.Name(a.arg)
+            if self.param_kinds.get(a.arg) == "static":
+                self.static.add(a.arg)
+        self.origin = ir.Origin(self.parsed.file_line(fdef), self.parsed.line_text(fdef))
+        for p in self.params:  # a container argument is unpacked into its leaves on entry
+            kind = self.param_kinds.get(p)
+            if isinstance(kind, tuple):
+                struct = self.unpack_container(ir.Name(p), kind, p)
+                holder = self.namer.fresh(p)
+                self.structs[holder] = struct
+                self.versions[p] = holder
+                self.inputs[p] = struct
         body = list(fdef.body)
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
             body = body[1:]  # the docstring
-        self.statements(body, top=True)
+        self.statements(body)
         if not self.block or not isinstance(self.block[-1], ir.Return):
             raise self.parsed.locate(fdef).error(
                 f"`{fdef.name}` does not end with a `return`; there is nothing to differentiate",
@@ -68,17 +110,28 @@ class Normalizer:
         return ir.Function(fdef.name, tuple(self.params), tuple(self.block), doc=doc,
                            globals_used=tuple(self.globals_used),
                            temporaries=frozenset(self.temporaries),
-                           meta={"globals": dict(self.globals_used)})
+                           meta={"globals": dict(self.globals_used),
+                                 "static": frozenset(self.static), "inputs": dict(self.inputs)})
+
+    def unpack_container(self, base: ir.Name, kind, prefix: str) -> Struct:
+        items = []
+        for key, sub in kind[1]:
+            leaf = self.namer.fresh(f"{prefix}_{key}")
+            self.emit(ir.Assign(leaf, ir.Prim("getitem", (("x", base), ("idx", ir.Index((ir.Const(key),))))),
+                                self.origin))
+            items.append((key, self.unpack_container(ir.Name(leaf), sub, leaf)
+                          if isinstance(sub, tuple) else ir.Name(leaf)))
+        return Struct(kind[0], tuple(items))
 
     # ----- statements -----
-    def statements(self, stmts, top=False):
-        for i, node in enumerate(stmts):
+    def statements(self, stmts):
+        for node in stmts:
             if self.block and isinstance(self.block[-1], ir.Return):
                 raise self.parsed.locate(node).error("this line comes after `return` and never runs",
                                                      "delete it or move it before the return")
-            self.statement(node, top and i == len(stmts) - 1)
+            self.statement(node)
 
-    def statement(self, node, last):
+    def statement(self, node):
         self.origin = ir.Origin(self.parsed.file_line(node), self._quote(node))
         if isinstance(node, ast.Assign):
             first, *others = node.targets
@@ -88,18 +141,15 @@ class Normalizer:
         elif isinstance(node, ast.AnnAssign):
             self.assign(node.target, node.value)
         elif isinstance(node, ast.AugAssign):
-            self.check_not_a_view(node)
-            op = BINOPS[type(node.op)]
-            old = self.atom(node.target)
-            rhs = self.atom(node.value)
-            target = self.new_version(node.target.id)
-            self.emit(ir.Assign(target, ir.Prim(op, (("x", old), ("y", rhs))), self.origin))
-            self.versions[node.target.id] = target
+            self.augmented(node)
         elif isinstance(node, ast.Return):
-            if isinstance(node.value, ast.Tuple):
-                value = ir.Tup(tuple(self.atom(e) for e in node.value.elts))
-            else:
-                value = self.atom(node.value)
+            value = self.struct_or_atom(node.value)
+            if isinstance(value, Struct):
+                if value.kind == "dict" or any(isinstance(v, Struct) for _, v in value.items):
+                    raise self.parsed.locate(node.value).error(
+                        "a function differentiated by sourcegrad returns an array or a flat tuple "
+                        "of arrays", "return the arrays as a tuple: return a, b")
+                value = ir.Tup(tuple(v for _, v in value.items))
             self.emit(ir.Return(value, self.origin))
         elif isinstance(node, ast.With):  # the fence admits only `with no_grad():`
             self.check_no_grad(node)
@@ -108,6 +158,12 @@ class Normalizer:
             self.statements(node.body)
             inner, self.block = self.block, outer
             self.emit(ir.NoGrad(tuple(inner), origin))
+        elif isinstance(node, ast.For):
+            self.for_statement(node)
+        elif isinstance(node, ast.While):
+            self.while_statement(node)
+        elif isinstance(node, ast.If):
+            self.if_statement(node)
         elif isinstance(node, (ast.Pass, ast.Expr)):
             pass  # docstrings and pass; the fence rejects other expression statements
         else:  # pragma: no cover - the fence rejects everything else
@@ -115,24 +171,9 @@ class Normalizer:
 
     def _quote(self, node) -> str:
         text = self.parsed.line_text(node)
-        if getattr(node, "end_lineno", node.lineno) != node.lineno:
+        if getattr(node, "end_lineno", node.lineno) != node.lineno and not text.endswith(":"):
             text += " ..."
         return text
-
-    def check_not_a_view(self, node: ast.AugAssign):
-        """``y = x; y += 1`` changes ``x`` too under NumPy but not under JAX: refuse to guess."""
-        current = self.versions.get(node.target.id)
-        if current not in self.views:
-            return
-        base, line = self.views[current]
-        user_base = next((u for u, v in self.versions.items() if v == base), base)
-        op = _AUGOPS.get(type(node.op), "+")
-        raise self.parsed.locate(node).error(
-            f"`{node.target.id} {op}= ...` would also change `{user_base}` under NumPy "
-            f"(`{node.target.id}` shares its memory since line {line}), but not under JAX, "
-            f"whose semantics sourcegrad follows",
-            f"write `{node.target.id} = {node.target.id} {op} ...` for a new array, or make a "
-            f"copy first: `{node.target.id} = {user_base}.copy()`")
 
     def check_no_grad(self, node):
         for item in node.items:
@@ -142,11 +183,30 @@ class Normalizer:
                     f"`{ast.unparse(item.context_expr.func)}` is {describe(obj)}, not "
                     f"sourcegrad.no_grad", "import it: from sourcegrad import no_grad")
 
+    def check_not_a_view(self, node, name: str, op: str):
+        """``y = x; y += 1`` changes ``x`` too under NumPy but not under JAX: refuse to guess."""
+        current = self.versions.get(name)
+        if current not in self.views:
+            return
+        base, line = self.views[current]
+        user_base = next((u for u, v in self.versions.items() if v == base), base)
+        if user_base == name:
+            return
+        raise self.parsed.locate(node).error(
+            f"`{ast.unparse(node).split(chr(10))[0]}` would also change `{user_base}` under NumPy "
+            f"(`{name}` shares its memory since line {line}), but not under JAX, whose semantics "
+            f"sourcegrad follows",
+            f"write `{name} = {name} {op} ...` for a new array, or make a copy first: "
+            f"`{name} = {user_base}.copy()`")
+
     def assign(self, target, value_node):
         if isinstance(target, ast.Name):
             name = self.new_version(target.id)
             self.expr(value_node, name)
-            self.versions[target.id] = name
+            self.bind_name(target.id, name)
+            return
+        if isinstance(target, ast.Subscript):
+            self.write_subscript(target, value_node, None)
             return
         # tuple / list target
         names = [t.id for t in target.elts] if all(isinstance(t, ast.Name) for t in target.elts) \
@@ -163,298 +223,417 @@ class Normalizer:
             for elt, name in zip(value_node.elts, new):
                 self.expr(elt, name)
         else:
-            source = self.atom(value_node)
-            self.emit(ir.Unpack(tuple(new), source, self.origin))
+            source = self.struct_or_atom(value_node)
+            if isinstance(source, Struct):
+                if len(source.items) != len(names):
+                    raise self.parsed.locate(value_node).error(
+                        f"{len(names)} names but the {source.kind} has {len(source.items)} items")
+                for (_, element), name in zip(source.items, new):
+                    if isinstance(element, Struct):
+                        self.structs[name] = element
+                    else:
+                        self.emit(ir.Assign(name, element, self.origin))
+            else:
+                self.emit(ir.Unpack(tuple(new), source, self.origin))
         for user, name in zip(names, new):
-            self.versions[user] = name
+            self.bind_name(user, name)
 
-    def new_version(self, user_name: str) -> str:
-        """The first assignment keeps the user's name (reserved for it); later ones are versions."""
-        if user_name not in self.versions:
-            return user_name
-        return self.namer.fresh(user_name)
+    def augmented(self, node: ast.AugAssign):
+        op = AUGOPS.get(type(node.op), "+")
+        if isinstance(node.target, ast.Subscript):
+            self.write_subscript(node.target, node.value, node.op)
+            return
+        self.check_not_a_view(node, node.target.id, op)
+        old = self.atom(node.target)
+        rhs = self.atom(node.value)
+        target = self.new_version(node.target.id)
+        self.emit(ir.Assign(target, ir.Prim(BINOPS[type(node.op)], (("x", old), ("y", rhs))),
+                            self.origin))
+        self.bind_name(node.target.id, target)
 
-    # ----- expressions -----
-    def emit(self, stmt):
-        self.block.append(stmt)
-        if isinstance(stmt, ir.Assign):
-            source = _view_source(stmt.value)
-            if source is not None:
-                self.views[stmt.target] = (self.views.get(source, (source, 0))[0],
-                                           self.origin.line if self.origin else 0)
+    def write_subscript(self, target: ast.Subscript, value_node, op):
+        """``y[idx] = v`` / ``y[idx] += v``: a new version of ``y`` (``y.at[idx].set(v)``)."""
+        if not isinstance(target.value, ast.Name) or target.value.id not in self.versions:
+            raise self.parsed.locate(target).error(
+                "only a local array variable can be written into (`y[i] = v`)",
+                "assign the array to a name first")
+        name = target.value.id
+        self.check_not_a_view(target, name, "+")
+        x = self.atom(target.value)
+        idx = self.index(target.slice)
+        v = self.atom(value_node)
+        if op is None:
+            key = "at_set"
+        elif isinstance(op, ast.Add):
+            key = "at_add"
+        elif isinstance(op, ast.Sub):
+            key = "at_add"
+            v = self.emit_temp(ir.Prim("negative", (("x", v),)))
+        elif isinstance(op, ast.Mult):
+            key = "at_multiply"
+        else:
+            raise self.parsed.locate(target).error(
+                f"`y[i] {AUGOPS.get(type(op), '?')}= v` is not supported",
+                "write y[i] = y[i] <op> v")
+        new = self.new_version(name)
+        self.emit(ir.Assign(new, ir.Prim(key, (("x", x), ("idx", idx), ("v", v))), self.origin))
+        self.bind_name(name, new)
 
-    def expr(self, node, target: str | None = None) -> ir.Name | ir.Const:
-        value = self.value(node)
-        if target is not None:
-            self.emit(ir.Assign(target, value, self.origin))
-            return ir.Name(target)
-        if ir.is_atom(value):
-            return value
+    def emit_temp(self, value) -> ir.Name:
         name = self.namer.fresh(self.temp_name(value))
         self.temporaries.add(name)
         self.emit(ir.Assign(name, value, self.origin))
         return ir.Name(name)
 
-    atom = expr
+    def new_version(self, user_name: str) -> str:
+        """The first assignment keeps the user's name (reserved for it); later ones are versions."""
+        if user_name not in self.versions and user_name not in self.out_of_scope \
+                and not self.namer.taken_by_ir(user_name):
+            self.namer.claim(user_name)
+            return user_name
+        return self.namer.fresh(user_name)
 
-    def temp_name(self, value) -> str:
-        if isinstance(value, ir.Prim):
-            if value.op == "getitem" and isinstance(value.arg("x"), ir.Name):
-                return f"{value.arg('x').id}_sub"
-            return rules.lookup_key(value.op).temp
-        return "t"
-
-    def value(self, node):
-        if isinstance(node, ast.Constant):
-            return ir.Const(node.value)
-        if isinstance(node, ast.Name):
-            return self.name(node)
-        if isinstance(node, ast.UnaryOp):
-            if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
-                    and isinstance(node.operand.value, (int, float, complex)):
-                return ir.Const(-node.operand.value)
-            return ir.Prim(UNARYOPS[type(node.op)], (("x", self.atom(node.operand)),))
-        if isinstance(node, ast.BinOp):
-            x = self.atom(node.left)
-            y = self.atom(node.right)
-            return ir.Prim(BINOPS[type(node.op)], (("x", x), ("y", y)))
-        if isinstance(node, ast.Compare):
-            x = self.atom(node.left)
-            y = self.atom(node.comparators[0])
-            return ir.Prim(CMPOPS[type(node.ops[0])], (("x", x), ("y", y)))
-        if isinstance(node, ast.Call):
-            return self.call(node)
-        if isinstance(node, ast.Attribute):
-            return self.attribute(node)
-        if isinstance(node, ast.Subscript):
-            x = self.atom(node.value)
-            return ir.Prim("getitem", (("x", x), ("idx", self.index(node.slice))))
-        if isinstance(node, (ast.Tuple, ast.List)):
-            return ir.Tup(tuple(self.atom(e) for e in node.elts), isinstance(node, ast.List))
-        raise self.parsed.locate(node).error(
-            f"the expression `{ast.unparse(node)}` is not supported here")
+    def bind_name(self, user_name: str, ir_name: str):
+        self.versions[user_name] = ir_name
+        self.out_of_scope.pop(user_name, None)
 
     def name(self, node: ast.Name):
-        if node.id in self.versions:
-            return ir.Name(self.versions[node.id])
-        value = self.env.lookup(node.id)
-        if value is NOT_FOUND:
+        if node.id not in self.versions and node.id in self.out_of_scope:
             raise self.parsed.locate(node).error(
-                f"the name `{node.id}` is not defined (not a parameter, not assigned before this "
-                f"line, not a global)", "define it before use")
-        if value is None or isinstance(value, bool):
-            return ir.Const(value)
-        if is_constant_value(value):
-            self.globals_used[node.id] = value
-            self.namer.reserve(node.id)
-            return ir.Name(node.id)
-        raise self.parsed.locate(node).error(
-            f"`{node.id}` is {describe(value)}, which cannot be used as a value here",
-            "call it, or pass the value in as an argument")
+                f"`{node.id}` is not defined here: {self.out_of_scope[node.id]}",
+                f"assign `{node.id}` before the loop or the `if`, so that it has a value on "
+                f"every path")
+        return super().name(node)
 
-    # ----- attributes, calls -----
-    def is_local(self, node) -> bool:
-        """Is the expression a value (not a dotted name of a module or function)?"""
-        while isinstance(node, ast.Attribute):
-            node = node.value
-        if isinstance(node, ast.Name):
-            if node.id in self.versions:
-                return True
-            return is_constant_value(self.env.lookup(node.id))
+    # ----- blocks with their own scope -----
+    def sub_block(self, stmts):
+        """Lower ``stmts`` into a separate block; returns it (versions are left as the block left them)."""
+        outer, self.block = self.block, []
+        self.statements(stmts)
+        inner, self.block = self.block, outer
+        return inner
+
+    def _scope_exit(self, saved: dict, why: str):
+        """Names first assigned inside a loop or branch are not visible after it."""
+        for user in list(self.versions):
+            if user not in saved:
+                del self.versions[user]
+                self.out_of_scope[user] = why
+        for user, name in saved.items():
+            self.versions.setdefault(user, name)
+
+    # ----- loops -----
+    def for_statement(self, node: ast.For):
+        if node.orelse:
+            raise self.parsed.locate(node).error("`for ... else` is not supported",
+                                                 "use a flag variable")
+        targets, iters = self.loop_iterables(node.target, node.iter)
+        self.lower_for(node, targets, iters, node.body)
+
+    def loop_iterables(self, target, iterable):
+        """(user target names, iterators) of ``for target in iterable``."""
+        func = iterable.func if isinstance(iterable, ast.Call) else None
+        obj = self.resolve_free(func) if func is not None and not self.is_local(func) else None
+        if obj is range:
+            args = [self.atom(a) for a in iterable.args]
+            if iterable.keywords or not 1 <= len(args) <= 3:
+                raise self.parsed.locate(iterable).error("range() takes 1 to 3 positional arguments")
+            start, stop, step = ([ir.Const(0)] + args + [ir.Const(1)])[:3] if len(args) == 1 \
+                else (args + [ir.Const(1)])[:3]
+            for part, text in zip((start, stop, step), ("start", "stop", "step")):
+                if not self.is_static(part):
+                    raise self.binding_time_error(
+                        iterable,
+                        f"the {text} of this range depends on a value computed by JAX (`{part.id}`), "
+                        f"so the loop's trip count is not known when the loop is compiled",
+                        "use a Python int or an array's shape (x.shape[0]); for a data-dependent "
+                        "trip count write a while loop with a max_iter bound")
+            return [self.target_name(target)], [ir.RangeIter(start, stop, step)]
+        if obj is enumerate:
+            if not (isinstance(target, ast.Tuple) and len(target.elts) == 2) or len(iterable.args) != 1:
+                raise self.parsed.locate(target).error("write `for i, item in enumerate(xs):`")
+            inner_targets, inner_iters = self.loop_iterables(target.elts[1], iterable.args[0])
+            first = inner_iters[0]
+            length = ir.Const(len(first.items)) if isinstance(first, Struct) else \
+                self.emit_temp(ir.Prim("len", (("a", self.array_of(first)),)))
+            return ([self.target_name(target.elts[0])] + inner_targets,
+                    [ir.RangeIter(ir.Const(0), length, ir.Const(1))] + inner_iters)
+        if obj is zip:
+            if not isinstance(target, ast.Tuple) or len(target.elts) != len(iterable.args):
+                raise self.parsed.locate(target).error(
+                    "unpack one name per zipped sequence: `for a, b in zip(xs, ys):`")
+            names, iters = [], []
+            for t, arg in zip(target.elts, iterable.args):
+                n, i = self.loop_iterables(t, arg)
+                names += n
+                iters += i
+            return names, iters
+        value = self.struct_or_atom(iterable)
+        if isinstance(value, Struct):  # a Python list of arrays: written out, element by element
+            return [self.target_name(target)], [value]
+        return [self.target_name(target)], [ir.ArrayIter(value)]
+
+    def binding_time_error(self, node, what, fix):
+        err = self.parsed.locate(node).error(what, fix)
+        err.binding_time = True  # the API retries with every non-differentiated argument static
+        return err
+
+    def array_of(self, it):
+        if isinstance(it, ir.ArrayIter):
+            return it.array
+        raise self.parsed.locate(self.parsed.node).error("enumerate() needs an array")
+
+    def target_name(self, target) -> str:
+        if not isinstance(target, ast.Name):
+            raise self.parsed.locate(target).error(
+                "this loop target is not supported", "use a single name, or enumerate()/zip() "
+                "with one name per sequence")
+        return target.id
+
+    def lower_for(self, node, user_targets, iters, body_nodes, loop_name="for"):
+        if any(isinstance(it, Struct) for it in iters):
+            return self.unrolled_for(node, user_targets, iters, body_nodes)
+        origin = self.origin
+        carried = [v for v in assigned_names(body_nodes) if v in self.versions and v not in user_targets]
+        saved = dict(self.versions)
+        entries = self.begin_carries(carried)
+        targets = []
+        for t in user_targets:
+            name = self.namer.fresh(t) if (t in self.versions or self.namer.taken_by_ir(t)) \
+                else self.namer.claim(t)
+            targets.append(name)
+            self.bind_name(t, name)
+        body = self.sub_block(body_nodes)
+        carries, results = self.end_carries(entries, body, origin)
+        self.origin = origin
+        self._scope_exit(saved, f"it is assigned only inside the loop at line {origin.line}")
+        self.bind_results(results)
+        name = self.namer.fresh(f"{loop_name}_{origin.line}")
+        self.emit(ir.For(tuple(targets), tuple(iters), tuple(carries), tuple(body), origin, name))
+
+    def unrolled_for(self, node, user_targets, iters, body_nodes):
+        """A loop over a Python list or tuple of arrays runs once per element, written out."""
+        lengths = {len(it.items) for it in iters if isinstance(it, Struct)}
+        if len(lengths) != 1:
+            raise self.parsed.locate(node).error("the zipped containers have different lengths")
+        origin = self.origin
+        for k in range(lengths.pop()):
+            self.origin = origin
+            for t, it in zip(user_targets, iters):
+                if isinstance(it, Struct):
+                    element = it.items[k][1]
+                elif isinstance(it, ir.RangeIter) and all(isinstance(p, ir.Const)
+                                                          for p in (it.start, it.step)):
+                    element = ir.Const(it.start.value + k * it.step.value)
+                elif isinstance(it, ir.ArrayIter):
+                    element = self.emit_temp(ir.Prim("getitem", (("x", it.array),
+                                                                 ("idx", ir.Index((ir.Const(k),))))))
+                else:
+                    raise self.parsed.locate(node).error("cannot write this loop out element by element")
+                name = self.new_version(t)
+                if isinstance(element, Struct):
+                    self.structs[name] = element
+                else:
+                    self.emit(ir.Assign(name, element, origin))
+                    if self.is_static(element):
+                        self.static.add(name)
+                self.bind_name(t, name)
+            self.statements(body_nodes)
+        self.origin = origin
+
+    # ----- loop-carried variables, leaf by leaf -----
+    def begin_carries(self, users):
+        """Give each loop-carried variable (each leaf of a container) a fresh in-loop name."""
+        entries = []
+        for user in users:
+            current = self.versions[user]
+            value = self.structs.get(current, ir.Name(current))
+            inits = leaves(value)
+            params = [self.namer.fresh(self.leaf_name(user, path)) for path in paths(value)]
+            entries.append((user, value, list(zip(params, inits))))
+            self.bind_value(user, rebuild(value, [ir.Name(p) for p in params]))
+        return entries
+
+    def leaf_name(self, user, path) -> str:
+        return "_".join([user, *map(str, path)])
+
+    def bind_value(self, user, value):
+        """Bind a user name to a value: an atom's name, or a container of them."""
+        if isinstance(value, Struct):
+            holder = self.namer.fresh(user)
+            self.structs[holder] = value
+            self.bind_name(user, holder)
+        elif isinstance(value, ir.Name):
+            self.bind_name(user, value.id)
+        else:
+            name = self.new_version(user)
+            self.emit(ir.Assign(name, value, self.origin))
+            self.bind_name(user, name)
+
+    def end_carries(self, entries, body, origin):
+        """The Carry of each leaf (its update copied into the body if the body did not compute it)."""
+        defined = set(ir.defined_names(body))
+        carries, results = [], []
+        for user, layout, pairs in entries:
+            current = self.versions[user]
+            value = self.structs.get(current, ir.Name(current))
+            if not same_layout(layout, value):
+                raise self.parsed.locate(self.parsed.node).error(
+                    f"the loop at line {origin.line} changes what kind of value `{user}` holds "
+                    f"(an array or a container, and its keys)", "keep it the same in every iteration")
+            outs = []
+            for (param, init), update in zip(pairs, leaves(value)):
+                if not (isinstance(update, ir.Name) and (update.id == param or update.id in defined)):
+                    copy = self.namer.fresh(user)
+                    body.append(ir.Assign(copy, update, origin))
+                    update = ir.Name(copy)
+                out = self.namer.fresh(param)
+                carries.append(ir.Carry(param, init, update.id, out))
+                outs.append(ir.Name(out))
+            results.append((user, rebuild(layout, outs)))
+        return carries, results
+
+    def bind_results(self, results):
+        for user, value in results:
+            self.bind_value(user, value)
+
+    def while_statement(self, node: ast.While):
+        if node.orelse:
+            raise self.parsed.locate(node).error("`while ... else` is not supported",
+                                                 "use a flag variable")
+        if self.counter_loop(node):
+            return
+        origin = self.origin
+        max_iter = self.parsed.pragma(origin.line, "max_iter") or self.max_iter
+        if max_iter is None:
+            raise self.parsed.locate(node).error(
+                "this while loop's trip count depends on data, so its tape needs a bound",
+                "give the most iterations it may run: a comment `# sourcegrad: max_iter=100` "
+                "on the while line, or grad(..., max_iter=100); exceeding it is reported")
+        try:
+            max_iter = int(max_iter)
+        except ValueError:
+            raise self.parsed.locate(node).error(f"max_iter={max_iter!r} is not an int") from None
+        carried = [v for v in assigned_names(node.body) if v in self.versions]
+        saved = dict(self.versions)
+        entries = self.begin_carries(carried)
+        outer, self.block = self.block, []
+        test = self.atom(node.test)
+        test_body, self.block = self.block, outer
+        body = self.sub_block(node.body)
+        carries, results = self.end_carries(entries, body, origin)
+        self.origin = origin
+        self._scope_exit(saved, f"it is assigned only inside the loop at line {origin.line}")
+        self.bind_results(results)
+        name = self.namer.fresh(f"while_{origin.line}")
+        self.emit(ir.While(tuple(carries), tuple(test_body), test, tuple(body), max_iter, origin, name))
+
+    def counter_loop(self, node: ast.While) -> bool:
+        """``i = 0; while i < n: ...; i += step`` with static i, n and step is a ``for`` over a range."""
+        test = node.test
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+                and isinstance(test.ops[0], (ast.Lt, ast.LtE)) and isinstance(test.left, ast.Name)
+                and node.body):
+            return False
+        i = test.left.id
+        last = node.body[-1]
+        step = None
+        if isinstance(last, ast.AugAssign) and isinstance(last.op, ast.Add) \
+                and isinstance(last.target, ast.Name) and last.target.id == i:
+            step = last.value
+        elif isinstance(last, ast.Assign) and len(last.targets) == 1 \
+                and isinstance(last.targets[0], ast.Name) and last.targets[0].id == i \
+                and isinstance(last.value, ast.BinOp) and isinstance(last.value.op, ast.Add) \
+                and isinstance(last.value.left, ast.Name) and last.value.left.id == i:
+            step = last.value.right
+        if not (isinstance(step, ast.Constant) and type(step.value) is int and step.value > 0):
+            return False
+        rest = node.body[:-1]
+        bound_names = {n.id for n in ast.walk(test.comparators[0]) if isinstance(n, ast.Name)}
+        if i in assigned_names(rest) or bound_names & set(assigned_names(node.body)) \
+                or i not in self.versions or self.versions[i] not in self.static:
+            return False
+        stop = self.atom(test.comparators[0])
+        if not self.is_static(stop):
+            return False
+        if isinstance(test.ops[0], ast.LtE):
+            stop = self.emit_temp(ir.Prim("add", (("x", stop), ("y", ir.Const(1)))))
+        start = ir.Name(self.versions[i])
+        self.lower_for(node, [i], [ir.RangeIter(start, stop, ir.Const(step.value))], rest, "while")
+        end = self.new_version(i)
+        self.emit(ir.Assign(end, ir.Prim("range_end", (("start", start), ("stop", stop),
+                                                        ("step", ir.Const(step.value)))), self.origin))
+        self.bind_name(i, end)
         return True
 
-    def resolve_free(self, node):
-        """The object a dotted free name (``np.linalg.norm``) refers to."""
-        if isinstance(node, ast.Name):
-            value = self.env.lookup(node.id)
-            if value is NOT_FOUND:
-                raise self.parsed.locate(node).error(f"the name `{node.id}` is not defined")
-            return value
-        if isinstance(node, ast.Attribute):
-            base = self.resolve_free(node.value)
-            if not hasattr(base, node.attr):
-                raise self.parsed.locate(node).error(
-                    f"`{ast.unparse(node.value)}` ({describe(base)}) has no attribute `{node.attr}`")
-            return getattr(base, node.attr)
-        raise self.parsed.locate(node).error(f"`{ast.unparse(node)}` cannot be resolved")
+    def user_call(self, node, obj):
+        raise self.missing_rule(node.func, obj)
 
-    def attribute(self, node: ast.Attribute):
-        if self.is_local(node.value):
-            key = ATTRIBUTES.get(node.attr)
-            if key is None:
-                raise self.parsed.locate(node).error(
-                    f"the attribute `.{node.attr}` of an array is not supported",
-                    f"supported attributes: {', '.join('.' + a for a in ATTRIBUTES)}")
-            return ir.Prim(key, ((rules.lookup_key(key).params[0].name, self.atom(node.value)),))
-        value = self.resolve_free(node)
-        if isinstance(value, bool) or value is None:
-            return ir.Const(value)
-        if is_constant_value(value):
-            return ir.Const(value, text=self.constant_text(node, value))
-        raise self.parsed.locate(node).error(
-            f"`{ast.unparse(node)}` is {describe(value)}, which cannot be used as a value here",
-            "call it, or pass the value in as an argument")
-
-    def constant_text(self, node: ast.Attribute, value) -> str | None:
-        """``np.pi`` prints as ``jnp.pi``; other module constants print as their value."""
-        import jax.numpy as jnp
-
-        root = self.resolve_free(node.value)
-        if isinstance(root, types.ModuleType) and root.__name__ in ("numpy", "jax.numpy") \
-                and hasattr(jnp, node.attr):
-            return f"jnp.{node.attr}"
-        if isinstance(value, (int, float, complex)):
-            return repr(value)
-        raise self.parsed.locate(node).error(
-            f"`{ast.unparse(node)}` is {describe(value)}; only numbers and numpy constants can be "
-            f"read from modules", "pass the value in as an argument")
-
-    def call(self, node: ast.Call):
-        func = node.func
-        if isinstance(func, ast.Attribute) and self.is_local(func.value):
-            entry = METHODS.get(func.attr)
-            if entry is None:
-                raise self.parsed.locate(func).error(
-                    f"the array method `.{func.attr}()` is not supported",
-                    f"supported methods: {', '.join('.' + m + '()' for m in METHODS)}; or call "
-                    f"the NumPy function")
-            key, packing = entry
-            rule = rules.lookup_key(key)
-            posargs = list(node.args)
-            if packing == "pack" and len(posargs) > 1:
-                posargs = [ast.copy_location(ast.Tuple(elts=posargs, ctx=ast.Load()), posargs[0])]
-            receiver = self.atom(func.value)
-            return self.bind(rule, [receiver, *posargs], node.keywords, node)
-        obj = self.resolve_free(func)
-        rule = rules.lookup(obj)
-        if rule is None:
-            raise self.missing_rule(func, obj)
-        return self.bind(rule, list(node.args), node.keywords, node)
-
-    def missing_rule(self, func, obj) -> UnsupportedSyntaxError:
-        written = ast.unparse(func)
-        if obj in (float, int, complex, bool):
-            return self.parsed.locate(func).error(
-                f"`{written}()` converts an array to a Python number, which cannot be traced "
-                f"or differentiated", "keep it an array (use x.astype(...) or a 0-d array)")
-        if isinstance(obj, type) or not callable(obj):
-            return self.parsed.locate(func).error(f"`{written}` is {describe(obj)}, not a function")
-        if obj is runtime.no_grad:
-            return self.parsed.locate(func).error("no_grad() is a context manager",
-                                                  "write `with no_grad():` and indent the block")
-        params = ", ".join(_param_names(obj)) or "x"
-        first = _param_names(obj)[0] if _param_names(obj) else "x"
-        return self.parsed.locate(func).error(
-            f"no derivative rule for `{written}` ({describe(obj)})",
-            f"use a supported function, or register a rule once, before grad():\n"
-            f"      sourcegrad.register_rule({written}, \"{written.split('.')[-1]}({params})\", "
-            f"{first}=\"g * <d {written.split('.')[-1]} / d {first}>\")",
-            cls=MissingRuleError)
-
-    # ----- binding call arguments to a rule's parameters -----
-    def bind(self, rule, posargs, keywords, node) -> ir.Prim:
-        params = rule.params
-        by_name = {p.name: p for p in params}
-        bound: dict[str, object] = {}
-        positional = [p for p in params]
-        i = 0
-        for arg in posargs:
-            if i >= len(positional):
-                raise self.parsed.locate(node).error(
-                    f"`{rule.key}` takes at most {len(positional)} positional arguments here")
-            p = positional[i]
-            if p.varargs:
-                bound.setdefault(p.name, []).append(arg)
+    # ----- branches -----
+    def if_statement(self, node: ast.If):
+        test = self.atom(node.test)
+        origin = self.origin
+        saved = dict(self.versions)
+        body = self.sub_block(node.body)
+        after_body = dict(self.versions)
+        self.versions = dict(saved)
+        orelse = self.sub_block(node.orelse)
+        after_else = dict(self.versions)
+        self.versions = dict(saved)
+        self.origin = origin
+        outputs, merged = [], []
+        for user in assigned_names(node.body + node.orelse):
+            a, b = after_body.get(user), after_else.get(user)
+            if a is None or b is None:
+                self.out_of_scope[user] = f"it is assigned on only one branch of the if at line {origin.line}"
+                self.versions.pop(user, None)
                 continue
-            bound[p.name] = arg
-            i += 1
-        if rule.max_positional is not None and len(posargs) > rule.max_positional:
-            later = ", ".join(p.name for p in params[rule.max_positional:])
-            raise self.parsed.locate(node).error(
-                f"`{rule.key}` takes at most {rule.max_positional} positional arguments",
-                f"pass {later} by keyword")
-        for kw in keywords:
-            if kw.arg not in by_name or by_name[kw.arg].varargs:
-                supported = ", ".join(p.name for p in params if p.default is not rules.REQUIRED)
-                raise self.parsed.locate(kw.value).error(
-                    f"the keyword `{kw.arg}=` of `{rule.key}` is not supported by sourcegrad",
-                    f"supported keywords: {supported or 'none'}")
-            if kw.arg in bound:
-                raise self.parsed.locate(kw.value).error(f"`{kw.arg}` is given twice")
-            bound[kw.arg] = kw.value
-        missing = [p.name for p in params if p.required and not p.varargs and p.name not in bound]
-        if missing:
-            raise self.parsed.locate(node).error(
-                f"`{rule.key}` needs the argument(s) {', '.join(missing)}")
-        out = []
-        for p in params:
-            if p.name not in bound:
+            if a == b:
                 continue
-            value = bound[p.name]
-            if p.kind == "sequence":
-                if p.varargs:
-                    value = ir.Tup(tuple(self.atom_of(v) for v in value))
-                elif isinstance(value, (ast.List, ast.Tuple)):
-                    value = ir.Tup(tuple(self.atom(e) for e in value.elts), isinstance(value, ast.List))
-                elif rule.alternate:
-                    return self.bind(rules.lookup_key(rule.alternate), posargs, keywords, node)
-                else:
-                    raise self.parsed.locate(value).error(
-                        f"`{rule.key}` needs its arrays as a list display `[a, b, ...]` so that "
-                        f"each one gets its own gradient", "write the list out")
-            elif p.kind == "index":
-                value = self.index(value)
-            elif isinstance(value, (ast.Tuple, ast.List)) and p.kind in ("static", "nondiff"):
-                value = ir.Tup(tuple(self.atom(e) for e in value.elts), isinstance(value, ast.List))
-            else:
-                value = self.atom_of(value)
-            out.append((p.name, value))
-        return ir.Prim(rule.key, tuple(out))
+            va, vb = self.structs.get(a, ir.Name(a)), self.structs.get(b, ir.Name(b))
+            if not same_layout(va, vb):
+                raise self.parsed.locate(node).error(
+                    f"the two branches give `{user}` different kinds of value (an array or a "
+                    f"container, and its keys)", "make both branches assign the same kind")
+            outs = []
+            for path, la, lb in zip(paths(va), leaves(va), leaves(vb)):
+                if la == lb:
+                    outs.append(la)
+                    continue
+                out = self.namer.fresh(self.leaf_name(user, path))
+                outputs.append((out, la, lb))
+                outs.append(ir.Name(out))
+            merged.append((user, rebuild(va, outs)))
+        self.emit_if(test, body, orelse, outputs, origin)
+        for user, value in merged:
+            self.bind_value(user, value)
 
-    def atom_of(self, value):
-        return value if isinstance(value, (ir.Name, ir.Const)) else self.atom(value)
+    def emit_if(self, test, body, orelse, outputs, origin):
+        static = self.is_static(test)
+        name = self.namer.fresh(f"branch_{origin.line}")
+        self.emit(ir.If(test, tuple(body), tuple(orelse), tuple(outputs), static, origin, name))
+        if static:
+            for out, a, b in outputs:
+                if self.is_static(a) and self.is_static(b):
+                    self.static.add(out)
 
-    def index(self, node) -> ir.Index:
-        if isinstance(node, ast.Tuple):
-            return ir.Index(tuple(self.index_item(e) for e in node.elts), True)
-        return ir.Index((self.index_item(node),), False)
-
-    def index_item(self, node):
-        if isinstance(node, ast.Slice):
-            return ir.Slice(*(None if part is None else self.atom(part)
-                              for part in (node.lower, node.upper, node.step)))
-        return self.atom(node)
-
-
-_AUGOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
-           ast.MatMult: "@", ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|"}
-
-#: Operations whose NumPy result may share memory with their first argument.
-VIEW_OPS = frozenset({"getitem", "reshape", "transpose", "ravel", "squeeze", "expand_dims",
-                      "asarray", "broadcast_to"})
+    def if_expression(self, node: ast.IfExp):
+        test = self.atom(node.test)
+        origin = self.origin
+        outer, self.block = self.block, []
+        a = self.atom(node.body)
+        body, self.block = self.block, []
+        b = self.atom(node.orelse)
+        orelse, self.block = self.block, outer
+        out = self.namer.fresh("chosen")
+        self.temporaries.add(out)
+        self.emit_if(test, body, orelse, [(out, a, b)], origin)
+        return ir.Name(out)
 
 
-def _view_source(value) -> str | None:
-    if isinstance(value, ir.Name):
-        return value.id
-    if isinstance(value, ir.Prim) and value.op in VIEW_OPS:
-        first = value.args[0][1]
-        return first.id if isinstance(first, ir.Name) else None
-    return None
-
-
-def _param_names(obj) -> list[str]:
-    import inspect
-
-    try:
-        return [p.name for p in inspect.signature(obj).parameters.values()
-                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][:3]
-    except (TypeError, ValueError):
-        return []
-
-
-def normalize(parsed: ParsedFunction, env: Environment, namer: Namer) -> ir.Function:
+def normalize(parsed: ParsedFunction, env: Environment, namer: Namer, param_kinds=None,
+              max_iter: int | None = None) -> ir.Function:
     """The normal form of ``parsed`` (see ``ir``), checked."""
-    fn = Normalizer(parsed, env, namer).function()
+    fn = Normalizer(parsed, env, namer, param_kinds, max_iter).function()
     ir.check_normal_form(fn)
     return fn

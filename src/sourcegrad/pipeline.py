@@ -6,6 +6,7 @@
     activity   which values need accumulators          (activity.py)
     reverse    primal -> gradient function             (reverse.py)
     simplify   small rewrites for the reader           (simplify.py)
+    lower      For/While/If -> lax.scan/while_loop/cond  (lower.py)
     emit       IR -> source text + source map, loaded  (emit.py)
 
 Set the environment variable ``SOURCEGRAD_DEBUG=1`` to print the source after
@@ -25,9 +26,11 @@ from .activity import Activity, analyze
 from .naming import Namer
 from .normalize import normalize
 from .parse import ParsedFunction, parse_function
+from .lower import lower_function
 from .resolve import Environment
 from .reverse import reverse
 from .simplify import simplify
+from .structs import leaves
 
 __all__ = ["Transformed", "transform", "STAGES"]
 
@@ -92,17 +95,26 @@ def _identifiers(node: ast.AST) -> set[str]:
     return out
 
 
-def transform(fn, wrt, *, parsed: ParsedFunction | None = None,
-              env: Environment | None = None) -> Transformed:
-    """Transform ``fn`` into its gradient with respect to the parameters named in ``wrt``."""
+def transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None,
+              parsed: ParsedFunction | None = None, env: Environment | None = None) -> Transformed:
+    """Transform ``fn`` into its gradient with respect to the parameters named in ``wrt``.
+
+    ``param_kinds``: parameter -> "static" (a Python constant while JAX traces: an
+    ``if mode == "train"`` on it is a Python ``if``, ``range(n)`` a loop of known
+    length), "array", or a container layout (``structs.kind_of``). ``max_iter``: the
+    default tape length of data-dependent while loops.
+    """
     parsed = parsed or parse_function(fn)
     fence.check(parsed)
     env = env or Environment.of(fn)
     namer = Namer(_identifiers(parsed.node))
-    primal = normalize(parsed, env, namer)
-    activity = analyze(primal, wrt)
+    primal = normalize(parsed, env, namer, param_kinds, max_iter)
+    inputs = primal.meta["inputs"]
+    activity = analyze(primal, [leaf.id for w in wrt for leaf in leaves(inputs[w])])
     reversed_ = reverse(primal, wrt, activity, namer, parsed.filename)
-    gradient = simplify(reversed_)
+    gradient = lower_function(simplify(reversed_), namer)
+    reversed_ = lower_function(reversed_, namer)
+    primal_lowered = lower_function(primal, namer)
     user_globals = dict(primal.meta.get("globals", {}))
     user_globals.update(_rule_objects(primal))
     first = parsed.first_line
@@ -112,13 +124,13 @@ def transform(fn, wrt, *, parsed: ParsedFunction | None = None,
                 f"respect to {', '.join(wrt)}.",
                 f"This is the code that runs (compiled with jax.jit). Do not edit it; "
                 f"change `{primal.name}` instead."),
-        imports=(), functions=(primal, gradient), user_globals=user_globals,
+        imports=(), functions=(primal_lowered, gradient), user_globals=user_globals,
         source_name=primal.name)
     source, smap = emit.format_module(module)
     filename = emit.generated_filename(primal.name, parsed.filename, first)
     namespace = emit.load(source, filename, user_globals, f"sourcegrad.generated.{primal.name}")
-    out = Transformed(parsed, tuple(wrt), primal, activity, reversed_, gradient, source, smap,
-                      filename, namespace)
+    out = Transformed(parsed, tuple(wrt), primal_lowered, activity, reversed_, gradient, source,
+                      smap, filename, namespace)
     if os.environ.get("SOURCEGRAD_DEBUG"):
         for stage in STAGES:
             print(f"===== sourcegrad stage: {stage} ({primal.name}) =====", file=sys.stderr)
@@ -134,8 +146,14 @@ def _rule_objects(fn: ir.Function) -> dict:
 
     def visit(stmts):
         for s in stmts:
-            if isinstance(s, ir.NoGrad):
+            if isinstance(s, (ir.NoGrad, ir.For)):
                 visit(s.body)
+            elif isinstance(s, ir.While):
+                visit(s.test_body)
+                visit(s.body)
+            elif isinstance(s, ir.If):
+                visit(s.body)
+                visit(s.orelse)
             elif isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim):
                 rule = rules.lookup_key(s.value.op)
                 if rule.user_object is not None:

@@ -2,8 +2,9 @@
 
 The gradient function has five sections, in this order:
 
-1. ``forward``  the primal statements, unchanged (single assignment keeps every
-   intermediate value alive for the backward pass);
+1. ``forward``  the primal statements (single assignment keeps every value the
+   backward pass reads alive); loops additionally save, per iteration, the
+   values their backward reads, on a tape (a stacked array);
 2. ``zero``     the accumulators of the ``wrt`` inputs: zeros, or the caller's
    accumulators when it passes ``acc`` (accumulation across calls);
 3. ``seed``     the output's accumulator starts as the seed;
@@ -13,22 +14,38 @@ The gradient function has five sections, in this order:
    first contribution;
 5. ``return``   the primal value and the input gradients.
 
-Activity (``activity.py``) decides which statements get backward code; user
-lines that get none are listed as comments saying why.
+Control flow reverses structurally:
+
+* a ``for`` loop's backward is a ``lax.scan(..., reverse=True)`` over the same
+  iterations: its carry holds the loop-carried variables' accumulators and the
+  accumulators of outer values the body reads (``b_W = b_W + ...`` inside); it
+  reads the forward's tape back, last iteration first;
+* a data-dependent ``while`` loop saves at most ``max_iter`` iterations and
+  its backward is a ``lax.fori_loop`` over the iterations that ran;
+* an ``if`` on traced data is a ``lax.cond`` both ways: the adjoint of the
+  branch that was taken runs, after recomputing that branch's forward values;
+  a static ``if`` stays a Python ``if``.
+
+``block`` returns the forward (with tapes added) and the backward of a block,
+so a loop nested in a loop saves its tape on the outer loop's tape. Activity
+(``activity.py``) decides which statements get backward code; user lines that
+get none are listed as comments saying why.
 """
 
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from itertools import groupby
 
 from . import ir, rules
-from .activity import Activity
+from .activity import Activity, differentiable_args
 from .errors import UnsupportedSyntaxError
 from .naming import Namer
-from .templates import bound_args, call, instantiate, name, parse_expr, to_ast
+from .structs import leaves, paths
+from .templates import bound_args, call, instantiate, iterable, name, parse_expr, to_ast, trip_count
 
-__all__ = ["reverse"]
+__all__ = ["reverse", "names_read_deep"]
 
 
 def _mentions(template: ast.expr, ident: str) -> bool:
@@ -39,6 +56,85 @@ def _add(acc: str, expr: ast.expr) -> ast.expr:
     return ast.BinOp(left=name(acc), op=ast.Add(), right=expr)
 
 
+def _tuple(*elts) -> ast.Tuple:
+    return ast.Tuple(elts=[e if isinstance(e, ast.AST) else name(e) for e in elts], ctx=ast.Load())
+
+
+def _subscripts(base: str, keys) -> ast.expr:
+    expr = name(base)
+    for k in keys:
+        expr = ast.Subscript(value=expr, slice=ast.Constant(k), ctx=ast.Load())
+    return expr
+
+
+def names_read_deep(stmts) -> set:
+    """Every name the statements read, nested function bodies included."""
+    out: set = set()
+    for s in stmts:
+        if isinstance(s, (ir.Assign, ir.Return)):
+            out.update(ir.names_read(s.value))
+        elif isinstance(s, ir.Unpack):
+            out.update(ir.names_read(s.value))
+        elif isinstance(s, ir.Def):
+            out.update(names_read_deep(s.function.body))
+        elif isinstance(s, ir.IfElse):
+            out.update(ir.names_read(s.test))
+            out.update(names_read_deep(s.body))
+            out.update(names_read_deep(s.orelse))
+        elif isinstance(s, ir.NoGrad):
+            out.update(names_read_deep(s.body))
+        elif isinstance(s, ir.For):
+            for it in s.iters:
+                out.update(ir.names_read(it.array) if isinstance(it, ir.ArrayIter) else
+                           [n for p in (it.start, it.stop, it.step) for n in ir.names_read(p)])
+            for c in s.carry:
+                out.update(ir.names_read(c.init))
+            out.update(names_read_deep(s.body))
+        elif isinstance(s, ir.While):
+            for c in s.carry:
+                out.update(ir.names_read(c.init))
+            out.update(names_read_deep(s.test_body))
+            out.update(names_read_deep(s.body))
+        elif isinstance(s, ir.If):
+            out.update(ir.names_read(s.test))
+            out.update(names_read_deep(s.body))
+            out.update(names_read_deep(s.orelse))
+            for _, a, b in s.outputs:
+                out.update(ir.names_read(a))
+                out.update(ir.names_read(b))
+        elif isinstance(s, ir.CallFn):
+            for a in s.args:
+                out.update(ir.names_read(a))
+    return out
+
+
+def _defined_deep(stmts, out: set) -> set:
+    """Every name bound anywhere in the statements (loop params, targets, branch names too)."""
+    for s in stmts:
+        out.update(ir.defined_names([s]))
+        if isinstance(s, ir.NoGrad):
+            _defined_deep(s.body, out)
+        elif isinstance(s, (ir.For, ir.While)):
+            out.update(c.param for c in s.carry)
+            if isinstance(s, ir.For):
+                out.update(s.targets)
+            else:
+                _defined_deep(s.test_body, out)
+            _defined_deep(s.body, out)
+        elif isinstance(s, ir.If):
+            _defined_deep(s.body, out)
+            _defined_deep(s.orelse, out)
+    return out
+
+
+class Scope:
+    """The accumulators that exist in one generated function body."""
+
+    def __init__(self, initialized=()):
+        self.initialized = set(initialized)
+        self.status: list = []  # overflow flags of the while loops run in this scope
+
+
 class Reverser:
     def __init__(self, fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str):
         self.fn = fn
@@ -46,64 +142,136 @@ class Reverser:
         self.act = activity
         self.namer = namer
         self.filename = filename
-        self.initialized: set[str] = set()
+        self.scope = Scope()
+        self.loops: list = []  # (line, max_iter) of while loops, for overflow messages
 
     # ----- accumulators -----
     def adj(self, primal: str) -> str:
         return self.namer.adjoint(primal)
 
+    def ensure(self, out: list, x: str, origin=None):
+        """Zero ``b_x`` in the current scope unless it exists already."""
+        if x not in self.scope.initialized:
+            out.append(ir.Assign(self.adj(x), ir.Raw(call("jnp.zeros_like", name(x))), origin))
+            self.scope.initialized.add(x)
+
     def accumulate(self, out: list, x: str, expr: ast.expr, origin, replaces: bool = False):
         """``b_x = b_x + expr`` (or ``b_x = expr`` when the template updates ``acc`` itself)."""
+        self.ensure(out, x, origin)
         b = self.adj(x)
-        if x not in self.initialized:
-            out.append(ir.Assign(b, ir.Raw(call("jnp.zeros_like", name(x))), origin))
-            self.initialized.add(x)
         out.append(ir.Assign(b, ir.Raw(expr if replaces else _add(b, expr)), origin))
+
+    def free_active(self, stmts, bound=()) -> list:
+        """Active names defined outside ``stmts`` (and not in ``bound``, the names a loop binds
+        for its body) whose accumulators the backward of ``stmts`` updates."""
+        defined = _defined_deep(stmts, set(bound))
+        reads: list = []
+
+        def add(atom):
+            if isinstance(atom, ir.Name) and atom.id not in reads:
+                reads.append(atom.id)
+
+        def walk(block):
+            for s in block:
+                if isinstance(s, ir.Assign) and self.act.is_active(s.target):
+                    for _, a, _ in differentiable_args(s.value):
+                        add(a)
+                elif isinstance(s, (ir.For, ir.While)):
+                    for c in s.carry:
+                        if self.act.is_active(c.param) or self.act.is_active(c.out):
+                            add(c.init)
+                    if isinstance(s, ir.For):
+                        for t, it in zip(s.targets, s.iters):
+                            if isinstance(it, ir.ArrayIter) and self.act.is_active(t):
+                                add(it.array)
+                    walk(s.body)
+                elif isinstance(s, ir.If):
+                    for out, a, b in s.outputs:
+                        if self.act.is_active(out):
+                            add(a)
+                            add(b)
+                    walk(s.body)
+                    walk(s.orelse)
+                elif isinstance(s, ir.CallFn) and any(self.act.is_active(t) for t in s.targets):
+                    for a in s.args:
+                        add(a)
+
+        walk(stmts)
+        return [n for n in reads if n not in defined and self.act.is_active(n)]
 
     # ----- the pass -----
     def run(self) -> ir.Function:
         fn = self.fn
         seed = self.namer.fresh("seed")
         acc = self.namer.fresh("acc")
-        forward, ret = fn.body[:-1], fn.body[-1]
-        sections = [ir.Section("forward", "forward: the primal computation, one operation per line",
-                               tuple(forward))]
+        body, ret = fn.body[:-1], fn.body[-1]
 
+        inputs = fn.meta.get("inputs", {})
+        layouts = [inputs.get(w, ir.Name(w)) for w in self.wrt]
+        input_leaves = [leaf.id for layout in layouts for leaf in leaves(layout)]
+        if all(isinstance(layout, ir.Name) for layout in layouts):
+            from_acc = (ir.Unpack(tuple(self.adj(w) for w in self.wrt), ir.Name(acc)),)
+        else:  # containers: each leaf's accumulator comes from the same place in `acc`
+            from_acc = tuple(
+                ir.Assign(self.adj(leaf.id), ir.Raw(_subscripts(acc, (i,) + path)))
+                for i, layout in enumerate(layouts)
+                for leaf, path in zip(leaves(layout), paths(layout)))
         zero = ir.IfElse(
             ir.Raw(parse_expr(f"{acc} is None")),
-            tuple(ir.Assign(self.adj(w), ir.Raw(call("jnp.zeros_like", name(w)))) for w in self.wrt),
-            (ir.Unpack(tuple(self.adj(w) for w in self.wrt), ir.Name(acc)),))
-        self.initialized.update(self.wrt)
-        sections.append(ir.Section(
-            "zero", f"the inputs' gradient accumulators: zero for a fresh gradient, or the "
-                    f"caller's `{acc}` to add to (as PyTorch's .grad across backward() calls)",
-            (zero,)))
+            tuple(ir.Assign(self.adj(x), ir.Raw(call("jnp.zeros_like", name(x)))) for x in input_leaves),
+            from_acc)
+        self.scope.initialized.update(input_leaves)
+        seed_stmts = self.seed(ret, seed)
+        forward, backward = self.block(body)
 
-        sections.append(ir.Section("seed", self.seed_title(ret), tuple(self.seed(ret, seed))))
-        sections.append(ir.Section("backward", "backward: the adjoint of each line, last line first",
-                                   tuple(self.backward(forward))))
-        grads = ir.Raw(call("cast_like",
-                            ast.Tuple(elts=[name(self.adj(w)) for w in self.wrt], ctx=ast.Load()),
-                            ast.Tuple(elts=[name(w) for w in self.wrt], ctx=ast.Load())))
-        value = to_ast(ret.value)
-        sections.append(ir.Section("return", "the primal value and the gradients, in the inputs' dtypes",
-                                   (ir.Return(ir.Raw(ast.Tuple(elts=[value, grads.expr], ctx=ast.Load()))),)))
+        sections = [
+            ir.Section("forward", "forward: the primal computation, one operation per line",
+                       tuple(forward)),
+            ir.Section("zero", f"the inputs' gradient accumulators: zero for a fresh gradient, or "
+                               f"the caller's `{acc}` to add to (as PyTorch's .grad across "
+                               f"backward() calls)", (zero,)),
+            ir.Section("seed", "seed: d(output)/d(output), 1 for a scalar output, else the "
+                               "caller's seed (PyTorch's backward(gradient))", tuple(seed_stmts)),
+            ir.Section("backward", "backward: the adjoint of each line, last line first",
+                       tuple(backward)),
+        ]
+        grads = call("cast_like", _tuple(*[self.display(layout) for layout in layouts]),
+                     _tuple(*self.wrt))
+        results = [to_ast(ret.value), grads]
+        status = self.scope.status
+        if status:
+            flag = name(status[0])
+            for other in status[1:]:
+                flag = ast.BinOp(left=flag, op=ast.BitOr(), right=name(other))
+            results.append(flag)
+        title = "the primal value and the gradients, in the inputs' dtypes"
+        if status:
+            title += "; and whether a while loop outran its tape"
+        sections.append(ir.Section("return", title, (ir.Return(ir.Raw(_tuple(*results))),)))
         meta = dict(fn.meta)
-        meta.update(foldable=frozenset(self.adj(t) for t in fn.temporaries if t in self.initialized),
-                    seed=seed, acc=acc, output_is_tuple=isinstance(ret.value, ir.Tup))
+        meta.update(foldable=frozenset(self.adj(t) for t in fn.temporaries),
+                    seed=seed, acc=acc, output_is_tuple=isinstance(ret.value, ir.Tup),
+                    has_status=bool(status), while_loops=tuple(self.loops))
         return ir.Function(f"grad_{fn.name}", fn.params + (seed, acc), tuple(sections),
                            doc=self.docstring(seed, acc), defaults=((seed, "None"), (acc, "None")),
                            globals_used=fn.globals_used, temporaries=fn.temporaries, meta=meta)
+
+    def display(self, layout) -> ast.expr:
+        """The gradient of one input: its accumulator, or a container display of its leaves'."""
+        if isinstance(layout, ir.Name):
+            return name(self.adj(layout.id))
+        values = [self.display(v) for _, v in layout.items]
+        if layout.kind == "dict":
+            return ast.Dict(keys=[ast.Constant(k) for k, _ in layout.items], values=values)
+        if layout.kind == "list":
+            return ast.List(elts=values, ctx=ast.Load())
+        return ast.Tuple(elts=values, ctx=ast.Load())
 
     def docstring(self, seed, acc) -> str:
         ins = ", ".join(self.wrt)
         return (f"The gradient of `{self.fn.name}` with respect to {ins}.\n\n"
                 f"Returns ({self.fn.name}(...), (gradients of {ins})). `{seed}`: the output's "
                 f"gradient (required unless the output is a scalar). `{acc}`: gradients to add to.")
-
-    def seed_title(self, ret) -> str:
-        return ("seed: d(output)/d(output), 1 for a scalar output, else the caller's seed "
-                "(PyTorch's backward(gradient))")
 
     def seed(self, ret, seed):
         out = []
@@ -115,40 +283,42 @@ class Reverser:
             s = ast.Subscript(value=name(seed), slice=ast.Constant(i), ctx=ast.Load()) \
                 if tuple_out else name(seed)
             expr = call("seed_like", name(item.id), s)
-            if item.id in self.initialized:
+            if item.id in self.scope.initialized:
                 out.append(ir.Assign(self.adj(item.id), ir.Raw(_add(self.adj(item.id), expr)), ret.origin))
             else:
                 out.append(ir.Assign(self.adj(item.id), ir.Raw(expr), ret.origin))
-                self.initialized.add(item.id)
+                self.scope.initialized.add(item.id)
         if not out:
             out.append(ir.Comment(f"the output does not depend on {', '.join(self.wrt)}: "
                                   f"its gradient is zero"))
         return out
 
-    def backward(self, stmts) -> list:
-        out: list = []
-        # group consecutive statements by the user line they came from
-        groups = [(origin, list(g)) for origin, g in groupby(stmts, key=lambda s: s.origin)]
+    def block(self, stmts):
+        """(forward, backward) of a block: the forward with tapes added, the backward reversed."""
+        forward = list(stmts)
+        backward: list = []
+        indexed = list(enumerate(stmts))
+        groups = [(origin, list(g)) for origin, g in groupby(indexed, key=lambda p: p[1].origin)]
         for origin, group in reversed(groups):
-            if any(isinstance(s, ir.NoGrad) for s in group):
-                for s in group:
-                    out.append(ir.Comment(
+            if any(isinstance(s, ir.NoGrad) for _, s in group):
+                for _, s in group:
+                    backward.append(ir.Comment(
                         f"line {s.origin.line}: `{s.origin.text}` block: constants (no_grad), "
                         f"no adjoint"))
                 continue
-            block: list = []
-            for s in reversed(group):
-                self.statement(s, block)
-            if block:
-                out.extend(block)
+            part: list = []
+            for i, s in reversed(group):
+                forward[i], produced = self.statement(s)
+                part.extend(produced)
+            if part:
+                backward.extend(part)
             elif origin is not None:
-                out.append(ir.Comment(self.pruned(origin, group)))
-        return out
+                backward.append(ir.Comment(self.pruned(origin, [s for _, s in group])))
+        return forward, backward
 
     def pruned(self, origin, group) -> str:
-        user = [t for s in group for t in (s.targets if isinstance(s, ir.Unpack) else (s.target,))
-                if t not in self.fn.temporaries]
-        target = user[-1] if user else group[-1].target
+        user = [t for s in group for t in ir.defined_names([s]) if t not in self.fn.temporaries]
+        target = user[-1] if user else (ir.defined_names(group) or ["it"])[-1]
         why = self.act.why_inactive(target, self.wrt)
         last = group[-1]
         if isinstance(last, ir.Assign) and isinstance(last.value, ir.Prim) \
@@ -156,14 +326,24 @@ class Reverser:
             why = f"comes from {last.value.op}(), which passes no gradient"
         return f"line {origin.line}: {origin.text}  -- no adjoint: `{target}` {why}"
 
-    def statement(self, s, out):
+    def statement(self, s):
+        """(the statement as the forward runs it, its backward statements)."""
+        if isinstance(s, ir.For):
+            return self.for_loop(s)
+        if isinstance(s, ir.While):
+            return self.while_loop(s)
+        if isinstance(s, ir.If):
+            return self.branch(s)
+        out: list = []
         if isinstance(s, ir.Unpack):
-            if any(self.act.is_active(t) for t in s.targets):
+            if any(self.act.is_active(t) for t in ir._flat(s.targets)):
                 raise self.error(s.origin, "unpacking a tuple of differentiable arrays from one value",
                                  "unpack a tuple display (a, b = x, y) or index the arrays")
-            return
-        if not isinstance(s, ir.Assign) or not self.act.is_active(s.target):
-            return
+        elif isinstance(s, ir.Assign) and self.act.is_active(s.target):
+            self.assignment(s, out)
+        return s, out
+
+    def assignment(self, s: ir.Assign, out):
         g = name(self.adj(s.target))
         value = s.value
         if isinstance(value, ir.Name):
@@ -195,9 +375,8 @@ class Reverser:
 
     def contribute(self, out, rule, prim, pname, arg, template, mapping, origin):
         replaces = _mentions(template, "acc")
-        if replaces and arg.id not in self.initialized:
-            out.append(ir.Assign(self.adj(arg.id), ir.Raw(call("jnp.zeros_like", name(arg.id))), origin))
-            self.initialized.add(arg.id)
+        if replaces:
+            self.ensure(out, arg.id, origin)
         expr = instantiate(template, dict(mapping, acc=name(self.adj(arg.id))))
         if rule.broadcast and self.may_broadcast(rule, prim, pname):
             expr = call("unbroadcast", expr, name(arg.id))
@@ -212,6 +391,188 @@ class Reverser:
             if not (isinstance(arg, ir.Const) and isinstance(arg.value, (int, float, complex))):
                 return True
         return False
+
+    # ----- loops -----
+    def active_carries(self, loop):
+        return [c for c in loop.carry
+                if any(self.act.is_active(n) for n in (c.param, c.update, c.out))]
+
+    def loop_body(self, loop, carries, outer_accs):
+        """Reverse a loop body in a scope of its own; returns (forward body, backward body, scope)."""
+        outer_scope = self.scope
+        self.scope = Scope({c.update for c in carries} | set(outer_accs))
+        body_fwd, body_bwd = self.block(loop.body)
+        for c in carries:  # the accumulator handed to the previous iteration
+            self.ensure(body_bwd, c.param, loop.origin)
+        inner, self.scope = self.scope, outer_scope
+        return body_fwd, body_bwd, inner
+
+    def saved(self, loop, carries, body_fwd, body_bwd, skip=()) -> list:
+        """What the backward reads that the body computes: the loop's tape (activity x liveness)."""
+        read = names_read_deep(body_bwd)
+        candidates = [c.param for c in loop.carry] + ir.defined_names(body_fwd)
+        return [n for n in candidates if n in read and n not in skip]
+
+    def enter_loop(self, out, loop, carries, outer_accs):
+        """Backward statements before the adjoint loop: its incoming accumulators must exist."""
+        for c in carries:
+            self.ensure(out, c.out, loop.origin)
+        for x in outer_accs:
+            self.ensure(out, x, loop.origin)
+
+    def leave_loop(self, out, loop, carries):
+        """After the adjoint loop: the first iteration's carry adjoints flow to the values before it."""
+        for c in carries:
+            if isinstance(c.init, ir.Name) and self.act.is_active(c.init.id):
+                self.accumulate(out, c.init.id, name(self.adj(c.param)), loop.origin)
+
+    def for_loop(self, s: ir.For):
+        carries = self.active_carries(s)
+        outer_accs = self.free_active(s.body, [c.param for c in s.carry] + list(s.targets))
+        elems = [(t, it) for t, it in zip(s.targets, s.iters)
+                 if isinstance(it, ir.ArrayIter) and self.act.is_active(t)]
+        body_fwd, body_bwd, inner = self.loop_body(s, carries, outer_accs)
+        for t, _ in elems:
+            self.scope, outer = inner, self.scope
+            self.ensure(body_bwd, t, s.origin)
+            self.scope = outer
+        statuses = list(inner.status)
+        saved = self.saved(s, carries, body_fwd, body_bwd, skip=s.targets)
+        tape = tuple((n, self.namer.fresh(f"{n}_tape")) for n in saved + statuses)
+        status = tuple((dict(tape)[f], self.namer.fresh(f"{f}_any")) for f in statuses)
+        self.scope.status.extend(flag for _, flag in status)
+        fwd = replace(s, body=tuple(body_fwd), tape=tape, status=status)
+        if not carries and not outer_accs and not elems:
+            return fwd, []
+        out: list = []
+        self.enter_loop(out, s, carries, outer_accs)
+        read = names_read_deep(body_bwd)
+        targets = [(t, it) for t, it in zip(s.targets, s.iters) if t in read]
+        adj_name = self.namer.fresh(f"{s.name}_adjoint")
+        carry_p, xs_p = self.namer.shared("carry"), self.namer.shared("xs")
+        carry_in = [self.adj(c.update) for c in carries] + [self.adj(x) for x in outer_accs]
+        carry_out = [self.adj(c.param) for c in carries] + [self.adj(x) for x in outer_accs]
+        xs_names = [t for t, _ in targets] + saved
+        head = [ir.Unpack(tuple(carry_in), ir.Name(carry_p))]
+        if xs_names:
+            head.append(ir.Unpack(tuple(xs_names), ir.Name(xs_p)))
+        ys = _tuple(*[self.adj(t) for t, _ in elems]) if elems else ast.Constant(None)
+        adj_fn = ir.Function(adj_name, (carry_p, xs_p), tuple(head + body_bwd + [
+            ir.Return(ir.Raw(_tuple(_tuple(*carry_out), ys)))]))
+        xs = [iterable(it) for _, it in targets] + [name(dict(tape)[n]) for n in saved]
+        stacks = [self.namer.fresh(f"{self.adj(t)}_stack") for t, _ in elems]
+        init = _tuple(*[self.adj(c.out) for c in carries], *[self.adj(x) for x in outer_accs])
+        keywords = [ast.keyword(arg="reverse", value=ast.Constant(True))]
+        if not xs:
+            keywords.insert(0, ast.keyword(arg="length", value=trip_count(s.iters[0])))
+        scan = ast.Call(func=parse_expr("lax.scan"), args=[name(adj_name), init, _tuple(*xs)],
+                        keywords=keywords)
+        out.append(ir.Def(adj_fn, s.origin))
+        out.append(ir.Unpack((tuple(carry_out), tuple(stacks) if stacks else "_"), ir.Raw(scan),
+                             s.origin))
+        self.leave_loop(out, s, carries)
+        for (t, it), stack in zip(elems, stacks):
+            self.accumulate(out, it.array.id, name(stack), s.origin)
+        return fwd, out
+
+    def while_loop(self, s: ir.While):
+        carries = self.active_carries(s)
+        outer_accs = self.free_active(s.body, [c.param for c in s.carry])
+        body_fwd, body_bwd, inner = self.loop_body(s, carries, outer_accs)
+        if inner.status:
+            raise self.error(s.origin, "a data-dependent while loop inside another while loop",
+                             "bound the inner loop with a for loop over range(max_iter)")
+        saved = self.saved(s, carries, body_fwd, body_bwd)
+        tape = tuple((n, self.namer.fresh(f"{n}_tape")) for n in saved)
+        count = self.namer.fresh(f"{s.name}_count")
+        overflow = self.namer.fresh(f"{s.name}_overflow")
+        self.scope.status.append(overflow)
+        self.loops.append((s.origin.line if s.origin else 0, s.max_iter))
+        fwd = replace(s, body=tuple(body_fwd), tape=tape, count=count, overflow=overflow)
+        if not carries and not outer_accs:
+            return fwd, []
+        out: list = []
+        self.enter_loop(out, s, carries, outer_accs)
+        adj_name = self.namer.fresh(f"{s.name}_adjoint")
+        k, carry_p, step = self.namer.shared("k"), self.namer.shared("carry"), self.namer.shared("step")
+        carry_in = [self.adj(c.update) for c in carries] + [self.adj(x) for x in outer_accs]
+        carry_out = [self.adj(c.param) for c in carries] + [self.adj(x) for x in outer_accs]
+        head = [ir.Unpack(tuple(carry_in), ir.Name(carry_p)),
+                ir.Assign(step, ir.Raw(parse_expr(f"{count} - 1 - {k}")))]
+        for n, stacked in tape:
+            head.append(ir.Assign(n, ir.Raw(ast.Subscript(value=name(stacked), slice=name(step),
+                                                          ctx=ast.Load()))))
+        adj_fn = ir.Function(adj_name, (k, carry_p), tuple(head + body_bwd + [
+            ir.Return(ir.Raw(_tuple(*carry_out)))]))
+        init = _tuple(*[self.adj(c.out) for c in carries], *[self.adj(x) for x in outer_accs])
+        loop = call("lax.fori_loop", ast.Constant(0), name(count), name(adj_name), init)
+        out.append(ir.Def(adj_fn, s.origin))
+        out.append(ir.Unpack(tuple(carry_out), ir.Raw(loop), s.origin))
+        self.leave_loop(out, s, carries)
+        return fwd, out
+
+    # ----- branches -----
+    def branch(self, s: ir.If):
+        outs = [(o, a, b) for o, a, b in s.outputs if self.act.is_active(o)]
+        outer_accs = self.free_active([s])
+        if not outs and not outer_accs:
+            return s, []
+        out: list = []
+        for o, _, _ in outs:
+            self.ensure(out, o, s.origin)
+        for x in outer_accs:
+            self.ensure(out, x, s.origin)
+        if s.static:
+            return self.static_branch(s, outs, outer_accs, out)
+        return self.dynamic_branch(s, outs, outer_accs, out)
+
+    def branch_side(self, stmts, outs, side, outer_accs):
+        """(forward with tapes, backward) of one branch: its outputs' adjoints flow in first."""
+        outer_scope = self.scope
+        self.scope = Scope(outer_scope.initialized | {o for o, _, _ in outs} | set(outer_accs))
+        head: list = []
+        local = _defined_deep(stmts, set())
+        for o, a, b in outs:
+            atom = a if side == 0 else b
+            if isinstance(atom, ir.Name) and self.act.is_active(atom.id):
+                if atom.id in local:
+                    head.append(ir.Assign(self.adj(atom.id), ir.Raw(name(self.adj(o)))))
+                    self.scope.initialized.add(atom.id)
+                else:
+                    self.accumulate(head, atom.id, name(self.adj(o)), None)
+        fwd, bwd = self.block(stmts)
+        if self.scope.status:
+            raise self.error(None, "a data-dependent while loop inside an `if`",
+                             "move the while loop out of the if")
+        self.scope = outer_scope
+        return fwd, head + bwd
+
+    def static_branch(self, s, outs, outer_accs, out):
+        then_fwd, then = self.branch_side(s.body, outs, 0, outer_accs)
+        else_fwd, other = self.branch_side(s.orelse, outs, 1, outer_accs)
+        out.append(ir.IfElse(s.test, tuple(then) or (ir.Comment("no adjoint on this branch"),),
+                             tuple(other)))
+        return replace(s, body=tuple(then_fwd), orelse=tuple(else_fwd)), out
+
+    def dynamic_branch(self, s, outs, outer_accs, out):
+        incoming = [self.adj(o) for o, _, _ in outs]
+        returned = [self.adj(x) for x in outer_accs]
+        functions = []
+        for side, stmts, label in ((0, s.body, "then"), (1, s.orelse, "else")):
+            recomputed, adjoint = self.branch_side(stmts, outs, side, outer_accs)
+            body = recomputed + adjoint  # the branch's forward runs again, then its adjoint
+            fn_name = self.namer.fresh(f"{s.name}_{label}_adjoint")
+            params = tuple(incoming + returned)
+            functions.append(ir.Function(fn_name, params, tuple(body + [
+                ir.Return(ir.Raw(_tuple(*returned)))])))
+        for f in functions:
+            out.append(ir.Def(f, s.origin))
+        cond = ast.Call(func=parse_expr("lax.cond"),
+                        args=[to_ast(s.test), name(functions[0].name), name(functions[1].name),
+                              *[name(n) for n in incoming + returned]], keywords=[])
+        if returned:
+            out.append(ir.Unpack(tuple(returned), ir.Raw(cond), s.origin))
+        return s, out
 
     def error(self, origin, what, fix):
         return UnsupportedSyntaxError(f"{what} is not supported yet", filename=self.filename,

@@ -47,6 +47,8 @@ __all__ = [
     "solve_outer",
     "stop_gradient",
     "no_grad",
+    "range_end",
+    "taped_while",
 ]
 
 
@@ -375,6 +377,38 @@ def log_or_zero(x):
     """log(x), with 0 where x == 0 (d x**y / dy at x = 0 is 0, as jax.grad gives)."""
     safe = jnp.where(x == 0, 1, x)
     return jnp.log(safe)
+
+
+def taped_while(test, step, init, max_iter):
+    """``while test(state): state, saved = step(state)``, for at most ``max_iter`` steps.
+
+    What each step returns in ``saved`` is written to row k of a tape with
+    ``max_iter`` rows, for the backward pass to read in reverse. Returns the final
+    state, the tape, the number of steps run, and whether the loop was still
+    running when the tape was full (then the gradient would be wrong: the caller
+    reports it).
+    """
+    _, saved = jax.eval_shape(step, init)
+    tape = jax.tree_util.tree_map(lambda s: jnp.zeros((max_iter,) + s.shape, s.dtype), saved)
+
+    def cond(loop):
+        k, state, _ = loop
+        return (k < max_iter) & test(state)
+
+    def body(loop):
+        k, state, tape = loop
+        state, saved = step(state)
+        tape = jax.tree_util.tree_map(lambda t, v: t.at[k].set(v), tape, saved)
+        return k + 1, state, tape
+
+    k, state, tape = lax.while_loop(cond, body, (0, init, tape))
+    return state, tape, k, test(state)
+
+
+def range_end(start, stop, step):
+    """The value of ``i`` after ``i = start; while i < stop: ...; i += step``."""
+    trips = max(0, -(-(stop - start) // step))
+    return start + trips * step
 
 
 def stop_gradient(x):

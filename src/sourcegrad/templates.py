@@ -12,7 +12,7 @@ import copy
 
 from . import ir, rules
 
-__all__ = ["to_ast", "instantiate", "forward_ast", "name", "call", "parse_expr"]
+__all__ = ["to_ast", "instantiate", "forward_ast", "name", "call", "parse_expr", "iterable", "trip_count"]
 
 
 def name(id_: str) -> ast.Name:
@@ -122,3 +122,17 @@ def forward_ast(prim: ir.Prim) -> ast.expr:
         elif p.name in given:
             keywords.append(ast.keyword(arg=p.name, value=to_ast(given[p.name])))
     return ast.Call(func=parse_expr(rule.callee), args=args, keywords=keywords)
+
+
+def iterable(it) -> ast.expr:
+    """What a loop iterator scans over: ``jnp.arange(start, stop, step)`` or the array itself."""
+    if isinstance(it, ir.RangeIter):
+        return call("jnp.arange", to_ast(it.start), to_ast(it.stop), to_ast(it.step))
+    return to_ast(it.array)
+
+
+def trip_count(it) -> ast.expr:
+    """The number of iterations of a loop iterator, as a static expression."""
+    if isinstance(it, ir.RangeIter):
+        return call("len", call("range", to_ast(it.start), to_ast(it.stop), to_ast(it.step)))
+    return parse_expr(f"jnp.shape({ast.unparse(to_ast(it.array))})[0]")

@@ -22,8 +22,8 @@ def brief_loss(W, b, x, y):
 def grad_brief_loss(W, b, x, y, seed=None, acc=None):
     """The gradient of `brief_loss` with respect to W, b.
 
-    Returns (brief_loss(...), (gradients of W, b)). `seed`: the output's gradient (required unless
-    the output is a scalar). `acc`: gradients to add to.
+    Returns (brief_loss(...), (gradients of W, b)). `seed`: the output's gradient (required
+    unless the output is a scalar). `acc`: gradients to add to.
     """
 
     # == forward: the primal computation, one operation per line

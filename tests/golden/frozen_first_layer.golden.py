@@ -25,8 +25,8 @@ def frozen_first_layer(W1, W2, x, y):
 def grad_frozen_first_layer(W1, W2, x, y, seed=None, acc=None):
     """The gradient of `frozen_first_layer` with respect to W2.
 
-    Returns (frozen_first_layer(...), (gradients of W2)). `seed`: the output's gradient (required
-    unless the output is a scalar). `acc`: gradients to add to.
+    Returns (frozen_first_layer(...), (gradients of W2)). `seed`: the output's gradient
+    (required unless the output is a scalar). `acc`: gradients to add to.
     """
 
     # == forward: the primal computation, one operation per line

@@ -8,7 +8,7 @@ from sourcegrad.runtime import cast_like, seed_like, unbroadcast, unreduce
 
 def regions(x, w):
     """The primal, in normal form: one operation per line, each name assigned once."""
-    # line 34: with no_grad(): ...  (values computed under no_grad() are constants for the backward
+    # line 34: with no_grad():  (values computed under no_grad() are constants for the backward
     #   pass)
     # line 35: scale = np.sqrt(np.sum(w ** 2))
     power = w ** 2
@@ -30,12 +30,12 @@ def regions(x, w):
 def grad_regions(x, w, seed=None, acc=None):
     """The gradient of `regions` with respect to w.
 
-    Returns (regions(...), (gradients of w)). `seed`: the output's gradient (required unless the
-    output is a scalar). `acc`: gradients to add to.
+    Returns (regions(...), (gradients of w)). `seed`: the output's gradient (required unless
+    the output is a scalar). `acc`: gradients to add to.
     """
 
     # == forward: the primal computation, one operation per line
-    # line 34: with no_grad(): ...  (values computed under no_grad() are constants for the backward
+    # line 34: with no_grad():  (values computed under no_grad() are constants for the backward
     #   pass)
     # line 35: scale = np.sqrt(np.sum(w ** 2))
     power = w ** 2
@@ -72,7 +72,7 @@ def grad_regions(x, w, seed=None, acc=None):
     b_w = b_w.at[:-1].add(b_w_sub)
     # line 36: z = stop_gradient(x * w)  -- no adjoint: `z` comes from stop_gradient(), which passes
     #   no gradient
-    # line 34: `with no_grad(): ...` block: constants (no_grad), no adjoint
+    # line 34: `with no_grad():` block: constants (no_grad), no adjoint
 
     # == the primal value and the gradients, in the inputs' dtypes
     return total_1, cast_like((b_w,), (w,))

@@ -22,8 +22,8 @@ def seed_page_001(a, b, c):
 def grad_seed_page_001(a, b, c, seed=None, acc=None):
     """The gradient of `seed_page_001` with respect to a, b, c.
 
-    Returns (seed_page_001(...), (gradients of a, b, c)). `seed`: the output's gradient (required
-    unless the output is a scalar). `acc`: gradients to add to.
+    Returns (seed_page_001(...), (gradients of a, b, c)). `seed`: the output's gradient
+    (required unless the output is a scalar). `acc`: gradients to add to.
     """
 
     # == forward: the primal computation, one operation per line
