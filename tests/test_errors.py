@@ -19,8 +19,10 @@ CASES = {
     "dictcomp": ("d = {i: i for i in range(3)}", "{i: i for i in range(3)}", "dict comprehensions"),
     "genexp": ("s = sum(v for v in x)", "(v for v in x)", "generator expressions"),
     "global": ("global G\n    G = 1", "global G", "`global`"),
-    "nonlocal": ("def inner():\n        nonlocal x\n        x = 1\n    inner()", "def inner():",
-                 "nested function"),
+    "nonlocal": ("def inner():\n        nonlocal x\n        x = 1\n    inner()", "nonlocal x",
+                 "`nonlocal`"),
+    "recursion": ("def inner(v):\n        return inner(v * 0.5)\n    x = inner(x)", "inner(v * 0.5)",
+                  "calls itself"),
     "yield": ("yield x", "yield x", "`yield`"),
     "print": ("print(x)", "print(x)", "print()"),
     "raise": ("raise ValueError('no')", "raise ValueError('no')", "`raise`"),
@@ -88,6 +90,19 @@ def test_located_error(key):
     inner = [f for f in traceback.extract_tb(info.value.__traceback__)
              if "sourcegrad" in f.filename and "api.py" not in f.filename]
     assert not inner, inner
+
+
+def test_mutual_recursion_through_module_functions():
+    ns = {}
+    fn = make_function("""
+        def ping(x, n):
+            return pong(x * 2, n)
+
+        def pong(x, n):
+            return ping(x, n)
+    """, "ping", namespace=ns)
+    with pytest.raises(UnsupportedSyntaxError, match="calls itself"):
+        grad(fn)
 
 
 def test_no_return():

@@ -27,3 +27,4 @@ defconst("lax.stop_gradient(x)", nondiff=("x",), temp="const",
          objects=(runtime.stop_gradient, jax.lax.stop_gradient))
 defconst("range_end(start, stop, step)", static=("start", "stop", "step"),
          objects=(runtime.range_end,))
+defconst("traced_bool(value)", static=("value",), temp="flag", objects=(runtime.traced_bool,))

@@ -140,9 +140,14 @@ def _is_varied(atom, varied) -> bool:
     return isinstance(atom, ir.Name) and atom.id in varied
 
 
-def analyze(fn: ir.Function, wrt) -> Activity:
+def analyze(fn: ir.Function, wrt, outputs=None) -> Activity:
+    """Activity of ``fn``'s names for gradients with respect to ``wrt`` (names) of ``outputs``
+    (atoms; default: everything the function returns)."""
     varied = set(wrt)
     _varied(fn.body, varied)
-    useful = set(ir.names_read(fn.body[-1].value))
+    if outputs is None:
+        useful = set(ir.names_read(fn.body[-1].value))
+    else:
+        useful = {a.id for a in outputs if isinstance(a, ir.Name)}
     _useful(fn.body[:-1], useful)
     return Activity(frozenset(varied), frozenset(useful))

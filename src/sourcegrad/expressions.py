@@ -263,6 +263,9 @@ class ExpressionLowering:
 
     def call(self, node: ast.Call):
         func = node.func
+        local = self.local_function(func)
+        if local is not None:
+            return self.user_call(node, local)
         if isinstance(func, ast.Attribute) and self.is_local(func.value):
             entry = METHODS.get(func.attr)
             if entry is None:
@@ -295,6 +298,9 @@ class ExpressionLowering:
 
     def user_call(self, node, obj):  # pragma: no cover - provided by normalize.Normalizer
         raise NotImplementedError
+
+    def local_function(self, func):  # pragma: no cover - provided by normalize.Normalizer
+        return None
 
     def missing_rule(self, func, obj) -> UnsupportedSyntaxError:
         written = ast.unparse(func)

@@ -51,12 +51,7 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
 }
 
 #: Constructs that later issues support; until then they give this message.
-NOT_YET: dict[type, tuple[str, str]] = {
-    ast.FunctionDef: ("nested function definitions", "define the function at module level and "
-                      "register a rule for it, or inline its body"),
-    ast.Break: ("`break`", "use vectorized NumPy operations"),
-    ast.Continue: ("`continue`", "use vectorized NumPy operations"),
-}
+NOT_YET: dict[type, tuple[str, str]] = {}
 
 _ALLOWED_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult, ast.Mod,
                    ast.FloorDiv, ast.BitAnd, ast.BitOr)
@@ -151,8 +146,6 @@ class _Fence(ast.NodeVisitor):
         self.visit(node.value)
 
     def visit_FunctionDef(self, node):
-        if node is not self.parsed.node:
-            self.fail(node, *NOT_YET[ast.FunctionDef])
         args = node.args
         if args.vararg or args.kwarg:
             star = args.vararg or args.kwarg

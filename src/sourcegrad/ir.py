@@ -113,6 +113,7 @@ class Origin:
 
     line: int
     text: str
+    entry: bool = False  # the function's entry: unpacking container arguments into leaves
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,7 @@ class CallFn:
     args: tuple  # atoms
     origin: Origin | None = None
     residual: str = ""  # set by reverse: the name holding what the callee's backward reads
+    forward: str = ""   # set by reverse: the callee's forward function, which returns it
 
 
 @dataclass(frozen=True)

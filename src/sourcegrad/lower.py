@@ -47,6 +47,8 @@ class Lowerer:
                 out.extend(self.while_loop(s))
             elif isinstance(s, ir.If):
                 out.extend(self.branch(s))
+            elif isinstance(s, ir.CallFn):
+                out.append(self.call(s))
             elif isinstance(s, ir.NoGrad):
                 out.append(replace(s, body=tuple(self.block(s.body))))
             elif isinstance(s, ir.Section):
@@ -103,6 +105,16 @@ class Lowerer:
             run = call("lax.while_loop", name(test_fn.name), name(step_fn.name), init)
             out.append(ir.Unpack(outs, ir.Raw(run), s.origin))
         return out
+
+    def call(self, s: ir.CallFn):
+        """``h = layer(x, W)``, or in a gradient's forward ``h, layer_res = fwd_layer(x, W)``."""
+        if s.residual:
+            return ir.Unpack(tuple(s.targets) + (s.residual,),
+                             ir.Raw(call(s.forward, *[to_ast(a) for a in s.args])), s.origin)
+        value = ir.Raw(call(s.callee, *[to_ast(a) for a in s.args]))
+        if len(s.targets) == 1:
+            return ir.Assign(s.targets[0], value, s.origin)
+        return ir.Unpack(tuple(s.targets), value, s.origin)
 
     def branch(self, s: ir.If) -> list:
         if s.static:

@@ -20,12 +20,15 @@
 from __future__ import annotations
 
 import ast
+import functools
+import inspect
 
 from . import ir, runtime
+from .calls import signature_of
 from .expressions import AUGOPS, BINOPS, ExpressionLowering
 from .naming import Namer
 from .parse import ParsedFunction
-from .resolve import Environment, describe
+from .resolve import Environment, describe, is_constant_value
 from .structs import Struct, leaves, paths, rebuild, same_layout
 
 __all__ = ["normalize", "Normalizer", "assigned_names"]
@@ -60,7 +63,8 @@ def assigned_names(stmts) -> list[str]:
 
 class Normalizer(ExpressionLowering):
     def __init__(self, parsed: ParsedFunction, env: Environment, namer: Namer,
-                 param_kinds=None, max_iter: int | None = None):
+                 param_kinds=None, max_iter: int | None = None, callees=None,
+                 flat_params: bool = False, free: tuple = ()):
         self.parsed = parsed
         self.env = env
         self.namer = namer
@@ -77,25 +81,34 @@ class Normalizer(ExpressionLowering):
         self.inputs: dict = {}  # parameter -> its leaves (a Name, or a Struct of Names)
         self.max_iter = max_iter
         self.out_of_scope: dict[str, str] = {}  # user name -> why it is not visible here
+        self.callees = callees          # the CalleeTable of this transform
+        self.flat_params = flat_params  # a callee: container arguments arrive as their leaves
+        self.free = tuple(free)         # a lifted nested def: the enclosing variables it reads
+        self.local_functions: dict = {}  # nested defs: name -> ast.FunctionDef
 
     # ----- entry -----
     def function(self) -> ir.Function:
         fdef = self.parsed.node
         args = fdef.args
-        for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
-            self.params.append(a.arg)
-            self.versions[a.arg] = self.namer.claim(a.arg)
-            self.inputs[a.arg] = ir.Name(a.arg)
-            if self.param_kinds.get(a.arg) == "static":
-                self.static.add(a.arg)
-        self.origin = ir.Origin(self.parsed.file_line(fdef), self.parsed.line_text(fdef))
-        for p in self.params:  # a container argument is unpacked into its leaves on entry
-            kind = self.param_kinds.get(p)
-            if isinstance(kind, tuple):
+        self.origin = ir.Origin(self.parsed.file_line(fdef), self.parsed.line_text(fdef), entry=True)
+        names = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]] + list(self.free)
+        for p in names:
+            kind = self.param_kinds.get(p, "array")
+            if isinstance(kind, tuple) and self.flat_params:  # a callee: one parameter per leaf
+                leaf_kinds = _leaf_kinds(kind)
+                leaf_names = [self.namer.fresh(self.leaf_name(p, path)) for path in _kind_paths(kind)]
+                self.params.extend(leaf_names)
+                self.static.update(n for n, k in zip(leaf_names, leaf_kinds) if k == "static")
+                self.bind_value(p, _struct_of_kind(kind, iter(leaf_names)))
+                continue
+            self.params.append(p)
+            self.versions[p] = self.namer.claim(p)
+            self.inputs[p] = ir.Name(p)
+            if kind == "static":
+                self.static.add(p)
+            if isinstance(kind, tuple):  # a container argument is unpacked into its leaves on entry
                 struct = self.unpack_container(ir.Name(p), kind, p)
-                holder = self.namer.fresh(p)
-                self.structs[holder] = struct
-                self.versions[p] = holder
+                self.bind_value(p, struct)
                 self.inputs[p] = struct
         body = list(fdef.body)
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
@@ -164,6 +177,8 @@ class Normalizer(ExpressionLowering):
             self.while_statement(node)
         elif isinstance(node, ast.If):
             self.if_statement(node)
+        elif isinstance(node, ast.FunctionDef):
+            self.nested_def(node)
         elif isinstance(node, (ast.Pass, ast.Expr)):
             pass  # docstrings and pass; the fence rejects other expression statements
         else:  # pragma: no cover - the fence rejects everything else
@@ -449,8 +464,9 @@ class Normalizer(ExpressionLowering):
             current = self.versions[user]
             value = self.structs.get(current, ir.Name(current))
             inits = leaves(value)
-            params = [self.namer.fresh(self.leaf_name(user, path)) for path in paths(value)]
-            entries.append((user, value, list(zip(params, inits))))
+            leaf_paths = paths(value)
+            params = [self.namer.fresh(self.leaf_name(user, path)) for path in leaf_paths]
+            entries.append((user, value, list(zip(params, inits, leaf_paths))))
             self.bind_value(user, rebuild(value, [ir.Name(p) for p in params]))
         return entries
 
@@ -482,12 +498,12 @@ class Normalizer(ExpressionLowering):
                     f"the loop at line {origin.line} changes what kind of value `{user}` holds "
                     f"(an array or a container, and its keys)", "keep it the same in every iteration")
             outs = []
-            for (param, init), update in zip(pairs, leaves(value)):
+            for (param, init, path), update in zip(pairs, leaves(value)):
                 if not (isinstance(update, ir.Name) and (update.id == param or update.id in defined)):
                     copy = self.namer.fresh(user)
                     body.append(ir.Assign(copy, update, origin))
                     update = ir.Name(copy)
-                out = self.namer.fresh(param)
+                out = self.namer.fresh(self.leaf_name(user, path))
                 carries.append(ir.Carry(param, init, update.id, out))
                 outs.append(ir.Name(out))
             results.append((user, rebuild(layout, outs)))
@@ -566,8 +582,104 @@ class Normalizer(ExpressionLowering):
         self.bind_name(i, end)
         return True
 
-    def user_call(self, node, obj):
-        raise self.missing_rule(node.func, obj)
+    # ----- calls of the user's own functions -----
+    def nested_def(self, node: ast.FunctionDef):
+        if node.decorator_list:
+            raise self.parsed.locate(node).error("decorated nested functions are not supported",
+                                                 "define it without decorators")
+        self.local_functions[node.name] = node
+        self.versions.pop(node.name, None)
+
+    def local_function(self, func):
+        if isinstance(func, ast.Name) and func.id in self.local_functions \
+                and func.id not in self.versions:
+            return self.local_functions[func.id]
+        return None
+
+    def user_call(self, node, target):
+        """``layer(x, W)``: the callee is transformed too (see ``calls.py``)."""
+        if self.callees is None:  # pragma: no cover - the pipeline always passes a table
+            raise self.missing_rule(node.func, target)
+        nested = isinstance(target, ast.FunctionDef)
+        key_target = (self.parsed, target) if nested else target
+        label = target.name if nested else target.__qualname__
+        sig = signature_of(key_target)
+        try:
+            bound = sig.bind(*node.args, **{kw.arg: kw.value for kw in node.keywords})
+        except TypeError as exc:
+            raise self.parsed.locate(node).error(f"this call of `{label}` does not match its "
+                                                 f"signature: {exc}") from None
+        values, kinds = {}, {}
+        for p in sig.parameters.values():
+            if p.name in bound.arguments:
+                value = self.struct_or_atom(bound.arguments[p.name])
+            else:
+                value = self.default_value(p, node, label)
+            values[p.name] = value
+            kinds[p.name] = self.kind_of_value(value)
+        free = self.free_variables(target) if nested else ()
+        for name in free:
+            values[name] = self.name(ast.Name(id=name, ctx=ast.Load()))
+            kinds[name] = self.kind_of_value(values[name])
+        identity = self.callees.identity(key_target)
+        err = self.parsed.locate(node).error(
+            f"`{label}` calls itself (directly or through other functions): recursion cannot be "
+            f"compiled into a rolled loop", "write the recursion as a for or while loop")
+        self.callees.enter(identity, err)
+        try:
+            callee = self.callees.get(key_target, kinds, free,
+                                      functools.partial(self.normalize_callee, nested), self.env)
+        finally:
+            self.callees.leave()
+        self.namer.reserve(callee.name)
+        args = tuple(leaf for p in [*sig.parameters, *free] for leaf in leaves(values[p]))
+        base = f"{callee.name}_out"
+        targets = tuple(self.namer.fresh(base) for _ in range(callee.n_outputs))
+        self.temporaries.update(targets)
+        self.emit(ir.CallFn(targets, callee.name, args, self.origin))
+        if isinstance(callee.function.body[-1].value, ir.Tup):
+            return Struct("tuple", tuple((i, ir.Name(t)) for i, t in enumerate(targets)))
+        return ir.Name(targets[0])
+
+    def default_value(self, p, node, label):
+        d = p.default
+        if d is inspect.Parameter.empty:
+            raise self.parsed.locate(node).error(f"`{label}` needs the argument `{p.name}`")
+        if isinstance(d, ast.AST):
+            return self.struct_or_atom(d)
+        if d is None or isinstance(d, (bool, int, float, complex, str)):
+            return ir.Const(d)
+        if is_constant_value(d):
+            holder = self.namer.fresh(f"{label}_{p.name}_default")
+            self.globals_used[holder] = d
+            return ir.Name(holder)
+        raise self.parsed.locate(node).error(
+            f"the default of `{p.name}` in `{label}` is {describe(d)}", "pass it explicitly")
+
+    def kind_of_value(self, value):
+        if isinstance(value, Struct):
+            return (value.kind, tuple((k, self.kind_of_value(v)) for k, v in value.items))
+        return "static" if self.is_static(value) else "array"
+
+    def free_variables(self, node: ast.FunctionDef) -> tuple:
+        """Enclosing variables a nested def reads (not its parameters, not names it assigns)."""
+        a = node.args
+        own = {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs]} | set(assigned_names(node.body))
+        reads = []
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in own \
+                    and n.id in self.versions and n.id not in reads:
+                reads.append(n.id)
+        return tuple(reads)
+
+    def normalize_callee(self, nested, parsed, env, namer, kinds, free):
+        callee = Normalizer(parsed, env, namer, kinds, self.max_iter, self.callees,
+                            flat_params=True, free=free)
+        if nested:  # a nested def may call its sibling nested defs
+            callee.local_functions = dict(self.local_functions)
+        fn = callee.function()
+        ir.check_normal_form(fn)
+        return fn
 
     # ----- branches -----
     def if_statement(self, node: ast.If):
@@ -631,9 +743,26 @@ class Normalizer(ExpressionLowering):
         return ir.Name(out)
 
 
+def _kind_paths(kind, prefix=()) -> list:
+    if isinstance(kind, tuple):
+        return [p for k, sub in kind[1] for p in _kind_paths(sub, prefix + (k,))]
+    return [prefix]
+
+
+def _leaf_kinds(kind) -> list:
+    if isinstance(kind, tuple):
+        return [k for _, sub in kind[1] for k in _leaf_kinds(sub)]
+    return [kind]
+
+
+def _struct_of_kind(kind, names) -> Struct:
+    return Struct(kind[0], tuple((k, _struct_of_kind(sub, names) if isinstance(sub, tuple)
+                                  else ir.Name(next(names))) for k, sub in kind[1]))
+
+
 def normalize(parsed: ParsedFunction, env: Environment, namer: Namer, param_kinds=None,
-              max_iter: int | None = None) -> ir.Function:
+              max_iter: int | None = None, callees=None) -> ir.Function:
     """The normal form of ``parsed`` (see ``ir``), checked."""
-    fn = Normalizer(parsed, env, namer, param_kinds, max_iter).function()
+    fn = Normalizer(parsed, env, namer, param_kinds, max_iter, callees).function()
     ir.check_normal_form(fn)
     return fn

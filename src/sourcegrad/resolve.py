@@ -14,6 +14,8 @@ import types
 
 import numpy as np
 
+from .desugar import FLAG_FUNCTION
+
 __all__ = ["Environment", "NOT_FOUND", "is_constant_value"]
 
 
@@ -44,6 +46,9 @@ class Environment:
         return cls(fn.__globals__, closure)
 
     def lookup(self, name: str):
+        if name == FLAG_FUNCTION:  # written by desugar, whatever the user imported
+            from .runtime import traced_bool
+            return traced_bool
         if name in self.closure:
             return self.closure[name]
         if name in self.globals:

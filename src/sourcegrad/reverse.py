@@ -42,6 +42,7 @@ from . import ir, rules
 from .activity import Activity, differentiable_args
 from .errors import UnsupportedSyntaxError
 from .naming import Namer
+from .simplify import fold_single_contributions
 from .structs import leaves, paths
 from .templates import bound_args, call, instantiate, iterable, name, parse_expr, to_ast, trip_count
 
@@ -130,18 +131,23 @@ def _defined_deep(stmts, out: set) -> set:
 class Scope:
     """The accumulators that exist in one generated function body."""
 
-    def __init__(self, initialized=()):
+    def __init__(self, initialized=(), same_shape=None):
         self.initialized = set(initialized)
         self.status: list = []  # overflow flags of the while loops run in this scope
+        # primal -> an accumulator of the same shape: a loop-carried value's zeros are taken from
+        # its incoming adjoint, so the value itself need not be saved on the tape for its shape
+        self.same_shape = dict(same_shape or {})
 
 
 class Reverser:
-    def __init__(self, fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str):
+    def __init__(self, fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str,
+                 callees=None):
         self.fn = fn
         self.wrt = tuple(wrt)
         self.act = activity
         self.namer = namer
         self.filename = filename
+        self.callees = callees
         self.scope = Scope()
         self.loops: list = []  # (line, max_iter) of while loops, for overflow messages
 
@@ -152,7 +158,8 @@ class Reverser:
     def ensure(self, out: list, x: str, origin=None):
         """Zero ``b_x`` in the current scope unless it exists already."""
         if x not in self.scope.initialized:
-            out.append(ir.Assign(self.adj(x), ir.Raw(call("jnp.zeros_like", name(x))), origin))
+            like = self.scope.same_shape.get(x, x)
+            out.append(ir.Assign(self.adj(x), ir.Raw(call("jnp.zeros_like", name(like))), origin))
             self.scope.initialized.add(x)
 
     def accumulate(self, out: list, x: str, expr: ast.expr, origin, replaces: bool = False):
@@ -192,9 +199,14 @@ class Reverser:
                             add(b)
                     walk(s.body)
                     walk(s.orelse)
-                elif isinstance(s, ir.CallFn) and any(self.act.is_active(t) for t in s.targets):
-                    for a in s.args:
-                        add(a)
+                elif isinstance(s, ir.CallFn):
+                    active_out = tuple(i for i, t in enumerate(s.targets) if self.act.is_active(t))
+                    active_in = tuple(i for i, a in enumerate(s.args)
+                                      if isinstance(a, ir.Name) and self.act.is_active(a.id))
+                    if active_out and active_in and self.callees is not None:
+                        callee = self.callees.by_name(s.callee)
+                        for i in callee_active_params(callee, active_in, active_out):
+                            add(s.args[i])
 
         walk(stmts)
         return [n for n in reads if n not in defined and self.act.is_active(n)]
@@ -312,7 +324,7 @@ class Reverser:
                 part.extend(produced)
             if part:
                 backward.extend(part)
-            elif origin is not None:
+            elif origin is not None and not origin.entry:
                 backward.append(ir.Comment(self.pruned(origin, [s for _, s in group])))
         return forward, backward
 
@@ -334,6 +346,8 @@ class Reverser:
             return self.while_loop(s)
         if isinstance(s, ir.If):
             return self.branch(s)
+        if isinstance(s, ir.CallFn):
+            return self.call(s)
         out: list = []
         if isinstance(s, ir.Unpack):
             if any(self.act.is_active(t) for t in ir._flat(s.targets)):
@@ -400,8 +414,11 @@ class Reverser:
     def loop_body(self, loop, carries, outer_accs):
         """Reverse a loop body in a scope of its own; returns (forward body, backward body, scope)."""
         outer_scope = self.scope
-        self.scope = Scope({c.update for c in carries} | set(outer_accs))
+        self.scope = Scope({c.update for c in carries} | set(outer_accs),
+                           {c.param: self.adj(c.update) for c in carries if c.param != c.update})
         body_fwd, body_bwd = self.block(loop.body)
+        # fold now, before the tape is chosen: zeros_like(t) would put t on the tape for its shape
+        body_bwd = fold_single_contributions(body_bwd, {self.adj(t) for t in self.fn.temporaries})
         for c in carries:  # the accumulator handed to the previous iteration
             self.ensure(body_bwd, c.param, loop.origin)
         inner, self.scope = self.scope, outer_scope
@@ -574,12 +591,120 @@ class Reverser:
             out.append(ir.Unpack(tuple(returned), ir.Raw(cond), s.origin))
         return s, out
 
+    # ----- calls of the user's functions -----
+    def call(self, s: ir.CallFn):
+        active_in = tuple(i for i, a in enumerate(s.args)
+                          if isinstance(a, ir.Name) and self.act.is_active(a.id))
+        active_out = tuple(i for i, t in enumerate(s.targets) if self.act.is_active(t))
+        if not active_in or not active_out:
+            return s, []
+        callee = self.callees.by_name(s.callee)
+        active_in = callee_active_params(callee, active_in, active_out)
+        if not active_in:
+            return s, []
+        fwd_name, bwd_name = callee_vjp(self.callees, callee, active_in, active_out)
+        residual = self.namer.fresh(f"{s.callee}_res")
+        out: list = []
+        for i in active_out:
+            self.ensure(out, s.targets[i], s.origin)
+        results = [self.namer.fresh(f"d_{s.args[i].id}") for i in active_in]
+        backward = call(bwd_name, name(residual), *[name(self.adj(s.targets[i])) for i in active_out])
+        out.append(ir.Unpack(tuple(results), ir.Raw(backward), s.origin))
+        for i, r in zip(active_in, results):
+            self.accumulate(out, s.args[i].id, name(r), s.origin)
+        return replace(s, residual=residual, forward=fwd_name), out
+
+    def vjp_functions(self, fwd_name: str, bwd_name: str, active_out):
+        """A callee's forward (outputs and residual) and backward (argument gradients)."""
+        fn = self.fn
+        body, ret = fn.body[:-1], fn.body[-1]
+        outs = list(ret.value.items) if isinstance(ret.value, ir.Tup) else [ret.value]
+        incoming = []
+        seeds: list = []
+        for i in active_out:
+            atom = outs[i]
+            param = self.namer.fresh(f"b_out{i}" if len(outs) > 1 else "b_out")
+            incoming.append(param)
+            if isinstance(atom, ir.Name) and atom.id in self.act.varied:
+                if atom.id in self.scope.initialized:
+                    seeds.append(ir.Assign(self.adj(atom.id), ir.Raw(_add(self.adj(atom.id), name(param)))))
+                else:
+                    seeds.append(ir.Assign(self.adj(atom.id), ir.Raw(name(param))))
+                    self.scope.initialized.add(atom.id)
+        forward, backward = self.block(body)
+        for w in self.wrt:
+            self.ensure(backward, w)
+        if self.scope.status:
+            raise self.error(None, "a data-dependent while loop inside a called function",
+                             "move the while loop into the differentiated function")
+        read = names_read_deep(seeds + backward)
+        candidates = list(fn.params) + _defined_in_order(forward)
+        residual = [n for n in dict.fromkeys(candidates) if n in read]
+        res_p = self.namer.fresh("res")
+        fwd = ir.Function(fwd_name, fn.params, (
+            ir.Section("forward", "forward: the primal computation", tuple(forward)),
+            ir.Section("return", "the outputs, and the residual: the values the backward reads",
+                       (ir.Return(ir.Raw(_tuple(*[to_ast(o) for o in outs], _tuple(*residual)))),))),
+            doc=f"The forward of `{fn.name}`, for its gradient.")
+        head = (ir.Unpack(tuple(residual), ir.Name(res_p)),) if residual else ()
+        bwd = ir.Function(bwd_name, (res_p, *incoming), (
+            ir.Section("seed", "the residual, and the gradients of the outputs, from the caller",
+                       head + tuple(seeds)),
+            ir.Section("backward", "backward: the adjoint of each line, last line first",
+                       tuple(backward)),
+            ir.Section("return", f"the gradients of {', '.join(self.wrt)}",
+                       (ir.Return(ir.Raw(_tuple(*[self.adj(w) for w in self.wrt]))),))),
+            doc=f"The backward of `{fn.name}`: the gradients of {', '.join(self.wrt)}.",
+            temporaries=fn.temporaries, meta={"foldable": frozenset(
+                self.adj(t) for t in fn.temporaries)})
+        return fwd, bwd
+
     def error(self, origin, what, fix):
         return UnsupportedSyntaxError(f"{what} is not supported yet", filename=self.filename,
                                       line=origin.line if origin else 0,
                                       col=0, text=origin.text if origin else "", fix=fix)
 
 
-def reverse(fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str = "") -> ir.Function:
+def _defined_in_order(stmts) -> list:
+    return ir.defined_names(stmts)
+
+
+def _callee_outputs(fn):
+    ret = fn.body[-1].value
+    return list(ret.items) if isinstance(ret, ir.Tup) else [ret]
+
+
+def callee_active_params(callee, active_in, active_out) -> tuple:
+    """The argument positions through which gradient flows inside the callee too."""
+    from .activity import analyze
+
+    fn = callee.function
+    outs = _callee_outputs(fn)
+    act = analyze(fn, [fn.params[i] for i in active_in], [outs[i] for i in active_out])
+    return tuple(i for i in active_in if act.is_active(fn.params[i]))
+
+
+def callee_vjp(callees, callee, active_in, active_out):
+    """The (fwd, bwd) function names of a callee for these active arguments and outputs; made
+    once per combination and added to the generated module."""
+    key = (active_in, active_out)
+    if key not in callee.vjps:
+        from .activity import analyze
+
+        fn = callee.function
+        wrt = [fn.params[i] for i in active_in]
+        outs = _callee_outputs(fn)
+        activity = analyze(fn, wrt, [outs[i] for i in active_out])
+        fwd_name = callees.module_namer.fresh(f"fwd_{callee.name}")
+        bwd_name = callees.module_namer.fresh(f"bwd_{callee.name}")
+        callee.vjps[key] = (fwd_name, bwd_name)
+        reverser = Reverser(fn, wrt, activity, callee.namer, callee.parsed.filename, callees)
+        fwd, bwd = reverser.vjp_functions(fwd_name, bwd_name, active_out)
+        callees.functions.extend([fwd, bwd])
+    return callee.vjps[key]
+
+
+def reverse(fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str = "",
+            callees=None) -> ir.Function:
     """The gradient function of a normal-form function (see the module docstring)."""
-    return Reverser(fn, wrt, activity, namer, filename).run()
+    return Reverser(fn, wrt, activity, namer, filename, callees).run()

@@ -49,6 +49,7 @@ __all__ = [
     "no_grad",
     "range_end",
     "taped_while",
+    "traced_bool",
 ]
 
 
@@ -403,6 +404,11 @@ def taped_while(test, step, init, max_iter):
 
     k, state, tape = lax.while_loop(cond, body, (0, init, tape))
     return state, tape, k, test(state)
+
+
+def traced_bool(value):
+    """A boolean array (not a Python bool): the flag that ``break`` sets is carried by the loop."""
+    return jnp.asarray(value, dtype=bool)
 
 
 def range_end(start, stop, step):

@@ -24,7 +24,7 @@ from dataclasses import replace
 
 from . import ir, runtime
 
-__all__ = ["simplify", "REWRITES"]
+__all__ = ["simplify", "REWRITES", "fold_single_contributions"]
 
 
 # ----- expression rewrites -----
@@ -156,6 +156,12 @@ def _fold_block(stmts, foldable) -> list:
         drop.add(where[0])
         rewrite[where[1]] = replace(second, value=ir.Raw(e.right))
     return [rewrite.get(i, s) for i, s in enumerate(stmts) if i not in drop], len(drop)
+
+
+def fold_single_contributions(stmts, foldable) -> list:
+    """``fold_single_contribution`` on one list of statements (the reverse pass folds a loop
+    body's backward before choosing its tape)."""
+    return _fold_block(list(stmts), foldable)[0]
 
 
 def fold_single_contribution(fn: ir.Function):

@@ -1,0 +1,132 @@
+"""Calls to the user's own functions: each callee is transformed too, with its own adjoint.
+
+A call ``h = layer(x, W)`` inside a differentiated function makes ``layer`` a
+*callee*: it is parsed, fenced and normalized like the top-level function
+(specialized to the kinds of its arguments at that call site, with container
+arguments passed as their leaves), and the generated module gets
+
+* ``layer(x, W)``            its normal-form primal,
+* ``fwd_layer(x, W)``        its forward: the outputs and a *residual*, the values
+                             its backward reads (``jax.vjp`` keeps the same
+                             thing opaque; here it is a tuple you can read),
+* ``bwd_layer(res, b_h)``    its backward: the gradients of the arguments that
+                             were active at the call site.
+
+The caller's backward calls ``bwd_layer`` and adds each result to the
+caller's accumulators. Nested ``def``s that read enclosing variables are lifted:
+the variables they read become extra arguments, with their values at the call.
+Recursion is refused (a rolled, compiled adjoint cannot recurse).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from dataclasses import dataclass, field
+
+from . import fence, ir
+from .desugar import desugar
+from .naming import Namer
+from .parse import ParsedFunction, parse_function
+from .resolve import Environment
+
+__all__ = ["Callee", "CalleeTable"]
+
+
+@dataclass
+class Callee:
+    name: str                 # the primal's name in the generated module
+    function: ir.Function     # its normal form (parameters flattened to leaves)
+    parsed: ParsedFunction
+    namer: Namer
+    vjps: dict = field(default_factory=dict)  # (active params, active outputs) -> (fwd, bwd) names
+
+    @property
+    def n_outputs(self) -> int:
+        value = self.function.body[-1].value
+        return len(value.items) if isinstance(value, ir.Tup) else 1
+
+
+class CalleeTable:
+    """Every callee of one transform, keyed by the function and the kinds of its arguments."""
+
+    def __init__(self, module_namer: Namer, max_iter=None):
+        self.module_namer = module_namer
+        self.max_iter = max_iter
+        self.entries: dict = {}
+        self.stack: list = []          # callees being normalized, to refuse recursion
+        self.functions: list = []      # generated Functions, in definition order
+
+    def identity(self, target):
+        return ("def", target[0].filename, target[1].lineno) if isinstance(target, tuple) else target
+
+    def enter(self, identity, where_error):
+        if identity in self.stack:
+            raise where_error
+        self.stack.append(identity)
+
+    def leave(self):
+        self.stack.pop()
+
+    def get(self, target, param_kinds: dict, free: tuple, normalize_fn, env=None) -> Callee:
+        """The callee for ``target`` (a function object, or (ParsedFunction, FunctionDef) of a
+        nested def, whose names resolve in ``env``) with these argument kinds;
+        ``normalize_fn(parsed, env, namer, kinds, free)`` makes its normal form."""
+        key = (self.identity(target), tuple(sorted(param_kinds.items(), key=lambda kv: kv[0])), free)
+        hit = self.entries.get(key)
+        if hit is not None:
+            return hit
+        if isinstance(target, tuple):
+            outer, node = target
+            parsed = ParsedFunction(node, outer.filename, outer.first_line, outer.indent, outer.lines,
+                                    outer.comments)
+            fn_name = node.name
+        else:
+            parsed = parse_function(target)
+            env = Environment.of(target)
+            fn_name = target.__name__
+        fence.check(parsed)
+        parsed = desugar(parsed, _identifiers(parsed.node) | set(free))
+        namer = Namer(_identifiers(parsed.node) | set(free))
+        function = normalize_fn(parsed, env, namer, param_kinds, free)
+        name = self.module_namer.fresh(fn_name)
+        function = ir.Function(name, function.params, function.body, doc=(
+            f"`{fn_name}` (called by the differentiated function), in normal form."),
+            globals_used=function.globals_used, temporaries=function.temporaries, meta=function.meta)
+        callee = Callee(name, function, parsed, namer)
+        self.entries[key] = callee
+        return callee
+
+    def by_name(self, name: str) -> Callee:
+        for callee in self.entries.values():
+            if callee.name == name:
+                return callee
+        raise KeyError(name)
+
+
+def _identifiers(node: ast.AST) -> set:
+    out = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            out.add(n.id)
+        elif isinstance(n, ast.arg):
+            out.add(n.arg)
+    return out
+
+
+def signature_of(target) -> inspect.Signature:
+    """The signature of a callee: a function object's, or one built from a nested def's AST."""
+    if not isinstance(target, tuple):
+        return inspect.signature(target)
+    node = target[1]
+    a = node.args
+    params = []
+    positional = [*a.posonlyargs, *a.args]
+    defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
+    for arg, default in zip(positional, defaults):
+        params.append(inspect.Parameter(arg.arg, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                        default=inspect.Parameter.empty if default is None else default))
+    for arg, default in zip(a.kwonlyargs, a.kw_defaults):
+        params.append(inspect.Parameter(arg.arg, inspect.Parameter.KEYWORD_ONLY,
+                                        default=inspect.Parameter.empty if default is None else default))
+    return inspect.Signature(params)
