@@ -75,6 +75,10 @@ class _Desugar:
 
     # ----- early return -----
     def function(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        for before, after in zip(node.body, node.body[1:]):
+            if isinstance(before, ast.Return):
+                raise self.parsed.locate(after).error("this line comes after `return` and never runs",
+                                                      "delete it or move it before the return")
         body = self.block(node.body)
         for stmt in body:
             for inner in ast.walk(stmt):
