@@ -34,58 +34,79 @@ def make_function(source: str, name: str | None = None, namespace: dict | None =
     return ns[name]
 
 
-def jax_version(fn):
-    """``fn`` with its globals' numpy replaced by jax.numpy (and sourcegrad markers by JAX's)."""
+def jax_version(fn, _done=None):
+    """``fn`` with numpy replaced by jax.numpy in its globals, and in the test functions it calls."""
+    done = {} if _done is None else _done
+    if fn in done:
+        return done[fn]
     g = dict(fn.__globals__)
+    clone = types.FunctionType(fn.__code__, g, fn.__name__, fn.__defaults__, fn.__closure__)
+    clone.__kwdefaults__ = fn.__kwdefaults__
+    done[fn] = clone
     for k, v in list(g.items()):
         if v is np:
             g[k] = jnp
-    clone = types.FunctionType(fn.__code__, g, fn.__name__, fn.__defaults__, fn.__closure__)
-    clone.__kwdefaults__ = fn.__kwdefaults__
+        elif isinstance(v, types.FunctionType) and (v.__module__ or "").startswith(("tests", "testsource")):
+            g[k] = jax_version(v, done)
     return clone
 
 
 def jax_vjp(fn, args: dict, wrt, seed=None):
-    """The reference VJP from jax.vjp of the jax.numpy version of fn."""
+    """The reference VJP from jax.vjp of the jax.numpy version of fn (arguments may be pytrees)."""
     jfn = jax_version(fn)
-    names = list(args)
 
     def f(*w):
         full = dict(args)
         full.update(zip(wrt, w))
         return jfn(**full)
 
-    out, vjp = jax.vjp(f, *[jnp.asarray(args[w]) for w in wrt])
+    primals = [jax.tree_util.tree_map(jnp.asarray, args[w]) for w in wrt]
+    out, vjp = jax.vjp(f, *primals)
     if seed is None:
-        seed = jnp.ones_like(out)
+        seed = jax.tree_util.tree_map(jnp.ones_like, out)
     return out, vjp(seed)
 
 
 def fd_vjp(fn, args: dict, wrt, seed=None, eps=1e-6):
-    """Central finite differences in float64: d <seed, fn(args)> / d args[w], element by element."""
-    args = {k: (np.array(v, dtype=np.float64) if k in wrt else v) for k, v in args.items()}
+    """Central finite differences in float64: d <seed, fn(args)> / d args[w], element by element.
+    ``args[w]`` may be a container of arrays; the result has its structure."""
+    def as64(v):
+        return jax.tree_util.tree_map(lambda a: np.array(a, dtype=np.float64), v)
+
+    args = {k: (as64(v) if k in wrt else v) for k, v in args.items()}
     out = np.asarray(fn(**args), dtype=np.float64)
     seed = np.ones_like(out) if seed is None else np.asarray(seed, dtype=np.float64)
     grads = []
     for w in wrt:
-        x = args[w]
-        g = np.zeros_like(x)
-        flat = g.reshape(-1)
-        for i in range(x.size):
-            xp = x.copy().reshape(-1)
-            xm = x.copy().reshape(-1)
-            h = eps * max(1.0, abs(xp[i]))
-            xp[i] += h
-            xm[i] -= h
-            fp = np.asarray(fn(**{**args, w: xp.reshape(x.shape)}), dtype=np.float64)
-            fm = np.asarray(fn(**{**args, w: xm.reshape(x.shape)}), dtype=np.float64)
-            flat[i] = np.sum(seed * (fp - fm)) / (2 * h)
-        grads.append(g)
+        leaves, tree = jax.tree_util.tree_flatten(args[w])
+        leaf_grads = []
+        for j, x in enumerate(leaves):
+            x = np.asarray(x, dtype=np.float64)
+            g = np.zeros_like(x)
+            flat = g.reshape(-1)
+            for i in range(x.size):
+                def at(delta):
+                    moved = x.copy().reshape(-1)
+                    moved[i] += delta
+                    new_leaves = list(leaves)
+                    new_leaves[j] = moved.reshape(x.shape) if x.ndim else np.float64(moved[0])
+                    value = jax.tree_util.tree_unflatten(tree, new_leaves)
+                    return np.asarray(fn(**{**args, w: value}), dtype=np.float64)
+                h = eps * max(1.0, abs(x.reshape(-1)[i]))
+                flat[i] = np.sum(seed * (at(h) - at(-h))) / (2 * h)
+            leaf_grads.append(g)
+        grads.append(jax.tree_util.tree_unflatten(tree, leaf_grads))
     return out, grads
 
 
 def assert_close(actual, expected, rtol=1e-6, atol=1e-8, what=""):
-    actual = np.asarray(actual)
-    expected = np.asarray(expected)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
+    """Leaf by leaf (containers must have the same structure); a plain expected list is an array."""
+    if not isinstance(actual, (dict, list, tuple)):
+        actual, expected = [actual], [np.asarray(expected)]
+    a_leaves, a_tree = jax.tree_util.tree_flatten(actual)
+    e_leaves, e_tree = jax.tree_util.tree_flatten(expected)
+    assert a_tree == e_tree, f"{what}: structure {a_tree} != {e_tree}"
+    for a, e in zip(a_leaves, e_leaves):
+        a, e = np.asarray(a), np.asarray(e)
+        assert a.shape == e.shape, f"{what}: shape {a.shape} != {e.shape}"
+        np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=what)

@@ -267,6 +267,9 @@ class ExpressionLowering:
         if local is not None:
             return self.user_call(node, local)
         if isinstance(func, ast.Attribute) and self.is_local(func.value):
+            base = self.struct_or_atom(func.value)
+            if isinstance(base, Struct):
+                return self.container_method(node, base, func.attr)
             entry = METHODS.get(func.attr)
             if entry is None:
                 raise self.parsed.locate(func).error(
@@ -292,6 +295,17 @@ class ExpressionLowering:
                 return self.user_call(node, obj)
             raise self.missing_rule(func, obj)
         return self.bind(rule, list(node.args), node.keywords, node)
+
+    def container_method(self, node, base: Struct, method: str):
+        """``params.items()``, ``.keys()``, ``.values()``: resolved now, into a list of its entries."""
+        if base.kind == "dict" and method in ("items", "keys", "values") and not node.args:
+            entries = {"keys": [ir.Const(k) for k, _ in base.items],
+                       "values": [v for _, v in base.items],
+                       "items": [Struct("tuple", ((0, ir.Const(k)), (1, v))) for k, v in base.items]}
+            return Struct("list", tuple(enumerate(entries[method])))
+        raise self.parsed.locate(node).error(
+            f"`.{method}()` of a {base.kind} of arrays is not supported",
+            "index the container with constant keys, or use .items() / .keys() / .values() of a dict")
 
     def if_expression(self, node):  # pragma: no cover - provided by normalize.Normalizer
         raise NotImplementedError

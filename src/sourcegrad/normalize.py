@@ -248,8 +248,12 @@ class Normalizer(ExpressionLowering):
                         self.structs[name] = element
                     else:
                         self.emit(ir.Assign(name, element, self.origin))
-            else:
+            elif self.is_static(source):
                 self.emit(ir.Unpack(tuple(new), source, self.origin))
+            else:  # unpacking an array walks its leading axis, as NumPy does
+                for i, name in enumerate(new):
+                    self.emit(ir.Assign(name, ir.Prim("getitem", (("x", source), (
+                        "idx", ir.Index((ir.Const(i),))))), self.origin))
         for user, name in zip(names, new):
             self.bind_name(user, name)
 
@@ -385,6 +389,10 @@ class Normalizer(ExpressionLowering):
             return names, iters
         value = self.struct_or_atom(iterable)
         if isinstance(value, Struct):  # a Python list of arrays: written out, element by element
+            if value.kind == "dict":  # iterating a dict gives its keys
+                value = Struct("list", tuple(enumerate(ir.Const(k) for k, _ in value.items)))
+            if isinstance(target, ast.Tuple):  # for k, v in params.items()
+                return self.unpacked_targets(target, value)
             return [self.target_name(target)], [value]
         return [self.target_name(target)], [ir.ArrayIter(value)]
 
@@ -392,6 +400,20 @@ class Normalizer(ExpressionLowering):
         err = self.parsed.locate(node).error(what, fix)
         err.binding_time = True  # the API retries with every non-differentiated argument static
         return err
+
+    def unpacked_targets(self, target: ast.Tuple, value: Struct):
+        """``for k, v in pairs`` over a container of pairs: one container per position."""
+        n = len(target.elts)
+        columns = []
+        for j in range(n):
+            column = []
+            for _, item in value.items:
+                if not isinstance(item, Struct) or len(item.items) != n:
+                    raise self.parsed.locate(target).error(
+                        f"each element must unpack into {n} names")
+                column.append(item.items[j][1])
+            columns.append(Struct("list", tuple(enumerate(column))))
+        return [self.target_name(t) for t in target.elts], columns
 
     def array_of(self, it):
         if isinstance(it, ir.ArrayIter):
