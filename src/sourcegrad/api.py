@@ -11,6 +11,7 @@ import numpy as np
 
 from . import runtime
 from .errors import SeedError, SourcegradError, TapeOverflowError, UnsupportedSyntaxError, WrtError
+from .parse import parse_function
 from .pipeline import Transformed, transform
 from .structs import kind_of
 
@@ -60,7 +61,8 @@ class GradFunction:
         self._variants: dict = {}   # static parameter names -> Transformed
         self._jitted: dict = {}
         self._compiled: dict = {}
-        self._transformed: Transformed = self._default_variant()
+        self._deferred = None  # an error that the first call's argument kinds may resolve
+        self._transformed: Transformed | None = self._default_variant()
         self._check_reserved()
 
     # ----- construction -----
@@ -105,6 +107,9 @@ class GradFunction:
         try:
             return self._variant(tuple(kinds))
         except UnsupportedSyntaxError as exc:
+            if getattr(exc, "kind_dependent", False):  # e.g. params.items(): wait for the call
+                self._deferred = exc
+                return None
             if not getattr(exc, "binding_time", False):
                 raise
             everything = tuple("array" if p in self.wrt else "static" for p in self._params)
@@ -112,6 +117,16 @@ class GradFunction:
                 return self._variant(everything)
             except UnsupportedSyntaxError:
                 raise exc from None
+
+    def _current(self) -> Transformed:
+        if self._transformed is None:
+            raise UnsupportedSyntaxError(
+                f"the generated code of `{self._fn.__name__}` depends on what its arguments are "
+                f"(arrays or containers); call it once first. Transforming with every argument an "
+                f"array failed: {self._deferred.msg}", filename=self._deferred.filename,
+                line=self._deferred.lineno, col=(self._deferred.offset or 1) - 1,
+                text=self._deferred.text or "")
+        return self._transformed
 
     def _variant(self, kinds: tuple) -> Transformed:
         """The transform for one kind of each argument: static, array, or a container layout
@@ -127,8 +142,9 @@ class GradFunction:
     def _check_reserved(self):
         for name in _RESERVED_KEYWORDS:
             if name in self._params:
-                node = next(a for a in ast_args(self._transformed.parsed.node) if a.arg == name)
-                raise self._transformed.parsed.locate(node).error(
+                parsed = parse_function(self._fn)
+                node = next(a for a in ast_args(parsed.node) if a.arg == name)
+                raise parsed.locate(node).error(
                     f"the parameter name `{name}` clashes with the `{name}=` keyword of the "
                     f"gradient function", "rename the parameter")
 
@@ -137,21 +153,21 @@ class GradFunction:
     def source(self) -> str:
         """The generated module: the normal-form primal and its gradient. Exactly the code that
         runs (for the static arguments of the latest call)."""
-        return self._transformed.source
+        return self._current().source
 
     @property
     def stages(self) -> dict:
         """The source after each pipeline stage: source, normalized, activity, reversed, simplified."""
-        return self._transformed.stages
+        return self._current().stages
 
     @property
     def source_map(self):
-        return self._transformed.source_map
+        return self._current().source_map
 
     @property
     def filename(self) -> str:
         """The name under which the generated source is registered with linecache."""
-        return self._transformed.filename
+        return self._current().filename
 
     def __repr__(self):
         return f"<sourcegrad.grad of {self._fn.__qualname__} wrt {', '.join(self.wrt)}>"

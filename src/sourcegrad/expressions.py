@@ -53,6 +53,7 @@ class ExpressionLowering:
     views: dict
     globals_used: dict
     structs: dict  # IR name -> Struct: names bound to containers, resolved while normalizing
+    constants: dict  # IR name -> the int or str constant it holds (container keys)
 
     def emit(self, stmt):
         self.block.append(stmt)
@@ -63,6 +64,8 @@ class ExpressionLowering:
                                            self.origin.line if self.origin else 0)
             if self.is_static(stmt.value):
                 self.static.add(stmt.target)
+            if isinstance(stmt.value, ir.Const) and isinstance(stmt.value.value, (int, str)):
+                self.constants[stmt.target] = stmt.value.value
         elif isinstance(stmt, ir.Unpack) and self.is_static(stmt.value):
             self.static.update(stmt.targets)
 
@@ -113,12 +116,15 @@ class ExpressionLowering:
     struct_or_atom = expr
 
     def constant_key(self, node):
-        """The constant key of ``container[key]``."""
+        """The constant key of ``container[key]`` (a literal, or a name holding one: the target
+        of a loop over a container, which is written out element by element)."""
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, str)):
             return node.value
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) \
                 and isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, int):
             return -node.operand.value
+        if isinstance(node, ast.Name) and self.versions.get(node.id) in self.constants:
+            return self.constants[self.versions[node.id]]
         raise self.parsed.locate(node).error(
             "a tuple, list or dict of arrays can only be indexed with a constant key here",
             "write the key out (layers[0], params['W1']), or stack the arrays into one array")
@@ -272,10 +278,13 @@ class ExpressionLowering:
                 return self.container_method(node, base, func.attr)
             entry = METHODS.get(func.attr)
             if entry is None:
-                raise self.parsed.locate(func).error(
+                err = self.parsed.locate(func).error(
                     f"the array method `.{func.attr}()` is not supported",
                     f"supported methods: {', '.join('.' + m + '()' for m in METHODS)}; or call "
                     f"the NumPy function")
+                # a dict argument's .items() looks like this until the call shows it is a dict
+                err.kind_dependent = func.attr in ("items", "keys", "values")
+                raise err
             key, packing = entry
             rule = rules.lookup_key(key)
             posargs = list(node.args)

@@ -78,6 +78,7 @@ class Normalizer(ExpressionLowering):
         self.static: set[str] = set()
         self.param_kinds = dict(param_kinds or {})
         self.structs: dict = {}
+        self.constants: dict = {}
         self.inputs: dict = {}  # parameter -> its leaves (a Name, or a Struct of Names)
         self.max_iter = max_iter
         self.out_of_scope: dict[str, str] = {}  # user name -> why it is not visible here
