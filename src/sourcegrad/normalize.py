@@ -79,6 +79,7 @@ class Normalizer(ExpressionLowering):
         self.param_kinds = dict(param_kinds or {})
         self.structs: dict = {}
         self.constants: dict = {}
+        self.user_names: dict = {}  # IR name -> the user's variable it is a version of
         self.inputs: dict = {}  # parameter -> its leaves (a Name, or a Struct of Names)
         self.max_iter = max_iter
         self.out_of_scope: dict[str, str] = {}  # user name -> why it is not visible here
@@ -125,7 +126,8 @@ class Normalizer(ExpressionLowering):
                            globals_used=tuple(self.globals_used),
                            temporaries=frozenset(self.temporaries),
                            meta={"globals": dict(self.globals_used),
-                                 "static": frozenset(self.static), "inputs": dict(self.inputs)})
+                                 "static": frozenset(self.static), "inputs": dict(self.inputs),
+                                 "user_names": dict(self.user_names)})
 
     def unpack_container(self, base: ir.Name, kind, prefix: str) -> Struct:
         items = []
@@ -187,6 +189,9 @@ class Normalizer(ExpressionLowering):
 
     def _quote(self, node) -> str:
         text = self.parsed.line_text(node)
+        comment = self.parsed.comments.get(self.parsed.file_line(node))
+        if comment and text.endswith(comment):
+            text = text[: -len(comment)].rstrip()
         if getattr(node, "end_lineno", node.lineno) != node.lineno and not text.endswith(":"):
             text += " ..."
         return text
@@ -315,6 +320,7 @@ class Normalizer(ExpressionLowering):
 
     def bind_name(self, user_name: str, ir_name: str):
         self.versions[user_name] = ir_name
+        self.user_names.setdefault(ir_name, user_name)
         self.out_of_scope.pop(user_name, None)
 
     def name(self, node: ast.Name):

@@ -42,7 +42,7 @@ from . import ir, rules
 from .activity import Activity, differentiable_args
 from .errors import UnsupportedSyntaxError
 from .naming import Namer
-from .simplify import fold_single_contributions
+from .simplify import fold_first_contributions
 from .structs import leaves, paths
 from .templates import bound_args, call, instantiate, iterable, name, parse_expr, to_ast, trip_count
 
@@ -332,6 +332,7 @@ class Reverser:
         user = [t for s in group for t in ir.defined_names([s]) if t not in self.fn.temporaries]
         target = user[-1] if user else (ir.defined_names(group) or ["it"])[-1]
         why = self.act.why_inactive(target, self.wrt)
+        target = self.fn.meta.get("user_names", {}).get(target, target)
         last = group[-1]
         if isinstance(last, ir.Assign) and isinstance(last.value, ir.Prim) \
                 and not rules.lookup_key(last.value.op).differentiable:
@@ -418,7 +419,7 @@ class Reverser:
                            {c.param: self.adj(c.update) for c in carries if c.param != c.update})
         body_fwd, body_bwd = self.block(loop.body)
         # fold now, before the tape is chosen: zeros_like(t) would put t on the tape for its shape
-        body_bwd = fold_single_contributions(body_bwd, {self.adj(t) for t in self.fn.temporaries})
+        body_bwd = fold_first_contributions(body_bwd)
         for c in carries:  # the accumulator handed to the previous iteration
             self.ensure(body_bwd, c.param, loop.origin)
         inner, self.scope = self.scope, outer_scope

@@ -8,6 +8,8 @@ what it computes. They run in order until none applies (a fixed point).
   then receives exactly one contribution is assigned that contribution
   (``b_t = zeros_like(t); b_t = b_t + e``  ->  ``b_t = e``). The user's own
   variables keep the explicit zeroing, so the accumulator story stays visible.
+  (Inside a loop's adjoint every accumulator is folded this way, see
+  ``fold_first_contributions``: there ``zeros_like(x)`` would cost tape memory.)
 * ``drop_default_arguments``: ``unreduce(g, x, axis=None, keepdims=False)``
   -> ``unreduce(g, x)``.
 * ``fold_constants``: ``2 - 1`` -> ``1``; ``e ** 1`` -> ``e``; ``e * 1`` -> ``e``;
@@ -24,7 +26,7 @@ from dataclasses import replace
 
 from . import ir, runtime
 
-__all__ = ["simplify", "REWRITES", "fold_single_contributions"]
+__all__ = ["simplify", "REWRITES", "fold_first_contributions"]
 
 
 # ----- expression rewrites -----
@@ -112,6 +114,9 @@ def _map_exprs(stmts, rewriter: _Rewriter):
         elif isinstance(s, ir.IfElse):
             s = replace(s, body=tuple(_map_exprs(s.body, rewriter)),
                         orelse=tuple(_map_exprs(s.orelse, rewriter)))
+        elif isinstance(s, ir.Def):
+            s = replace(s, function=replace(s.function, body=tuple(_map_exprs(s.function.body,
+                                                                             rewriter))))
         out.append(s)
     return out
 
@@ -158,10 +163,22 @@ def _fold_block(stmts, foldable) -> list:
     return [rewrite.get(i, s) for i, s in enumerate(stmts) if i not in drop], len(drop)
 
 
-def fold_single_contributions(stmts, foldable) -> list:
-    """``fold_single_contribution`` on one list of statements (the reverse pass folds a loop
-    body's backward before choosing its tape)."""
-    return _fold_block(list(stmts), foldable)[0]
+def fold_first_contributions(stmts) -> list:
+    """``b_x = zeros_like(x); b_x = b_x + e`` -> ``b_x = e``, for every accumulator, in one loop
+    body's backward. The reverse pass runs it before choosing the loop's tape: inside a loop,
+    ``zeros_like(x)`` would keep ``x`` on the tape just for its shape."""
+    out: list = []
+    for s in stmts:
+        prev = out[-1] if out else None
+        e = s.value.expr if isinstance(s, ir.Assign) and isinstance(s.value, ir.Raw) else None
+        if (prev is not None and isinstance(prev, ir.Assign) and prev.target == getattr(s, "target", None)
+                and _is_zeros_of(prev.value) and isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add)
+                and isinstance(e.left, ast.Name) and e.left.id == s.target
+                and not any(isinstance(n, ast.Name) and n.id == s.target for n in ast.walk(e.right))):
+            out[-1] = replace(s, value=ir.Raw(e.right))
+        else:
+            out.append(s)
+    return out
 
 
 def fold_single_contribution(fn: ir.Function):

@@ -45,3 +45,56 @@ GOLDEN = {
     "frozen_first_layer": (frozen_first_layer, ("W2",)),
     "regions": (regions, ("w",)),
 }
+
+
+# ----- control flow (issue: loops, while, branches, calls, in-place writes) -----
+
+
+def sin_recurrence(x, k, n=50):
+    y = x
+    for i in range(n):
+        y = np.sin(y) * k + x
+    return np.sum(y)
+
+
+def newton_sqrt(a):
+    x = np.ones_like(a)
+    err = 1.0
+    while err > 1e-12:  # sourcegrad: max_iter=60
+        x_new = 0.5 * (x + a / x)
+        err = np.max(np.abs(x_new - x))
+        x = x_new
+    return np.sum(x)
+
+
+def branch_on_data(x, w):
+    if np.sum(x) > 0:
+        y = np.sin(x) * w
+    else:
+        y = x * x
+    return np.sum(y)
+
+
+def dense(x, W, b):
+    return np.tanh(x @ W + b)
+
+
+def two_layers(W1, W2, x):
+    h = dense(x, W1, 0.0)
+    return np.sum(dense(h, W2, 1.0))
+
+
+def fill_buffer(x):
+    y = np.zeros(4)
+    for i in range(4):
+        y[i] = x[i] ** 2 + x[(i + 1) % 4]
+    return np.sum(y * y)
+
+
+GOLDEN.update({
+    "sin_recurrence": (sin_recurrence, ("x", "k")),
+    "newton_sqrt": (newton_sqrt, ("a",)),
+    "branch_on_data": (branch_on_data, ("x", "w")),
+    "two_layers": (two_layers, ("W1", "W2")),
+    "fill_buffer": (fill_buffer, ("x",)),
+})
