@@ -61,6 +61,9 @@ CASES = {
     "container_key": ("d = {'a': x}\n    k = 'a' + ''\n    x = d[k]", "k", "constant key"),
     "container_as_array": ("t = (x, x)\n    x = np.sin(t)", "t", "takes one array"),
     "container_operand": ("t = (x, x)\n    x = t * 2", "t", "cannot be used as one array"),
+    "unknown_length": ("for v in map(np.sin, x):\n        x = x + v", "map(np.sin, x)",
+                       "length is not known"),
+    "generator_def": ("def gen():\n        yield x\n    x = x * 2", "yield x", "`yield`"),
     "for_else": ("for i in range(3):\n        x = x * 2\n    else:\n        x = x", "for i in range(3):",
                  "`for ... else`"),
 }

@@ -2,6 +2,7 @@
 
     sourcegrad demo                                  print a generated gradient and check it
     sourcegrad show path/to/file.py:function [--wrt a,b] [--stages]
+    sourcegrad bench scaling [--quick] [--json out.json]
 
 Errors in the user's code print the located message and exit with status 2,
 without a Python traceback.
@@ -66,6 +67,21 @@ def _cmd_show(args) -> int:
     return 0
 
 
+def _cmd_bench(args) -> int:
+    import json
+
+    from .bench import loops
+
+    if args.suite == "scaling":
+        lengths = (10, 100) if args.quick else loops.LENGTHS
+        print(f"# sourcegrad bench scaling: lengths {lengths}, JAX compile limit {args.timeout:.0f} s")
+        rows = loops.run(lengths, timeout=args.timeout)
+        print("\n".join(loops.summary(rows)))
+        if args.json:
+            pathlib.Path(args.json).write_text(json.dumps(rows, indent=1))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sourcegrad", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,10 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("target", help="path/to/file.py:function")
     show.add_argument("--wrt", help="comma-separated parameter names (default: the first)")
     show.add_argument("--stages", action="store_true", help="print the source after every stage")
+    bench = sub.add_parser("bench", help="run a benchmark suite and print ratios against JAX")
+    bench.add_argument("suite", choices=["scaling"], help="scaling: loop gradients, 10..10000 steps")
+    bench.add_argument("--quick", action="store_true", help="fewer sizes")
+    bench.add_argument("--timeout", type=float, default=60.0,
+                       help="seconds a JAX compilation may take before it counts as failed")
+    bench.add_argument("--json", help="also write the measurements to this file")
     return parser
 
 
-COMMANDS = {"demo": _cmd_demo, "show": _cmd_show}
+COMMANDS = {"demo": _cmd_demo, "show": _cmd_show, "bench": _cmd_bench}
 
 
 def main(argv=None) -> int:

@@ -360,6 +360,13 @@ class Normalizer(ExpressionLowering):
         """(user target names, iterators) of ``for target in iterable``."""
         func = iterable.func if isinstance(iterable, ast.Call) else None
         obj = self.resolve_free(func) if func is not None and not self.is_local(func) else None
+        if obj in (map, filter, iter, reversed, sorted, list, tuple, set, dict) or \
+                (isinstance(iterable, ast.Name) and iterable.id not in self.versions
+                 and not is_constant_value(self.env.lookup(iterable.id))):
+            raise self.parsed.locate(iterable).error(
+                f"a loop over `{ast.unparse(iterable)}`: a Python iterable whose length is not "
+                f"known when the loop is compiled", "loop over range(n), an array, or a list or "
+                "tuple of arrays passed as an argument")
         if obj is range:
             args = [self.atom(a) for a in iterable.args]
             if iterable.keywords or not 1 <= len(args) <= 3:

@@ -1,0 +1,115 @@
+"""The scaling benchmark: compile time and run time of loop gradients as the trip count grows.
+
+For each workload (a sin recurrence and an RK4 integrator over a 1024-vector,
+float32) and each trip count it measures, side by side in one run:
+
+* first call: transform + trace + compile (ahead of time, not running it), in a
+  fresh process (so no cache helps), for sourcegrad and for ``jax.jit(jax.grad(f))`` of
+  the same Python function (JAX unrolls the Python loop while tracing; lengths
+  that do not compile within the time limit are reported as such);
+* steady state: the median time of one gradient call after warm-up, for
+  sourcegrad, for ``jax.jit(jax.grad)`` of the unrolled function where it
+  compiled, and for ``jax.jit(jax.grad)`` of the same computation written with
+  ``lax.scan`` by hand (the expert baseline).
+
+Run: ``sourcegrad bench scaling`` (``--quick`` for 10/100 steps only).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .loop_workloads import WORKLOADS
+from .timing import as_jax, block, in_fresh_process, steady
+
+SIZE = 1024
+LENGTHS = (10, 100, 1000, 10000)
+
+
+def inputs():
+    rng = np.random.default_rng(0)
+    return (jnp.asarray(rng.uniform(-1, 1, SIZE), jnp.float32), jnp.asarray(0.7, jnp.float32))
+
+
+def make(tool: str, workload: str, n: int):
+    """A zero-argument callable computing the gradient with respect to both inputs, compiled
+    ahead of time (transform + trace + compile happen here, not in the call)."""
+    numpy_fn, scan_fn = WORKLOADS[workload]
+    x, k = inputs()
+    if tool == "sourcegrad":
+        from ..api import grad
+
+        g = grad(numpy_fn, wrt=(0, 1))
+        compiled = g.compile(x, k, n)
+        return lambda: compiled(x, k, n)
+    fn = as_jax(numpy_fn) if tool == "jax" else scan_fn
+    compiled = jax.jit(jax.grad(fn, argnums=(0, 1)), static_argnums=2).lower(x, k, n).compile()
+    return lambda: compiled(x, k)
+
+
+def first_call(tool: str, workload: str, n: int) -> float:
+    """Seconds for transform + trace + compile (the issue's "first call", without running it),
+    in this process; imports and device start-up are not counted."""
+    inputs()
+    block(jnp.ones(3) + 1)
+    t0 = time.perf_counter()
+    make(tool, workload, n)
+    return time.perf_counter() - t0
+
+
+def run(lengths=LENGTHS, timeout: float = 60.0, out=print) -> list:
+    rows = []
+    for workload in WORKLOADS:
+        for n in lengths:
+            row = {"workload": workload, "steps": n}
+            for tool in ("sourcegrad", "jax"):
+                row[f"{tool}_first_s"] = in_fresh_process(
+                    "sourcegrad.bench.loops", ["--first-call", tool, workload, n], timeout)
+            row["sourcegrad_steady_s"] = steady(make("sourcegrad", workload, n))
+            row["jax_scan_steady_s"] = steady(make("jax-scan", workload, n))
+            row["jax_steady_s"] = steady(make("jax", workload, n)) if row["jax_first_s"] else None
+            rows.append(row)
+            out(_line(row))
+    return rows
+
+
+def _fmt(seconds):
+    return "did not compile" if seconds is None else f"{seconds * 1e3:9.2f} ms"
+
+
+def _line(row) -> str:
+    ratio = row["sourcegrad_steady_s"] / row["jax_scan_steady_s"]
+    return (f"{row['workload']:15s} {row['steps']:6d} | first call: sourcegrad {_fmt(row['sourcegrad_first_s'])}"
+            f"  jax.jit(jax.grad) {_fmt(row['jax_first_s'])} | steady: sourcegrad "
+            f"{_fmt(row['sourcegrad_steady_s'])}  jax unrolled {_fmt(row['jax_steady_s'])}  "
+            f"jax lax.scan {_fmt(row['jax_scan_steady_s'])}  ratio {ratio:5.2f}x")
+
+
+def summary(rows) -> list[str]:
+    lines = []
+    for workload in WORKLOADS:
+        mine = [r for r in rows if r["workload"] == workload]
+        first = {r["steps"]: r["sourcegrad_first_s"] for r in mine}
+        lo, hi = min(first), max(first)
+        lines.append(f"{workload}: sourcegrad first call at {hi} steps is "
+                     f"{first[hi] / first[lo]:.2f}x its first call at {lo} steps (target <= 1.5x)")
+        worst = max(r["sourcegrad_steady_s"] / r["jax_scan_steady_s"] for r in mine)
+        lines.append(f"{workload}: steady state vs hand-written lax.scan, worst length: "
+                     f"{worst:.2f}x (target <= 1.2x)")
+        failed = [r["steps"] for r in mine if r["jax_first_s"] is None]
+        if failed:
+            lines.append(f"{workload}: jax.jit(jax.grad) of the Python loop did not compile within "
+                         f"the time limit at {failed} steps")
+    return lines
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--first-call":
+        tool, workload, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
+        print(json.dumps(first_call(tool, workload, n)))

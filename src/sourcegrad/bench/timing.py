@@ -1,0 +1,59 @@
+"""Timing helpers: steady-state medians, first calls in fresh processes, the JAX version of a
+NumPy-style function."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import types
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["as_jax", "block", "steady", "in_fresh_process"]
+
+
+def as_jax(fn):
+    """The same function with ``np`` bound to ``jax.numpy``: what a JAX user would write."""
+    g = dict(fn.__globals__)
+    for k, v in list(g.items()):
+        if v is np:
+            g[k] = jnp
+    return types.FunctionType(fn.__code__, g, fn.__name__, fn.__defaults__, fn.__closure__)
+
+
+def block(out):
+    jax.tree_util.tree_map(lambda x: x.block_until_ready() if hasattr(x, "block_until_ready") else x,
+                           out)
+    return out
+
+
+def steady(call, min_time: float = 1.0, max_repeats: int = 200, warmup: int = 3) -> float:
+    """Median seconds per call after warm-up (each call waited for with block_until_ready)."""
+    for _ in range(warmup):
+        block(call())
+    times = []
+    start = time.perf_counter()
+    while len(times) < max_repeats and (len(times) < 5 or time.perf_counter() - start < min_time):
+        t0 = time.perf_counter()
+        block(call())
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def in_fresh_process(module: str, args: list, timeout: float):
+    """Run ``python -m module args`` and parse the JSON it prints last; None on timeout."""
+    env = dict(os.environ)
+    try:
+        done = subprocess.run([sys.executable, "-m", module, *map(str, args)], capture_output=True,
+                              text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return None
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} {args} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,0 +1,62 @@
+"""Functions for test_control_flow.py (in a file, so sourcegrad can read their source)."""
+
+import numpy as np
+
+
+def recurrence(x, k, n):
+    y = x
+    for i in range(n):
+        y = np.sin(y) * k + x
+    return np.sum(y)
+
+
+def newton(a):
+    x = np.ones_like(a)
+    err = 1.0
+    while err > 1e-12:  # sourcegrad: max_iter=3
+        x_new = 0.5 * (x + a / x)
+        err = np.max(np.abs(x_new - x))
+        x = x_new
+    return np.sum(x)
+
+
+def newton_unbounded(a, tol):
+    x = np.ones_like(a)
+    err = 1.0
+    while err > tol:
+        x_new = 0.5 * (x + a / x)
+        err = np.max(np.abs(x_new - x))
+        x = x_new
+    return np.sum(x)
+
+
+def mode_switch(x, mode):
+    if mode == "train":
+        y = x * 0.5
+    else:
+        y = np.sin(x)
+    return np.sum(y)
+
+
+def data_switch(x):
+    if np.sum(x) > 0:
+        y = x * 0.5
+    else:
+        y = np.sin(x)
+    return np.sum(y)
+
+
+def sqrt_or_negate(x):
+    if x > 0:
+        y = np.sqrt(x)
+    else:
+        y = -x
+    return y
+
+
+def version_counter(x):
+    """Page 002: PyTorch raises "modified by an inplace operation" for this; here it is fine."""
+    y = x * 1.0
+    z = y * y
+    y[0] = 5.0
+    return np.sum(z) + np.sum(y * x)

@@ -1,0 +1,107 @@
+"""Control flow as compiled: rolled loops, tapes, conds, bounds, and the seed pages' in-place case."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax import lax
+
+from sourcegrad import TapeOverflowError, UnsupportedSyntaxError, grad
+
+from . import flow_functions as ff
+from .helpers import assert_close, fd_vjp
+
+
+def _jaxpr(g, *args):
+    values, static, t = g._bind(args, {})
+    return str(jax.make_jaxpr(t.grad_fn, static_argnums=static)(*values, None, None))
+
+
+def test_loops_are_rolled_not_unrolled():
+    g = grad(ff.recurrence, wrt=("x", "k"))
+    x = np.linspace(-1, 1, 5)
+    small, large = _jaxpr(g, x, 0.5, 10), _jaxpr(g, x, 0.5, 1000)
+    assert "scan" in small
+    # the program does not grow with the trip count: the same number of sin/cos either way
+    assert small.count(" sin ") == large.count(" sin ") and small.count(" cos ") == large.count(" cos ")
+    assert g.source.count("lax.scan(") == 3  # primal, gradient's forward, gradient's backward
+    assert "reverse=True" in g.source
+
+
+def test_tape_holds_what_the_backward_reads():
+    g = grad(ff.recurrence, wrt=("x", "k"))
+    x = jnp.ones(1024, jnp.float32)
+    compiled = g.compile(x, jnp.float32(0.5), 10000)
+    # y_1 (for cos(y_1)) and sin (for the k adjoint) are saved: two 10000 x 1024 float32 arrays.
+    # mul is listed on the tape because unbroadcast reads its shape, but XLA drops it: the
+    # backward never reads its values.
+    one_array = 10000 * 1024 * 4
+    temp = compiled.memory_analysis().temp_size_in_bytes
+    assert 2 * one_array <= temp < 2.1 * one_array, temp / one_array
+    x = np.linspace(-1, 1, 5)
+    _, ref = fd_vjp(ff.recurrence, {"x": x, "k": 0.5, "n": 30}, ["x", "k"])
+    gx, gk = g(x, 0.5, 30)
+    assert_close(gx, ref[0], rtol=1e-6)
+    assert_close(gk, ref[1], rtol=1e-6)
+
+
+def test_data_dependent_while_which_jax_grad_cannot_reverse():
+    def jax_newton(a):
+        def body(state):
+            x, _ = state
+            x_new = 0.5 * (x + a / x)
+            return x_new, jnp.max(jnp.abs(x_new - x))
+        x, _ = lax.while_loop(lambda s: s[1] > 1e-12, body, (jnp.ones_like(a), 1.0))
+        return jnp.sum(x)
+
+    a = np.array([2.0, 3.0, 5.0])
+    with pytest.raises(ValueError, match="Reverse-mode differentiation does not work"):
+        jax.grad(jax_newton)(a)
+    g = grad(ff.newton_unbounded, max_iter=100)
+    assert_close(g(a, 1e-12), 0.5 / np.sqrt(a), rtol=1e-10)
+
+
+def test_while_loop_that_outruns_its_tape_is_reported():
+    with pytest.raises(TapeOverflowError, match=r"line \d+ \(max_iter=3\)"):
+        grad(ff.newton)(np.array([2.0, 3.0]))
+
+
+def test_data_dependent_while_without_a_bound_is_a_located_error():
+    with pytest.raises(UnsupportedSyntaxError, match="needs a bound"):
+        grad(ff.newton_unbounded)
+
+
+def test_branch_on_a_static_argument_is_a_python_if():
+    g = grad(ff.mode_switch)
+    x = np.array([0.1, 0.2])
+    assert_close(g(x, "train"), [0.5, 0.5])
+    assert "eq = mode == 'train'" in g.source and "if eq:" in g.source
+    assert "lax.cond" not in g.source
+    assert_close(g(x, "eval"), np.cos(x))
+
+
+def test_branch_on_data_is_a_cond_both_ways():
+    g = grad(ff.data_switch)
+    assert g.source.count("lax.cond(") == 3  # the primal, the gradient's forward and backward
+    assert_close(g(np.array([0.1, 0.2])), [0.5, 0.5])
+    assert_close(g(np.array([-0.1, -0.2])), np.cos([-0.1, -0.2]))
+
+
+def test_untaken_branch_nan_does_not_poison_the_gradient():
+    # jnp.where would evaluate both branches, and d sqrt(x)/dx at x < 0 is NaN
+    where = jax.grad(lambda x: jnp.where(x > 0, jnp.sqrt(x), -x))(-1.0)
+    assert np.isnan(where)
+    assert float(grad(ff.sqrt_or_negate)(-1.0)) == -1.0
+    assert float(grad(ff.sqrt_or_negate)(4.0)) == 0.25
+
+
+def test_inplace_write_over_a_value_the_backward_needs():
+    """Page 002: the version counter case. Each write makes a new version; the old one stays."""
+    g = grad(ff.version_counter)
+    x = np.array([0.5, -1.0, 2.0])
+    _, (ref,) = fd_vjp(ff.version_counter, {"x": x}, ["x"])
+    assert_close(g(x), ref, rtol=1e-6)
+    assert "y_1 = y.at[0].set(5.0)" in g.source
+    backward = g.source.split("== backward")[-1]
+    assert "b_mul * y_1" in backward          # the new version, for y_1 * x
+    assert "unbroadcast(b_z * y, y)" in backward  # the old version, for z = y * y
