@@ -172,6 +172,53 @@ class GradFunction:
     def __repr__(self):
         return f"<sourcegrad.grad of {self._fn.__qualname__} wrt {', '.join(self.wrt)}>"
 
+    # ----- inspecting -----
+    def show(self, side_by_side: bool = False, color: bool | None = None, file=None) -> None:
+        """Print the generated code, highlighted in a terminal (plain text otherwise); with
+        ``side_by_side``, each generated line beside the line of your code it comes from."""
+        from .show import show
+        show(self._current(), side_by_side, color, file)
+
+    def _repr_html_(self) -> str:
+        from .show import CSS, highlight_html
+        return f"<style>{CSS}</style>{highlight_html(self._current().source)}"
+
+    def lines_for(self, user_line: int) -> dict:
+        """The generated lines computing one line of your file: {"forward": [...], "backward": [...]}."""
+        return self._current().source_map.generated_lines(user_line)
+
+    def line_of(self, generated_line: int) -> int | None:
+        """The line of your file a generated line comes from (None for generated scaffolding)."""
+        return self._current().source_map.user_line(generated_line)
+
+    def graph(self, format: str = "dot"):
+        """The forward dataflow and backward accumulation: DOT text, or SVG/PNG bytes (``dot``)."""
+        from .graph import build_graph, render, to_dot
+        dot = to_dot(build_graph(self._current()))
+        return dot if format == "dot" else render(dot, format)
+
+    def report(self, path=None) -> str:
+        """A self-contained HTML page: your function and the gradient linked line to line, and
+        the graph. Written to ``path`` if given; returned either way."""
+        from .report import html_report
+        text = html_report(self._current())
+        if path is not None:
+            import pathlib
+            pathlib.Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def emit(self, path=None) -> str:
+        """The gradient as a standalone module that imports only JAX and NumPy."""
+        from .standalone import standalone_module
+        t = self._current()
+        kinds = next((k for k, v in self._variants.items() if v is t), ())
+        static = tuple(i for i, k in enumerate(kinds) if k == "static")
+        text = standalone_module(t, static)
+        if path is not None:
+            import pathlib
+            pathlib.Path(path).write_text(text, encoding="utf-8")
+        return text
+
     # ----- calling -----
     def _bind(self, args, kwargs):
         try:

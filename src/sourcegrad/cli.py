@@ -1,7 +1,10 @@
 """The ``sourcegrad`` command line.
 
     sourcegrad demo                                  print a generated gradient and check it
-    sourcegrad show path/to/file.py:function [--wrt a,b] [--stages]
+    sourcegrad show   path/to/file.py:function [--wrt a,b] [--stages] [--side-by-side]
+    sourcegrad emit   path/to/file.py:function -o grad_function.py
+    sourcegrad graph  path/to/file.py:function -o graph.svg
+    sourcegrad report path/to/file.py:function -o report.html
     sourcegrad bench scaling [--quick] [--json out.json]
 
 Errors in the user's code print the located message and exit with status 2,
@@ -54,17 +57,52 @@ def _cmd_demo(args) -> int:
     return run()
 
 
-def _cmd_show(args) -> int:
+def _grad(args):
     from .api import grad
 
-    g = grad(load_function(args.target), wrt=_wrt(args.wrt))
+    return grad(load_function(args.target), wrt=_wrt(args.wrt))
+
+
+def _cmd_show(args) -> int:
+    g = _grad(args)
     if args.stages:
         for stage, text in g.stages.items():
             print(f"# ===== stage: {stage} =====")
             print(text)
     else:
-        print(g.source, end="")
+        g.show(side_by_side=args.side_by_side)
     return 0
+
+
+def _cmd_emit(args) -> int:
+    text = _grad(args).emit()
+    _write(args.output, text)
+    return 0
+
+
+def _cmd_graph(args) -> int:
+    g = _grad(args)
+    suffix = pathlib.Path(args.output).suffix.lstrip(".") if args.output else "dot"
+    data = g.graph("dot" if suffix in ("dot", "gv", "") else suffix)
+    _write(args.output, data)
+    return 0
+
+
+def _cmd_report(args) -> int:
+    _write(args.output, _grad(args).report())
+    return 0
+
+
+def _write(path, data):
+    if not path or path == "-":
+        sys.stdout.write(data if isinstance(data, str) else data.decode())
+        return
+    p = pathlib.Path(path)
+    if isinstance(data, str):
+        p.write_text(data, encoding="utf-8")
+    else:
+        p.write_bytes(data)
+    print(f"sourcegrad: wrote {p}", file=sys.stderr)
 
 
 def _cmd_bench(args) -> int:
@@ -86,10 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sourcegrad", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="print a generated gradient and check it against jax.grad")
-    show = sub.add_parser("show", help="print the generated gradient of file.py:function")
-    show.add_argument("target", help="path/to/file.py:function")
-    show.add_argument("--wrt", help="comma-separated parameter names (default: the first)")
+    def target(p):
+        p.add_argument("target", help="path/to/file.py:function")
+        p.add_argument("--wrt", help="comma-separated parameter names (default: the first)")
+        return p
+
+    show = target(sub.add_parser("show", help="print the generated gradient of file.py:function"))
     show.add_argument("--stages", action="store_true", help="print the source after every stage")
+    show.add_argument("--side-by-side", action="store_true",
+                      help="each generated line beside the line of your code it comes from")
+    emit = target(sub.add_parser("emit", help="write a standalone module (only JAX/NumPy needed)"))
+    emit.add_argument("-o", "--output", help="the .py file to write (default: stdout)")
+    graph = target(sub.add_parser("graph", help="the dataflow graph: .dot, .svg or .png"))
+    graph.add_argument("-o", "--output", help="graph.dot / graph.svg / graph.png (default: DOT to stdout)")
+    report = target(sub.add_parser("report", help="a self-contained HTML report"))
+    report.add_argument("-o", "--output", help="the .html file to write (default: stdout)")
     bench = sub.add_parser("bench", help="run a benchmark suite and print ratios against JAX")
     bench.add_argument("suite", choices=["scaling"], help="scaling: loop gradients, 10..10000 steps")
     bench.add_argument("--quick", action="store_true", help="fewer sizes")
@@ -99,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"demo": _cmd_demo, "show": _cmd_show, "bench": _cmd_bench}
+COMMANDS = {"demo": _cmd_demo, "show": _cmd_show, "emit": _cmd_emit, "graph": _cmd_graph,
+            "report": _cmd_report, "bench": _cmd_bench}
 
 
 def main(argv=None) -> int:
@@ -108,4 +158,7 @@ def main(argv=None) -> int:
         return COMMANDS[args.command](args)
     except SourcegradError as exc:
         print(f"sourcegrad: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except SyntaxError as exc:  # the user's file does not even import
+        print(f"sourcegrad: {args.target}: {exc}", file=sys.stderr)
         return 2

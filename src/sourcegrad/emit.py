@@ -192,7 +192,7 @@ def format_module(module: ir.Module) -> tuple[str, SourceMap]:
         head.append(f"# Bound from {module.source_name}'s module when this code is loaded: "
                     f"{', '.join(user)}")
     prefix = head + imports + ["", ""]
-    offset = len(prefix)
+    offset = "\n".join(prefix).count("\n") + 1  # an import may span several lines
     smap = SourceMap([(g + offset, u, f, s) for g, u, f, s in body.map.entries])
     return "\n".join(prefix) + "\n" + text, smap
 

@@ -46,6 +46,8 @@ class Transformed:
 
     parsed: ParsedFunction
     wrt: tuple
+    normal: ir.Function   # the primal in normal form, before lowering (loops are For nodes)
+    wrt_leaves: tuple     # the IR names of the differentiated inputs (container leaves)
     primal: ir.Function
     activity: Activity
     reversed: ir.Function
@@ -54,6 +56,7 @@ class Transformed:
     source_map: emit.SourceMap
     filename: str
     namespace: dict = field(repr=False)
+    namespace_globals: dict = field(default_factory=dict, repr=False)  # what the user's module lends
 
     @property
     def grad_fn(self):
@@ -142,8 +145,10 @@ def transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None,
     source, smap = emit.format_module(module)
     filename = emit.generated_filename(primal.name, parsed.filename, first)
     namespace = emit.load(source, filename, user_globals, f"sourcegrad.generated.{primal.name}")
-    out = Transformed(parsed, tuple(wrt), primal_lowered, activity, reversed_, gradient, source,
-                      smap, filename, namespace)
+    wrt_leaves = tuple(leaf.id for w in wrt for leaf in leaves(inputs[w]))
+    out = Transformed(parsed, tuple(wrt), primal, wrt_leaves, primal_lowered, activity, reversed_,
+                      gradient, source, smap, filename, namespace,
+                      {k: v for k, v in user_globals.items() if k in emit.used_names(module, source)})
     if os.environ.get("SOURCEGRAD_DEBUG"):
         for stage in STAGES:
             print(f"===== sourcegrad stage: {stage} ({primal.name}) =====", file=sys.stderr)
