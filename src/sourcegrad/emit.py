@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import linecache
+import re
 import os
 import textwrap
 from dataclasses import dataclass, field
@@ -50,6 +51,14 @@ class _Printer:
         self.map = SourceMap()
         self.function_name = ""
         self.annotate = annotate
+        self.texts: dict = {}  # id(value) -> its text: the forward is printed in two functions
+
+    def text(self, value) -> str:
+        key = id(value)
+        hit = self.texts.get(key)
+        if hit is None or hit[0] is not value:
+            hit = self.texts[key] = (value, expr_text(value))
+        return hit[1]
 
     def line(self, text: str, indent: int, user_line=None, section=None):
         self.lines.append("    " * indent + text if text else "")
@@ -101,9 +110,9 @@ class _Printer:
         note = self.annotate(s) if self.annotate else None
         suffix = f"  # {note}" if note else ""
         if isinstance(s, ir.Assign):
-            self.line(f"{s.target} = {expr_text(s.value)}{suffix}", indent, user_line, section)
+            self.line(f"{s.target} = {self.text(s.value)}{suffix}", indent, user_line, section)
         elif isinstance(s, ir.Unpack):
-            self.line(f"{_targets(s.targets)} = {expr_text(s.value)}{suffix}", indent, user_line,
+            self.line(f"{_targets(s.targets)} = {self.text(s.value)}{suffix}", indent, user_line,
                       section)
         elif isinstance(s, ir.Return):
             text = expr_text(s.value)
@@ -157,11 +166,16 @@ def format_function(fn: ir.Function, annotate=None) -> str:
     return "\n".join(p.lines) + "\n"
 
 
+_IDENTIFIER = re.compile(r"(?<![.\w])[A-Za-z_][A-Za-z0-9_]*")  # not an attribute (.name)
+
+
 def used_names(module: ir.Module, text: str) -> set[str]:
-    tree = ast.parse(text)
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | \
-           {n.value.id for n in ast.walk(tree) if isinstance(n, ast.Attribute)
-            and isinstance(n.value, ast.Name)}
+    """Identifiers the generated code mentions outside comments (decides imports and bindings).
+
+    A regular expression, not a parse: the module can be thousands of lines long. A name that
+    only occurs in a string is counted too, which at worst imports a helper that is not used."""
+    code = "\n".join(line.split("#", 1)[0] for line in text.split("\n"))
+    return set(_IDENTIFIER.findall(code))
 
 
 def format_module(module: ir.Module) -> tuple[str, SourceMap]:

@@ -30,6 +30,7 @@ class Namer:
         self._used: set[str] = set(_RESERVED) | set(taken)  # never handed out by fresh()
         self._claimed: set[str] = set()  # names the generated code already binds
         self._adjoints: dict[str, str] = {}
+        self._next: dict[str, int] = {}  # stem -> the next number fresh() tries
 
     def reserve(self, *names: str) -> None:
         """Keep ``fresh`` from handing out these names (the user's identifiers, module globals)."""
@@ -52,9 +53,10 @@ class Namer:
         if base not in self._used:
             return self.claim(base)
         stem = base.rstrip("_") or base
-        i = 1
+        i = self._next.get(stem, 1)  # remembered, so a thousand `mul`s stay linear
         while f"{stem}_{i}" in self._used:
             i += 1
+        self._next[stem] = i + 1
         return self.claim(f"{stem}_{i}")
 
     def shared(self, base: str) -> str:

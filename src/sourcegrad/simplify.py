@@ -19,12 +19,12 @@ what it computes. They run in order until none applies (a fixed point).
 from __future__ import annotations
 
 import ast
-import copy
 import inspect
 import operator
 from dataclasses import replace
 
 from . import ir, runtime
+from .templates import clone
 
 __all__ = ["simplify", "REWRITES", "fold_first_contributions"]
 
@@ -33,7 +33,8 @@ __all__ = ["simplify", "REWRITES", "fold_first_contributions"]
 
 
 class _Rewriter(ast.NodeTransformer):
-    """An expression rewrite that counts how often it fired."""
+    """An expression rewrite that counts how often it fired. ``applies`` says, without copying,
+    whether it could fire anywhere in an expression (most expressions are left alone, uncopied)."""
 
     def __init__(self):
         self.changes = 0
@@ -41,6 +42,9 @@ class _Rewriter(ast.NodeTransformer):
     def fired(self, node):
         self.changes += 1
         return node
+
+    def applies(self, node) -> bool:
+        raise NotImplementedError
 
 
 class _FoldConstants(_Rewriter):
@@ -63,6 +67,16 @@ class _FoldConstants(_Rewriter):
                 and isinstance(node.operand.op, ast.USub):
             return self.fired(node.operand.operand)
         return node
+
+    def applies(self, node) -> bool:
+        for n in ast.walk(node):
+            if isinstance(n, ast.BinOp) and (
+                    (_number(n.left) and _number(n.right))
+                    or (isinstance(n.op, (ast.Pow, ast.Mult)) and (_is_one(n.right) or _is_one(n.left)))):
+                return True
+            if isinstance(n, ast.UnaryOp) and isinstance(n.operand, ast.UnaryOp):
+                return True
+        return False
 
 
 def _number(node) -> bool:
@@ -99,14 +113,19 @@ class _DropDefaults(_Rewriter):
                 self.fired(node)
         return node
 
+    def applies(self, node) -> bool:
+        return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.keywords
+                   and n.func.id in runtime.__all__ for n in ast.walk(node))
+
 
 def _map_exprs(stmts, rewriter: _Rewriter):
     """Apply an expression rewriter to every generated (Raw) expression; copies what it changes."""
     out = []
     for s in stmts:
-        if isinstance(s, (ir.Assign, ir.Return)) and isinstance(s.value, ir.Raw):
+        if isinstance(s, (ir.Assign, ir.Return)) and isinstance(s.value, ir.Raw) \
+                and rewriter.applies(s.value.expr):
             before = rewriter.changes
-            expr = rewriter.visit(copy.deepcopy(s.value.expr))
+            expr = rewriter.visit(clone(s.value.expr))  # earlier stages keep theirs
             if rewriter.changes != before:
                 s = replace(s, value=ir.Raw(expr))
         elif isinstance(s, ir.Section):

@@ -8,11 +8,11 @@ parentheses precedence needs: ``g * y`` with ``y := a + b`` prints as
 from __future__ import annotations
 
 import ast
-import copy
 
 from . import ir, rules
 
-__all__ = ["to_ast", "instantiate", "forward_ast", "name", "call", "parse_expr", "iterable", "trip_count"]
+__all__ = ["to_ast", "instantiate", "forward_ast", "name", "call", "parse_expr", "iterable", "trip_count",
+           "clone"]
 
 
 def name(id_: str) -> ast.Name:
@@ -20,6 +20,13 @@ def name(id_: str) -> ast.Name:
 
 
 def parse_expr(text: str) -> ast.expr:
+    """An expression from text; dotted names (``jnp.zeros_like``) are built without parsing."""
+    if text.replace(".", "").replace("_", "").isalnum() and not text[0].isdigit():
+        parts = text.split(".")
+        node: ast.expr = ast.Name(id=parts[0], ctx=ast.Load())
+        for attr in parts[1:]:
+            node = ast.Attribute(value=node, attr=attr, ctx=ast.Load())
+        return node
     return ast.parse(text, mode="eval").body
 
 
@@ -82,7 +89,20 @@ class _Substitute(ast.NodeTransformer):
         return node
 
 
-_copy = copy.deepcopy
+def _copy(node):
+    """A deep copy of an expression tree: ``copy.deepcopy`` without its memo and protocol
+    machinery, which dominate the transform time of long functions."""
+    if isinstance(node, list):
+        return [_copy(n) for n in node]
+    if not isinstance(node, ast.AST):
+        return node
+    new = node.__class__()
+    for field in node._fields:
+        setattr(new, field, _copy(getattr(node, field, None)))
+    return new
+
+
+clone = _copy
 
 
 def instantiate(template: ast.expr, mapping: dict) -> ast.expr:
