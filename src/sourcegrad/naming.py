@@ -66,6 +66,10 @@ class Namer:
             self._adjoints[key] = self.fresh(base)
         return self._adjoints[key]
 
+    def adjoint_names(self):
+        """The accumulator names handed out so far."""
+        return [v for k, v in self._adjoints.items() if isinstance(k, str)]
+
     def adjoint(self, primal: str) -> str:
         """The accumulator name of a primal variable: ``b_<name>``, always the same for one name."""
         if primal not in self._adjoints:

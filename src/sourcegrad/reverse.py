@@ -150,6 +150,8 @@ class Reverser:
         self.callees = callees
         self.scope = Scope()
         self.loops: list = []  # (line, max_iter) of while loops, for overflow messages
+        self.loop_depth = 0    # inside a loop body, local partials move to the forward sweep
+        self.hoisted: list = []  # forward statements the current statement's backward asked for
 
     # ----- accumulators -----
     def adj(self, primal: str) -> str:
@@ -320,13 +322,20 @@ class Reverser:
                 continue
             part: list = []
             for i, s in reversed(group):
+                outer_hoisted, self.hoisted = self.hoisted, []
                 forward[i], produced = self.statement(s)
+                mine, self.hoisted = self.hoisted, outer_hoisted
+                if mine:  # local partials, computed right after the statement they belong to
+                    forward[i] = [forward[i], *mine]
                 part.extend(produced)
             if part:
                 backward.extend(part)
             elif origin is not None and not origin.entry:
                 backward.append(ir.Comment(self.pruned(origin, [s for _, s in group])))
-        return forward, backward
+        flat = []
+        for f in forward:
+            flat.extend(f if isinstance(f, list) else [f])
+        return flat, backward
 
     def pruned(self, origin, group) -> str:
         user = [t for s in group for t in ir.defined_names([s]) if t not in self.fn.temporaries]
@@ -393,9 +402,33 @@ class Reverser:
         if replaces:
             self.ensure(out, arg.id, origin)
         expr = instantiate(template, dict(mapping, acc=name(self.adj(arg.id))))
+        if self.loop_depth and not replaces:
+            expr = self.hoist_partial(expr, mapping["g"].id, mapping["ans"].id, arg.id, origin)
         if rule.broadcast and self.may_broadcast(rule, prim, pname):
             expr = call("unbroadcast", expr, name(arg.id))
         self.accumulate(out, arg.id, expr, origin, replaces=replaces)
+
+    def hoist_partial(self, expr, g: str, ans: str, arg: str, origin):
+        """``g * P`` with ``P`` free of adjoints: compute ``P`` (the local partial) in the forward
+        sweep, where XLA fuses it with the value it differentiates, and save it instead of what
+        it reads. Measured (shared/notes/loop-adjoints.md): this closes most of the gap to
+        jax.grad, at the price of tape memory when P is larger than its inputs."""
+        sign, other = None, None
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mult):
+            for side, rest in ((expr.left, expr.right), (expr.right, expr.left)):
+                core = side.operand if isinstance(side, ast.UnaryOp) and isinstance(side.op, ast.USub) else side
+                if isinstance(core, ast.Name) and core.id == g:
+                    sign, other = side is not core, rest
+                    break
+        if other is None or isinstance(other, (ast.Name, ast.Constant)):
+            return expr
+        reads = {n.id for n in ast.walk(other) if isinstance(n, ast.Name)}
+        if reads & set(self.namer.adjoint_names()) or g in reads:
+            return expr
+        partial = self.namer.fresh(f"d{ans}_d{arg}")
+        self.hoisted.append(ir.Assign(partial, ir.Raw(other), origin))
+        factor = ast.UnaryOp(op=ast.USub(), operand=name(g)) if sign else name(g)
+        return ast.BinOp(left=factor, op=ast.Mult(), right=name(partial))
 
     @staticmethod
     def may_broadcast(rule, prim, pname) -> bool:
@@ -417,7 +450,9 @@ class Reverser:
         outer_scope = self.scope
         self.scope = Scope({c.update for c in carries} | set(outer_accs),
                            {c.param: self.adj(c.update) for c in carries if c.param != c.update})
+        self.loop_depth += 1
         body_fwd, body_bwd = self.block(loop.body)
+        self.loop_depth -= 1
         # fold now, before the tape is chosen: zeros_like(t) would put t on the tape for its shape
         body_bwd = fold_first_contributions(body_bwd)
         for c in carries:  # the accumulator handed to the previous iteration

@@ -42,10 +42,11 @@ def grad_sin_recurrence(x, k, n, seed=None, acc=None):
         i, = xs
         # line 56: y = np.sin(y) * k + x
         sin = jnp.sin(y_1)
+        dsin_dy_1 = jnp.cos(y_1)
         mul = sin * k
         y_2 = mul + x
-        return (y_2,), (y_1, sin, mul)
-    (y_3,), (y_1_tape, sin_tape, mul_tape) = lax.scan(for_55, (y,), (jnp.arange(0, n, 1),))
+        return (y_2,), (sin, dsin_dy_1, mul)
+    (y_3,), (sin_tape, dsin_dy_1_tape, mul_tape) = lax.scan(for_55, (y,), (jnp.arange(0, n, 1),))
     # line 57: return np.sum(y)
     total = jnp.sum(y_3)
 
@@ -68,15 +69,15 @@ def grad_sin_recurrence(x, k, n, seed=None, acc=None):
     # line 55: for i in range(n):
     def for_55_adjoint(carry, xs):
         b_y_2, b_k, b_x = carry
-        y_1, sin, mul = xs
+        sin, dsin_dy_1, mul = xs
         # line 56: y = np.sin(y) * k + x
         b_mul = unbroadcast(b_y_2, mul)
         b_x = b_x + unbroadcast(b_y_2, x)
         b_sin = unbroadcast(b_mul * k, sin)
         b_k = b_k + unbroadcast(b_mul * sin, k)
-        b_y_1 = b_sin * jnp.cos(y_1)
+        b_y_1 = b_sin * dsin_dy_1
         return (b_y_1, b_k, b_x), None
-    (b_y_1, b_k, b_x), _ = lax.scan(for_55_adjoint, (b_y_3, b_k, b_x), (y_1_tape, sin_tape, mul_tape), reverse=True)
+    (b_y_1, b_k, b_x), _ = lax.scan(for_55_adjoint, (b_y_3, b_k, b_x), (sin_tape, dsin_dy_1_tape, mul_tape), reverse=True)
     b_y = jnp.zeros_like(y)
     b_y = b_y + b_y_1
     # line 54: y = x
