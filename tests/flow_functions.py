@@ -60,3 +60,17 @@ def version_counter(x):
     z = y * y
     y[0] = 5.0
     return np.sum(z) + np.sum(y * x)
+
+
+def rows_with_remainder(W, X):
+    h = np.zeros(3)
+    for t, row in enumerate(X):
+        h = np.tanh(W @ h + row) * (1.0 + 0.01 * t)
+    return np.sum(h ** 2)
+
+
+def pragma_checkpoint(x, n):
+    y = x
+    for i in range(n):  # sourcegrad: checkpoint=7
+        y = np.sin(y) * 0.9 + x * 0.1
+    return np.sum(y)

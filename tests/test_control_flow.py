@@ -105,3 +105,31 @@ def test_inplace_write_over_a_value_the_backward_needs():
     backward = g.source.split("== backward")[-1]
     assert "b_mul * y_1" in backward          # the new version, for y_1 * x
     assert "unbroadcast(b_z * y, y)" in backward  # the old version, for z = y * y
+
+
+@pytest.mark.parametrize("segment", ["sqrt", 4, 7])
+def test_checkpointed_loops_give_the_same_gradient(segment):
+    rng = np.random.default_rng(0)
+    W, X = rng.standard_normal((3, 3)) * 0.5, rng.standard_normal((23, 3))  # 23: segments + rest
+    plain = grad(ff.rows_with_remainder, wrt=("W", "X"))(W, X)
+    checkpointed = grad(ff.rows_with_remainder, wrt=("W", "X"), checkpoint=segment)
+    for a, b in zip(plain, checkpointed(W, X)):
+        assert_close(a, b, rtol=1e-12)
+    assert "checkpointed_scan_adjoint(" in checkpointed.source
+
+
+def test_checkpoint_pragma_on_one_loop():
+    g = grad(ff.pragma_checkpoint)
+    assert "'sqrt'" not in g.source and "segment_length(len(range(0, n, 1)), 7)" in g.source
+    x = np.linspace(-1, 1, 4)
+    _, (ref,) = fd_vjp(ff.pragma_checkpoint, {"x": x, "n": 30}, ["x"])
+    assert_close(g(x, 30), ref, rtol=1e-6)
+
+
+def test_checkpointing_cuts_tape_memory_tenfold():
+    x, k = jnp.ones(1024, jnp.float32), jnp.float32(0.5)
+    plain = grad(ff.recurrence, wrt=("x", "k")).compile(x, k, 10000)
+    checkpointed = grad(ff.recurrence, wrt=("x", "k"), checkpoint="sqrt").compile(x, k, 10000)
+    before = plain.memory_analysis().temp_size_in_bytes
+    after = checkpointed.memory_analysis().temp_size_in_bytes
+    assert before > 10 * after, (before, after)

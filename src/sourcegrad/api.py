@@ -49,7 +49,8 @@ class GradFunction:
     get the gradient; read :attr:`source` for the code that computes it.
     """
 
-    def __init__(self, fn, wrt=0, *, return_value: bool = False, max_iter: int | None = None):
+    def __init__(self, fn, wrt=0, *, return_value: bool = False, max_iter: int | None = None,
+                 checkpoint=None):
         functools.update_wrapper(self, fn)
         self._fn = fn
         self._signature = inspect.signature(fn)
@@ -58,6 +59,7 @@ class GradFunction:
         self.wrt = self._resolve_wrt(wrt)
         self._return_value = return_value
         self._max_iter = max_iter
+        self._checkpoint = checkpoint
         self._variants: dict = {}   # static parameter names -> Transformed
         self._jitted: dict = {}
         self._compiled: dict = {}
@@ -135,7 +137,7 @@ class GradFunction:
         if t is None:
             t = self._variants[kinds] = transform(
                 self._fn, self.wrt, param_kinds=dict(zip(self._params, kinds)),
-                max_iter=self._max_iter)
+                max_iter=self._max_iter, checkpoint=self._checkpoint)
         self._transformed = t
         return t
 
@@ -397,7 +399,7 @@ class CompiledGrad:
         return self._compiled
 
 
-def grad(fn=None, *, wrt=0, max_iter: int | None = None):
+def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
     """The gradient of ``fn`` with respect to ``wrt``, by source transformation.
 
     ``wrt`` is a parameter position or name, or a tuple of them (default: the
@@ -406,22 +408,26 @@ def grad(fn=None, *, wrt=0, max_iter: int | None = None):
     function is transformed immediately, so unsupported code fails here, with
     its location; ``.source`` shows the generated code. ``max_iter``: the tape
     length of data-dependent ``while`` loops that have no
-    ``# sourcegrad: max_iter=N`` comment.
+    ``# sourcegrad: max_iter=N`` comment. ``checkpoint``: ``"sqrt"`` (or a segment length)
+    to store only every segment's start of the function's top-level ``for`` loops and
+    recompute their tapes in the backward pass (less memory, about twice the forward work);
+    a loop can ask for it with a ``# sourcegrad: checkpoint=sqrt`` comment.
     """
     if fn is None:
-        return functools.partial(grad, wrt=wrt, max_iter=max_iter)
-    return _make(fn, wrt, False, max_iter)
+        return functools.partial(grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint)
+    return _make(fn, wrt, False, max_iter, checkpoint)
 
 
-def value_and_grad(fn=None, *, wrt=0, max_iter: int | None = None):
+def value_and_grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
     """Like :func:`grad`, but calling the result returns ``(value, gradient)``."""
     if fn is None:
-        return functools.partial(value_and_grad, wrt=wrt, max_iter=max_iter)
-    return _make(fn, wrt, True, max_iter)
+        return functools.partial(value_and_grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint)
+    return _make(fn, wrt, True, max_iter, checkpoint)
 
 
-def _make(fn, wrt, return_value, max_iter):
+def _make(fn, wrt, return_value, max_iter, checkpoint=None):
     try:
-        return GradFunction(fn, wrt, return_value=return_value, max_iter=max_iter)
+        return GradFunction(fn, wrt, return_value=return_value, max_iter=max_iter,
+                            checkpoint=checkpoint)
     except SourcegradError as exc:
         raise exc.with_traceback(None) from None

@@ -193,6 +193,8 @@ class For:
     name: str = "loop"
     tape: tuple = ()    # set by reverse: (body name, stacked name) saved per iteration
     status: tuple = ()  # set by reverse: (stacked flag, any-flag) of while loops inside the body
+    checkpoint: object = None  # "sqrt" or a segment length: recompute segments instead of a tape
+    checkpointed: tuple = ()   # set by reverse when it checkpoints: (segment name, saved name)
 
 
 @dataclass(frozen=True)
@@ -344,7 +346,7 @@ def defined_names(stmts) -> list:
             out.extend(defined_names(s.body))
         elif isinstance(s, For):
             out.extend(c.out for c in s.carry)
-            out.extend(stacked for _, stacked in s.tape)
+            out.extend(s.checkpointed if s.checkpointed else [stacked for _, stacked in s.tape])
             out.extend(flag for _, flag in s.status)
         elif isinstance(s, While):
             out.extend(c.out for c in s.carry)

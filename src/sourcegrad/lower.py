@@ -21,7 +21,7 @@ from dataclasses import replace
 
 from . import ir
 from .naming import Namer
-from .templates import call, iterable, name, to_ast
+from .templates import call, iterable, name, to_ast, trip_count
 
 __all__ = ["lower_function"]
 
@@ -76,9 +76,17 @@ class Lowerer:
         body = head + self.block(s.body) + [ret]
         fn = ir.Function(s.name, (carry_p, xs_p), tuple(body))
         xs = _tuple([iterable(it) for it in s.iters])
-        scan = call("lax.scan", name(s.name), _tuple([c.init for c in s.carry]), xs)
+        init = _tuple([c.init for c in s.carry])
+        outs = tuple(c.out for c in s.carry)
+        if s.checkpointed:  # keep each segment's starting carry; the backward recomputes its tape
+            segment, kept = s.checkpointed
+            length = call("segment_length", trip_count(s.iters[0]), ast.Constant(s.checkpoint))
+            run = call("checkpointed_scan", name(s.name), init, xs, name(segment))
+            return [ir.Def(fn, s.origin), ir.Assign(segment, ir.Raw(length), s.origin),
+                    ir.Unpack((outs, kept), ir.Raw(run), s.origin)]
+        scan = call("lax.scan", name(s.name), init, xs)
         stacked = tuple(st for _, st in s.tape) if s.tape else "_"
-        out = [ir.Def(fn, s.origin), ir.Unpack((tuple(c.out for c in s.carry), stacked), ir.Raw(scan), s.origin)]
+        out = [ir.Def(fn, s.origin), ir.Unpack((outs, stacked), ir.Raw(scan), s.origin)]
         for stacked_flag, flag in s.status:
             out.append(ir.Assign(flag, ir.Raw(call("jnp.any", name(stacked_flag))), s.origin))
         return out

@@ -64,7 +64,7 @@ def assigned_names(stmts) -> list[str]:
 class Normalizer(ExpressionLowering):
     def __init__(self, parsed: ParsedFunction, env: Environment, namer: Namer,
                  param_kinds=None, max_iter: int | None = None, callees=None,
-                 flat_params: bool = False, free: tuple = ()):
+                 flat_params: bool = False, free: tuple = (), checkpoint=None):
         self.parsed = parsed
         self.env = env
         self.namer = namer
@@ -87,6 +87,7 @@ class Normalizer(ExpressionLowering):
         self.flat_params = flat_params  # a callee: container arguments arrive as their leaves
         self.free = tuple(free)         # a lifted nested def: the enclosing variables it reads
         self.local_functions: dict = {}  # nested defs: name -> ast.FunctionDef
+        self.checkpoint = checkpoint  # grad(checkpoint=...): for loops' default
 
     # ----- entry -----
     def function(self) -> ir.Function:
@@ -460,7 +461,21 @@ class Normalizer(ExpressionLowering):
         self._scope_exit(saved, f"it is assigned only inside the loop at line {origin.line}")
         self.bind_results(results)
         name = self.namer.fresh(f"{loop_name}_{origin.line}")
-        self.emit(ir.For(tuple(targets), tuple(iters), tuple(carries), tuple(body), origin, name))
+        self.emit(ir.For(tuple(targets), tuple(iters), tuple(carries), tuple(body), origin, name,
+                         checkpoint=self.checkpoint_of(node, origin)))
+
+    def checkpoint_of(self, node, origin):
+        """``# sourcegrad: checkpoint=sqrt`` (or a segment length) on the loop, or grad()'s option."""
+        spec = self.parsed.pragma(origin.line, "checkpoint") if hasattr(node, "lineno") else None
+        spec = spec if spec is not None else self.checkpoint
+        if spec in (None, "none", "off", False):
+            return None
+        if spec in ("sqrt", True):
+            return "sqrt"
+        try:
+            return int(spec)
+        except ValueError:
+            raise self.parsed.locate(node).error(f"checkpoint={spec!r} is not 'sqrt' or an int") from None
 
     def unrolled_for(self, node, user_targets, iters, body_nodes):
         """A loop over a Python list or tuple of arrays runs once per element, written out."""
@@ -710,7 +725,7 @@ class Normalizer(ExpressionLowering):
 
     def normalize_callee(self, nested, parsed, env, namer, kinds, free):
         callee = Normalizer(parsed, env, namer, kinds, self.max_iter, self.callees,
-                            flat_params=True, free=free)
+                            flat_params=True, free=free, checkpoint=None)
         if nested:  # a nested def may call its sibling nested defs
             callee.local_functions = dict(self.local_functions)
         fn = callee.function()
@@ -797,8 +812,9 @@ def _struct_of_kind(kind, names) -> Struct:
 
 
 def normalize(parsed: ParsedFunction, env: Environment, namer: Namer, param_kinds=None,
-              max_iter: int | None = None, callees=None) -> ir.Function:
+              max_iter: int | None = None, callees=None, checkpoint=None) -> ir.Function:
     """The normal form of ``parsed`` (see ``ir``), checked."""
-    fn = Normalizer(parsed, env, namer, param_kinds, max_iter, callees).function()
+    fn = Normalizer(parsed, env, namer, param_kinds, max_iter, callees,
+                    checkpoint=checkpoint).function()
     ir.check_normal_form(fn)
     return fn

@@ -101,14 +101,16 @@ def _identifiers(node: ast.AST) -> set[str]:
     return out
 
 
-def transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None,
+def transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None, checkpoint=None,
               parsed: ParsedFunction | None = None, env: Environment | None = None) -> Transformed:
     """Transform ``fn`` into its gradient with respect to the parameters named in ``wrt``.
 
     ``param_kinds``: parameter -> "static" (a Python constant while JAX traces: an
     ``if mode == "train"`` on it is a Python ``if``, ``range(n)`` a loop of known
     length), "array", or a container layout (``structs.kind_of``). ``max_iter``: the
-    default tape length of data-dependent while loops.
+    default tape length of data-dependent while loops. ``checkpoint``: "sqrt" (or a segment
+    length) to recompute the tapes of top-level for loops segment by segment instead of storing
+    them whole.
     """
     parsed = parsed or parse_function(fn)
     fence.check(parsed)
@@ -120,7 +122,7 @@ def transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None,
     module_namer.reserve(parsed.name, f"grad_{parsed.name}", *runtime.__all__)
     callees = CalleeTable(module_namer, max_iter)
     callees.enter(fn, None)
-    primal = normalize(parsed, env, namer, param_kinds, max_iter, callees)
+    primal = normalize(parsed, env, namer, param_kinds, max_iter, callees, checkpoint)
     inputs = primal.meta["inputs"]
     activity = analyze(primal, [leaf.id for w in wrt for leaf in leaves(inputs[w])])
     reversed_ = reverse(primal, wrt, activity, namer, parsed.filename, callees)

@@ -151,6 +151,7 @@ class Reverser:
         self.scope = Scope()
         self.loops: list = []  # (line, max_iter) of while loops, for overflow messages
         self.loop_depth = 0    # inside a loop body, local partials move to the forward sweep
+        self.cond_depth = 0    # inside the adjoint of a branch on data (a function of its own)
         self.hoisted: list = []  # forward statements the current statement's backward asked for
 
     # ----- accumulators -----
@@ -496,9 +497,13 @@ class Reverser:
         self.scope.status.extend(flag for _, flag in status)
         fwd = replace(s, body=tuple(body_fwd), tape=tape, status=status)
         if not carries and not outer_accs and not elems:
-            return fwd, []
+            return replace(fwd, checkpoint=None), []
         out: list = []
         self.enter_loop(out, s, carries, outer_accs)
+        if s.checkpoint is not None and self.loop_depth == 0 and self.cond_depth == 0 \
+                and not statuses:
+            return self.checkpointed_loop(fwd, out, carries, outer_accs, elems, saved, body_bwd)
+        fwd = replace(fwd, checkpoint=None)
         read = names_read_deep(body_bwd)
         targets = [(t, it) for t, it in zip(s.targets, s.iters) if t in read]
         adj_name = self.namer.fresh(f"{s.name}_adjoint")
@@ -523,6 +528,32 @@ class Reverser:
         out.append(ir.Def(adj_fn, s.origin))
         out.append(ir.Unpack((tuple(carry_out), tuple(stacks) if stacks else "_"), ir.Raw(scan),
                              s.origin))
+        self.leave_loop(out, s, carries)
+        for (t, it), stack in zip(elems, stacks):
+            self.accumulate(out, it.array.id, name(stack), s.origin)
+        return fwd, out
+
+    def checkpointed_loop(self, s, out, carries, outer_accs, elems, saved, body_bwd):
+        """The backward of a checkpointed top-level loop: ``checkpointed_scan_adjoint`` recomputes
+        each segment's tape from the carry saved at its start, then runs the adjoint step."""
+        segment = self.namer.fresh(f"{s.name}_segment")
+        kept = self.namer.fresh(f"{s.name}_checkpoints")
+        fwd = replace(s, checkpointed=(segment, kept))
+        adj_name = self.namer.fresh(f"{s.name}_adjoint")
+        carry_p, xs_p = self.namer.shared("carry"), self.namer.shared("xs")
+        carry_in = [self.adj(c.update) for c in carries] + [self.adj(x) for x in outer_accs]
+        carry_out = [self.adj(c.param) for c in carries] + [self.adj(x) for x in outer_accs]
+        head = [ir.Unpack(tuple(carry_in), ir.Name(carry_p)),
+                ir.Unpack((tuple(s.targets), tuple(saved) if saved else "_"), ir.Name(xs_p))]
+        ys = _tuple(*[self.adj(t) for t, _ in elems]) if elems else ast.Constant(None)
+        adj_fn = ir.Function(adj_name, (carry_p, xs_p), tuple(head + body_bwd + [
+            ir.Return(ir.Raw(_tuple(_tuple(*carry_out), ys)))]))
+        init = _tuple(*[self.adj(c.out) for c in carries], *[self.adj(x) for x in outer_accs])
+        run = call("checkpointed_scan_adjoint", name(s.name), name(adj_name), init,
+                   _tuple(*[iterable(it) for it in s.iters]), name(kept), name(segment))
+        stacks = [self.namer.fresh(f"{self.adj(t)}_stack") for t, _ in elems]
+        out.append(ir.Def(adj_fn, s.origin))
+        out.append(ir.Unpack((tuple(carry_out), tuple(stacks) if stacks else "_"), ir.Raw(run), s.origin))
         self.leave_loop(out, s, carries)
         for (t, it), stack in zip(elems, stacks):
             self.accumulate(out, it.array.id, name(stack), s.origin)
@@ -612,7 +643,9 @@ class Reverser:
         returned = [self.adj(x) for x in outer_accs]
         functions = []
         for side, stmts, label in ((0, s.body, "then"), (1, s.orelse, "else")):
+            self.cond_depth += 1
             recomputed, adjoint = self.branch_side(stmts, outs, side, outer_accs)
+            self.cond_depth -= 1
             body = recomputed + adjoint  # the branch's forward runs again, then its adjoint
             fn_name = self.namer.fresh(f"{s.name}_{label}_adjoint")
             params = tuple(incoming + returned)
