@@ -9,7 +9,7 @@ import builtins
 import jax
 
 from sourcegrad import runtime
-from sourcegrad.rules import defconst
+from sourcegrad.rules import defconst, defop
 
 defconst("jnp.shape(a)", nondiff=("a",))
 defconst("jnp.ndim(a)", nondiff=("a",))
@@ -28,3 +28,4 @@ defconst("lax.stop_gradient(x)", nondiff=("x",), temp="const",
 defconst("range_end(start, stop, step)", static=("start", "stop", "step"),
          objects=(runtime.range_end,))
 defconst("traced_bool(value)", static=("value",), temp="flag", objects=(runtime.traced_bool,))
+defop("dtype", "x.dtype", differentiable=False, temp="dtype")

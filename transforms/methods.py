@@ -35,4 +35,5 @@ ATTRIBUTES = {
     "shape": "shape",
     "ndim": "ndim",
     "size": "size",
+    "dtype": "dtype",
 }

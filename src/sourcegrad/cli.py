@@ -5,7 +5,7 @@
     sourcegrad emit   path/to/file.py:function -o grad_function.py
     sourcegrad graph  path/to/file.py:function -o graph.svg
     sourcegrad report path/to/file.py:function -o report.html
-    sourcegrad bench scaling [--quick] [--json out.json]
+    sourcegrad bench [suite|scaling] [--json out.json] [--plot out.png]
 
 Errors in the user's code print the located message and exit with status 2,
 without a Python traceback.
@@ -113,10 +113,17 @@ def _cmd_bench(args) -> int:
     if args.suite == "scaling":
         lengths = (10, 100) if args.quick else loops.LENGTHS
         print(f"# sourcegrad bench scaling: lengths {lengths}, JAX compile limit {args.timeout:.0f} s")
-        rows = loops.run(lengths, timeout=args.timeout)
-        print("\n".join(loops.summary(rows)))
-        if args.json:
-            pathlib.Path(args.json).write_text(json.dumps(rows, indent=1))
+        result = loops.run(lengths, timeout=args.timeout)
+        print("\n".join(loops.summary(result)))
+    else:
+        from .bench import suite
+
+        result = suite.run(timeout=args.timeout, only=args.only.split(",") if args.only else None)
+        if args.plot:
+            suite.plot(result, args.plot)
+            print(f"sourcegrad: wrote {args.plot}", file=sys.stderr)
+    if args.json:
+        pathlib.Path(args.json).write_text(json.dumps(result, indent=1))
     return 0
 
 
@@ -140,8 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     report = target(sub.add_parser("report", help="a self-contained HTML report"))
     report.add_argument("-o", "--output", help="the .html file to write (default: stdout)")
     bench = sub.add_parser("bench", help="run a benchmark suite and print ratios against JAX")
-    bench.add_argument("suite", choices=["scaling"], help="scaling: loop gradients, 10..10000 steps")
-    bench.add_argument("--quick", action="store_true", help="fewer sizes")
+    bench.add_argument("suite", nargs="?", default="suite", choices=["suite", "scaling"],
+                       help="suite: eight workloads against JAX and PyTorch (default); "
+                            "scaling: loop gradients at 10..10000 steps")
+    bench.add_argument("--quick", action="store_true", help="scaling: fewer sizes")
+    bench.add_argument("--only", help="suite: comma-separated workload names")
+    bench.add_argument("--plot", help="suite: write a PNG of the ratios")
     bench.add_argument("--timeout", type=float, default=60.0,
                        help="seconds a JAX compilation may take before it counts as failed")
     bench.add_argument("--json", help="also write the measurements to this file")

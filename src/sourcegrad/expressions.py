@@ -39,7 +39,7 @@ VIEW_OPS = frozenset({"getitem", "reshape", "transpose", "ravel", "squeeze", "ex
                       "asarray", "broadcast_to"})
 
 #: Rules whose result is known while tracing even when their argument is not (shapes).
-STATIC_RESULT = frozenset({"shape", "ndim", "size", "len", "range_end"})
+STATIC_RESULT = frozenset({"shape", "ndim", "size", "len", "range_end", "dtype"})
 
 
 class ExpressionLowering:

@@ -145,6 +145,7 @@ class Reverser:
         self.fn = fn
         self.wrt = tuple(wrt)
         self.act = activity
+        self.static = frozenset(fn.meta.get("static", ()))  # names known while JAX traces
         self.namer = namer
         self.filename = filename
         self.callees = callees
@@ -462,10 +463,23 @@ class Reverser:
         return body_fwd, body_bwd, inner
 
     def saved(self, loop, carries, body_fwd, body_bwd, skip=()) -> list:
-        """What the backward reads that the body computes: the loop's tape (activity x liveness)."""
+        """What the backward reads that the body computes: the loop's tape (activity x liveness).
+        Values known while tracing (``2 * hidden``) are not saved: ``recompute_static`` puts
+        their statements in the adjoint body instead."""
         read = names_read_deep(body_bwd)
         candidates = [c.param for c in loop.carry] + ir.defined_names(body_fwd)
-        return [n for n in candidates if n in read and n not in skip]
+        return [n for n in candidates if n in read and n not in skip and n not in self.static]
+
+    def recompute_static(self, body_fwd, body_bwd) -> list:
+        """The forward statements computing the static values the backward reads (and the static
+        values those read), in forward order: a tape would turn them into traced arrays."""
+        needed = names_read_deep(body_bwd) & self.static
+        chosen = []
+        for s in reversed(body_fwd):
+            if isinstance(s, ir.Assign) and s.target in needed:
+                chosen.append(s)
+                needed |= set(ir.names_read(s.value)) & self.static
+        return list(reversed(chosen))
 
     def enter_loop(self, out, loop, carries, outer_accs):
         """Backward statements before the adjoint loop: its incoming accumulators must exist."""
@@ -514,9 +528,10 @@ class Reverser:
         head = [ir.Unpack(tuple(carry_in), ir.Name(carry_p))]
         if xs_names:
             head.append(ir.Unpack(tuple(xs_names), ir.Name(xs_p)))
+        head += self.recompute_static(body_fwd, body_bwd)
         ys = _tuple(*[self.adj(t) for t, _ in elems]) if elems else ast.Constant(None)
         adj_fn = ir.Function(adj_name, (carry_p, xs_p), tuple(head + body_bwd + [
-            ir.Return(ir.Raw(_tuple(_tuple(*carry_out), ys)))]))
+            ir.Return(ir.Raw(_tuple(_carry_cast(carry_out, carry_p), ys)))]))
         xs = [iterable(it) for _, it in targets] + [name(dict(tape)[n]) for n in saved]
         stacks = [self.namer.fresh(f"{self.adj(t)}_stack") for t, _ in elems]
         init = _tuple(*[self.adj(c.out) for c in carries], *[self.adj(x) for x in outer_accs])
@@ -545,9 +560,10 @@ class Reverser:
         carry_out = [self.adj(c.param) for c in carries] + [self.adj(x) for x in outer_accs]
         head = [ir.Unpack(tuple(carry_in), ir.Name(carry_p)),
                 ir.Unpack((tuple(s.targets), tuple(saved) if saved else "_"), ir.Name(xs_p))]
+        head += self.recompute_static(list(s.body), body_bwd)
         ys = _tuple(*[self.adj(t) for t, _ in elems]) if elems else ast.Constant(None)
         adj_fn = ir.Function(adj_name, (carry_p, xs_p), tuple(head + body_bwd + [
-            ir.Return(ir.Raw(_tuple(_tuple(*carry_out), ys)))]))
+            ir.Return(ir.Raw(_tuple(_carry_cast(carry_out, carry_p), ys)))]))
         init = _tuple(*[self.adj(c.out) for c in carries], *[self.adj(x) for x in outer_accs])
         run = call("checkpointed_scan_adjoint", name(s.name), name(adj_name), init,
                    _tuple(*[iterable(it) for it in s.iters]), name(kept), name(segment))
@@ -586,8 +602,9 @@ class Reverser:
         for n, stacked in tape:
             head.append(ir.Assign(n, ir.Raw(ast.Subscript(value=name(stacked), slice=name(step),
                                                           ctx=ast.Load()))))
+        head += self.recompute_static(body_fwd, body_bwd)
         adj_fn = ir.Function(adj_name, (k, carry_p), tuple(head + body_bwd + [
-            ir.Return(ir.Raw(_tuple(*carry_out)))]))
+            ir.Return(ir.Raw(_carry_cast(carry_out, carry_p)))]))
         init = _tuple(*[self.adj(c.out) for c in carries], *[self.adj(x) for x in outer_accs])
         loop = call("lax.fori_loop", ast.Constant(0), name(count), name(adj_name), init)
         out.append(ir.Def(adj_fn, s.origin))
@@ -732,6 +749,12 @@ class Reverser:
         return UnsupportedSyntaxError(f"{what} is not supported yet", filename=self.filename,
                                       line=origin.line if origin else 0,
                                       col=0, text=origin.text if origin else "", fix=fix)
+
+
+def _carry_cast(names, carry_param: str) -> ast.expr:
+    """The adjoint loop's next carry, in the dtypes of the carry it received: a float32 weight's
+    accumulator stays float32 even when float64 values flow into it (as JAX's cotangents do)."""
+    return call("cast_like", _tuple(*names), name(carry_param))
 
 
 def _defined_in_order(stmts) -> list:

@@ -201,12 +201,22 @@ def solve_outer(gb, ans):
     return jnp.expand_dims(gb, -1) * jnp.expand_dims(ans, -2)
 
 
+def _contract(a, b, a_axis, b_axis):
+    """``a`` and ``b`` contracted over one axis each, without materializing a transpose (inside a
+    loop XLA would copy a transposed operand on every iteration)."""
+    return lax.dot_general(a, b, (((a_axis,), (b_axis,)), ((), ())))
+
+
 def matmul_adjoint_lhs(g, x, y):
     """Adjoint of ``x @ y`` with respect to x: ``g @ y.T``, for vectors and stacks of matrices."""
     if jnp.ndim(x) == 1 and jnp.ndim(y) == 1:
         return g * y
     if jnp.ndim(y) == 1:
         return unbroadcast(jnp.expand_dims(g, -1) * y, x)
+    if jnp.ndim(x) == 1 and jnp.ndim(y) == 2:
+        return _contract(y, g, 1, 0)
+    if jnp.ndim(x) == 2 and jnp.ndim(y) == 2:
+        return _contract(g, y, 1, 1)
     if jnp.ndim(x) == 1:
         return unbroadcast(jnp.matmul(jnp.expand_dims(g, -2), mT(y))[..., 0, :], x)
     return unbroadcast(jnp.matmul(g, mT(y)), x)
@@ -218,6 +228,10 @@ def matmul_adjoint_rhs(g, x, y):
         return g * x
     if jnp.ndim(x) == 1:
         return unbroadcast(jnp.expand_dims(x, -1) * jnp.expand_dims(g, -2), y)
+    if jnp.ndim(x) == 2 and jnp.ndim(y) == 1:
+        return _contract(g, x, 0, 0)
+    if jnp.ndim(x) == 2 and jnp.ndim(y) == 2:
+        return _contract(x, g, 0, 0)
     if jnp.ndim(y) == 1:
         return unbroadcast(jnp.matmul(mT(x), jnp.expand_dims(g, -1))[..., 0], y)
     return unbroadcast(jnp.matmul(mT(x), g), y)

@@ -87,7 +87,7 @@ def grad_fill_buffer(x, seed=None, acc=None):
         b_x = b_x.at[mod].add(b_x_sub_1)
         b_x_sub = b_power * 2 * x_sub
         b_x = b_x.at[i].add(b_x_sub)
-        return (b_y_1, b_x), None
+        return cast_like((b_y_1, b_x), carry), None
     (b_y_1, b_x), _ = lax.scan(for_89_adjoint, (b_y_3, b_x), (jnp.arange(0, 4, 1), x_sub_tape, power_tape, mod_tape, x_sub_1_tape, add_1_tape), reverse=True)
     # line 88: y = np.zeros(4)  -- no adjoint: `y` comes from zeros(), which passes no gradient
 

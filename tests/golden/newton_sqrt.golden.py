@@ -102,7 +102,7 @@ def grad_newton_sqrt(a, seed=None, acc=None):
         b_div = unbroadcast(b_add, div)
         b_a = b_a + unbroadcast(b_div / x_1, a)
         b_x_1 = b_x_1 + unbroadcast(-b_div * div / x_1, x_1)
-        return b_x_1, b_a
+        return cast_like((b_x_1, b_a), carry)
     b_x_1, b_a = lax.fori_loop(0, while_63_count, while_63_adjoint, (b_x_3, b_a))
     # line 62: err = 1.0  -- no adjoint: `err` is constant with respect to a
     # line 61: x = np.ones_like(a)  -- no adjoint: `x` comes from ones_like(), which passes no

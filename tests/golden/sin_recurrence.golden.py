@@ -76,7 +76,7 @@ def grad_sin_recurrence(x, k, n, seed=None, acc=None):
         b_sin = unbroadcast(b_mul * k, sin)
         b_k = b_k + unbroadcast(b_mul * sin, k)
         b_y_1 = b_sin * dsin_dy_1
-        return (b_y_1, b_k, b_x), None
+        return cast_like((b_y_1, b_k, b_x), carry), None
     (b_y_1, b_k, b_x), _ = lax.scan(for_55_adjoint, (b_y_3, b_k, b_x), (sin_tape, dsin_dy_1_tape, mul_tape), reverse=True)
     b_y = jnp.zeros_like(y)
     b_y = b_y + b_y_1

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["as_jax", "block", "steady", "in_fresh_process"]
+__all__ = ["as_jax", "block", "steady", "interleaved", "in_fresh_process"]
 
 
 def as_jax(fn):
@@ -44,6 +44,25 @@ def steady(call, min_time: float = 1.0, max_repeats: int = 200, warmup: int = 3)
         block(call())
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def interleaved(calls: dict, min_time: float = 2.0, max_rounds: int = 400, warmup: int = 3) -> dict:
+    """Median seconds per call of each callable, measured in alternation (A, B, C, A, B, C, ...),
+    so that the machine's drift (another process, frequency changes) hits all of them alike:
+    on a shared 2-core machine, separate measurements of the same code differ by 20%."""
+    for call in calls.values():
+        for _ in range(warmup):
+            block(call())
+    times = {name: [] for name in calls}
+    start = time.perf_counter()
+    rounds = 0
+    while rounds < max_rounds and (rounds < 7 or time.perf_counter() - start < min_time):
+        for name, call in calls.items():
+            t0 = time.perf_counter()
+            block(call())
+            times[name].append(time.perf_counter() - t0)
+        rounds += 1
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def in_fresh_process(module: str, args: list, timeout: float):
