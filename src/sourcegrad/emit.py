@@ -67,7 +67,8 @@ class _Printer:
 
     def comment(self, text: str, indent: int, user_line=None, section=None):
         width = max(40, WIDTH - 4 * indent - 2)
-        for i, part in enumerate(textwrap.wrap(text, width) or [""]):
+        parts = [text] if len(text) <= width else (textwrap.wrap(text, width) or [""])
+        for i, part in enumerate(parts):
             self.line(("# " if i == 0 else "#   ") + part, indent, user_line, section)
 
     def function(self, fn: ir.Function, indent: int = 0):

@@ -328,7 +328,8 @@ def names_read(e) -> list[str]:
             for _, a in x.args:
                 visit(a)
         elif isinstance(x, Raw):
-            out.extend(n.id for n in ast.walk(x.expr) if isinstance(n, ast.Name))
+            from .templates import walk
+            out.extend(n.id for n in walk(x.expr) if isinstance(n, ast.Name))
 
     visit(e)
     return out

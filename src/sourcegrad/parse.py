@@ -140,8 +140,9 @@ def parse_source(text: str, *, filename: str = "<string>", first_line: int = 1,
         raise SourceUnavailableError(f"no function named {name!r} in {filename}" if name
                                      else f"no function definition in {filename}")
     lines = dedented.splitlines(keepends=True)
-    parsed = ParsedFunction(fdef, filename, first_line, indent, lines,
-                            _comments(dedented, first_line))
+    # comments (pragmas) are only looked for if there is a '#' at all: tokenizing is slow
+    comments = _comments(dedented, first_line) if "#" in dedented else {}
+    parsed = ParsedFunction(fdef, filename, first_line, indent, lines, comments)
     if isinstance(fdef, ast.AsyncFunctionDef):
         raise parsed.locate(fdef).error("an `async def` function cannot be differentiated",
                                         "use a plain `def`")

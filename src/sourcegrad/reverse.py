@@ -44,13 +44,14 @@ from .errors import UnsupportedSyntaxError
 from .naming import Namer
 from .simplify import fold_first_contributions
 from .structs import leaves, paths
-from .templates import bound_args, call, instantiate, iterable, name, parse_expr, to_ast, trip_count
+from .templates import (bound_args, call, instantiate, iterable, name, parse_expr, to_ast,
+                        trip_count, walk)
 
 __all__ = ["reverse", "names_read_deep"]
 
 
 def _mentions(template: ast.expr, ident: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == ident for n in ast.walk(template))
+    return any(isinstance(n, ast.Name) and n.id == ident for n in walk(template))
 
 
 def _add(acc: str, expr: ast.expr) -> ast.expr:
@@ -424,7 +425,7 @@ class Reverser:
                     break
         if other is None or isinstance(other, (ast.Name, ast.Constant)):
             return expr
-        reads = {n.id for n in ast.walk(other) if isinstance(n, ast.Name)}
+        reads = {n.id for n in walk(other) if isinstance(n, ast.Name)}
         if reads & set(self.namer.adjoint_names()) or g in reads:
             return expr
         partial = self.namer.fresh(f"d{ans}_d{arg}")

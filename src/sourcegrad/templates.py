@@ -12,7 +12,7 @@ import ast
 from . import ir, rules
 
 __all__ = ["to_ast", "instantiate", "forward_ast", "name", "call", "parse_expr", "iterable", "trip_count",
-           "clone"]
+           "clone", "walk"]
 
 
 def name(id_: str) -> ast.Name:
@@ -103,6 +103,35 @@ def _copy(node):
 
 
 clone = _copy
+
+_CHILDREN = {ast.BinOp: ("left", "right"), ast.UnaryOp: ("operand",), ast.Attribute: ("value",),
+             ast.Subscript: ("value", "slice"), ast.Starred: ("value",), ast.keyword: ("value",),
+             ast.Slice: ("lower", "upper", "step"), ast.Compare: ("left",)}
+
+
+def walk(node):
+    """Every node of an expression tree, like ``ast.walk`` but several times faster on the few
+    node types generated expressions use (it knows their fields; others fall back to ast)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        fields = _CHILDREN.get(n.__class__)
+        if fields is not None:
+            for f in fields:
+                child = getattr(n, f)
+                if child is not None:
+                    stack.append(child)
+        elif isinstance(n, ast.Call):
+            stack.append(n.func)
+            stack.extend(n.args)
+            stack.extend(n.keywords)
+        elif isinstance(n, (ast.Tuple, ast.List)):
+            stack.extend(n.elts)
+        elif isinstance(n, ast.Compare):
+            stack.extend(n.comparators)
+        elif not isinstance(n, (ast.Name, ast.Constant)):
+            stack.extend(ast.iter_child_nodes(n))
 
 
 def instantiate(template: ast.expr, mapping: dict) -> ast.expr:
