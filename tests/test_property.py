@@ -108,3 +108,38 @@ def test_random_loop_programs_match_jax_grad(program):
     ours = grad(fn)(x)
     ref = jax.grad(jax_version(fn))(jnp.asarray(x))
     assert_close(ours, ref, rtol=1e-7, atol=1e-9, what=f"\n{src}")
+
+
+@st.composite
+def basic_indices(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 5), min_size=1, max_size=3)))
+    items = []
+    for size in shape:
+        kind = draw(st.sampled_from(["int", "slice", "full", "none"]))
+        if kind == "int":
+            items.append(draw(st.integers(-size, size - 1)))
+        elif kind == "slice":
+            start = draw(st.one_of(st.none(), st.integers(-size - 1, size + 1)))
+            stop = draw(st.one_of(st.none(), st.integers(-size - 1, size + 1)))
+            step = draw(st.one_of(st.none(), st.integers(1, 3), st.integers(-3, -1)))
+            items.append(slice(start, stop, step))
+        elif kind == "none":
+            items += [None, slice(None)]
+        else:
+            items.append(slice(None))
+    if draw(st.booleans()):
+        items = items[:draw(st.integers(0, len(items)))] + [Ellipsis]
+    return shape, tuple(items)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(basic_indices())
+def test_unslice_puts_gradients_back_like_numpy_add_at(case):
+    from sourcegrad.runtime import unslice
+
+    shape, index = case
+    x = np.zeros(shape)
+    g = np.random.default_rng(0).standard_normal(np.shape(x[index]))
+    expected = np.zeros(shape)
+    np.add.at(expected, index, g)
+    assert_close(unslice(g, x, index), expected)

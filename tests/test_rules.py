@@ -8,6 +8,7 @@ differentiates it with a random seed (a vector-Jacobian product) and compares wi
 
 import zlib
 
+import jax
 import numpy as np
 import pytest
 
@@ -100,7 +101,15 @@ TABLE = {
     "full": ("np.full((2, 3), x)", {"x": (N, (3,))}, 1e-6),
     "astype": ("x.astype(np.float64)", {"x": (N, (3,))}, 1e-6),
     "copy": ("x.copy()", {"x": (N, (3,))}, 1e-6),
-    "getitem": ("x[1:, ::2, None]", {"x": (N, (3, 4))}, 1e-6),
+    "getitem": ("x[np.array([0, 2, 2])] * 2", {"x": (N, (3, 4))}, 1e-6),
+    "getitem_static": ("x[1:, ::2, None] + x[-1, None, 1:3]", {"x": (N, (3, 4))}, 1e-6),
+    # ----- jax.nn and jax.scipy.special -----
+    "nn.sigmoid": ("jax.nn.sigmoid(x)", {"x": (N, (4,))}, 1e-6),
+    "nn.relu": ("jax.nn.relu(x)", {"x": (N, (5,))}, 1e-6),
+    "nn.softplus": ("jax.nn.softplus(x)", {"x": (N, (4,))}, 1e-6),
+    "nn.log_softmax": ("jax.nn.log_softmax(x, axis=1)", {"x": (N, (2, 4))}, 1e-6),
+    "nn.softmax": ("jax.nn.softmax(x)", {"x": (N, (2, 4))}, 1e-6),
+    "scipy.special.logsumexp": ("jax.scipy.special.logsumexp(x, axis=0)", {"x": (N, (3, 4))}, 1e-6),
     # in-place writes, as statements (the last part is returned)
     "at_set": ("z = x * 1.0; z[1:, 0] = y; z", {"x": (N, (3, 4)), "y": (N, (2,))}, 1e-6),
     "at_add": ("z = x * 1.0; z[0] += y; z", {"x": (N, (3, 4)), "y": (N, (4,))}, 1e-6),
@@ -150,7 +159,7 @@ def test_rule(key):
     *lines, result = [part.strip() for part in expr.split(";")]
     body = "".join(f"    {line}\n" for line in lines)
     fn = make_function(f"def rule_{key.replace('.', '_')}({', '.join(names)}):\n{body}"
-                       f"    return {result}\n")
+                       f"    return {result}\n", namespace={"jax": jax})
     args = _inputs(spec, key)
     out = np.asarray(fn(**args))
     seed = np.random.default_rng(7).standard_normal(out.shape)

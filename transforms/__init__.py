@@ -7,5 +7,5 @@ To add a rule for a NumPy function, add a line to the domain's table; for your
 own function, call ``sourcegrad.register_rule`` from your code.
 """
 
-from . import arithmetic, elementwise, reductions, linalg, shapes, indexing, constants  # noqa: F401
+from . import arithmetic, elementwise, reductions, linalg, shapes, indexing, constants, nn  # noqa: F401
 from .methods import ATTRIBUTES, METHODS  # noqa: F401

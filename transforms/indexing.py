@@ -17,3 +17,7 @@ defop("at_add", "x.at[idx].add(v)", index=("idx",), temp="updated",
       x="g", v="unbroadcast(g[idx], v)")
 defop("at_multiply", "x.at[idx].multiply(v)", index=("idx",), temp="updated",
       x="g.at[idx].multiply(v)", v="unbroadcast(g[idx] * x[idx], v)")
+
+# A subscript known while tracing (ints, slices with constant bounds, None): the adjoint pads g
+# back into x's shape (lax.pad, fused by XLA) instead of scattering it into the accumulator.
+defop("getitem_static", "x[idx]", index=("idx",), temp="sub", x="unslice(g, x, jnp.s_[idx])")

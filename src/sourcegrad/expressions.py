@@ -35,8 +35,8 @@ AUGOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"
           ast.MatMult: "@", ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|"}
 
 #: Operations whose NumPy result may share memory with their first argument.
-VIEW_OPS = frozenset({"getitem", "reshape", "transpose", "ravel", "squeeze", "expand_dims",
-                      "asarray", "broadcast_to"})
+VIEW_OPS = frozenset({"getitem", "getitem_static", "reshape", "transpose", "ravel", "squeeze",
+                      "expand_dims", "asarray", "broadcast_to"})
 
 #: Rules whose result is known while tracing even when their argument is not (shapes).
 STATIC_RESULT = frozenset({"shape", "ndim", "size", "len", "range_end", "dtype"})
@@ -141,7 +141,7 @@ class ExpressionLowering:
 
     def temp_name(self, value) -> str:
         if isinstance(value, ir.Prim):
-            if value.op == "getitem" and isinstance(value.arg("x"), ir.Name):
+            if value.op in ("getitem", "getitem_static") and isinstance(value.arg("x"), ir.Name):
                 return f"{value.arg('x').id}_sub"
             return rules.lookup_key(value.op).temp
         return "t"
@@ -172,7 +172,10 @@ class ExpressionLowering:
             x = self.struct_or_atom(node.value)
             if isinstance(x, Struct):
                 return self.element(x, node.slice)
-            return ir.Prim("getitem", (("x", x), ("idx", self.index(node.slice))))
+            idx = self.index(node.slice)
+            # a subscript known while tracing has a cheaper adjoint (a pad instead of a scatter)
+            op = "getitem_static" if self.is_static(idx) else "getitem"
+            return ir.Prim(op, (("x", x), ("idx", idx)))
         if isinstance(node, (ast.Tuple, ast.List)):
             return Struct("list" if isinstance(node, ast.List) else "tuple",
                           tuple((i, self.struct_or_atom(e)) for i, e in enumerate(node.elts)))

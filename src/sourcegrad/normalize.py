@@ -259,7 +259,7 @@ class Normalizer(ExpressionLowering):
                 self.emit(ir.Unpack(tuple(new), source, self.origin))
             else:  # unpacking an array walks its leading axis, as NumPy does
                 for i, name in enumerate(new):
-                    self.emit(ir.Assign(name, ir.Prim("getitem", (("x", source), (
+                    self.emit(ir.Assign(name, ir.Prim("getitem_static", (("x", source), (
                         "idx", ir.Index((ir.Const(i),))))), self.origin))
         for user, name in zip(names, new):
             self.bind_name(user, name)
@@ -492,7 +492,7 @@ class Normalizer(ExpressionLowering):
                                                           for p in (it.start, it.step)):
                     element = ir.Const(it.start.value + k * it.step.value)
                 elif isinstance(it, ir.ArrayIter):
-                    element = self.emit_temp(ir.Prim("getitem", (("x", it.array),
+                    element = self.emit_temp(ir.Prim("getitem_static", (("x", it.array),
                                                                  ("idx", ir.Index((ir.Const(k),))))))
                 else:
                     raise self.parsed.locate(node).error("cannot write this loop out element by element")

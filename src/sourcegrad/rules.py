@@ -215,7 +215,7 @@ def defrule(signature: str, *, aliases=(), **options) -> Rule:
 
 
 def _key_of(callee: str) -> str:
-    for prefix in ("jnp.", "lax."):
+    for prefix in ("jnp.", "lax.", "jax."):
         if callee.startswith(prefix):
             return callee[len(prefix):]
     return callee

@@ -13,6 +13,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "segment_length",
     "checkpointed_scan",
     "checkpointed_scan_adjoint",
+    "unslice",
 ]
 
 
@@ -326,6 +328,49 @@ def einsum_adjoint(subscripts, k, g, *operands):
 
 
 # ----- shapes -----
+
+
+def unslice(g, x, index):
+    """The adjoint of ``x[index]`` for a static basic index (ints, slices, None, ...): ``g`` put
+    back where it came from, zeros elsewhere. A ``lax.pad``, which XLA fuses with what adds it,
+    where ``.at[index].add`` would be a scatter; other indices fall back to the scatter."""
+    shape = jnp.shape(x)
+    items = index if isinstance(index, tuple) else (index,)
+    if any(i is Ellipsis for i in items):
+        at = items.index(Ellipsis)
+        n_real = sum(1 for i in items if i is not None and i is not Ellipsis)
+        items = items[:at] + (slice(None),) * (len(shape) - n_real) + items[at + 1:]
+    items = items + (slice(None),) * (len(shape) - sum(1 for i in items if i is not None))
+    config, squeezed, dim, out = [], [], 0, 0  # out: the axis of g this item made
+    g = jnp.asarray(g)
+    for item in items:
+        if item is None:
+            squeezed.append(out)
+            out += 1
+            continue
+        if not (isinstance(item, (int, np.integer)) and not isinstance(item, bool)):
+            out += 1
+        size = shape[dim]
+        if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            i = int(item) % size
+            config.append((i, size - 1 - i, 0))
+        elif isinstance(item, slice) and (item.step is None or item.step > 0):
+            start, stop, step = item.indices(size)
+            count = max(0, -(-(stop - start) // step))
+            if count == 0:
+                return jnp.zeros(shape, jnp.result_type(g))
+            config.append((start, size - (start + (count - 1) * step + 1), step - 1))
+        else:
+            return jnp.zeros(shape, jnp.result_type(g)).at[index].add(g)
+        dim += 1
+    # put back the axes that integer indices removed, take out the ones that None added
+    out_axes = [p for p, item in enumerate(i for i in items if i is not None)
+                if isinstance(item, (int, np.integer)) and not isinstance(item, bool)]
+    if squeezed:
+        g = jnp.reshape(g, [d for p, d in enumerate(jnp.shape(g)) if p not in squeezed])
+    if out_axes:
+        g = jnp.expand_dims(g, out_axes)
+    return lax.pad(g, jnp.zeros((), jnp.result_type(g)), config)
 
 
 def transpose_adjoint(g, axes=None):

@@ -3,7 +3,7 @@
 # This is the code that runs (compiled with jax.jit). Do not edit it; change `regions` instead.
 import jax.numpy as jnp
 from jax import lax
-from sourcegrad.runtime import cast_like, seed_like, unbroadcast, unreduce
+from sourcegrad.runtime import cast_like, seed_like, unbroadcast, unreduce, unslice
 
 
 def regions(x, w):
@@ -69,7 +69,7 @@ def grad_regions(x, w, seed=None, acc=None):
     b_div = unbroadcast(b_add, div)
     b_mul_1 = unbroadcast(b_div / scale, mul_1)
     b_w_sub = unbroadcast(b_mul_1 * x_sub, w_sub)
-    b_w = b_w.at[:-1].add(b_w_sub)
+    b_w = b_w + unslice(b_w_sub, w, jnp.s_[:-1])
     # line 36: z = stop_gradient(x * w)  -- no adjoint: `z` comes from stop_gradient(), which passes
     #   no gradient
     # line 34: `with no_grad():` block: constants (no_grad), no adjoint
