@@ -20,13 +20,12 @@ Recursion is refused (a rolled, compiled adjoint cannot recurse).
 
 from __future__ import annotations
 
-import ast
 import inspect
 from dataclasses import dataclass, field
 
 from . import fence, ir
 from .desugar import desugar
-from .naming import Namer
+from .naming import Namer, identifiers_in
 from .parse import ParsedFunction, parse_function
 from .resolve import Environment
 
@@ -86,8 +85,8 @@ class CalleeTable:
             env = Environment.of(target)
             fn_name = target.__name__
         fence.check(parsed)
-        parsed = desugar(parsed, _identifiers(parsed.node) | set(free))
-        namer = Namer(_identifiers(parsed.node) | set(free))
+        parsed = desugar(parsed, identifiers_in(parsed.node) | set(free))
+        namer = Namer(identifiers_in(parsed.node) | set(free))
         function = normalize_fn(parsed, env, namer, param_kinds, free)
         name = self.module_namer.fresh(fn_name)
         function = ir.Function(name, function.params, function.body, doc=(
@@ -102,16 +101,6 @@ class CalleeTable:
             if callee.name == name:
                 return callee
         raise KeyError(name)
-
-
-def _identifiers(node: ast.AST) -> set:
-    out = set()
-    for n in ast.walk(node):
-        if isinstance(n, ast.Name):
-            out.add(n.id)
-        elif isinstance(n, ast.arg):
-            out.add(n.arg)
-    return out
 
 
 def signature_of(target) -> inspect.Signature:

@@ -14,6 +14,7 @@ functions, no hashes, no ids, so generated source can be golden-tested.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import keyword
 
@@ -21,6 +22,17 @@ import keyword
 GENERATED_MODULE_NAMES = frozenset({"jax", "jnp", "lax", "np"})
 
 _RESERVED = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | GENERATED_MODULE_NAMES
+
+
+def identifiers_in(node: ast.AST) -> set[str]:
+    """Every variable and parameter name the user's function mentions: a Namer must avoid them."""
+    out = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            out.add(n.id)
+        elif isinstance(n, ast.arg):
+            out.add(n.arg)
+    return out
 
 
 class Namer:

@@ -16,7 +16,6 @@ every stage; ``Transformed.stages`` holds the same texts.
 
 from __future__ import annotations
 
-import ast
 import gc
 import os
 import sys
@@ -27,7 +26,7 @@ from . import __version__, emit, fence, ir, runtime
 from .activity import Activity, analyze
 from .calls import CalleeTable
 from .desugar import desugar
-from .naming import Namer
+from .naming import Namer, identifiers_in
 from .normalize import normalize
 from .parse import ParsedFunction, parse_function
 from .lower import lower_function
@@ -92,16 +91,6 @@ class Transformed:
         }
 
 
-def _identifiers(node: ast.AST) -> set[str]:
-    out = set()
-    for n in ast.walk(node):
-        if isinstance(n, ast.Name):
-            out.add(n.id)
-        elif isinstance(n, ast.arg):
-            out.add(n.arg)
-    return out
-
-
 def transform(fn, wrt, **options) -> Transformed:
     """Transform ``fn`` into its gradient (see ``_transform`` for the options).
 
@@ -131,7 +120,7 @@ def _transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None, checkp
     """
     parsed = parsed or parse_function(fn)
     fence.check(parsed)
-    identifiers = _identifiers(parsed.node)
+    identifiers = identifiers_in(parsed.node)
     parsed = desugar(parsed, identifiers)
     env = env or Environment.of(fn)
     namer = Namer(identifiers)

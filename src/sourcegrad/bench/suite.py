@@ -325,7 +325,7 @@ def verdicts(rows, scaling, ckpt) -> list[str]:
     wp = worst_primal["sourcegrad_s"] / worst_primal["primal_s"]
     out.append(f"gradient / primal time, every workload <= 3x: worst {wp:.2f}x ({worst_primal['workload']}) "
                f"-> {mark(wp <= 3)}")
-    torch_rows = [r for r in rows if r["torch_s"] and r["kind"] in ("loop", "while", "long", "vector")]
+    torch_rows = [r for r in rows if r["torch_s"] and r["kind"] in ("loop", "while", "long")]
     if torch_rows:
         least = min(torch_rows, key=lambda r: r["torch_s"] / r["sourcegrad_s"])
         lr = least["torch_s"] / least["sourcegrad_s"]
