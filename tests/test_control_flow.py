@@ -66,6 +66,14 @@ def test_while_loop_that_outruns_its_tape_is_reported():
         grad(ff.newton)(np.array([2.0, 3.0]))
 
 
+def test_compiled_gradient_reports_tape_overflow_too():
+    """g.compile(...) has a fast call path that skips argument binding; it must still check."""
+    a = np.array([2.0, 3.0])
+    compiled = grad(ff.newton).compile(a)
+    with pytest.raises(TapeOverflowError, match=r"line \d+ \(max_iter=3\)"):
+        compiled(a)
+
+
 def test_data_dependent_while_without_a_bound_is_a_located_error():
     with pytest.raises(UnsupportedSyntaxError, match="needs a bound"):
         grad(ff.newton_unbounded)

@@ -366,11 +366,14 @@ class CompiledGrad:
     @_public
     def __call__(self, *args, seed=None, accumulate=None, **kwargs):
         if not kwargs and seed is None and accumulate is None and len(args) == self._n_params \
-                and not self._has_status and not self._owner._return_value \
+                and not self._owner._return_value \
                 and tuple(args[i] for i in self._static) == self._static_values:
             # the fast path: the executable itself checks the shapes and dtypes of the arrays
             dynamic = [a for i, a in enumerate(args) if i not in self._static]
-            grads = self._compiled(*dynamic, None, None)[1]
+            out = self._compiled(*dynamic, None, None)
+            if self._has_status:  # a while loop's tape overflow must still raise
+                return self._owner._results(self._transformed, out)[1]
+            grads = out[1]
             return grads[0] if self._owner._wrt_single else tuple(grads)
         values, static, _ = self._owner._bind(args, kwargs)
         if static != self._static:
