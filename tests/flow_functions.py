@@ -74,3 +74,19 @@ def pragma_checkpoint(x, n):
     for i in range(n):  # sourcegrad: checkpoint=7
         y = np.sin(y) * 0.9 + x * 0.1
     return np.sum(y)
+
+
+def euler_with_invariants(y, k, n):
+    for i in range(n):
+        y = y + 0.1 * (-k * y + np.sin(y))
+    return np.sum(y)
+
+
+def nested_invariant(x, w):
+    total = 0.0
+    for i in range(3):
+        a = x * w[i]
+        for j in range(4):
+            s = np.sin(a) * np.exp(-np.sum(w))
+            total = total + np.sum(s * x) * j
+    return total

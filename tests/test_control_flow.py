@@ -32,7 +32,8 @@ def test_tape_holds_what_the_backward_reads():
     g = grad(ff.recurrence, wrt=("x", "k"))
     x = jnp.ones(1024, jnp.float32)
     compiled = g.compile(x, jnp.float32(0.5), 10000)
-    # y_1 (for cos(y_1)) and sin (for the k adjoint) are saved: two 10000 x 1024 float32 arrays.
+    # sin (for the k adjoint) and cos(y_1) (the local partial of sin, computed in the forward
+    # loop) are saved: two 10000 x 1024 float32 arrays.
     # mul is listed on the tape because unbroadcast reads its shape, but XLA drops it: the
     # backward never reads its values.
     one_array = 10000 * 1024 * 4
@@ -43,6 +44,26 @@ def test_tape_holds_what_the_backward_reads():
     gx, gk = g(x, 0.5, 30)
     assert_close(gx, ref[0], rtol=1e-6)
     assert_close(gk, ref[1], rtol=1e-6)
+
+
+def test_loop_invariant_values_are_recomputed_not_taped():
+    g = grad(ff.euler_with_invariants, wrt=("y", "k"))
+    tape = g.source.split("(y_2,), (")[1].split(")")[0]
+    assert "neg" not in tape and "y_1" in tape  # -k is the same every step; y_1 varies
+    y = np.linspace(-1, 1, 5)
+    _, ref = fd_vjp(ff.euler_with_invariants, {"y": y, "k": 0.7, "n": 20}, ["y", "k"])
+    gy, gk = g(y, 0.7, 20)
+    assert_close(gy, ref[0], rtol=1e-6)
+    assert_close(gk, ref[1], rtol=1e-6)
+
+
+def test_invariant_of_an_inner_loop_that_varies_in_the_outer_one():
+    g = grad(ff.nested_invariant, wrt=("x", "w"))
+    x, w = np.linspace(-1, 1, 5), np.linspace(0.2, 0.8, 3)
+    _, ref = fd_vjp(ff.nested_invariant, {"x": x, "w": w}, ["x", "w"])
+    gx, gw = g(x, w)
+    assert_close(gx, ref[0], rtol=1e-6)
+    assert_close(gw, ref[1], rtol=1e-6)
 
 
 def test_data_dependent_while_which_jax_grad_cannot_reverse():

@@ -69,6 +69,19 @@ def _subscripts(base: str, keys) -> ast.expr:
     return expr
 
 
+def loop_invariants(loop, body) -> set:
+    """The names a loop body assigns from values that are the same in every iteration: read
+    nothing the loop carries, iterates over or computes from those (``neg = -k``)."""
+    variant = {c.param for c in loop.carry} | set(getattr(loop, "targets", ()))
+    invariant = set()
+    for s in body:
+        if isinstance(s, ir.Assign) and not set(ir.names_read(s.value)) & variant:
+            invariant.add(s.target)
+        else:
+            variant |= set(ir.defined_names([s]))
+    return invariant
+
+
 def names_read_deep(stmts) -> set:
     """Every name the statements read, nested function bodies included."""
     out: set = set()
@@ -417,17 +430,18 @@ class Reverser:
         it reads. Measured (shared/notes/loop-adjoints.md): this closes most of the gap to
         jax.grad, at the price of tape memory when P is larger than its inputs."""
         sign, other = None, None
-        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mult):
-            for side, rest in ((expr.left, expr.right), (expr.right, expr.left)):
-                core = side.operand if isinstance(side, ast.UnaryOp) and isinstance(side.op, ast.USub) else side
-                if isinstance(core, ast.Name) and core.id == g:
-                    sign, other = side is not core, rest
-                    break
+        factors = _product_factors(expr)
+        for k, side in enumerate(factors):
+            core = side.operand if isinstance(side, ast.UnaryOp) and isinstance(side.op, ast.USub) else side
+            if isinstance(core, ast.Name) and core.id == g:
+                sign, rest = side is not core, factors[:k] + factors[k + 1:]
+                other = rest[0] if len(rest) == 1 else _product(rest) if rest else None
+                break
         if other is None or isinstance(other, (ast.Name, ast.Constant)):
             return expr
         reads = {n.id for n in walk(other) if isinstance(n, ast.Name)}
-        if reads & set(self.namer.adjoint_names()) or g in reads:
-            return expr
+        if not reads or reads & set(self.namer.adjoint_names()) or g in reads:
+            return expr  # a constant factor, or one that reads adjoints: nothing to hoist
         partial = self.namer.fresh(f"d{ans}_d{arg}")
         self.hoisted.append(ir.Assign(partial, ir.Raw(other), origin))
         factor = ast.UnaryOp(op=ast.USub(), operand=name(g)) if sign else name(g)
@@ -465,21 +479,25 @@ class Reverser:
 
     def saved(self, loop, carries, body_fwd, body_bwd, skip=()) -> list:
         """What the backward reads that the body computes: the loop's tape (activity x liveness).
-        Values known while tracing (``2 * hidden``) are not saved: ``recompute_static`` puts
-        their statements in the adjoint body instead."""
+        Values known while tracing (``2 * hidden``) and values the same in every iteration
+        (``-k``) are not saved: ``recompute`` puts their statements in the adjoint body instead."""
         read = names_read_deep(body_bwd)
         candidates = [c.param for c in loop.carry] + ir.defined_names(body_fwd)
-        return [n for n in candidates if n in read and n not in skip and n not in self.static]
+        kept = self.static | loop_invariants(loop, body_fwd)
+        return [n for n in candidates if n in read and n not in skip and n not in kept]
 
-    def recompute_static(self, body_fwd, body_bwd) -> list:
-        """The forward statements computing the static values the backward reads (and the static
-        values those read), in forward order: a tape would turn them into traced arrays."""
-        needed = names_read_deep(body_bwd) & self.static
+    def recompute(self, loop, body_fwd, body_bwd) -> list:
+        """The forward statements computing the static and loop-invariant values the backward
+        reads (and those they read), in forward order. A tape would turn a static value into a
+        traced array, and store an invariant one once per iteration (XLA hoists its recomputation
+        out of the adjoint loop)."""
+        cheap = self.static | loop_invariants(loop, body_fwd)
+        needed = names_read_deep(body_bwd) & cheap
         chosen = []
         for s in reversed(body_fwd):
             if isinstance(s, ir.Assign) and s.target in needed:
                 chosen.append(s)
-                needed |= set(ir.names_read(s.value)) & self.static
+                needed |= set(ir.names_read(s.value)) & cheap
         return list(reversed(chosen))
 
     def enter_loop(self, out, loop, carries, outer_accs):
@@ -529,7 +547,7 @@ class Reverser:
         head = [ir.Unpack(tuple(carry_in), ir.Name(carry_p))]
         if xs_names:
             head.append(ir.Unpack(tuple(xs_names), ir.Name(xs_p)))
-        head += self.recompute_static(body_fwd, body_bwd)
+        head += self.recompute(s, body_fwd, body_bwd)
         ys = _tuple(*[self.adj(t) for t, _ in elems]) if elems else ast.Constant(None)
         adj_fn = ir.Function(adj_name, (carry_p, xs_p), tuple(head + body_bwd + [
             ir.Return(ir.Raw(_tuple(_carry_cast(carry_out, carry_p), ys)))]))
@@ -561,7 +579,7 @@ class Reverser:
         carry_out = [self.adj(c.param) for c in carries] + [self.adj(x) for x in outer_accs]
         head = [ir.Unpack(tuple(carry_in), ir.Name(carry_p)),
                 ir.Unpack((tuple(s.targets), tuple(saved) if saved else "_"), ir.Name(xs_p))]
-        head += self.recompute_static(list(s.body), body_bwd)
+        head += self.recompute(s, list(s.body), body_bwd)
         ys = _tuple(*[self.adj(t) for t, _ in elems]) if elems else ast.Constant(None)
         adj_fn = ir.Function(adj_name, (carry_p, xs_p), tuple(head + body_bwd + [
             ir.Return(ir.Raw(_tuple(_carry_cast(carry_out, carry_p), ys)))]))
@@ -603,7 +621,7 @@ class Reverser:
         for n, stacked in tape:
             head.append(ir.Assign(n, ir.Raw(ast.Subscript(value=name(stacked), slice=name(step),
                                                           ctx=ast.Load()))))
-        head += self.recompute_static(body_fwd, body_bwd)
+        head += self.recompute(s, body_fwd, body_bwd)
         adj_fn = ir.Function(adj_name, (k, carry_p), tuple(head + body_bwd + [
             ir.Return(ir.Raw(_carry_cast(carry_out, carry_p)))]))
         init = _tuple(*[self.adj(c.out) for c in carries], *[self.adj(x) for x in outer_accs])
@@ -801,3 +819,17 @@ def reverse(fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: st
             callees=None) -> ir.Function:
     """The gradient function of a normal-form function (see the module docstring)."""
     return Reverser(fn, wrt, activity, namer, filename, callees).run()
+
+
+def _product_factors(expr) -> list:
+    """``a * b * c`` (left-nested, as Python parses it) as [a, b, c]; anything else as [expr]."""
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mult):
+        return _product_factors(expr.left) + _product_factors(expr.right)
+    return [expr]
+
+
+def _product(factors):
+    out = factors[0]
+    for f in factors[1:]:
+        out = ast.BinOp(left=out, op=ast.Mult(), right=f)
+    return out

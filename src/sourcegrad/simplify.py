@@ -133,6 +133,11 @@ def _map_exprs(stmts, rewriter: _Rewriter):
         elif isinstance(s, ir.IfElse):
             s = replace(s, body=tuple(_map_exprs(s.body, rewriter)),
                         orelse=tuple(_map_exprs(s.orelse, rewriter)))
+        elif isinstance(s, ir.For):
+            s = replace(s, body=tuple(_map_exprs(s.body, rewriter)))
+        elif isinstance(s, ir.While):
+            s = replace(s, test_body=tuple(_map_exprs(s.test_body, rewriter)),
+                        body=tuple(_map_exprs(s.body, rewriter)))
         elif isinstance(s, ir.Def):
             s = replace(s, function=replace(s.function, body=tuple(_map_exprs(s.function.body,
                                                                              rewriter))))

@@ -47,13 +47,14 @@ def grad_fill_buffer(x, seed=None, acc=None):
         # line 90: y[i] = x[i] ** 2 + x[(i + 1) % 4]
         x_sub = x[i]
         power = x_sub ** 2
+        dpower_dx_sub = 2 * x_sub
         add = i + 1
         mod = add % 4
         x_sub_1 = x[mod]
         add_1 = power + x_sub_1
         y_2 = y_1.at[i].set(add_1)
-        return (y_2,), (x_sub, power, mod, x_sub_1, add_1)
-    (y_3,), (x_sub_tape, power_tape, mod_tape, x_sub_1_tape, add_1_tape) = lax.scan(for_89, (y,), (jnp.arange(0, 4, 1),))
+        return (y_2,), (power, dpower_dx_sub, mod, x_sub_1, add_1)
+    (y_3,), (power_tape, dpower_dx_sub_tape, mod_tape, x_sub_1_tape, add_1_tape) = lax.scan(for_89, (y,), (jnp.arange(0, 4, 1),))
     # line 91: return np.sum(y * y)
     mul = y_3 * y_3
     total = jnp.sum(mul)
@@ -78,17 +79,17 @@ def grad_fill_buffer(x, seed=None, acc=None):
     # line 89: for i in range(4):
     def for_89_adjoint(carry, xs):
         b_y_2, b_x = carry
-        i, x_sub, power, mod, x_sub_1, add_1 = xs
+        i, power, dpower_dx_sub, mod, x_sub_1, add_1 = xs
         # line 90: y[i] = x[i] ** 2 + x[(i + 1) % 4]
         b_y_1 = b_y_2.at[i].set(0)
         b_add_1 = unbroadcast(b_y_2[i], add_1)
         b_power = unbroadcast(b_add_1, power)
         b_x_sub_1 = unbroadcast(b_add_1, x_sub_1)
         b_x = b_x.at[mod].add(b_x_sub_1)
-        b_x_sub = b_power * 2 * x_sub
+        b_x_sub = b_power * dpower_dx_sub
         b_x = b_x.at[i].add(b_x_sub)
         return cast_like((b_y_1, b_x), carry), None
-    (b_y_1, b_x), _ = lax.scan(for_89_adjoint, (b_y_3, b_x), (jnp.arange(0, 4, 1), x_sub_tape, power_tape, mod_tape, x_sub_1_tape, add_1_tape), reverse=True)
+    (b_y_1, b_x), _ = lax.scan(for_89_adjoint, (b_y_3, b_x), (jnp.arange(0, 4, 1), power_tape, dpower_dx_sub_tape, mod_tape, x_sub_1_tape, add_1_tape), reverse=True)
     # line 88: y = np.zeros(4)  -- no adjoint: `y` comes from zeros(), which passes no gradient
 
     # == the primal value and the gradients, in the inputs' dtypes
