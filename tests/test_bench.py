@@ -58,15 +58,18 @@ def test_verdicts_state_every_target():
     assert "every workload <= 1.05x: worst 1.00x (a) -> met" in text
     assert "faster than PyTorch eager on small and loop workloads, >= 3x: least 2.0x (b) -> NOT MET" in text
     assert "checkpointing at 10000 steps (RK4): tape memory 20x smaller for 1.50x" in text
+    assert "gradient / primal time, every workload <= 3x: worst 2.50x (b; jax.grad (expert): -) -> met" in text
 
 
 def test_bench_command_runs_one_workload(tmp_path):
     out = tmp_path / "bench.json"
     done = subprocess.run([sys.executable, "-m", "sourcegrad", "bench", "suite", "--only", "logsumexp",
-                           "--timeout", "60", "--json", str(out)], capture_output=True, text=True,
+                           "--timeout", "60", "--json", str(out), "--plot", str(tmp_path / "bench.png")],
+                          capture_output=True, text=True,
                           cwd=REPO, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "logsumexp" in done.stdout and "transform time," in done.stdout
     data = json.loads(out.read_text())
     row = data["workloads"][0]
     assert row["error"] < 1e-5 and row["sourcegrad_s"] > 0 and row["jax_expert_s"] > 0
+    assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .loop_workloads import WORKLOADS
-from .timing import as_jax, block, in_fresh_process, steady
+from .timing import as_jax, block, in_fresh_process, interleaved
 
 SIZE = 1024
 LENGTHS = (10, 100, 1000, 10000)
@@ -71,9 +71,14 @@ def run(lengths=LENGTHS, timeout: float = 60.0, out=print) -> list:
             for tool in ("sourcegrad", "jax"):
                 row[f"{tool}_first_s"] = in_fresh_process(
                     "sourcegrad.bench.loops", ["--first-call", tool, workload, n], timeout)
-            row["sourcegrad_steady_s"] = steady(make("sourcegrad", workload, n))
-            row["jax_scan_steady_s"] = steady(make("jax-scan", workload, n))
-            row["jax_steady_s"] = steady(make("jax", workload, n)) if row["jax_first_s"] else None
+            calls = {"sourcegrad": make("sourcegrad", workload, n), "jax_scan": make("jax-scan", workload, n)}
+            if row["jax_first_s"]:
+                calls["jax"] = make("jax", workload, n)
+            # in alternation, so that the machine's drift hits all tools alike
+            medians = interleaved(calls, min_time=1.0)
+            row["sourcegrad_steady_s"] = medians["sourcegrad"]
+            row["jax_scan_steady_s"] = medians["jax_scan"]
+            row["jax_steady_s"] = medians.get("jax")
             rows.append(row)
             out(_line(row))
     return rows

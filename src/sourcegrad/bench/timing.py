@@ -57,8 +57,9 @@ def interleaved(calls: dict, min_time: float = 2.0, max_rounds: int = 400, warmu
     start = time.perf_counter()
     rounds = 0
     while rounds < max_rounds and (rounds < 7 or time.perf_counter() - start < min_time):
-        for name, call in calls.items():
-            t0 = time.perf_counter()
+        order = list(calls.items())
+        for name, call in order[rounds % len(order):] + order[:rounds % len(order)]:  # rotated:
+            t0 = time.perf_counter()  # no tool always runs right after the same other one
             block(call())
             times[name].append(time.perf_counter() - t0)
         rounds += 1
