@@ -17,6 +17,15 @@ def _jaxpr(g, *args):
     return str(jax.make_jaxpr(t.grad_fn, static_argnums=static)(*values, None, None))
 
 
+def _assert_matches_fd(g, fn, values: dict, wrt: list):
+    """The gradients of g at values agree with float64 central finite differences of fn."""
+    _, ref = fd_vjp(fn, values, wrt)
+    grads = g(*values.values())
+    assert len(grads) == len(ref) == len(wrt)
+    for ours, expected in zip(grads, ref):
+        assert_close(ours, expected, rtol=1e-6)
+
+
 def test_loops_are_rolled_not_unrolled():
     g = grad(ff.recurrence, wrt=("x", "k"))
     x = np.linspace(-1, 1, 5)
@@ -39,31 +48,21 @@ def test_tape_holds_what_the_backward_reads():
     one_array = 10000 * 1024 * 4
     temp = compiled.memory_analysis().temp_size_in_bytes
     assert 2 * one_array <= temp < 2.1 * one_array, temp / one_array
-    x = np.linspace(-1, 1, 5)
-    _, ref = fd_vjp(ff.recurrence, {"x": x, "k": 0.5, "n": 30}, ["x", "k"])
-    gx, gk = g(x, 0.5, 30)
-    assert_close(gx, ref[0], rtol=1e-6)
-    assert_close(gk, ref[1], rtol=1e-6)
+    _assert_matches_fd(g, ff.recurrence, {"x": np.linspace(-1, 1, 5), "k": 0.5, "n": 30}, ["x", "k"])
 
 
 def test_loop_invariant_values_are_recomputed_not_taped():
     g = grad(ff.euler_with_invariants, wrt=("y", "k"))
     tape = g.source.split("(y_2,), (")[1].split(")")[0]
     assert "neg" not in tape and "y_1" in tape  # -k is the same every step; y_1 varies
-    y = np.linspace(-1, 1, 5)
-    _, ref = fd_vjp(ff.euler_with_invariants, {"y": y, "k": 0.7, "n": 20}, ["y", "k"])
-    gy, gk = g(y, 0.7, 20)
-    assert_close(gy, ref[0], rtol=1e-6)
-    assert_close(gk, ref[1], rtol=1e-6)
+    _assert_matches_fd(g, ff.euler_with_invariants, {"y": np.linspace(-1, 1, 5), "k": 0.7, "n": 20},
+                       ["y", "k"])
 
 
 def test_invariant_of_an_inner_loop_that_varies_in_the_outer_one():
     g = grad(ff.nested_invariant, wrt=("x", "w"))
-    x, w = np.linspace(-1, 1, 5), np.linspace(0.2, 0.8, 3)
-    _, ref = fd_vjp(ff.nested_invariant, {"x": x, "w": w}, ["x", "w"])
-    gx, gw = g(x, w)
-    assert_close(gx, ref[0], rtol=1e-6)
-    assert_close(gw, ref[1], rtol=1e-6)
+    _assert_matches_fd(g, ff.nested_invariant, {"x": np.linspace(-1, 1, 5), "w": np.linspace(0.2, 0.8, 3)},
+                       ["x", "w"])
 
 
 def test_data_dependent_while_which_jax_grad_cannot_reverse():
