@@ -61,6 +61,13 @@ def test_verdicts_state_every_target():
     assert "gradient / primal time, every workload <= 3x: worst 2.50x (b; jax.grad (expert): -) -> met" in text
 
 
+def test_plot_without_pytorch_or_expert_columns(tmp_path):
+    """PyTorch is optional: a run without it still plots, saying what is missing."""
+    row = dict(workload="a", sourcegrad_s=1.0, jax_expert_s=None, primal_s=0.5, torch_s=None)
+    suite.plot({"workloads": [row], "platform": "cpu"}, tmp_path / "p.png")
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def test_bench_command_runs_one_workload(tmp_path):
     out = tmp_path / "bench.json"
     done = subprocess.run([sys.executable, "-m", "sourcegrad", "bench", "suite", "--only", "logsumexp",

@@ -390,7 +390,8 @@ def plot(result, path):
                                             if r["jax_expert_s"] else None for r in rows],
          1.05, "<= 1.05x", "#1c7ed6", "linear", "no expert version"),
         ("PyTorch eager / sourcegrad", [r["torch_s"] / r["sourcegrad_s"] if r.get("torch_s") else None
-                                        for r in rows], 3.0, ">= 3x", "#e8590c", "log", "no torch"),
+                                        for r in rows], 3.0, ">= 3x", "#e8590c", "log",
+         "no PyTorch (pip install torch)"),
         ("sourcegrad gradient / primal", [r["sourcegrad_s"] / r["primal_s"] for r in rows],
          3.0, "<= 3x", "#2b8a3e", "linear", ""),
     ]
@@ -405,7 +406,7 @@ def plot(result, path):
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
         else:
             ax.axvline(1.0, color="k", lw=0.8)
-        top = max(v for v in values if v is not None)
+        top = max([v for v in values if v is not None] or [target])  # no torch: an empty panel
         for yi, v in zip(y, values):
             text = f"{v:.2f}x" if v is not None else missing
             ax.text(v if v is not None else (1 if scale == "log" else 0), yi, " " + text,
