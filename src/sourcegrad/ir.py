@@ -195,6 +195,7 @@ class For:
     status: tuple = ()  # set by reverse: (stacked flag, any-flag) of while loops inside the body
     checkpoint: object = None  # "sqrt" or a segment length: recompute segments instead of a tape
     checkpointed: tuple = ()   # set by reverse when it checkpoints: (segment name, saved name)
+    shape_only: tuple = ()     # set by reverse: tape names the backward reads for their shape only
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,7 @@ class While:
     tape: tuple = ()    # set by reverse: (body name, stacked name), at most max_iter entries
     count: str = ""     # set by reverse: the name of the number of iterations run
     overflow: str = ""  # set by reverse: the name of the flag "still running at max_iter"
+    shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
 
 
 @dataclass(frozen=True)

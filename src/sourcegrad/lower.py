@@ -73,7 +73,7 @@ class Lowerer:
         saved = [inner for inner, _ in s.tape]
         ys = _names(saved) if saved else ast.Constant(None)
         ret = ir.Return(ir.Raw(_tuple([_names(c.update for c in s.carry), ys])))
-        body = head + self.block(s.body) + [ret]
+        body = head + self.block(s.body) + _shape_only_note(s.shape_only) + [ret]
         fn = ir.Function(s.name, (carry_p, xs_p), tuple(body))
         xs = _tuple([iterable(it) for it in s.iters])
         init = _tuple([c.init for c in s.carry])
@@ -100,7 +100,8 @@ class Lowerer:
         taped = bool(s.count)
         ret = _tuple([nxt, _names(n for n, _ in s.tape)]) if taped else nxt
         step_fn = ir.Function(f"{s.name}_step", (state,), tuple(
-            [ir.Unpack(params, ir.Name(state))] + self.block(s.body) + [ir.Return(ir.Raw(ret))]))
+            [ir.Unpack(params, ir.Name(state))] + self.block(s.body) + _shape_only_note(s.shape_only)
+            + [ir.Return(ir.Raw(ret))]))
         init = _tuple([c.init for c in s.carry])
         outs = tuple(c.out for c in s.carry)
         out = [ir.Def(test_fn, s.origin), ir.Def(step_fn, s.origin)]
@@ -143,3 +144,11 @@ class Lowerer:
 def lower_function(fn: ir.Function, namer: Namer) -> ir.Function:
     """``fn`` with every For/While/If replaced by the JAX calls that run it."""
     return Lowerer(namer).function(fn)
+
+
+def _shape_only_note(names) -> list:
+    """Which tape entries the backward reads for their shape only: XLA stores none of them."""
+    if not names:
+        return []
+    return [ir.Comment(f"the backward reads these tape entries for their shapes only, so XLA "
+                       f"stores no values for them: {', '.join(names)}")]

@@ -35,6 +35,7 @@ get none are listed as comments saying why.
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from dataclasses import replace
 from itertools import groupby
 
@@ -82,45 +83,58 @@ def loop_invariants(loop, body) -> set:
     return invariant
 
 
-def names_read_deep(stmts) -> set:
-    """Every name the statements read, nested function bodies included."""
-    out: set = set()
+def expressions_deep(stmts):
+    """Every expression the statements evaluate, nested blocks and function bodies included."""
     for s in stmts:
-        if isinstance(s, (ir.Assign, ir.Return)):
-            out.update(ir.names_read(s.value))
-        elif isinstance(s, ir.Unpack):
-            out.update(ir.names_read(s.value))
+        if isinstance(s, (ir.Assign, ir.Return, ir.Unpack)):
+            yield s.value
         elif isinstance(s, ir.Def):
-            out.update(names_read_deep(s.function.body))
-        elif isinstance(s, ir.IfElse):
-            out.update(ir.names_read(s.test))
-            out.update(names_read_deep(s.body))
-            out.update(names_read_deep(s.orelse))
+            yield from expressions_deep(s.function.body)
+        elif isinstance(s, (ir.IfElse, ir.If)):
+            yield s.test
+            yield from expressions_deep(s.body)
+            yield from expressions_deep(s.orelse)
+            for _, a, b in getattr(s, "outputs", ()):
+                yield from (a, b)
         elif isinstance(s, ir.NoGrad):
-            out.update(names_read_deep(s.body))
+            yield from expressions_deep(s.body)
         elif isinstance(s, ir.For):
             for it in s.iters:
-                out.update(ir.names_read(it.array) if isinstance(it, ir.ArrayIter) else
-                           [n for p in (it.start, it.stop, it.step) for n in ir.names_read(p)])
-            for c in s.carry:
-                out.update(ir.names_read(c.init))
-            out.update(names_read_deep(s.body))
+                yield from ((it.array,) if isinstance(it, ir.ArrayIter) else
+                            (p for p in (it.start, it.stop, it.step)))
+            yield from (c.init for c in s.carry)
+            yield from expressions_deep(s.body)
         elif isinstance(s, ir.While):
-            for c in s.carry:
-                out.update(ir.names_read(c.init))
-            out.update(names_read_deep(s.test_body))
-            out.update(names_read_deep(s.body))
-        elif isinstance(s, ir.If):
-            out.update(ir.names_read(s.test))
-            out.update(names_read_deep(s.body))
-            out.update(names_read_deep(s.orelse))
-            for _, a, b in s.outputs:
-                out.update(ir.names_read(a))
-                out.update(ir.names_read(b))
+            yield from (c.init for c in s.carry)
+            yield from expressions_deep(s.test_body)
+            yield from expressions_deep(s.body)
         elif isinstance(s, ir.CallFn):
-            for a in s.args:
-                out.update(ir.names_read(a))
-    return out
+            yield from s.args
+
+
+def names_read_deep(stmts) -> set:
+    """Every name the statements read, nested function bodies included."""
+    return {n for e in expressions_deep(stmts) for n in ir.names_read(e)}
+
+
+#: Runtime helpers whose argument at this position is read for its shape only.
+SHAPE_ARGUMENTS = {"unbroadcast": 1, "unreduce": 1}
+
+
+def read_for_shape_only(stmts) -> set:
+    """The names the statements read only as the shape argument of ``unbroadcast``/``unreduce``:
+    a loop lists them on its tape, but XLA stores none of their values."""
+    total, for_shape = Counter(), Counter()
+    for e in expressions_deep(stmts):
+        total.update(ir.names_read(e))
+        if isinstance(e, ir.Raw):
+            for node in walk(e.expr):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                        and node.func.id in SHAPE_ARGUMENTS \
+                        and len(node.args) > SHAPE_ARGUMENTS[node.func.id] \
+                        and isinstance(node.args[SHAPE_ARGUMENTS[node.func.id]], ast.Name):
+                    for_shape[node.args[SHAPE_ARGUMENTS[node.func.id]].id] += 1
+    return {n for n, k in for_shape.items() if total[n] == k}
 
 
 def _defined_deep(stmts, out: set) -> set:
@@ -528,7 +542,8 @@ class Reverser:
         tape = tuple((n, self.namer.fresh(f"{n}_tape")) for n in saved + statuses)
         status = tuple((dict(tape)[f], self.namer.fresh(f"{f}_any")) for f in statuses)
         self.scope.status.extend(flag for _, flag in status)
-        fwd = replace(s, body=tuple(body_fwd), tape=tape, status=status)
+        fwd = replace(s, body=tuple(body_fwd), tape=tape, status=status,
+                      shape_only=_shape_only(saved, body_bwd))
         if not carries and not outer_accs and not elems:
             return replace(fwd, checkpoint=None), []
         out: list = []
@@ -607,7 +622,8 @@ class Reverser:
         overflow = self.namer.fresh(f"{s.name}_overflow")
         self.scope.status.append(overflow)
         self.loops.append((s.origin.line if s.origin else 0, s.max_iter))
-        fwd = replace(s, body=tuple(body_fwd), tape=tape, count=count, overflow=overflow)
+        fwd = replace(s, body=tuple(body_fwd), tape=tape, count=count, overflow=overflow,
+                      shape_only=_shape_only(saved, body_bwd))
         if not carries and not outer_accs:
             return fwd, []
         out: list = []
@@ -833,3 +849,8 @@ def _product(factors):
     for f in factors[1:]:
         out = ast.BinOp(left=out, op=ast.Mult(), right=f)
     return out
+
+
+def _shape_only(saved, body_bwd) -> tuple:
+    shape_only = read_for_shape_only(body_bwd)
+    return tuple(n for n in saved if n in shape_only)

@@ -53,6 +53,8 @@ def grad_fill_buffer(x, seed=None, acc=None):
         x_sub_1 = x[mod]
         add_1 = power + x_sub_1
         y_2 = y_1.at[i].set(add_1)
+        # the backward reads these tape entries for their shapes only, so XLA stores no values for
+        #   them: power, x_sub_1, add_1
         return (y_2,), (power, dpower_dx_sub, mod, x_sub_1, add_1)
     (y_3,), (power_tape, dpower_dx_sub_tape, mod_tape, x_sub_1_tape, add_1_tape) = lax.scan(for_89, (y,), (jnp.arange(0, 4, 1),))
     # line 91: return np.sum(y * y)

@@ -45,6 +45,8 @@ def grad_sin_recurrence(x, k, n, seed=None, acc=None):
         dsin_dy_1 = jnp.cos(y_1)
         mul = sin * k
         y_2 = mul + x
+        # the backward reads these tape entries for their shapes only, so XLA stores no values for
+        #   them: mul
         return (y_2,), (sin, dsin_dy_1, mul)
     (y_3,), (sin_tape, dsin_dy_1_tape, mul_tape) = lax.scan(for_55, (y,), (jnp.arange(0, n, 1),))
     # line 57: return np.sum(y)
