@@ -90,3 +90,10 @@ def nested_invariant(x, w):
             s = np.sin(a) * np.exp(-np.sum(w))
             total = total + np.sum(s * x) * j
     return total
+
+
+def polynomial(x, c, n):
+    acc = np.zeros_like(x)
+    for i in range(n):
+        acc = acc + c[i] * x ** i
+    return np.sum(acc)

@@ -61,6 +61,17 @@ def test_loop_invariant_values_are_recomputed_not_taped():
                        ["y", "k"])
 
 
+def test_partials_of_outer_values_and_the_index_are_not_taped():
+    """d(x ** i)/dx = i * x ** (i - 1) reads only x (from outside the loop) and the index: the
+    backward computes it for free, and hoisting it into the forward would tape it every step."""
+    g = grad(ff.polynomial, wrt=("x", "c"))
+    x, c = jnp.ones(512, jnp.float32), jnp.ones(1000, jnp.float32)
+    temp = g.compile(x, c, 1000).memory_analysis().temp_size_in_bytes
+    assert temp < 1000 * 512 * 4 * 1.5, temp  # one n x |x| array (c[i] * x ** i, for c), not two
+    _assert_matches_fd(g, ff.polynomial, {"x": np.linspace(0.5, 1.5, 5), "c": np.linspace(-1, 1, 6),
+                                          "n": 6}, ["x", "c"])
+
+
 def test_invariant_of_an_inner_loop_that_varies_in_the_outer_one():
     g = grad(ff.nested_invariant, wrt=("x", "w"))
     _assert_matches_fd(g, ff.nested_invariant, {"x": np.linspace(-1, 1, 5), "w": np.linspace(0.2, 0.8, 3)},

@@ -180,6 +180,7 @@ class Reverser:
         self.scope = Scope()
         self.loops: list = []  # (line, max_iter) of while loops, for overflow messages
         self.loop_depth = 0    # inside a loop body, local partials move to the forward sweep
+        self.loop_locals: list = []  # per enclosing loop: the names its tape would hold if read
         self.cond_depth = 0    # inside the adjoint of a branch on data (a function of its own)
         self.hoisted: list = []  # forward statements the current statement's backward asked for
 
@@ -456,6 +457,9 @@ class Reverser:
         reads = {n.id for n in walk(other) if isinstance(n, ast.Name)}
         if not reads or reads & set(self.namer.adjoint_names()) or g in reads:
             return expr  # a constant factor, or one that reads adjoints: nothing to hoist
+        if self.loop_locals and not reads & self.loop_locals[-1]:
+            return expr  # reads only the loop index and outer values: free to compute backward,
+            #              while a hoisted partial would add a row to the tape every iteration
         partial = self.namer.fresh(f"d{ans}_d{arg}")
         self.hoisted.append(ir.Assign(partial, ir.Raw(other), origin))
         factor = ast.UnaryOp(op=ast.USub(), operand=name(g)) if sign else name(g)
@@ -482,7 +486,11 @@ class Reverser:
         self.scope = Scope({c.update for c in carries} | set(outer_accs),
                            {c.param: self.adj(c.update) for c in carries if c.param != c.update})
         self.loop_depth += 1
+        # what the body computes anew each iteration: the backward reading it puts it on the tape
+        self.loop_locals.append(({c.param for c in loop.carry} | set(ir.defined_names(loop.body)))
+                                - loop_invariants(loop, loop.body))
         body_fwd, body_bwd = self.block(loop.body)
+        self.loop_locals.pop()
         self.loop_depth -= 1
         # fold now, before the tape is chosen: zeros_like(t) would put t on the tape for its shape
         body_bwd = fold_first_contributions(body_bwd)
