@@ -97,3 +97,34 @@ def polynomial(x, c, n):
     for i in range(n):
         acc = acc + c[i] * x ** i
     return np.sum(acc)
+
+
+def static_branch_in_loop(x, k, mode):
+    for i in range(3):
+        if mode == "a":
+            x = np.sin(x) * k
+        else:
+            x = x * k
+    return np.sum(x)
+
+
+def _static_branch_helper(x, k, mode):
+    if mode == "a":
+        y = np.sin(x) * k
+    else:
+        y = x * k
+    return y
+
+
+def static_branch_in_callee(x, k, mode):
+    return np.sum(_static_branch_helper(x, k, mode) ** 2)
+
+
+def _checkpointed_helper(x, k):
+    for i in range(8):  # sourcegrad: checkpoint=2
+        x = np.sin(x) * k
+    return x
+
+
+def checkpoint_in_callee(x, k):
+    return np.sum(_checkpointed_helper(x, k))

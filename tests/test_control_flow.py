@@ -72,6 +72,15 @@ def test_partials_of_outer_values_and_the_index_are_not_taped():
                                           "n": 6}, ["x", "c"])
 
 
+def test_power_rule_at_zero_with_a_zero_exponent():
+    """d(x ** 0)/dx is 0, also at x = 0, where 0 * 0 ** -1 would give NaN (it did)."""
+    x, c = np.array([0.0, 0.5]), np.array([1.0, 2.0, 3.0])
+    gx, gc = grad(ff.polynomial, wrt=("x", "c"))(x, c, 3)
+    ref = jax.grad(lambda x, c: jnp.sum(c[0] + c[1] * x + c[2] * x ** 2), argnums=(0, 1))(x, c)
+    assert_close(gx, ref[0])
+    assert_close(gc, ref[1])
+
+
 def test_invariant_of_an_inner_loop_that_varies_in_the_outer_one():
     g = grad(ff.nested_invariant, wrt=("x", "w"))
     _assert_matches_fd(g, ff.nested_invariant, {"x": np.linspace(-1, 1, 5), "w": np.linspace(0.2, 0.8, 3)},
@@ -121,6 +130,15 @@ def test_branch_on_a_static_argument_is_a_python_if():
     assert_close(g(x, "eval"), np.cos(x))
 
 
+@pytest.mark.parametrize("fn", [ff.static_branch_in_loop, ff.static_branch_in_callee])
+@pytest.mark.parametrize("mode", ["a", "b"])
+def test_static_branch_whose_backward_runs_in_another_function(fn, mode):
+    """In an adjoint loop body or a callee's bwd_, the branch's own values are out of scope: the
+    backward runs the taken branch's forward again (it raised NameError before)."""
+    g = grad(fn, wrt=("x", "k"))
+    _assert_matches_fd(g, fn, {"x": np.array([0.1, 0.2]), "k": 0.7, "mode": mode}, ["x", "k"])
+
+
 def test_branch_on_data_is_a_cond_both_ways():
     g = grad(ff.data_switch)
     assert g.source.count("lax.cond(") == 3  # the primal, the gradient's forward and backward
@@ -157,6 +175,13 @@ def test_checkpointed_loops_give_the_same_gradient(segment):
     for a, b in zip(plain, checkpointed(W, X)):
         assert_close(a, b, rtol=1e-12)
     assert "checkpointed_scan_adjoint(" in checkpointed.source
+
+
+def test_checkpoint_pragma_in_a_called_function_keeps_a_full_tape():
+    """Only the differentiated function's top-level loops are checkpointed (documented); a pragma
+    in a callee must not break its bwd_ (it raised NameError before)."""
+    g = grad(ff.checkpoint_in_callee, wrt=("x", "k"))
+    _assert_matches_fd(g, ff.checkpoint_in_callee, {"x": np.array([0.1, 0.2]), "k": 0.7}, ["x", "k"])
 
 
 def test_checkpoint_pragma_on_one_loop():

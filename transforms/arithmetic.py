@@ -13,7 +13,7 @@ defop("subtract", "x - y", numpy_name="subtract", broadcast=True, temp="sub", x=
 defop("multiply", "x * y", numpy_name="multiply", broadcast=True, temp="mul", x="g * y", y="g * x")
 defop("divide", "x / y", numpy_name="divide", broadcast=True, temp="div", x="g / y", y="-g * ans / y")
 defop("power", "x ** y", numpy_name="power", broadcast=True, temp="power",
-      x="g * y * x ** (y - 1)", y="g * ans * log_or_zero(x)")
+      x="g * jnp.where(y == 0, 0, y * x ** (y - 1))", y="g * ans * log_or_zero(x)")
 defop("mod", "x % y", numpy_name="mod", broadcast=True, x="g", y="-g * jnp.floor_divide(x, y)")
 defop("matmul", "x @ y", numpy_name="matmul", temp="matmul",
       x="matmul_adjoint_lhs(g, x, y)", y="matmul_adjoint_rhs(g, x, y)")

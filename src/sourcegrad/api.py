@@ -285,7 +285,8 @@ class GradFunction:
                 raise TapeOverflowError(
                     f"a while loop of `{self._fn.__name__}` was still running when its tape was "
                     f"full, so its gradient would be wrong; while loops: {loops}. Raise its "
-                    f"max_iter (the `# sourcegrad: max_iter=N` comment or grad(max_iter=N))")
+                    f"bound: the `# sourcegrad: max_iter=N` comment on the loop's line, or, for loops "
+                    f"without that comment (it takes precedence), grad(max_iter=N)")
         else:
             value, grads = out
         return value, (grads[0] if self._wrt_single else tuple(grads))

@@ -181,6 +181,7 @@ class Reverser:
         self.loops: list = []  # (line, max_iter) of while loops, for overflow messages
         self.loop_depth = 0    # inside a loop body, local partials move to the forward sweep
         self.loop_locals: list = []  # per enclosing loop: the names its tape would hold if read
+        self.split_backward = False  # a callee's backward is a function of its own (bwd_)
         self.cond_depth = 0    # inside the adjoint of a branch on data (a function of its own)
         self.hoisted: list = []  # forward statements the current statement's backward asked for
 
@@ -557,6 +558,7 @@ class Reverser:
         out: list = []
         self.enter_loop(out, s, carries, outer_accs)
         if s.checkpoint is not None and self.loop_depth == 0 and self.cond_depth == 0 \
+                and not self.split_backward \
                 and not statuses:
             return self.checkpointed_loop(fwd, out, carries, outer_accs, elems, saved, body_bwd)
         fwd = replace(fwd, checkpoint=None)
@@ -694,6 +696,10 @@ class Reverser:
     def static_branch(self, s, outs, outer_accs, out):
         then_fwd, then = self.branch_side(s.body, outs, 0, outer_accs)
         else_fwd, other = self.branch_side(s.orelse, outs, 1, outer_accs)
+        if self.loop_depth or self.split_backward:
+            # the backward runs in another function (an adjoint loop body, a callee's bwd_) where
+            # the branch's own values are not in scope: the taken branch's forward runs again
+            then, other = list(then_fwd) + then, list(else_fwd) + other
         out.append(ir.IfElse(s.test, tuple(then) or (ir.Comment("no adjoint on this branch"),),
                              tuple(other)))
         return replace(s, body=tuple(then_fwd), orelse=tuple(else_fwd)), out
@@ -760,6 +766,7 @@ class Reverser:
                 else:
                     seeds.append(ir.Assign(self.adj(atom.id), ir.Raw(name(param))))
                     self.scope.initialized.add(atom.id)
+        self.split_backward = True
         forward, backward = self.block(body)
         for w in self.wrt:
             self.ensure(backward, w)

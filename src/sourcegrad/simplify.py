@@ -59,6 +59,11 @@ class _FoldConstants(_Rewriter):
             return self.fired(left)
         if isinstance(node.op, ast.Mult) and _is_one(left):
             return self.fired(right)
+        if isinstance(node.op, ast.Mult) and isinstance(right, ast.BinOp) \
+                and isinstance(right.op, ast.Mult) and _number(right.left):
+            # g * (3 * e), left by a folded jnp.where, reads as the template would: g * 3 * e
+            return self.fired(ast.BinOp(left=ast.BinOp(left=left, op=ast.Mult(), right=right.left),
+                                        op=ast.Mult(), right=right.right))
         return node
 
     def visit_UnaryOp(self, node):
@@ -66,6 +71,22 @@ class _FoldConstants(_Rewriter):
         if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.UnaryOp) \
                 and isinstance(node.operand.op, ast.USub):
             return self.fired(node.operand.operand)
+        return node
+
+    def visit_Compare(self, node):
+        """``3 == 0`` -> ``False`` (a rule's guard against a special case, on a constant)."""
+        self.generic_visit(node)
+        if _number(node.left) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq) \
+                and _number(node.comparators[0]):
+            return self.fired(ast.Constant(node.left.value == node.comparators[0].value))
+        return node
+
+    def visit_Call(self, node):
+        """``jnp.where(False, a, b)`` -> ``b``; then ``g * (3 * e)`` -> ``g * 3 * e``."""
+        self.generic_visit(node)
+        if _is_where(node) and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, bool):
+            return self.fired(node.args[1] if node.args[0].value else node.args[2])
         return node
 
     def applies(self, node) -> bool:
@@ -76,12 +97,22 @@ class _FoldConstants(_Rewriter):
                 return True
             if isinstance(n, ast.UnaryOp) and isinstance(n.operand, ast.UnaryOp):
                 return True
+            if isinstance(n, ast.Compare) and _number(n.left) and all(map(_number, n.comparators)):
+                return True
+            if _is_where(n) and isinstance(n.args[0], ast.Constant):
+                return True
         return False
 
 
 def _number(node) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
         and not isinstance(node.value, bool)
+
+
+def _is_where(node) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr == "where" and isinstance(node.func.value, ast.Name) \
+        and node.func.value.id == "jnp" and len(node.args) == 3 and not node.keywords
 
 
 def _is_one(node) -> bool:
