@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from sourcegrad import no_grad
+
 
 def recurrence(x, k, n):
     y = x
@@ -128,3 +130,12 @@ def _checkpointed_helper(x, k):
 
 def checkpoint_in_callee(x, k):
     return np.sum(_checkpointed_helper(x, k))
+
+
+def static_value_in_no_grad_in_loop(x, k):
+    m = x.shape[0]
+    for i in range(3):
+        with no_grad():
+            h = m * 2
+        x = np.sin(x) * k * h
+    return np.sum(x)

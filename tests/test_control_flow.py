@@ -177,6 +177,13 @@ def test_checkpointed_loops_give_the_same_gradient(segment):
     assert "checkpointed_scan_adjoint(" in checkpointed.source
 
 
+def test_static_value_from_a_no_grad_block_in_a_loop():
+    """Known while tracing, so not taped: the adjoint body computes it again (NameError before)."""
+    g = grad(ff.static_value_in_no_grad_in_loop, wrt=("x", "k"))
+    _assert_matches_fd(g, ff.static_value_in_no_grad_in_loop, {"x": np.array([0.1, 0.2]), "k": 0.7},
+                       ["x", "k"])
+
+
 def test_checkpoint_pragma_in_a_called_function_keeps_a_full_tape():
     """Only the differentiated function's top-level loops are checkpointed (documented); a pragma
     in a callee must not break its bwd_ (it raised NameError before)."""

@@ -517,7 +517,7 @@ class Reverser:
         cheap = self.static | loop_invariants(loop, body_fwd)
         needed = names_read_deep(body_bwd) & cheap
         chosen = []
-        for s in reversed(body_fwd):
+        for s in reversed(_without_no_grad(body_fwd)):
             if isinstance(s, ir.Assign) and s.target in needed:
                 chosen.append(s)
                 needed |= set(ir.names_read(s.value)) & cheap
@@ -869,3 +869,11 @@ def _product(factors):
 def _shape_only(saved, body_bwd) -> tuple:
     shape_only = read_for_shape_only(body_bwd)
     return tuple(n for n in saved if n in shape_only)
+
+
+def _without_no_grad(stmts) -> list:
+    """The statements with ``with no_grad():`` blocks spliced in (their values are plain values)."""
+    out = []
+    for s in stmts:
+        out.extend(_without_no_grad(s.body) if isinstance(s, ir.NoGrad) else [s])
+    return out
