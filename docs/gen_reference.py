@@ -9,7 +9,7 @@ import textwrap
 
 import sourcegrad
 from sourcegrad import errors
-from sourcegrad.graph import GraphvizMissing
+from sourcegrad.inspect.graph import GraphvizMissing
 
 HERE = pathlib.Path(__file__).parent
 

@@ -14,7 +14,7 @@ import pytest
 
 import sourcegrad
 from sourcegrad import grad
-from sourcegrad.graph import GraphvizMissing
+from sourcegrad.inspect.graph import GraphvizMissing
 
 from .golden.functions import fan_out_and_versions, frozen_first_layer, sin_recurrence
 from .helpers import assert_close
@@ -231,7 +231,7 @@ def test_emitted_module_runs_without_sourcegrad(tmp_path):
 
 def test_emit_refuses_huge_module_arrays(tmp_path):
     from sourcegrad.errors import SourcegradError
-    from sourcegrad.standalone import MAX_ARRAY_ELEMENTS
+    from sourcegrad.backend.standalone import MAX_ARRAY_ELEMENTS
     ns = {"BIG": np.zeros(MAX_ARRAY_ELEMENTS + 1)}
     from .helpers import make_function
     fn = make_function("def f(x):\n    return np.sum(x * BIG[0])\n", "f", namespace=ns)

@@ -11,9 +11,9 @@ import numpy as np
 
 from . import runtime
 from .errors import SeedError, SourcegradError, TapeOverflowError, UnsupportedSyntaxError, WrtError
-from .parse import parse_function
+from .frontend.parse import parse_function
 from .pipeline import Transformed, transform
-from .structs import kind_of
+from .normal.structs import kind_of
 
 __all__ = ["grad", "value_and_grad", "GradFunction", "CompiledGrad"]
 
@@ -178,11 +178,11 @@ class GradFunction:
     def show(self, side_by_side: bool = False, color: bool | None = None, file=None) -> None:
         """Print the generated code, highlighted in a terminal (plain text otherwise); with
         ``side_by_side``, each generated line beside the line of your code it comes from."""
-        from .show import show
+        from .inspect.show import show
         show(self._current(), side_by_side, color, file)
 
     def _repr_html_(self) -> str:
-        from .show import CSS, highlight_html
+        from .inspect.show import CSS, highlight_html
         return f"<style>{CSS}</style>{highlight_html(self._current().source)}"
 
     def lines_for(self, user_line: int) -> dict:
@@ -195,14 +195,14 @@ class GradFunction:
 
     def graph(self, format: str = "dot"):
         """The forward dataflow and backward accumulation: DOT text, or SVG/PNG bytes (``dot``)."""
-        from .graph import build_graph, render, to_dot
+        from .inspect.graph import build_graph, render, to_dot
         dot = to_dot(build_graph(self._current()))
         return dot if format == "dot" else render(dot, format)
 
     def report(self, path=None) -> str:
         """A self-contained HTML page: your function and the gradient linked line to line, and
         the graph. Written to ``path`` if given; returned either way."""
-        from .report import html_report
+        from .inspect.report import html_report
         text = html_report(self._current())
         if path is not None:
             import pathlib
@@ -211,7 +211,7 @@ class GradFunction:
 
     def emit(self, path=None) -> str:
         """The gradient as a standalone module that imports only JAX and NumPy."""
-        from .standalone import standalone_module
+        from .backend.standalone import standalone_module
         t = self._current()
         kinds = next((k for k, v in self._variants.items() if v is t), ())
         static = tuple(i for i, k in enumerate(kinds) if k == "static")

@@ -22,18 +22,24 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from . import __version__, emit, fence, ir, runtime
-from .activity import Activity, analyze
-from .calls import CalleeTable
-from .desugar import desugar
-from .naming import Namer, identifiers_in
-from .normalize import normalize
-from .parse import ParsedFunction, parse_function
-from .lower import lower_function
-from .resolve import Environment
-from .reverse import reverse
-from .simplify import simplify
-from .structs import leaves
+from . import __version__, rules, runtime
+
+from .backend import emit
+
+from .frontend import fence
+
+from .normal import ir, walk
+from .ad.activity import Activity, analyze
+from .normal.calls import CalleeTable
+from .frontend.desugar import desugar
+from .normal.naming import Namer, identifiers_in
+from .normal.normalize import normalize
+from .frontend.parse import ParsedFunction, parse_function
+from .backend.lower import lower_function
+from .frontend.resolve import Environment
+from .ad.reverse import reverse
+from .ad.simplify import simplify
+from .normal.structs import leaves
 
 __all__ = ["Transformed", "transform", "STAGES"]
 
@@ -166,25 +172,11 @@ def _transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None, checkp
 
 def _rule_objects(fn: ir.Function) -> dict:
     """User-registered functions (and their helpers) that the generated code calls by name."""
-    from . import rules
-
     out = {}
-
-    def visit(stmts):
-        for s in stmts:
-            if isinstance(s, (ir.NoGrad, ir.For)):
-                visit(s.body)
-            elif isinstance(s, ir.While):
-                visit(s.test_body)
-                visit(s.body)
-            elif isinstance(s, ir.If):
-                visit(s.body)
-                visit(s.orelse)
-            elif isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim):
-                rule = rules.lookup_key(s.value.op)
-                if rule.user_object is not None:
-                    out[rule.callee.split(".")[0]] = rule.user_object
-                    out.update(rule.helpers)
-
-    visit(fn.body)
+    for s in walk.statements(fn.body):
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim):
+            rule = rules.lookup_key(s.value.op)
+            if rule.user_object is not None:
+                out[rule.callee.split(".")[0]] = rule.user_object
+                out.update(rule.helpers)
     return out

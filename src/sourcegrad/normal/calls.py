@@ -23,11 +23,13 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass, field
 
-from . import fence, ir
-from .desugar import desugar
+from ..frontend import fence
+
+from . import ir
+from ..frontend.desugar import desugar
 from .naming import Namer, identifiers_in
-from .parse import ParsedFunction, parse_function
-from .resolve import Environment
+from ..frontend.parse import ParsedFunction, parse_function
+from ..frontend.resolve import Environment
 
 __all__ = ["Callee", "CalleeTable"]
 

@@ -14,8 +14,8 @@ import textwrap
 
 import numpy as np
 
-from . import __version__, runtime
-from .errors import SourcegradError
+from .. import __version__, runtime
+from ..errors import SourcegradError
 
 __all__ = ["standalone_module"]
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import ir, rules
+from ..normal import ir
+
+from .. import rules
 
 __all__ = ["Activity", "analyze", "differentiable_args"]
 

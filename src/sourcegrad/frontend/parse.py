@@ -23,7 +23,7 @@ import textwrap
 import tokenize
 from dataclasses import dataclass, field
 
-from .errors import SourceUnavailableError, UnsupportedSyntaxError
+from ..errors import SourceUnavailableError, UnsupportedSyntaxError
 
 __all__ = ["ParsedFunction", "Location", "parse_function", "parse_source"]
 

@@ -17,11 +17,13 @@ import ast
 import inspect
 import types
 
-from . import ir, rules, runtime
-from .errors import MissingRuleError, UnsupportedSyntaxError
-from .resolve import NOT_FOUND, describe, is_constant_value
+from . import ir
+
+from .. import rules, runtime
+from ..errors import MissingRuleError, UnsupportedSyntaxError
+from ..frontend.resolve import NOT_FOUND, describe, is_constant_value
 from .structs import Struct
-from .transforms.methods import ATTRIBUTES, METHODS
+from ..transforms.methods import ATTRIBUTES, METHODS
 
 __all__ = ["ExpressionLowering", "BINOPS", "AUGOPS", "VIEW_OPS"]
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import ast
 from dataclasses import replace
 
-from . import ir
-from .naming import Namer
-from .templates import call, iterable, name, to_ast, trip_count
+from ..normal import ir, walk
+from ..normal.naming import Namer
+from ..normal.astutil import call, name
+from ..normal.pyexpr import iterable, to_ast, trip_count
 
 __all__ = ["lower_function"]
 
@@ -49,16 +50,8 @@ class Lowerer:
                 out.extend(self.branch(s))
             elif isinstance(s, ir.CallFn):
                 out.append(self.call(s))
-            elif isinstance(s, ir.NoGrad):
-                out.append(replace(s, body=tuple(self.block(s.body))))
-            elif isinstance(s, ir.Section):
-                out.append(replace(s, body=tuple(self.block(s.body))))
-            elif isinstance(s, ir.IfElse):
-                out.append(replace(s, body=tuple(self.block(s.body)), orelse=tuple(self.block(s.orelse))))
-            elif isinstance(s, ir.Def):
-                out.append(replace(s, function=self.function(s.function)))
-            else:
-                out.append(s)
+            else:  # NoGrad, Section, IfElse, Def: lower what they hold
+                out.append(walk.map_blocks(s, self.block))
         return out
 
     def function(self, fn: ir.Function) -> ir.Function:

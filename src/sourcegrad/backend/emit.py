@@ -16,8 +16,10 @@ import os
 import textwrap
 from dataclasses import dataclass, field
 
-from . import ir, runtime
-from .templates import to_ast
+from ..normal import ir
+
+from .. import runtime
+from ..normal.pyexpr import to_ast
 
 __all__ = ["SourceMap", "format_function", "format_module", "load", "used_names"]
 

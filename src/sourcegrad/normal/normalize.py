@@ -23,12 +23,14 @@ import ast
 import functools
 import inspect
 
-from . import ir, runtime
+from . import ir
+
+from .. import runtime
 from .calls import signature_of
 from .expressions import AUGOPS, BINOPS, ExpressionLowering
 from .naming import Namer
-from .parse import ParsedFunction
-from .resolve import Environment, describe, is_constant_value
+from ..frontend.parse import ParsedFunction
+from ..frontend.resolve import Environment, describe, is_constant_value
 from .structs import Struct, leaves, paths, rebuild, same_layout
 
 __all__ = ["normalize", "Normalizer", "assigned_names"]

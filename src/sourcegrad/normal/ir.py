@@ -33,7 +33,8 @@ import ast
 from dataclasses import dataclass, field
 from typing import Union
 
-from .errors import InternalError
+from ..errors import InternalError
+from .astutil import walk
 
 # ----- atoms -----
 
@@ -330,7 +331,6 @@ def names_read(e) -> list[str]:
             for _, a in x.args:
                 visit(a)
         elif isinstance(x, Raw):
-            from .templates import walk
             out.extend(n.id for n in walk(x.expr) if isinstance(n, ast.Name))
 
     visit(e)

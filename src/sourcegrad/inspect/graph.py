@@ -22,10 +22,10 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from . import ir
-from .activity import differentiable_args
-from .emit import expr_text
-from .errors import SourcegradError
+from ..normal import ir
+from ..ad.activity import differentiable_args
+from ..backend.emit import expr_text
+from ..errors import SourcegradError
 
 __all__ = ["Graph", "build_graph", "to_dot", "to_svg", "render", "GraphvizMissing"]
 

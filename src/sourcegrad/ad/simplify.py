@@ -23,8 +23,11 @@ import inspect
 import operator
 from dataclasses import replace
 
-from . import ir, runtime
-from .templates import clone, walk
+from ..normal import ir
+from ..normal.walk import map_blocks
+
+from .. import runtime
+from ..normal.astutil import clone, walk
 
 __all__ = ["simplify", "REWRITES", "fold_first_contributions"]
 
@@ -159,19 +162,8 @@ def _map_exprs(stmts, rewriter: _Rewriter):
             expr = rewriter.visit(clone(s.value.expr))  # earlier stages keep theirs
             if rewriter.changes != before:
                 s = replace(s, value=ir.Raw(expr))
-        elif isinstance(s, ir.Section):
-            s = replace(s, body=tuple(_map_exprs(s.body, rewriter)))
-        elif isinstance(s, ir.IfElse):
-            s = replace(s, body=tuple(_map_exprs(s.body, rewriter)),
-                        orelse=tuple(_map_exprs(s.orelse, rewriter)))
-        elif isinstance(s, ir.For):
-            s = replace(s, body=tuple(_map_exprs(s.body, rewriter)))
-        elif isinstance(s, ir.While):
-            s = replace(s, test_body=tuple(_map_exprs(s.test_body, rewriter)),
-                        body=tuple(_map_exprs(s.body, rewriter)))
-        elif isinstance(s, ir.Def):
-            s = replace(s, function=replace(s.function, body=tuple(_map_exprs(s.function.body,
-                                                                             rewriter))))
+        else:
+            s = map_blocks(s, lambda block: _map_exprs(block, rewriter))
         out.append(s)
     return out
 

@@ -47,7 +47,7 @@ class Environment:
 
     def lookup(self, name: str):
         if name == FLAG_FUNCTION:  # written by desugar, whatever the user imported
-            from .runtime import traced_bool
+            from ..runtime import traced_bool
             return traced_bool
         if name in self.closure:
             return self.closure[name]

@@ -39,14 +39,17 @@ from collections import Counter
 from dataclasses import replace
 from itertools import groupby
 
-from . import ir, rules
+from ..normal import ir
+from ..normal.walk import bound_deep, expressions_deep, names_read_deep
+
+from .. import rules
 from .activity import Activity, differentiable_args
-from .errors import UnsupportedSyntaxError
-from .naming import Namer
+from ..errors import UnsupportedSyntaxError
+from ..normal.naming import Namer
 from .simplify import fold_first_contributions
-from .structs import leaves, paths
-from .templates import (bound_args, call, instantiate, iterable, name, parse_expr, to_ast,
-                        trip_count, walk)
+from ..normal.structs import leaves, paths
+from ..normal.astutil import call, name, parse_expr, walk
+from ..normal.pyexpr import bound_args, instantiate, iterable, to_ast, trip_count
 
 __all__ = ["reverse", "names_read_deep"]
 
@@ -83,40 +86,6 @@ def loop_invariants(loop, body) -> set:
     return invariant
 
 
-def expressions_deep(stmts):
-    """Every expression the statements evaluate, nested blocks and function bodies included."""
-    for s in stmts:
-        if isinstance(s, (ir.Assign, ir.Return, ir.Unpack)):
-            yield s.value
-        elif isinstance(s, ir.Def):
-            yield from expressions_deep(s.function.body)
-        elif isinstance(s, (ir.IfElse, ir.If)):
-            yield s.test
-            yield from expressions_deep(s.body)
-            yield from expressions_deep(s.orelse)
-            for _, a, b in getattr(s, "outputs", ()):
-                yield from (a, b)
-        elif isinstance(s, ir.NoGrad):
-            yield from expressions_deep(s.body)
-        elif isinstance(s, ir.For):
-            for it in s.iters:
-                yield from ((it.array,) if isinstance(it, ir.ArrayIter) else
-                            (p for p in (it.start, it.stop, it.step)))
-            yield from (c.init for c in s.carry)
-            yield from expressions_deep(s.body)
-        elif isinstance(s, ir.While):
-            yield from (c.init for c in s.carry)
-            yield from expressions_deep(s.test_body)
-            yield from expressions_deep(s.body)
-        elif isinstance(s, ir.CallFn):
-            yield from s.args
-
-
-def names_read_deep(stmts) -> set:
-    """Every name the statements read, nested function bodies included."""
-    return {n for e in expressions_deep(stmts) for n in ir.names_read(e)}
-
-
 #: Runtime helpers whose argument at this position is read for its shape only.
 SHAPE_ARGUMENTS = {"unbroadcast": 1, "unreduce": 1}
 
@@ -135,25 +104,6 @@ def read_for_shape_only(stmts) -> set:
                         and isinstance(node.args[SHAPE_ARGUMENTS[node.func.id]], ast.Name):
                     for_shape[node.args[SHAPE_ARGUMENTS[node.func.id]].id] += 1
     return {n for n, k in for_shape.items() if total[n] == k}
-
-
-def _defined_deep(stmts, out: set) -> set:
-    """Every name bound anywhere in the statements (loop params, targets, branch names too)."""
-    for s in stmts:
-        out.update(ir.defined_names([s]))
-        if isinstance(s, ir.NoGrad):
-            _defined_deep(s.body, out)
-        elif isinstance(s, (ir.For, ir.While)):
-            out.update(c.param for c in s.carry)
-            if isinstance(s, ir.For):
-                out.update(s.targets)
-            else:
-                _defined_deep(s.test_body, out)
-            _defined_deep(s.body, out)
-        elif isinstance(s, ir.If):
-            _defined_deep(s.body, out)
-            _defined_deep(s.orelse, out)
-    return out
 
 
 class Scope:
@@ -205,7 +155,7 @@ class Reverser:
     def free_active(self, stmts, bound=()) -> list:
         """Active names defined outside ``stmts`` (and not in ``bound``, the names a loop binds
         for its body) whose accumulators the backward of ``stmts`` updates."""
-        defined = _defined_deep(stmts, set(bound))
+        defined = bound_deep(stmts, set(bound))
         reads: list = []
 
         def add(atom):
@@ -677,7 +627,7 @@ class Reverser:
         outer_scope = self.scope
         self.scope = Scope(outer_scope.initialized | {o for o, _, _ in outs} | set(outer_accs))
         head: list = []
-        local = _defined_deep(stmts, set())
+        local = bound_deep(stmts, set())
         for o, a, b in outs:
             atom = a if side == 0 else b
             if isinstance(atom, ir.Name) and self.act.is_active(atom.id):
