@@ -76,6 +76,13 @@ def _expr(value):
     return value
 
 
+def _target(value):
+    """A target value with the empty tuples inside it written ``_``."""
+    if isinstance(value, str):
+        return value
+    return tuple("_" if v == () else _target(v) for v in value)
+
+
 def _value(expr: ast.expr):
     return ir.Name(expr.id) if isinstance(expr, ast.Name) else ir.Raw(expr)
 
@@ -115,9 +122,8 @@ class _Filler:
 
     def target(self, node):
         if isinstance(node, ast.Name):
-            return self.mapping[node.id] if is_placeholder(node.id) else node.id
-        parts = [self.target(e) for e in node.elts]
-        return tuple("_" if p == () else p for p in parts)
+            return _target(self.mapping[node.id]) if is_placeholder(node.id) else node.id
+        return _target(tuple(self.target(e) for e in node.elts))
 
     def expr(self, node: ast.expr) -> ast.expr:
         node = clone(node)
@@ -132,27 +138,26 @@ class _Filler:
         return instantiate(node, self.exprs)
 
 
-#: The backward of a ``for`` loop: a reversed ``lax.scan`` over the same iterations, carrying the
-#: accumulators; the forward's tape (and the iterated values) come in as ``xs``, last row first.
-SCAN_ADJOINT = Template('''
+#: The adjoint step of a ``for`` loop: the carry holds the accumulators, ``xs`` one row of what
+#: the loop iterates and of its tape; it returns the next carry and the row's gradients.
+_SCAN_STEP = '''
 def ADJOINT(CARRY, XS):
     CARRY_IN = CARRY
-    TAPE_ROW = XS
+    ROW = XS
     RECOMPUTE
     BODY
     return cast_like(CARRY_OUT, CARRY), STACK_ROW
+'''
+
+#: The backward of a ``for`` loop: a reversed ``lax.scan`` of the step over the same iterations,
+#: reading the forward's tape (and the iterated values) last row first.
+SCAN_ADJOINT = Template(_SCAN_STEP + '''
 CARRY_OUT, STACKS = lax.scan(ADJOINT, INIT, SCANNED, length=LENGTH, reverse=True)
 ''')
 
 #: The backward of a checkpointed ``for`` loop: ``checkpointed_scan_adjoint`` reruns each
-#: segment's forward from its checkpoint, then scans the adjoint step over that segment.
-CHECKPOINTED_ADJOINT = Template('''
-def ADJOINT(CARRY, XS):
-    CARRY_IN = CARRY
-    TARGETS, TAPE_ROW = XS
-    RECOMPUTE
-    BODY
-    return cast_like(CARRY_OUT, CARRY), STACK_ROW
+#: segment's forward from its checkpoint, then scans the same step over that segment.
+CHECKPOINTED_ADJOINT = Template(_SCAN_STEP + '''
 CARRY_OUT, STACKS = checkpointed_scan_adjoint(LOOP, ADJOINT, INIT, SCANNED, CHECKPOINTS, SEGMENT)
 ''')
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ...normal import ir
-from ...normal.astutil import call as call_expr, name
+from ...normal.astutil import call as call_expr
+from ...normal.astutil import name
 from ...normal.pyexpr import to_ast
 from ...normal.walk import names_read_deep
 from ..activity import analyze

@@ -157,7 +157,8 @@ def for_loop(ctx, s: ir.For):
     targets = [(t, it) for t, it in zip(s.targets, s.iters) if t in read]
     scanned = [iterable(it) for _, it in targets] + [name(dict(tape)[n]) for n in parts.saved]
     mapping = adjoint_names(ctx, s, parts, "carry", "xs")
-    mapping.update(TAPE_ROW=tuple([t for t, _ in targets] + parts.saved), SCANNED=tuple_of(*scanned),
+    # a row: the loop targets the backward reads, then the tape (no row when both are empty)
+    mapping.update(ROW=tuple([t for t, _ in targets] + parts.saved), SCANNED=tuple_of(*scanned),
                    LENGTH=None if scanned else trip_count(s.iters[0]))
     return replace(fwd, checkpoint=None), emit(ctx, s, parts, out, templates.SCAN_ADJOINT, mapping)
 
@@ -168,7 +169,8 @@ def checkpointed_loop(ctx, s: ir.For, parts: LoopParts, out: list):
     segment = ctx.namer.fresh(f"{s.name}_segment")
     kept = ctx.namer.fresh(f"{s.name}_checkpoints")
     mapping = adjoint_names(ctx, s, parts, "carry", "xs")
-    mapping.update(TARGETS=tuple(s.targets), TAPE_ROW=tuple(parts.saved), LOOP=s.name,
+    # a row: (every loop target, the tape), as checkpointed_scan_adjoint recomputes them
+    mapping.update(ROW=(tuple(s.targets), tuple(parts.saved)), LOOP=s.name,
                    SCANNED=tuple_of(*[iterable(it) for it in s.iters]), CHECKPOINTS=kept,
                    SEGMENT=segment)
     return (replace(s, checkpointed=(segment, kept)),
