@@ -40,7 +40,7 @@ CARRY_OUT, STACKS = lax.scan(ADJOINT, INIT, SCANNED, length=LENGTH, reverse=True
 def scan_mapping(**changes):
     mapping = dict(ADJOINT="loop_adjoint", CARRY="carry", XS="xs", CARRY_IN=("b_y",),
                    ROW=("w",), BODY=[assign("b_y", "b_y * w")], CARRY_OUT=("b_y",),
-                   STACK_ROW=ast.Constant(None), STACKS=(), INIT=("b_out",),
+                   STACK_ROW=ast.Constant(None), STACKS="_", INIT=("b_out",),
                    SCANNED=("w_tape",), LENGTH=None)
     mapping.update(changes)
     return mapping
@@ -88,12 +88,13 @@ def test_a_keyword_given_none_is_dropped_and_one_given_a_value_is_kept():
         "r = f(x, axis=0)\n"
 
 
-def test_an_empty_tuple_inside_a_target_is_written_as_underscore():
+def test_targets_nest_and_an_empty_part_prints_as_an_empty_tuple():
     t = Template("TARGETS, ROW = XS")
-    assert printed(t.instantiate(TARGETS=("i",), ROW=(), XS="xs")) == "(i,), _ = xs\n"
+    assert printed(t.instantiate(TARGETS=("i",), ROW="_", XS="xs")) == "(i,), _ = xs\n"
     assert printed(t.instantiate(TARGETS=("i", "j"), ROW=("a",), XS="xs")) == "(i, j), (a,) = xs\n"
+    assert printed(t.instantiate(TARGETS=(), ROW="_", XS="xs")) == "(), _ = xs\n"
     nested = Template("ROW = XS")
-    assert printed(nested.instantiate(ROW=(("i",), ()), XS="xs")) == "(i,), _ = xs\n"
+    assert printed(nested.instantiate(ROW=(("i",), ("a", "b")), XS="xs")) == "(i,), (a, b) = xs\n"
 
 
 def test_a_parameter_placeholder_may_stand_for_several_parameters_and_star_spreads_arguments():

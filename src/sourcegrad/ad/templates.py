@@ -15,8 +15,9 @@ other name is kept as written (``lax.scan``, ``cast_like``). What a placeholder 
 
 The optional pieces of generated code follow two rules:
 
-* a statement whose whole target maps to the empty tuple is dropped (nothing to unpack); an
-  *element* of a tuple target that maps to the empty tuple is written ``_`` (an empty stack);
+* a statement whose whole target maps to the empty tuple is dropped (nothing to unpack); a part
+  of a target that binds nothing the code reads is given as ``"_"`` (``carry, _ = ...``), and a
+  part that maps to the empty tuple is written ``()``;
 * a keyword argument whose value maps to ``None`` is dropped (``length=`` when there are xs).
 
 A placeholder the mapping does not give, or a mapping key the template does not have, is an
@@ -76,13 +77,6 @@ def _expr(value):
     return value
 
 
-def _target(value):
-    """A target value with the empty tuples inside it written ``_``."""
-    if isinstance(value, str):
-        return value
-    return tuple("_" if v == () else _target(v) for v in value)
-
-
 def _value(expr: ast.expr):
     return ir.Name(expr.id) if isinstance(expr, ast.Name) else ir.Raw(expr)
 
@@ -122,8 +116,8 @@ class _Filler:
 
     def target(self, node):
         if isinstance(node, ast.Name):
-            return _target(self.mapping[node.id]) if is_placeholder(node.id) else node.id
-        return _target(tuple(self.target(e) for e in node.elts))
+            return self.mapping[node.id] if is_placeholder(node.id) else node.id
+        return tuple(self.target(e) for e in node.elts)
 
     def expr(self, node: ast.expr) -> ast.expr:
         node = clone(node)

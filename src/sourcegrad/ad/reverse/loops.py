@@ -118,7 +118,7 @@ def adjoint_names(ctx, loop, parts: LoopParts, *roles, stacks=True) -> dict:
     if stacks:
         mapping.update(
             STACK_ROW=tuple_of(*[ctx.adj(t) for t, _ in parts.elems]) if parts.elems else ast.Constant(None),
-            STACKS=tuple(ctx.namer.fresh(f"{ctx.adj(t)}_stack") for t, _ in parts.elems))
+            STACKS=tuple(ctx.namer.fresh(f"{ctx.adj(t)}_stack") for t, _ in parts.elems) or "_")
     mapping.update(INIT=tuple(ctx.adj(o) for _, _, o in accs),
                    RECOMPUTE=recompute(ctx, loop, parts.body_fwd, parts.body_bwd),
                    BODY=parts.body_bwd)
@@ -170,7 +170,7 @@ def checkpointed_loop(ctx, s: ir.For, parts: LoopParts, out: list):
     kept = ctx.namer.fresh(f"{s.name}_checkpoints")
     mapping = adjoint_names(ctx, s, parts, "carry", "xs")
     # a row: (every loop target, the tape), as checkpointed_scan_adjoint recomputes them
-    mapping.update(ROW=(tuple(s.targets), tuple(parts.saved)), LOOP=s.name,
+    mapping.update(ROW=(tuple(s.targets), tuple(parts.saved) or "_"), LOOP=s.name,
                    SCANNED=tuple_of(*[iterable(it) for it in s.iters]), CHECKPOINTS=kept,
                    SEGMENT=segment)
     return (replace(s, checkpointed=(segment, kept)),
