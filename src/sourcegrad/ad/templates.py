@@ -21,8 +21,8 @@ The optional pieces of generated code follow two rules:
 * a keyword argument whose value maps to ``None`` is dropped (``length=`` when there are xs).
 
 A placeholder the mapping does not give, or a mapping key the template does not have, is an
-error: a template never produces code with a placeholder left in it. Values a placeholder maps
-to that are a lone name become ``ir.Name``; every other expression becomes ``ir.Raw``.
+error: a template never produces code with a placeholder left in it. An assigned or returned
+value that is a lone name becomes ``ir.Name``; every other expression becomes ``ir.Raw``.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class _Filler:
             fn = ir.Function(self.ident(s.name), params, tuple(self.block(s.body, None)))
             return [ir.Def(fn, origin)]
         if isinstance(s, ast.Return):
-            return [ir.Return(ir.Raw(self.expr(s.value)))]
+            return [ir.Return(_value(self.expr(s.value)))]
         if isinstance(s, ast.Assign) and len(s.targets) == 1:
             target = self.target(s.targets[0])
             if target == ():
