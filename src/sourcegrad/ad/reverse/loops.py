@@ -138,6 +138,8 @@ def emit(ctx, loop, parts: LoopParts, out: list, template, mapping: dict) -> lis
 
 
 def for_loop(ctx, s: ir.For):
+    """A ``for`` loop: the forward saves its tape; the backward is ``templates.SCAN_ADJOINT``
+    (``checkpointed_loop`` for a checkpointed top-level loop)."""
     elems = [(t, it) for t, it in zip(s.targets, s.iters)
              if isinstance(it, ir.ArrayIter) and ctx.act.is_active(t)]
     parts = reverse_body(ctx, s, [c.param for c in s.carry] + list(s.targets), s.targets, elems)
@@ -178,6 +180,8 @@ def checkpointed_loop(ctx, s: ir.For, parts: LoopParts, out: list):
 
 
 def while_loop(ctx, s: ir.While):
+    """A data-dependent ``while`` loop: the forward saves at most ``max_iter`` rows and counts
+    the iterations; the backward is ``templates.WHILE_ADJOINT`` over those that ran."""
     parts = reverse_body(ctx, s, [c.param for c in s.carry])
     if parts.inner.status:
         raise ctx.error(s.origin, "a data-dependent while loop inside another while loop",
