@@ -19,20 +19,73 @@ from __future__ import annotations
 import ast
 from dataclasses import replace
 
+from ..ad.templates import Template
 from ..normal import ir, walk
+from ..normal.astutil import call
 from ..normal.naming import Namer
-from ..normal.astutil import call, name
 from ..normal.pyexpr import iterable, to_ast, trip_count
 
 __all__ = ["lower_function"]
 
+#: A ``for`` loop's body as the step ``lax.scan`` runs: the carry in, one row of what the loop
+#: iterates, and the next carry out with the row of the tape (``None`` when nothing is saved).
+_SCAN_STEP = '''
+def LOOP(CARRY, XS):
+    PARAMS = CARRY
+    TARGETS = XS
+    BODY
+    return UPDATES, SAVED
+'''
 
-def _tuple(items) -> ast.Tuple:
-    return ast.Tuple(elts=[i if isinstance(i, ast.AST) else to_ast(i) for i in items], ctx=ast.Load())
+SCAN = Template(_SCAN_STEP + '''
+OUTS, STACKED = lax.scan(LOOP, INIT, SCANNED)
+STATUS
+''')
+
+#: A checkpointed loop keeps the carry at the start of each segment instead of the tape.
+CHECKPOINTED_SCAN = Template(_SCAN_STEP + '''
+SEGMENT = segment_length(TRIP_COUNT, CHECKPOINT)
+OUTS, CHECKPOINTS = checkpointed_scan(LOOP, INIT, SCANNED, SEGMENT)
+''')
+
+#: Whether a while loop's tape row held a while loop that outran its own tape.
+ANY_FLAG = Template('''
+FLAG = jnp.any(STACKED_FLAG)
+''')
+
+_WHILE_FUNCTIONS = '''
+def TEST_FN(STATE):
+    PARAMS = STATE
+    TEST_BODY
+    return TEST
+def STEP_FN(STATE):
+    PARAMS = STATE
+    BODY
+    return NEXT
+'''
+
+WHILE = Template(_WHILE_FUNCTIONS + '''
+OUTS = lax.while_loop(TEST_FN, STEP_FN, INIT)
+''')
+
+#: The gradient's forward also fills a tape of ``MAX_ITER`` rows and counts the iterations.
+TAPED_WHILE = Template(_WHILE_FUNCTIONS + '''
+OUTS, STACKED, COUNT, OVERFLOW = taped_while(TEST_FN, STEP_FN, INIT, MAX_ITER)
+''')
+
+COND = Template('''
+def THEN_FN():
+    THEN_BODY
+    return THEN_VALUES
+def ELSE_FN():
+    ELSE_BODY
+    return ELSE_VALUES
+OUTS = lax.cond(TEST, THEN_FN, ELSE_FN)
+''')
 
 
-def _names(names) -> ast.Tuple:
-    return ast.Tuple(elts=[name(n) for n in names], ctx=ast.Load())
+def _atoms(atoms) -> tuple:
+    return tuple(to_ast(a) for a in atoms)
 
 
 class Lowerer:
@@ -58,55 +111,37 @@ class Lowerer:
         return replace(fn, body=tuple(self.block(fn.body)))
 
     def for_loop(self, s: ir.For) -> list:
-        carry_p, xs_p = self.namer.shared("carry"), self.namer.shared("xs")
-        head = []
-        if s.carry:
-            head.append(ir.Unpack(tuple(c.param for c in s.carry), ir.Name(carry_p)))
-        head.append(ir.Unpack(tuple(s.targets), ir.Name(xs_p)))
-        saved = [inner for inner, _ in s.tape]
-        ys = _names(saved) if saved else ast.Constant(None)
-        ret = ir.Return(ir.Raw(_tuple([_names(c.update for c in s.carry), ys])))
-        body = head + self.block(s.body) + _shape_only_note(s.shape_only) + [ret]
-        fn = ir.Function(s.name, (carry_p, xs_p), tuple(body))
-        xs = _tuple([iterable(it) for it in s.iters])
-        init = _tuple([c.init for c in s.carry])
-        outs = tuple(c.out for c in s.carry)
+        saved = tuple(inner for inner, _ in s.tape)
+        mapping = dict(
+            LOOP=s.name, CARRY=self.namer.shared("carry"), XS=self.namer.shared("xs"),
+            PARAMS=tuple(c.param for c in s.carry), TARGETS=tuple(s.targets),
+            BODY=self.block(s.body) + _shape_only_note(s.shape_only),
+            UPDATES=tuple(c.update for c in s.carry), SAVED=saved or ast.Constant(None),
+            OUTS=tuple(c.out for c in s.carry), INIT=_atoms(c.init for c in s.carry),
+            SCANNED=tuple(iterable(it) for it in s.iters))
         if s.checkpointed:  # keep each segment's starting carry; the backward recomputes its tape
             segment, kept = s.checkpointed
-            length = call("segment_length", trip_count(s.iters[0]), ast.Constant(s.checkpoint))
-            run = call("checkpointed_scan", name(s.name), init, xs, name(segment))
-            return [ir.Def(fn, s.origin), ir.Assign(segment, ir.Raw(length), s.origin),
-                    ir.Unpack((outs, kept), ir.Raw(run), s.origin)]
-        scan = call("lax.scan", name(s.name), init, xs)
-        stacked = tuple(st for _, st in s.tape) if s.tape else "_"
-        out = [ir.Def(fn, s.origin), ir.Unpack((outs, stacked), ir.Raw(scan), s.origin)]
-        for stacked_flag, flag in s.status:
-            out.append(ir.Assign(flag, ir.Raw(call("jnp.any", name(stacked_flag))), s.origin))
-        return out
+            return CHECKPOINTED_SCAN.instantiate(
+                s.origin, **mapping, SEGMENT=segment, CHECKPOINTS=kept,
+                TRIP_COUNT=trip_count(s.iters[0]), CHECKPOINT=ast.Constant(s.checkpoint))
+        status = [a for stacked, flag in s.status
+                  for a in ANY_FLAG.instantiate(s.origin, FLAG=flag, STACKED_FLAG=stacked)]
+        return SCAN.instantiate(s.origin, **mapping, STACKED=tuple(st for _, st in s.tape) or "_",
+                                STATUS=status)
 
     def while_loop(self, s: ir.While) -> list:
-        params = tuple(c.param for c in s.carry)
-        state = self.namer.shared("state")
-        test_fn = ir.Function(f"{s.name}_test", (state,), tuple(
-            [ir.Unpack(params, ir.Name(state))] + self.block(s.test_body) + [ir.Return(s.test)]))
-        nxt = _names(c.update for c in s.carry)
-        taped = bool(s.count)
-        ret = _tuple([nxt, _names(n for n, _ in s.tape)]) if taped else nxt
-        step_fn = ir.Function(f"{s.name}_step", (state,), tuple(
-            [ir.Unpack(params, ir.Name(state))] + self.block(s.body) + _shape_only_note(s.shape_only)
-            + [ir.Return(ir.Raw(ret))]))
-        init = _tuple([c.init for c in s.carry])
-        outs = tuple(c.out for c in s.carry)
-        out = [ir.Def(test_fn, s.origin), ir.Def(step_fn, s.origin)]
-        if taped:
-            run = call("taped_while", name(test_fn.name), name(step_fn.name), init,
-                       ast.Constant(s.max_iter))
-            stacked = tuple(st for _, st in s.tape)
-            out.append(ir.Unpack((outs, stacked, s.count, s.overflow), ir.Raw(run), s.origin))
-        else:
-            run = call("lax.while_loop", name(test_fn.name), name(step_fn.name), init)
-            out.append(ir.Unpack(outs, ir.Raw(run), s.origin))
-        return out
+        nxt = tuple(c.update for c in s.carry)
+        mapping = dict(
+            TEST_FN=f"{s.name}_test", STEP_FN=f"{s.name}_step", STATE=self.namer.shared("state"),
+            PARAMS=tuple(c.param for c in s.carry), TEST_BODY=self.block(s.test_body),
+            TEST=to_ast(s.test), BODY=self.block(s.body) + _shape_only_note(s.shape_only),
+            INIT=_atoms(c.init for c in s.carry), OUTS=tuple(c.out for c in s.carry))
+        if not s.count:
+            return WHILE.instantiate(s.origin, **mapping, NEXT=nxt)
+        return TAPED_WHILE.instantiate(
+            s.origin, **mapping, NEXT=(nxt, tuple(n for n, _ in s.tape)),
+            STACKED=tuple(st for _, st in s.tape), COUNT=s.count, OVERFLOW=s.overflow,
+            MAX_ITER=ast.Constant(s.max_iter))
 
     def call(self, s: ir.CallFn):
         """``h = layer(x, W)``, or in a gradient's forward ``h, layer_res = fwd_layer(x, W)``."""
@@ -125,13 +160,11 @@ class Lowerer:
             return [ir.IfElse(s.test, tuple(then) or (ir.Comment("nothing to do"),), tuple(other))]
         if not s.outputs:
             return [ir.Comment(f"line {s.origin.line}: the `if` computes nothing used later")]
-        then_fn = ir.Function(f"{s.name}_then", (), tuple(
-            self.block(s.body) + [ir.Return(ir.Raw(_tuple([a for _, a, _ in s.outputs])))]))
-        else_fn = ir.Function(f"{s.name}_else", (), tuple(
-            self.block(s.orelse) + [ir.Return(ir.Raw(_tuple([b for _, _, b in s.outputs])))]))
-        cond = call("lax.cond", to_ast(s.test), name(then_fn.name), name(else_fn.name))
-        return [ir.Def(then_fn, s.origin), ir.Def(else_fn, s.origin),
-                ir.Unpack(tuple(o for o, _, _ in s.outputs), ir.Raw(cond), s.origin)]
+        return COND.instantiate(
+            s.origin, THEN_FN=f"{s.name}_then", ELSE_FN=f"{s.name}_else", TEST=to_ast(s.test),
+            THEN_BODY=self.block(s.body), THEN_VALUES=_atoms(a for _, a, _ in s.outputs),
+            ELSE_BODY=self.block(s.orelse), ELSE_VALUES=_atoms(b for _, _, b in s.outputs),
+            OUTS=tuple(o for o, _, _ in s.outputs))
 
 
 def lower_function(fn: ir.Function, namer: Namer) -> ir.Function:

@@ -1,0 +1,81 @@
+"""The adjoints of branches: a static ``if`` (known while JAX traces) stays a Python ``if``; an
+``if`` on traced data is a ``lax.cond`` both ways, whose backward runs the adjoint of the branch
+that was taken after recomputing that branch's forward values (``templates.COND_ADJOINT``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ...normal import ir
+from ...normal.astutil import name
+from ...normal.pyexpr import to_ast
+from ...normal.walk import bound_deep
+from .. import templates
+from .context import Scope
+
+__all__ = ["branch"]
+
+
+def branch(ctx, s: ir.If):
+    outs = [(o, a, b) for o, a, b in s.outputs if ctx.act.is_active(o)]
+    outer_accs = ctx.free_active([s])
+    if not outs and not outer_accs:
+        return s, []
+    out: list = []
+    for x in [o for o, _, _ in outs] + outer_accs:
+        ctx.ensure(out, x, s.origin)
+    if s.static:
+        return static_branch(ctx, s, outs, outer_accs, out)
+    return dynamic_branch(ctx, s, outs, outer_accs, out)
+
+
+def branch_side(ctx, stmts, outs, side, outer_accs):
+    """(forward with tapes, backward) of one branch: its outputs' adjoints flow in first."""
+    with ctx.scoped(Scope(ctx.scope.initialized | {o for o, _, _ in outs} | set(outer_accs))) as scope:
+        head: list = []
+        local = bound_deep(stmts, set())
+        for o, a, b in outs:
+            atom = a if side == 0 else b
+            if isinstance(atom, ir.Name) and ctx.act.is_active(atom.id):
+                if atom.id in local:
+                    head.append(ir.Assign(ctx.adj(atom.id), ir.Raw(name(ctx.adj(o)))))
+                    scope.initialized.add(atom.id)
+                else:
+                    ctx.accumulate(head, atom.id, name(ctx.adj(o)), None)
+        fwd, bwd = ctx.block(stmts)
+        if scope.status:
+            raise ctx.error(None, "a data-dependent while loop inside an `if`",
+                            "move the while loop out of the if")
+    return fwd, head + bwd
+
+
+def static_branch(ctx, s, outs, outer_accs, out):
+    then_fwd, then = branch_side(ctx, s.body, outs, 0, outer_accs)
+    else_fwd, other = branch_side(ctx, s.orelse, outs, 1, outer_accs)
+    if ctx.loop_depth or ctx.split_backward:
+        # the backward runs in another function (an adjoint loop body, a callee's bwd_) where
+        # the branch's own values are not in scope: the taken branch's forward runs again
+        then, other = list(then_fwd) + then, list(else_fwd) + other
+    out.append(ir.IfElse(s.test, tuple(then) or (ir.Comment("no adjoint on this branch"),),
+                         tuple(other)))
+    return replace(s, body=tuple(then_fwd), orelse=tuple(else_fwd)), out
+
+
+def dynamic_branch(ctx, s, outs, outer_accs, out):
+    incoming = tuple(ctx.adj(o) for o, _, _ in outs)
+    returned = tuple(ctx.adj(x) for x in outer_accs)
+    sides = {}
+    for side, stmts, label in ((0, s.body, "then"), (1, s.orelse, "else")):
+        ctx.cond_depth += 1
+        recomputed, adjoint = branch_side(ctx, stmts, outs, side, outer_accs)
+        ctx.cond_depth -= 1
+        fn_name = ctx.namer.fresh(f"{s.name}_{label}_adjoint")
+        sides[label] = (fn_name, templates.BRANCH_ADJOINT.instantiate(
+            s.origin, ADJOINT=fn_name, ACCUMULATORS=incoming + returned,
+            BODY=recomputed + adjoint,  # the branch's forward runs again, then its adjoint
+            RETURNED=returned))
+    out.extend(templates.COND_ADJOINT.instantiate(
+        s.origin, THEN_ADJOINT=sides["then"][1], ELSE_ADJOINT=sides["else"][1], RETURNED=returned,
+        TEST=to_ast(s.test), THEN=sides["then"][0], ELSE=sides["else"][0],
+        OPERANDS=incoming + returned))
+    return s, out
