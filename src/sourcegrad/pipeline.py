@@ -1,14 +1,14 @@
 """The driver: a user's function in, a loaded gradient module out. Reads like a table of contents.
 
-    parse      source text -> ast                      (parse.py)
-    fence      reject what is outside the subset       (fence.py)
-    desugar    remove early return, break, continue    (desugar.py)
-    normalize  ast -> normal form, one op per line     (normalize.py)
-    activity   which values need accumulators          (activity.py)
-    reverse    primal -> gradient function             (reverse.py)
-    simplify   small rewrites for the reader           (simplify.py)
-    lower      For/While/If -> lax.scan/while_loop/cond  (lower.py)
-    emit       IR -> source text + source map, loaded  (emit.py)
+    parse      source text -> ast                        frontend/parse.py
+    fence      reject what is outside the subset         frontend/fence.py
+    desugar    remove early return, break, continue      frontend/desugar.py
+    normalize  ast -> normal form, one op per line       normal/normalize/
+    activity   which values need accumulators            ad/activity.py
+    reverse    primal -> gradient function               ad/reverse/
+    simplify   small rewrites for the reader             ad/simplify.py
+    lower      For/While/If -> lax.scan/while_loop/cond  backend/lower.py
+    emit       IR -> source text + source map, loaded    backend/emit.py
 
 Set the environment variable ``SOURCEGRAD_DEBUG=1`` to print the source after
 every stage; ``Transformed.stages`` holds the same texts.
