@@ -83,13 +83,15 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
+        """Whether every direction of every argument, and the value, agree within tolerance."""
         return all(a.ok for a in self.arguments) and self.value_error <= self.rtol
 
     @property
     def errors(self) -> dict:
+        """{argument name: its worst relative error over the directions}."""
         return {a.name: a.error for a in self.arguments}
 
-    def assert_ok(self) -> "CheckResult":
+    def assert_ok(self) -> CheckResult:
         """Raise :class:`GradientCheckError` with this report if the check failed."""
         if not self.ok:
             raise GradientCheckError("\n" + str(self))
@@ -323,7 +325,8 @@ def _locate(fn, g, bound, random_state, result, options, settings):
                 continue
             bad = [a for a in arguments if not a.ok]
             if value_error > settings["rtol"] or bad:
-                result.divergence = _divergence(g, filename, file_lines, stmt, floats, value_error, bad)
+                result.divergence = _divergence(g, filename, file_lines, stmt, floats,
+                                                value_error > settings["rtol"], value_error, bad)
                 return
         result.notes.append("no single statement diverges on its own: the difference comes from "
                             "how the statements combine (or from the return)")
@@ -332,21 +335,22 @@ def _locate(fn, g, bound, random_state, result, options, settings):
             linecache.cache.pop(name, None)
 
 
-def _divergence(g, filename, file_lines, stmt, names, value_error, bad):
-    if value_error > 0 and not bad:
+def _divergence(g, filename, file_lines, stmt, names, value_differs, value_error, bad):
+    if value_differs:  # the forward already differs: the derivatives then differ too, usually
         kind = "value"
         detail = (f"the generated forward computes {', '.join(names)} with a relative error of "
-                  f"{value_error:.3g} against your function")
+                  f"{value_error:.3g} against your function run by NumPy")
     else:
         kind = "derivative"
-        detail = "; ".join(f"d/d{a.name} along a random direction: generated {a.generated:.10g}, "
-                           f"finite differences {a.numeric:.10g}" for a in bad)
-        detail = f"the derivative of {', '.join(names)}: {detail}"
+        detail = f"the derivative of {', '.join(names)}, along a random direction:" + "".join(
+            f"\n    d/d{a.name}: generated {a.generated:.10g}, finite differences {a.numeric:.10g}"
+            for a in bad)
     source = g.source.split("\n")
+    primal = g.__wrapped__.__name__
     generated: dict = {}
-    for line in range(stmt.lineno, stmt.end_lineno + 1):
-        for section, numbers in g.lines_for(line).items():
-            generated.setdefault(section, set()).update(numbers)
+    for gen, user, function, section in g.source_map.entries:
+        if stmt.lineno <= user <= stmt.end_lineno and function != primal:  # the gradient's lines
+            generated.setdefault(section, []).append(gen)
     listing = {s: [(n, source[n - 1].strip()) for n in sorted(ns)] for s, ns in generated.items()}
     return Divergence(filename, stmt.lineno, stmt.end_lineno, file_lines[stmt.lineno - 1].strip(),
                       kind, detail, listing)
