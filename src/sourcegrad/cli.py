@@ -277,7 +277,9 @@ def main(argv=None) -> int:
         print(f"sourcegrad: {escape_controls(str(text))}", file=sys.stderr)
 
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe fails here, inside the try, not at interpreter exit
+        return code
     except UsageError as exc:
         say(exc)
         return 2
