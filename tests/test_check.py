@@ -171,3 +171,26 @@ def test_float32_inputs_are_checked_in_float64():
 
 def test_check_is_exported():
     assert "check" in sourcegrad.__all__ and sourcegrad.check is check
+
+
+def writes_into_its_argument(x):
+    x[0] = 0.0   # NumPy code may write into its inputs: every evaluation gets a fresh copy
+    return np.sum(np.sin(x) * x)
+
+
+def closure_maker(scale):
+    def inner(x):
+        y = np.cos(x) * scale
+        z = wrong_square(y)
+        return np.sum(z)
+    return inner
+
+
+def test_inputs_written_in_place_and_closures():
+    x = np.array([0.5, 1.5, -0.3])
+    result = check(writes_into_its_argument, x)
+    assert result.ok, str(result)
+    assert np.array_equal(x, [0.5, 1.5, -0.3])
+    inner = closure_maker(1.7)
+    failed = check(inner, x)
+    assert not failed.ok and failed.divergence.line == line_of(inner, "z = wrong_square(y)")

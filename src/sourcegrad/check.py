@@ -168,7 +168,10 @@ def _float64(leaf):
 
 
 def _call(fn, bound, replace=None):
+    """``fn`` on the bound arguments (fresh copies of the arrays: NumPy code may write into them)."""
     arguments = dict(bound.arguments, **(replace or {}))
+    arguments = {k: jax.tree_util.tree_map(lambda v: v.copy() if isinstance(v, np.ndarray) else v, v)
+                 for k, v in arguments.items()}
     call = inspect.BoundArguments(bound.signature, arguments)
     return fn(*call.args, **call.kwargs)
 
