@@ -120,6 +120,11 @@ def test_help_says_the_target_is_imported_and_bench_suite_has_its_own_help():
     assert "--only" in suite.stdout and "--quick" not in suite.stdout
     scaling = cli_here("bench", "scaling", "--help").stdout
     assert "usage: sourcegrad bench scaling" in scaling and "--quick" in scaling
+    from sourcegrad.cli import build_parser
+    parse = build_parser().parse_args
+    assert parse(["bench"]).suite is None and parse(["bench"]).timeout == 60.0  # runs the suite
+    assert parse(["bench", "scaling", "--quick"]).quick
+    assert parse(["bench", "suite", "--only", "mlp"]).only == "mlp"
 
 
 # ----- which parameters are differentiated without --wrt -----
