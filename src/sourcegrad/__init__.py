@@ -8,6 +8,7 @@ JAX/XLA.
 __version__ = "0.1.0"
 
 from .api import CompiledGrad, GradFunction, grad, value_and_grad
+from .check import CheckResult, GradientCheckError, check
 from .errors import (
     InternalError,
     MissingRuleError,
@@ -28,6 +29,9 @@ __all__ = [
     "GradFunction",
     "CompiledGrad",
     "register_rule",
+    "check",
+    "CheckResult",
+    "GradientCheckError",
     "stop_gradient",
     "no_grad",
     "SourcegradError",

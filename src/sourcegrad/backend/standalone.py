@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import ast
 import inspect
-import numbers
+import math
+import os
+import sys
 import textwrap
 
+import jax
 import numpy as np
 
 from .. import __version__, runtime
@@ -43,15 +46,112 @@ def _runtime_dependencies(names) -> list[str]:
 
 
 def _literal(name: str, value) -> str:
-    if isinstance(value, (bool, numbers.Number, str)) or value is None:
-        return f"{name} = {value!r}"
-    array = np.asarray(value)
-    if array.size > MAX_ARRAY_ELEMENTS:
-        raise SourcegradError(
-            f"`{name}` is an array of {array.size} elements read from your module; emit writes "
-            f"constants into the file and refuses arrays above {MAX_ARRAY_ELEMENTS} elements. "
-            f"Pass it to the function as an argument instead")
-    return f"{name} = np.asarray({array.tolist()!r}, dtype=np.{array.dtype})"
+    return f"{name} = {_value_text(name, value)}"
+
+
+def _refuse(name, value, why=""):
+    raise SourcegradError(
+        f"`{name}` (a {type(value).__name__}) is read from your module by the generated code; "
+        f"emit writes such values into the file as literals and only writes numbers, arrays of "
+        f"numbers, strings and None{why}. Pass it to the function as an argument, or make it one "
+        f"of those")
+
+
+def _value_text(name: str, value) -> str:
+    """Python text for a number, an array of numbers, a string or None, built from the value
+    itself (never from its ``repr``, so the written file runs no code of the value's class)."""
+    if value is None:
+        return "None"
+    if isinstance(value, str):
+        return str.__repr__(str(value))
+    if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
+        kind = bool if isinstance(value, bool) else int if isinstance(value, int) else float
+        return _element(kind(value))
+    if isinstance(value, (np.ndarray, np.generic, jax.Array)):
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf" or array.dtype.name not in _DTYPES:
+            _refuse(name, value, f" (its dtype {array.dtype} is not a real number type)")
+        if array.size > MAX_ARRAY_ELEMENTS:
+            raise SourcegradError(
+                f"`{name}` is an array of {array.size} elements read from your module; emit "
+                f"writes constants into the file and refuses arrays above {MAX_ARRAY_ELEMENTS} "
+                f"elements. Pass it to the function as an argument instead")
+        dtype = array.dtype.name
+        if isinstance(value, np.generic):
+            return f'np.dtype("{dtype}").type({_element(array.item())})'
+        return f'np.asarray({_nested(array.tolist())}, dtype="{dtype}")'
+    _refuse(name, value)
+
+
+_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+           "float16", "float32", "float64"}
+
+
+def _element(x) -> str:
+    if isinstance(x, bool):
+        return "True" if x else "False"
+    if isinstance(x, int):
+        return int.__repr__(x)
+    if math.isnan(x):
+        return "math.nan"
+    if math.isinf(x):
+        return "math.inf" if x > 0 else "-math.inf"
+    return float.__repr__(x)
+
+
+def _nested(items) -> str:
+    if isinstance(items, list):
+        return "[" + ", ".join(_nested(i) for i in items) + "]"
+    return _element(items)
+
+
+def _defaults(transformed) -> dict:
+    """Parameter -> default text, for the trailing parameters of the user's function whose
+    defaults emit can write (numbers, arrays, strings, None; tuples of them are left out)."""
+    args = transformed.parsed.node.args
+    positional = [*args.posonlyargs, *args.args]
+    names = [a.arg for a in positional[len(positional) - len(args.defaults):]]
+    values = _default_values(transformed.parsed, names, args.defaults)
+    out = {}
+    for name in reversed(names):
+        try:
+            out[name] = _value_text(name, values[name])
+        except (KeyError, SourcegradError):
+            break
+    return out
+
+
+def _default_values(parsed, names, nodes) -> dict:
+    """The default values: from the function object in its loaded module (any expression),
+    else the literal ones from the source."""
+    target = os.path.realpath(parsed.filename)
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and os.path.realpath(path) == target:
+            fn = inspect.unwrap(getattr(module, parsed.name, None) or (lambda: None))
+            if inspect.isfunction(fn) and fn.__code__.co_firstlineno <= parsed.first_line + len(
+                    parsed.lines) and fn.__defaults__ is not None and len(fn.__defaults__) == len(names):
+                return dict(zip(names, fn.__defaults__))
+    out = {}
+    for name, node in zip(names, nodes):
+        try:
+            out[name] = ast.literal_eval(node)
+        except ValueError:
+            pass
+    return out
+
+
+def _with_defaults(definitions: str, fn, defaults: dict) -> str:
+    """Give the user's parameters of the printed ``def fn(...)`` line their default values."""
+    own = dict(fn.defaults)
+    old = f"def {fn.name}(" + ", ".join(f"{p}={own[p]}" if p in own else p for p in fn.params) + "):"
+    missing = [p for p in fn.params if p not in own and p not in defaults]
+    last_required = max((fn.params.index(p) for p in missing), default=-1)
+    if any(fn.params.index(p) < last_required for p in defaults if p in fn.params):
+        return definitions  # the generated signature orders parameters differently
+    merged = {**defaults, **own}
+    new = f"def {fn.name}(" + ", ".join(f"{p}={merged[p]}" if p in merged else p for p in fn.params) + "):"
+    return "\n".join(new if line == old else line for line in definitions.split("\n"))
 
 
 def standalone_module(transformed, static_argnums=()) -> str:
@@ -68,6 +168,9 @@ def standalone_module(transformed, static_argnums=()) -> str:
     head_end = next(i for i, line in enumerate(body) if line.startswith("def "))
     header = [line for line in body[:head_end] if line.startswith("#")]
     definitions = "\n".join(body[head_end:]).rstrip() + "\n"
+    defaults = _defaults(transformed)
+    for fn in (transformed.primal, transformed.gradient):
+        definitions = _with_defaults(definitions, fn, defaults)
 
     helpers = []
     for name in _runtime_dependencies(helper_names):

@@ -16,7 +16,16 @@ import sys
 import textwrap
 import tokenize
 
-__all__ = ["highlight_ansi", "highlight_html", "side_by_side", "show", "CSS"]
+__all__ = ["highlight_ansi", "highlight_html", "side_by_side", "show", "escape_controls", "CSS"]
+
+# C0 controls but tab and newline, DEL, C1 controls: a terminal would act on them (colours, cursor
+# moves, titles), so text from the user's file is printed with them written as escapes
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with terminal control characters written as ``\\xNN`` (ESC -> ``\\x1b``)."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 _ANSI = {"keyword": "\033[1;35m", "comment": "\033[2;32m", "string": "\033[33m",
          "number": "\033[36m", "accumulator": "\033[1;31m", "def": "\033[1;34m", "lax": "\033[1;36m"}
@@ -130,5 +139,5 @@ def show(transformed, side: bool = False, color: bool | None = None, file=None) 
     file = file or sys.stdout
     if color is None:
         color = hasattr(file, "isatty") and file.isatty()
-    text = side_by_side(transformed) if side else transformed.source
+    text = escape_controls(side_by_side(transformed) if side else transformed.source)
     print(highlight_ansi(text) if color else text, file=file)
