@@ -235,18 +235,22 @@ def _key_of(callee: str) -> str:
 def defop(key: str, template: str, *, numpy_name: str | None = None, **options) -> Rule:
     """Register an operator rule whose forward prints as an expression: ``defop("add", "x + y", ...)``.
 
-    The template's free names are its parameters, in order of appearance.
+    The template's free names are its parameters, in order of appearance, unless ``params``
+    names them (then the template may also call ``jnp`` and the helpers of the runtime).
     ``numpy_name``: the NumPy function that means the same (``np.add``).
     """
     try:
         tree = ast.parse(template, mode="eval").body
     except SyntaxError:
         raise RuleError(f"rule {key!r}: operator template {template!r} does not parse") from None
-    seen = []
-    for n in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name)),
-                    key=lambda n: (n.lineno, n.col_offset)):
-        if n.id not in seen:
-            seen.append(n.id)
+    seen = list(options.pop("params", ()))
+    if seen:
+        _parse_template(key, "the forward", template, set(seen))
+    else:
+        for n in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name)),
+                        key=lambda n: (n.lineno, n.col_offset)):
+            if n.id not in seen:
+                seen.append(n.id)
     defaults = options.pop("defaults", {})
     params = [Param(n, defaults.get(n, REQUIRED)) for n in seen]
     adjoints = {k: v for k, v in options.items() if k in seen}

@@ -55,6 +55,10 @@ __all__ = [
     "checkpointed_scan",
     "checkpointed_scan_adjoint",
     "unslice",
+    "inplace_set",
+    "inplace_add",
+    "inplace_multiply",
+    "take_written",
 ]
 
 
@@ -371,6 +375,69 @@ def unslice(g, x, index):
     if out_axes:
         g = jnp.expand_dims(g, out_axes)
     return lax.pad(g, jnp.zeros((), jnp.result_type(g)), config)
+
+
+# ----- in-place writes with NumPy's rule for a repeated index -----
+# ``y[idx] = v`` keeps the LAST write to an element; ``y[idx] += v`` is ``y[idx] = y[idx] + v``, so
+# it adds once per distinct element (it is not ``np.add.at``). JAX's ``.at[idx].set`` leaves the
+# winner of a repeated index unspecified and ``.at[idx].add`` adds every time: these helpers mask
+# all but the last writer. An index without an integer array cannot repeat an element; then they
+# are exactly ``.at[idx]`` (decided while tracing, so that case costs nothing).
+
+
+def _may_repeat(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return any(not isinstance(i, slice) and i is not None and i is not Ellipsis
+               and jnp.ndim(i) >= 1 and not jnp.issubdtype(jnp.result_type(i), jnp.bool_)
+               for i in items)
+
+
+def _last_writer(shape, index):
+    """For each element ``x[index]`` selects (in the shape of ``x[index]``): the flat position, in
+    C order, of the last selection of the same element of ``x``."""
+    n = math.prod(shape)
+    targets = jnp.reshape(jnp.arange(n).reshape(shape)[index], -1)
+    order = jnp.arange(targets.shape[0])
+    last = jnp.full((n,), -1, order.dtype).at[targets].max(order)[targets]
+    return jnp.reshape(last, jnp.shape(jnp.zeros(shape, bool)[index])), order
+
+
+def _last_mask(shape, index):
+    last, order = _last_writer(shape, index)
+    return last == jnp.reshape(order, jnp.shape(last))
+
+
+def inplace_set(x, index, v):
+    """``x[index] = v`` as NumPy does it: where ``index`` repeats an element, the last write wins."""
+    if not _may_repeat(index):
+        return x.at[index].set(v)
+    last, _ = _last_writer(jnp.shape(x), index)
+    v = jnp.broadcast_to(v, jnp.shape(last))
+    return x.at[index].set(jnp.reshape(jnp.reshape(v, -1)[jnp.reshape(last, -1)], jnp.shape(last)))
+
+
+def inplace_add(x, index, v):
+    """``x[index] += v`` as NumPy does it: once per distinct element, with its last ``v``."""
+    if not _may_repeat(index):
+        return x.at[index].add(v)
+    mask = _last_mask(jnp.shape(x), index)
+    return x.at[index].add(jnp.where(mask, v, jnp.zeros((), jnp.result_type(v))))
+
+
+def inplace_multiply(x, index, v):
+    """``x[index] *= v`` as NumPy does it: once per distinct element, with its last ``v``."""
+    if not _may_repeat(index):
+        return x.at[index].multiply(v)
+    mask = _last_mask(jnp.shape(x), index)
+    return x.at[index].multiply(jnp.where(mask, v, jnp.ones((), jnp.result_type(v))))
+
+
+def take_written(g, index):
+    """``g[index]`` with zeros where a repeated index's write was overwritten by a later one: the
+    adjoint that reaches the values written by ``x[index] = v`` (or ``+=``, ``*=``)."""
+    if not _may_repeat(index):
+        return g[index]
+    return jnp.where(_last_mask(jnp.shape(g), index), g[index], jnp.zeros((), jnp.result_type(g)))
 
 
 def transpose_adjoint(g, axes=None):
