@@ -44,6 +44,8 @@ __all__ = [
     "trace_adjoint",
     "clip_mask",
     "log_or_zero",
+    "div_or_zero",
+    "logaddexp_weight",
     "mT",
     "solve_outer",
     "stop_gradient",
@@ -165,7 +167,7 @@ def var_adjoint(g, x, axis=None, ddof=0, keepdims=False):
 def std_adjoint(g, x, ans, axis=None, ddof=0, keepdims=False):
     """Adjoint of std: (x - mean) / ((N - ddof) std), times the broadcast ``g``."""
     centered = x - jnp.mean(x, axis=axis, keepdims=True)
-    return unreduce(g / ans, x, axis, keepdims) * centered / (reduced_size(x, axis) - ddof)
+    return unreduce(div_or_zero(g, ans), x, axis, keepdims) * centered / (reduced_size(x, axis) - ddof)
 
 
 def norm_adjoint(g, x, ans, ord=None, axis=None, keepdims=False):
@@ -175,7 +177,7 @@ def norm_adjoint(g, x, ans, ord=None, axis=None, keepdims=False):
     if axis is None:
         axis = tuple(range(jnp.ndim(x)))
     if ord is None or ord == "fro" or (ord == 2 and vector):
-        return unreduce(g / ans, x, axis, keepdims) * x
+        return unreduce(div_or_zero(g, ans), x, axis, keepdims) * x
     if ord == 1 and vector:
         return unreduce(g, x, axis, keepdims) * jnp.sign(x)
     if ord in (math.inf, float("inf")) and vector:
@@ -501,6 +503,20 @@ def clip_mask(a, a_min=None, a_max=None, which="a"):
         if a_max is not None:
             hit = hit & (low <= a_max)
     return hit.astype(jnp.result_type(a))
+
+
+def div_or_zero(a, b):
+    """``a / b``, with 0 where ``b == 0``: the derivative's convention at a point where the function
+    is not differentiable (hypot, norm and std at 0, arctan2 at the origin), instead of a NaN that
+    would spread through the whole gradient (docs/conventions.md)."""
+    zero = b == 0
+    return jnp.where(zero, jnp.zeros((), jnp.result_type(a, b)), a / jnp.where(zero, 1, b))
+
+
+def logaddexp_weight(a, b):
+    """d logaddexp(a, b) / da = exp(a) / (exp(a) + exp(b)) = sigmoid(a - b), with 1/2 where a == b
+    (also where both are -inf or +inf, where a - b is NaN)."""
+    return jnp.where(a == b, jnp.asarray(0.5, jnp.result_type(a, b)), jax.nn.sigmoid(a - b))
 
 
 def log_or_zero(x):
