@@ -482,10 +482,17 @@ def diag_adjoint(g, x, k=0):
     return jnp.zeros(jnp.shape(x), jnp.result_type(g)).at[rows, cols].set(g)
 
 
-def trace_adjoint(g, x, offset=0):
-    """Adjoint of trace: ``g`` on the (offset) diagonal."""
-    n, m = jnp.shape(x)[-2:]
-    return jnp.expand_dims(g, (-2, -1)) * jnp.eye(n, m, k=offset, dtype=jnp.result_type(g))
+def trace_adjoint(g, x, offset=0, axis1=0, axis2=1):
+    """Adjoint of trace over ``axis1`` and ``axis2`` (NumPy's default: the first two axes): ``g`` on
+    the (offset) diagonal of those axes, broadcast along the others."""
+    nd = jnp.ndim(x)
+    a1, a2 = axis1 % nd, axis2 % nd
+    eye = jnp.eye(jnp.shape(x)[a1], jnp.shape(x)[a2], k=offset, dtype=jnp.result_type(g))
+    if a1 > a2:
+        eye = eye.T
+    shape = [1] * nd
+    shape[min(a1, a2)], shape[max(a1, a2)] = eye.shape
+    return jnp.expand_dims(g, (min(a1, a2), max(a1, a2))) * jnp.reshape(eye, shape)
 
 
 # ----- elementwise -----
