@@ -42,6 +42,7 @@ __all__ = [
     "roll_adjoint",
     "diag_adjoint",
     "trace_adjoint",
+    "linspace_adjoint",
     "clip_mask",
     "log_or_zero",
     "div_or_zero",
@@ -480,6 +481,15 @@ def diag_adjoint(g, x, k=0):
     rows = jnp.arange(length) + max(-k, 0)
     cols = jnp.arange(length) + max(k, 0)
     return jnp.zeros(jnp.shape(x), jnp.result_type(g)).at[rows, cols].set(g)
+
+
+def linspace_adjoint(g, num, which):
+    """Adjoint of ``linspace(start, stop, num)`` (``start + (stop - start) * k / (num - 1)`` along a
+    new first axis) with respect to ``start`` or ``stop``: ``g`` weighted by ``1 - t`` or ``t``."""
+    t = jnp.linspace(0.0, 1.0, num, dtype=jnp.result_type(g)) if num > 1 else jnp.zeros(
+        (num,), jnp.result_type(g))
+    weight = t if which == "stop" else 1 - t
+    return jnp.tensordot(weight, g, axes=(0, 0))
 
 
 def trace_adjoint(g, x, offset=0, axis1=0, axis2=1):
