@@ -107,3 +107,36 @@ def test_axis_function_without_rule_is_refused(expr):
     with pytest.raises(sourcegrad.MissingRuleError) as info:
         grad(fn)
     assert "line 2" in str(info.value) or ":2:" in str(info.value)
+
+
+#: einsum with ``...`` (broadcast too) and repeated indices, against finite differences.
+EINSUM = {
+    "ellipsis_batch": ("...ij,...jk->...ik", [(2, 3, 4, 2), (3, 2, 5)]),
+    "ellipsis_broadcast": ("...ij,...jk", [(2, 1, 3, 4), (3, 4, 2)]),
+    "ellipsis_middle": ("i...j,j->i...", [(2, 3, 4, 2), (2,)]),
+    "ellipsis_implicit_sum": ("...i,...i", [(2, 3, 4), (4,)]),
+    "ellipsis_out_moved": ("ij...->...j", [(2, 3, 4, 2)]),
+    "trace": ("ii", [(3, 3)]),
+    "diagonal": ("ii->i", [(4, 4)]),
+    "triple_diagonal": ("iii->i", [(3, 3, 3)]),
+    "diag_and_other": ("iij,jk->ik", [(3, 3, 4), (4, 2)]),
+    "diag_ellipsis": ("...ii->...i", [(2, 3, 3)]),
+    "uppercase": ("IJ,JK->IK", [(2, 3), (3, 2)]),
+    "uppercase_diag": ("II->I", [(3, 3)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EINSUM))
+def test_einsum(name):
+    spec, shapes = EINSUM[name]
+    names = [f"a{i}" for i in range(len(shapes))]
+    fn = make_function(f"def einsum_{name}({', '.join(names)}):\n"
+                       f"    return np.einsum({spec!r}, {', '.join(names)})\n")
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    args = {n: rng.standard_normal(s) for n, s in zip(names, shapes)}
+    out = np.asarray(fn(**args))
+    seed = rng.standard_normal(out.shape)
+    ours = grad(fn, wrt=tuple(names))(**args, seed=seed)
+    _, fd = fd_vjp(fn, args, names, seed)
+    for n, mine, numeric in zip(names, ours, fd):
+        assert_close(mine, numeric, rtol=1e-6, atol=1e-7, what=f"{name}: d/d{n}")

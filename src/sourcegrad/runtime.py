@@ -10,6 +10,7 @@ helper whose work is a no-op for the shapes at hand costs nothing.
 from __future__ import annotations
 
 import math
+import string
 
 import jax
 import jax.numpy as jnp
@@ -287,22 +288,42 @@ def inner_adjoint_rhs(g, a, b):
     return jnp.tensordot(g, a, axes=(tuple(range(na)), tuple(range(na))))
 
 
-def _einsum_parts(subscripts: str, n_operands: int):
+def _einsum_explicit(subscripts: str, shapes):
+    """``subscripts`` with ``...`` written out as letters and the output made explicit: (inputs,
+    output, unused letters). An ellipsis axis of size 1 that broadcasts against a longer one gets a
+    letter of its own (summed over, size 1), so the explicit spec means the same as NumPy's."""
     spec = subscripts.replace(" ", "")
-    if "." in spec:
-        raise NotImplementedError("sourcegrad: einsum with '...' has no adjoint yet; "
-                                  "write the axes out explicitly")
-    if "->" in spec:
-        ins, out = spec.split("->")
-    else:
-        ins = spec
-        letters = ins.replace(",", "")
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    ins, out = spec.split("->") if "->" in spec else (spec, None)
     ins = ins.split(",")
-    if len(ins) != n_operands:
+    if len(ins) != len(shapes):
         raise ValueError(f"einsum subscripts {subscripts!r} name {len(ins)} operands, "
-                         f"got {n_operands}")
-    return ins, out
+                         f"got {len(shapes)}")
+    used = set(spec)
+    free = [c for c in string.ascii_letters if c not in used]
+    counts = [len(shape) - len(s.replace("...", "")) if "..." in s else 0
+              for s, shape in zip(ins, shapes)]
+    n_ell = max(counts, default=0)
+    ell, free = free[:n_ell], free[n_ell:]
+    size = {}
+    for s, shape, e in zip(ins, shapes, counts):
+        if "..." in s:
+            at = s.index("...")
+            for c, d in zip(ell[n_ell - e:], shape[at:at + e]):
+                size[c] = max(size.get(c, 1), d)
+    explicit = []
+    for s, shape, e in zip(ins, shapes, counts):
+        if "..." in s:
+            at = s.index("...")
+            letters = "".join(c if d == size[c] else free.pop()
+                              for c, d in zip(ell[n_ell - e:], shape[at:at + e]))
+            s = s.replace("...", letters)
+        explicit.append(s)
+    if out is None:
+        letters = "".join(ins).replace(".", "")
+        out = "".join(ell) + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    else:
+        out = out.replace("...", "".join(ell))
+    return explicit, out, free
 
 
 def einsum_adjoint(subscripts, k, g, *operands):
@@ -310,9 +331,9 @@ def einsum_adjoint(subscripts, k, g, *operands):
 
     Contract ``g`` with the other operands onto operand k's indices; indices that
     only operand k has are broadcast back; a repeated index (a diagonal) is
-    rebuilt with an identity mask.
+    rebuilt with an identity mask; ``...`` is written out as letters first.
     """
-    ins, out = _einsum_parts(subscripts, len(operands))
+    ins, out, free = _einsum_explicit(subscripts, [jnp.shape(op) for op in operands])
     target = ins[k]
     others = [(s, op) for i, (s, op) in enumerate(zip(ins, operands)) if i != k]
     available = set(out).union(*[set(s) for s, _ in others]) if others else set(out)
@@ -325,12 +346,17 @@ def einsum_adjoint(subscripts, k, g, *operands):
     if kept != unique:
         shape = tuple(sizes[c] if c in kept else 1 for c in unique)
         part = jnp.broadcast_to(jnp.reshape(part, shape), tuple(sizes[c] for c in unique))
-    if unique != target:  # repeated index: place values on the diagonal
-        eyes = [jnp.eye(sizes[c], dtype=part.dtype) for c in unique if target.count(c) > 1]
-        letters = [c for c in unique if target.count(c) > 1]
-        spec = unique + "".join("," + c + c.upper() for c in letters)
-        rebuilt = "".join(c if target.index(c) == i else c.upper() for i, c in enumerate(target))
-        part = jnp.einsum(spec + "->" + rebuilt, part, *eyes)
+    if unique != target:  # repeated index: place values on the diagonal, one eye per repeat
+        rebuilt, eyes, specs = "", [], []
+        for i, c in enumerate(target):
+            if target.index(c) == i:
+                rebuilt += c
+                continue
+            fresh = free.pop()
+            rebuilt += fresh
+            specs.append(c + fresh)
+            eyes.append(jnp.eye(sizes[c], dtype=part.dtype))
+        part = jnp.einsum(",".join([unique] + specs) + "->" + rebuilt, part, *eyes)
     return part
 
 
