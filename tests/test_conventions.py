@@ -19,6 +19,8 @@ ROWS = {
     "abs": ("np.abs(x) + np.abs(y)", (0.0, 0.0), (0, 0), (1, 1), "`np.abs(x)`"),
     "norm1": ("np.linalg.norm(np.array([x, y]), ord=1)", (0.0, 2.0), (0, 1), (1, 1),
               "`np.linalg.norm(v, ord=1)`"),
+    "norm_p_below_1": ("np.linalg.norm(np.array([x, y]), ord=0.5)", (0.0, 1.0), (0, 1), (INF, 1),
+                       "`np.linalg.norm(v, ord=p)`, p < 1"),
     "sign_floor_round": ("np.sign(x) + np.floor(y) + np.round(x)", (0.0, 1.0), (0, 0), (0, 0),
                          "`np.sign(x)`, `np.floor(x)`, `np.round(x)`"),
     "relu": ("jax.nn.relu(x) + jax.nn.relu(y)", (0.0, 0.0), (0, 0), (0, 0), "`jax.nn.relu(x)`"),

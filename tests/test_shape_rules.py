@@ -140,3 +140,29 @@ def test_einsum(name):
     _, fd = fd_vjp(fn, args, names, seed)
     for n, mine, numeric in zip(names, ours, fd):
         assert_close(mine, numeric, rtol=1e-6, atol=1e-7, what=f"{name}: d/d{n}")
+
+
+#: linalg.norm with every ord NumPy accepts, for vectors and matrices (and stacks, other axes).
+NORMS = [
+    ("None", (5,), None), ("2", (5,), None), ("1", (5,), None), ("np.inf", (5,), None),
+    ("-np.inf", (5,), None), ("0", (5,), None), ("3", (5,), None), ("0.5", (5,), None),
+    ("-1", (5,), None), ("-2.5", (5,), None), ("4", (2, 3, 4), 1),
+    ("'fro'", (3, 4), None), ("'nuc'", (3, 4), None), ("2", (3, 4), None), ("-2", (4, 3), None),
+    ("1", (3, 4), None), ("-1", (3, 4), None), ("np.inf", (3, 4), None), ("-np.inf", (3, 4), None),
+    ("'nuc'", (2, 3, 4), (2, 0)), ("2", (3, 2, 4), (0, -1)), ("1", (2, 3, 4), (-1, 1)),
+    ("-np.inf", (2, 3, 4), (0, 2)), ("'fro'", (2, 3, 4), (2, 1)),
+]
+
+
+@pytest.mark.parametrize("ord_, shape, axis", NORMS)
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_norm_ord(ord_, shape, axis, keepdims):
+    fn = make_function(f"def norm_ord(x):\n    return np.linalg.norm(x, ord={ord_}, axis={axis!r}, "
+                       f"keepdims={keepdims})\n")
+    rng = np.random.default_rng(zlib.crc32(f"{ord_}{shape}{axis}".encode()))
+    x = rng.uniform(0.5, 1.5, shape) * rng.choice([-1, 1], shape)
+    out = np.asarray(fn(x))
+    seed = rng.standard_normal(out.shape)
+    ours = grad(fn)(x, seed=seed)
+    _, (fd,) = fd_vjp(fn, {"x": x}, ["x"], seed)
+    assert_close(ours, fd, rtol=1e-5, atol=1e-6, what=f"norm ord={ord_} axis={axis}")

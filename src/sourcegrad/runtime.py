@@ -173,20 +173,58 @@ def std_adjoint(g, x, ans, axis=None, ddof=0, keepdims=False):
 
 
 def norm_adjoint(g, x, ans, ord=None, axis=None, keepdims=False):
-    """Adjoint of linalg.norm for the 2-norm / Frobenius norm, the 1-norm and the max-norm of vectors."""
-    vector = (axis is None and jnp.ndim(x) == 1) or isinstance(axis, int) or (
-        isinstance(axis, tuple) and len(axis) == 1)
-    if axis is None:
-        axis = tuple(range(jnp.ndim(x)))
-    if ord is None or ord == "fro" or (ord == 2 and vector):
-        return unreduce(div_or_zero(g, ans), x, axis, keepdims) * x
-    if ord == 1 and vector:
-        return unreduce(g, x, axis, keepdims) * jnp.sign(x)
-    if ord in (math.inf, float("inf")) and vector:
-        return extremum_adjoint(g, jnp.abs(x), ans, axis, keepdims) * jnp.sign(x)
-    raise NotImplementedError(
-        f"sourcegrad: the adjoint of linalg.norm with ord={ord!r} on this shape is not "
-        f"implemented; use ord=None (2-norm/Frobenius), 1 or inf on vectors")
+    """Adjoint of linalg.norm for every ``ord`` NumPy accepts: vector norms (one axis, or a 1-D
+    array) and matrix norms (two axes, or a 2-D array); None and "fro" over any axes."""
+    nd = jnp.ndim(x)
+    axes = tuple(range(nd)) if axis is None else ((axis,) if isinstance(axis, int) else tuple(axis))
+    axes = tuple(a % nd for a in axes)
+    if ord is None or (ord == "fro" and len(axes) == 2) or (ord == 2 and len(axes) == 1):
+        return unreduce(div_or_zero(g, ans), x, axes, keepdims) * x
+    if len(axes) == 1:
+        return _vector_norm_adjoint(unreduce(g, x, axes, keepdims), x,
+                                    unreduce(ans, x, axes, keepdims), ord, axes)
+    if len(axes) == 2:
+        return _matrix_norm_adjoint(g, x, ord, axes, keepdims)
+    raise ValueError(f"linalg.norm: improper number of axes {axes} for ord={ord!r}")
+
+
+def _vector_norm_adjoint(g, x, ans, ord, axes):
+    if ord == 0:  # the number of nonzero elements: piecewise constant
+        return jnp.zeros_like(g * x)
+    if ord == 1:
+        return g * jnp.sign(x)
+    if ord in (math.inf, -math.inf):  # the largest (smallest) |x|, ties split
+        hit = (jnp.abs(x) == ans).astype(jnp.result_type(g))
+        return g * jnp.sign(x) * hit / jnp.sum(hit, axis=axes, keepdims=True)
+    # (sum |x|^p)^(1/p): d/dx = sign(x) (|x| / norm)^(p - 1), 0 where x = 0 (docs/conventions.md)
+    ratio = div_or_zero(jnp.abs(x), ans)
+    safe = jnp.where(x == 0, 1, ratio)
+    return jnp.where(x == 0, 0, g * jnp.sign(x) * safe ** (ord - 1))
+
+
+def _matrix_norm_adjoint(g, x, ord, axes, keepdims):
+    """Matrix norms over ``axes``: moved to the last two, differentiated there, moved back."""
+    xm = jnp.moveaxis(x, axes, (-2, -1))
+    if keepdims:
+        g = jnp.squeeze(g, axes)
+    g = g[..., None, None]
+    if ord in ("nuc", 2, -2):
+        u, _, vh = jnp.linalg.svd(xm, full_matrices=False)
+        if ord == "nuc":
+            part = g * jnp.matmul(u, vh)
+        else:
+            i = 0 if ord == 2 else -1  # the largest (smallest) singular value: u_i v_i^T
+            part = g * (u[..., :, i][..., :, None] * vh[..., i, :][..., None, :])
+    elif ord in (1, -1, math.inf, -math.inf):
+        over = -2 if ord in (1, -1) else -1  # 1: the largest column sum of |x|; inf: row sum
+        sums = jnp.sum(jnp.abs(xm), axis=over, keepdims=True)
+        best = jnp.max(sums, axis=-1 if over == -2 else -2, keepdims=True) if ord > 0 else \
+            jnp.min(sums, axis=-1 if over == -2 else -2, keepdims=True)
+        hit = (sums == best).astype(jnp.result_type(g))
+        part = g * jnp.sign(xm) * hit / jnp.sum(hit, axis=-1 if over == -2 else -2, keepdims=True)
+    else:
+        raise ValueError(f"linalg.norm: invalid ord {ord!r} for a matrix norm")
+    return jnp.moveaxis(part, (-2, -1), axes)
 
 
 def cumsum_adjoint(g, x, axis=None):
