@@ -29,7 +29,7 @@ from .backend import emit
 from .frontend import fence
 
 from .normal import ir, walk
-from .ad.activity import Activity, analyze
+from .ad.activity import Activity, analyze, check_static_slots
 from .normal.calls import CalleeTable
 from .frontend.desugar import desugar
 from .normal.naming import Namer, identifiers_in
@@ -137,6 +137,7 @@ def _transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None, checkp
     primal = normalize(parsed, env, namer, param_kinds, max_iter, callees, checkpoint)
     inputs = primal.meta["inputs"]
     activity = analyze(primal, [leaf.id for w in wrt for leaf in leaves(inputs[w])])
+    check_static_slots(primal, activity, parsed.filename)
     reversed_ = reverse(primal, wrt, activity, namer, parsed.filename, callees)
     gradient = lower_function(simplify(reversed_), namer)
     reversed_ = lower_function(reversed_, namer)

@@ -10,6 +10,7 @@ helper whose work is a no-op for the shapes at hand costs nothing.
 from __future__ import annotations
 
 import math
+import string
 
 import jax
 import jax.numpy as jnp
@@ -42,8 +43,11 @@ __all__ = [
     "roll_adjoint",
     "diag_adjoint",
     "trace_adjoint",
+    "linspace_adjoint",
     "clip_mask",
     "log_or_zero",
+    "div_or_zero",
+    "logaddexp_weight",
     "mT",
     "solve_outer",
     "stop_gradient",
@@ -55,6 +59,10 @@ __all__ = [
     "checkpointed_scan",
     "checkpointed_scan_adjoint",
     "unslice",
+    "inplace_set",
+    "inplace_add",
+    "inplace_multiply",
+    "take_written",
 ]
 
 
@@ -161,24 +169,62 @@ def var_adjoint(g, x, axis=None, ddof=0, keepdims=False):
 def std_adjoint(g, x, ans, axis=None, ddof=0, keepdims=False):
     """Adjoint of std: (x - mean) / ((N - ddof) std), times the broadcast ``g``."""
     centered = x - jnp.mean(x, axis=axis, keepdims=True)
-    return unreduce(g / ans, x, axis, keepdims) * centered / (reduced_size(x, axis) - ddof)
+    return unreduce(div_or_zero(g, ans), x, axis, keepdims) * centered / (reduced_size(x, axis) - ddof)
 
 
 def norm_adjoint(g, x, ans, ord=None, axis=None, keepdims=False):
-    """Adjoint of linalg.norm for the 2-norm / Frobenius norm, the 1-norm and the max-norm of vectors."""
-    vector = (axis is None and jnp.ndim(x) == 1) or isinstance(axis, int) or (
-        isinstance(axis, tuple) and len(axis) == 1)
-    if axis is None:
-        axis = tuple(range(jnp.ndim(x)))
-    if ord is None or ord == "fro" or (ord == 2 and vector):
-        return unreduce(g / ans, x, axis, keepdims) * x
-    if ord == 1 and vector:
-        return unreduce(g, x, axis, keepdims) * jnp.sign(x)
-    if ord in (math.inf, float("inf")) and vector:
-        return extremum_adjoint(g, jnp.abs(x), ans, axis, keepdims) * jnp.sign(x)
-    raise NotImplementedError(
-        f"sourcegrad: the adjoint of linalg.norm with ord={ord!r} on this shape is not "
-        f"implemented; use ord=None (2-norm/Frobenius), 1 or inf on vectors")
+    """Adjoint of linalg.norm for every ``ord`` NumPy accepts: vector norms (one axis, or a 1-D
+    array) and matrix norms (two axes, or a 2-D array); None and "fro" over any axes."""
+    nd = jnp.ndim(x)
+    axes = tuple(range(nd)) if axis is None else ((axis,) if isinstance(axis, int) else tuple(axis))
+    axes = tuple(a % nd for a in axes)
+    if ord is None or (ord == "fro" and len(axes) == 2) or (ord == 2 and len(axes) == 1):
+        return unreduce(div_or_zero(g, ans), x, axes, keepdims) * x
+    if len(axes) == 1:
+        return _vector_norm_adjoint(unreduce(g, x, axes, keepdims), x,
+                                    unreduce(ans, x, axes, keepdims), ord, axes)
+    if len(axes) == 2:
+        return _matrix_norm_adjoint(g, x, ord, axes, keepdims)
+    raise ValueError(f"linalg.norm: improper number of axes {axes} for ord={ord!r}")
+
+
+def _vector_norm_adjoint(g, x, ans, ord, axes):
+    if ord == 0:  # the number of nonzero elements: piecewise constant
+        return jnp.zeros_like(g * x)
+    if ord == 1:
+        return g * jnp.sign(x)
+    if ord in (math.inf, -math.inf):  # the largest (smallest) |x|, ties split
+        hit = (jnp.abs(x) == ans).astype(jnp.result_type(g))
+        return g * jnp.sign(x) * hit / jnp.sum(hit, axis=axes, keepdims=True)
+    # (sum |x|^p)^(1/p): d/dx = sign(x) (|x| / norm)^(p - 1), 0 where x = 0 (docs/conventions.md)
+    ratio = div_or_zero(jnp.abs(x), ans)
+    safe = jnp.where(x == 0, 1, ratio)
+    return jnp.where(x == 0, 0, g * jnp.sign(x) * safe ** (ord - 1))
+
+
+def _matrix_norm_adjoint(g, x, ord, axes, keepdims):
+    """Matrix norms over ``axes``: moved to the last two, differentiated there, moved back."""
+    xm = jnp.moveaxis(x, axes, (-2, -1))
+    if keepdims:
+        g = jnp.squeeze(g, axes)
+    g = g[..., None, None]
+    if ord in ("nuc", 2, -2):
+        u, _, vh = jnp.linalg.svd(xm, full_matrices=False)
+        if ord == "nuc":
+            part = g * jnp.matmul(u, vh)
+        else:
+            i = 0 if ord == 2 else -1  # the largest (smallest) singular value: u_i v_i^T
+            part = g * (u[..., :, i][..., :, None] * vh[..., i, :][..., None, :])
+    elif ord in (1, -1, math.inf, -math.inf):
+        over = -2 if ord in (1, -1) else -1  # 1: the largest column sum of |x|; inf: row sum
+        sums = jnp.sum(jnp.abs(xm), axis=over, keepdims=True)
+        best = jnp.max(sums, axis=-1 if over == -2 else -2, keepdims=True) if ord > 0 else \
+            jnp.min(sums, axis=-1 if over == -2 else -2, keepdims=True)
+        hit = (sums == best).astype(jnp.result_type(g))
+        part = g * jnp.sign(xm) * hit / jnp.sum(hit, axis=-1 if over == -2 else -2, keepdims=True)
+    else:
+        raise ValueError(f"linalg.norm: invalid ord {ord!r} for a matrix norm")
+    return jnp.moveaxis(part, (-2, -1), axes)
 
 
 def cumsum_adjoint(g, x, axis=None):
@@ -280,22 +326,42 @@ def inner_adjoint_rhs(g, a, b):
     return jnp.tensordot(g, a, axes=(tuple(range(na)), tuple(range(na))))
 
 
-def _einsum_parts(subscripts: str, n_operands: int):
+def _einsum_explicit(subscripts: str, shapes):
+    """``subscripts`` with ``...`` written out as letters and the output made explicit: (inputs,
+    output, unused letters). An ellipsis axis of size 1 that broadcasts against a longer one gets a
+    letter of its own (summed over, size 1), so the explicit spec means the same as NumPy's."""
     spec = subscripts.replace(" ", "")
-    if "." in spec:
-        raise NotImplementedError("sourcegrad: einsum with '...' has no adjoint yet; "
-                                  "write the axes out explicitly")
-    if "->" in spec:
-        ins, out = spec.split("->")
-    else:
-        ins = spec
-        letters = ins.replace(",", "")
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    ins, out = spec.split("->") if "->" in spec else (spec, None)
     ins = ins.split(",")
-    if len(ins) != n_operands:
+    if len(ins) != len(shapes):
         raise ValueError(f"einsum subscripts {subscripts!r} name {len(ins)} operands, "
-                         f"got {n_operands}")
-    return ins, out
+                         f"got {len(shapes)}")
+    used = set(spec)
+    free = [c for c in string.ascii_letters if c not in used]
+    counts = [len(shape) - len(s.replace("...", "")) if "..." in s else 0
+              for s, shape in zip(ins, shapes)]
+    n_ell = max(counts, default=0)
+    ell, free = free[:n_ell], free[n_ell:]
+    size = {}
+    for s, shape, e in zip(ins, shapes, counts):
+        if "..." in s:
+            at = s.index("...")
+            for c, d in zip(ell[n_ell - e:], shape[at:at + e]):
+                size[c] = max(size.get(c, 1), d)
+    explicit = []
+    for s, shape, e in zip(ins, shapes, counts):
+        if "..." in s:
+            at = s.index("...")
+            letters = "".join(c if d == size[c] else free.pop()
+                              for c, d in zip(ell[n_ell - e:], shape[at:at + e]))
+            s = s.replace("...", letters)
+        explicit.append(s)
+    if out is None:
+        letters = "".join(ins).replace(".", "")
+        out = "".join(ell) + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    else:
+        out = out.replace("...", "".join(ell))
+    return explicit, out, free
 
 
 def einsum_adjoint(subscripts, k, g, *operands):
@@ -303,9 +369,9 @@ def einsum_adjoint(subscripts, k, g, *operands):
 
     Contract ``g`` with the other operands onto operand k's indices; indices that
     only operand k has are broadcast back; a repeated index (a diagonal) is
-    rebuilt with an identity mask.
+    rebuilt with an identity mask; ``...`` is written out as letters first.
     """
-    ins, out = _einsum_parts(subscripts, len(operands))
+    ins, out, free = _einsum_explicit(subscripts, [jnp.shape(op) for op in operands])
     target = ins[k]
     others = [(s, op) for i, (s, op) in enumerate(zip(ins, operands)) if i != k]
     available = set(out).union(*[set(s) for s, _ in others]) if others else set(out)
@@ -318,12 +384,17 @@ def einsum_adjoint(subscripts, k, g, *operands):
     if kept != unique:
         shape = tuple(sizes[c] if c in kept else 1 for c in unique)
         part = jnp.broadcast_to(jnp.reshape(part, shape), tuple(sizes[c] for c in unique))
-    if unique != target:  # repeated index: place values on the diagonal
-        eyes = [jnp.eye(sizes[c], dtype=part.dtype) for c in unique if target.count(c) > 1]
-        letters = [c for c in unique if target.count(c) > 1]
-        spec = unique + "".join("," + c + c.upper() for c in letters)
-        rebuilt = "".join(c if target.index(c) == i else c.upper() for i, c in enumerate(target))
-        part = jnp.einsum(spec + "->" + rebuilt, part, *eyes)
+    if unique != target:  # repeated index: place values on the diagonal, one eye per repeat
+        rebuilt, eyes, specs = "", [], []
+        for i, c in enumerate(target):
+            if target.index(c) == i:
+                rebuilt += c
+                continue
+            fresh = free.pop()
+            rebuilt += fresh
+            specs.append(c + fresh)
+            eyes.append(jnp.eye(sizes[c], dtype=part.dtype))
+        part = jnp.einsum(",".join([unique] + specs) + "->" + rebuilt, part, *eyes)
     return part
 
 
@@ -373,6 +444,69 @@ def unslice(g, x, index):
     return lax.pad(g, jnp.zeros((), jnp.result_type(g)), config)
 
 
+# ----- in-place writes with NumPy's rule for a repeated index -----
+# ``y[idx] = v`` keeps the LAST write to an element; ``y[idx] += v`` is ``y[idx] = y[idx] + v``, so
+# it adds once per distinct element (it is not ``np.add.at``). JAX's ``.at[idx].set`` leaves the
+# winner of a repeated index unspecified and ``.at[idx].add`` adds every time: these helpers mask
+# all but the last writer. An index without an integer array cannot repeat an element; then they
+# are exactly ``.at[idx]`` (decided while tracing, so that case costs nothing).
+
+
+def _may_repeat(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return any(not isinstance(i, slice) and i is not None and i is not Ellipsis
+               and jnp.ndim(i) >= 1 and not jnp.issubdtype(jnp.result_type(i), jnp.bool_)
+               for i in items)
+
+
+def _last_writer(shape, index):
+    """For each element ``x[index]`` selects (in the shape of ``x[index]``): the flat position, in
+    C order, of the last selection of the same element of ``x``."""
+    n = math.prod(shape)
+    targets = jnp.reshape(jnp.arange(n).reshape(shape)[index], -1)
+    order = jnp.arange(targets.shape[0])
+    last = jnp.full((n,), -1, order.dtype).at[targets].max(order)[targets]
+    return jnp.reshape(last, jnp.shape(jnp.zeros(shape, bool)[index])), order
+
+
+def _last_mask(shape, index):
+    last, order = _last_writer(shape, index)
+    return last == jnp.reshape(order, jnp.shape(last))
+
+
+def inplace_set(x, index, v):
+    """``x[index] = v`` as NumPy does it: where ``index`` repeats an element, the last write wins."""
+    if not _may_repeat(index):
+        return x.at[index].set(v)
+    last, _ = _last_writer(jnp.shape(x), index)
+    v = jnp.broadcast_to(v, jnp.shape(last))
+    return x.at[index].set(jnp.reshape(jnp.reshape(v, -1)[jnp.reshape(last, -1)], jnp.shape(last)))
+
+
+def inplace_add(x, index, v):
+    """``x[index] += v`` as NumPy does it: once per distinct element, with its last ``v``."""
+    if not _may_repeat(index):
+        return x.at[index].add(v)
+    mask = _last_mask(jnp.shape(x), index)
+    return x.at[index].add(jnp.where(mask, v, jnp.zeros((), jnp.result_type(v))))
+
+
+def inplace_multiply(x, index, v):
+    """``x[index] *= v`` as NumPy does it: once per distinct element, with its last ``v``."""
+    if not _may_repeat(index):
+        return x.at[index].multiply(v)
+    mask = _last_mask(jnp.shape(x), index)
+    return x.at[index].multiply(jnp.where(mask, v, jnp.ones((), jnp.result_type(v))))
+
+
+def take_written(g, index):
+    """``g[index]`` with zeros where a repeated index's write was overwritten by a later one: the
+    adjoint that reaches the values written by ``x[index] = v`` (or ``+=``, ``*=``)."""
+    if not _may_repeat(index):
+        return g[index]
+    return jnp.where(_last_mask(jnp.shape(g), index), g[index], jnp.zeros((), jnp.result_type(g)))
+
+
 def transpose_adjoint(g, axes=None):
     """Adjoint of transpose: transpose back with the inverse permutation."""
     if axes is None:
@@ -413,10 +547,26 @@ def diag_adjoint(g, x, k=0):
     return jnp.zeros(jnp.shape(x), jnp.result_type(g)).at[rows, cols].set(g)
 
 
-def trace_adjoint(g, x, offset=0):
-    """Adjoint of trace: ``g`` on the (offset) diagonal."""
-    n, m = jnp.shape(x)[-2:]
-    return jnp.expand_dims(g, (-2, -1)) * jnp.eye(n, m, k=offset, dtype=jnp.result_type(g))
+def linspace_adjoint(g, num, which):
+    """Adjoint of ``linspace(start, stop, num)`` (``start + (stop - start) * k / (num - 1)`` along a
+    new first axis) with respect to ``start`` or ``stop``: ``g`` weighted by ``1 - t`` or ``t``."""
+    t = jnp.linspace(0.0, 1.0, num, dtype=jnp.result_type(g)) if num > 1 else jnp.zeros(
+        (num,), jnp.result_type(g))
+    weight = t if which == "stop" else 1 - t
+    return jnp.tensordot(weight, g, axes=(0, 0))
+
+
+def trace_adjoint(g, x, offset=0, axis1=0, axis2=1):
+    """Adjoint of trace over ``axis1`` and ``axis2`` (NumPy's default: the first two axes): ``g`` on
+    the (offset) diagonal of those axes, broadcast along the others."""
+    nd = jnp.ndim(x)
+    a1, a2 = axis1 % nd, axis2 % nd
+    eye = jnp.eye(jnp.shape(x)[a1], jnp.shape(x)[a2], k=offset, dtype=jnp.result_type(g))
+    if a1 > a2:
+        eye = eye.T
+    shape = [1] * nd
+    shape[min(a1, a2)], shape[max(a1, a2)] = eye.shape
+    return jnp.expand_dims(g, (min(a1, a2), max(a1, a2))) * jnp.reshape(eye, shape)
 
 
 # ----- elementwise -----
@@ -434,6 +584,20 @@ def clip_mask(a, a_min=None, a_max=None, which="a"):
         if a_max is not None:
             hit = hit & (low <= a_max)
     return hit.astype(jnp.result_type(a))
+
+
+def div_or_zero(a, b):
+    """``a / b``, with 0 where ``b == 0``: the derivative's convention at a point where the function
+    is not differentiable (hypot, norm and std at 0, arctan2 at the origin), instead of a NaN that
+    would spread through the whole gradient (docs/conventions.md)."""
+    zero = b == 0
+    return jnp.where(zero, jnp.zeros((), jnp.result_type(a, b)), a / jnp.where(zero, 1, b))
+
+
+def logaddexp_weight(a, b):
+    """d logaddexp(a, b) / da = exp(a) / (exp(a) + exp(b)) = sigmoid(a - b), with 1/2 where a == b
+    (also where both are -inf or +inf, where a - b is NaN)."""
+    return jnp.where(a == b, jnp.asarray(0.5, jnp.result_type(a, b)), jax.nn.sigmoid(a - b))
 
 
 def log_or_zero(x):
