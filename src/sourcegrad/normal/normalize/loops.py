@@ -6,7 +6,7 @@ after the loop). A name first assigned inside the loop is not visible after it.
 
 * ``for`` over ``range(...)`` (static bounds), over an array's leading axis, and ``enumerate``
   / ``zip`` of those is a ``For`` (``iterables.py`` reads the iterables); over a Python list or
-  tuple of arrays it is written out element by element (``unrolled_for``).
+  tuple of arrays it is written out element by element (``_unrolled_for``).
 * A counter loop ``i = 0; while i < n: ...; i += 1`` with static ``i`` and ``n`` is a ``For``.
 * Any other ``while`` is a ``While`` whose tape holds at most ``max_iter`` iterations (the
   ``# sourcegrad: max_iter=N`` pragma on its line, or ``grad(max_iter=N)``).
