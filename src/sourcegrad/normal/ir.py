@@ -17,11 +17,23 @@ The normal form (what ``normalize`` emits and :func:`check_normal_form` checks)
              | Unpack((name, ...), atom)           a, b = t   (t holds a static tuple)
              | NoGrad(stmt*)                       with no_grad(): ... (constants for the backward)
              | Return(atom | Tup(atom*))           exactly once, last
-             | ...                                 the control-flow statements below
+             | For(targets, iter*, carry*, stmt*)  one target per iterator, walked in lockstep
+             | While(carry*, stmt*, atom, stmt*)   test block, test, body; at most max_iter times
+             | If(atom, stmt*, stmt*, output*)     a static test is a Python if, else a lax.cond
+             | CallFn((name, ...), callee, atom*)  a user function, normalized too (``calls``)
+    iter    := RangeIter(atom, atom, atom)         range(start, stop, step), all static
+             | ArrayIter(atom)                     the leading axis of an array
+    carry   := Carry(param, atom, name, out)       value before the loop (atom), in an
+                                                   iteration (param), at its end, after it
+    output  := (out, atom, atom)                   the value after the if: from body / orelse
 
     Single assignment: a name is assigned once in a function. The user's
     re-assignments become versions (``y``, ``y_1``, ``y_2``); ``Origin`` keeps
     the user's line for comments and the source map.
+
+    Scopes: a loop's params and targets, and what its body or a branch assigns, are
+    visible only inside it; after a loop, its carries' ``out`` names; after an ``If``,
+    its outputs.
 
 Later stages add ``Raw`` (any Python expression, the backward's templates),
 ``Comment``, and ``IfElse`` (a Python-level ``if`` resolved while JAX traces).
