@@ -5,7 +5,7 @@ explicit accumulators (``.source``), and runs exactly that code, compiled with
 JAX/XLA.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .api import CompiledGrad, GradFunction, grad, value_and_grad
 from .check import CheckResult, GradientCheckError, check

@@ -206,11 +206,12 @@ def _cmd_bench(args) -> int:
         result = loops.run(lengths, timeout=args.timeout)
         print("\n".join(loops.summary(result)))
     else:
+        from .bench import report as bench_report
         from .bench import suite
 
         result = suite.run(timeout=args.timeout, only=args.only.split(",") if args.only else None)
         if args.plot:
-            suite.plot(result, args.plot)
+            bench_report.plot(result, args.plot)
             print(f"sourcegrad: wrote {args.plot}", file=sys.stderr)
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(result, indent=1))

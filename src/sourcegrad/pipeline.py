@@ -22,7 +22,8 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from . import __version__, rules, runtime
+from . import rules, runtime
+from ._version import __version__
 
 from .backend import emit
 

@@ -17,7 +17,8 @@ import textwrap
 import jax
 import numpy as np
 
-from .. import __version__, runtime
+from .. import runtime
+from .._version import __version__
 from ..errors import SourcegradError
 
 __all__ = ["standalone_module"]
@@ -25,9 +26,13 @@ __all__ = ["standalone_module"]
 MAX_ARRAY_ELEMENTS = 100_000
 
 
-def _runtime_dependencies(names) -> list[str]:
-    """The runtime definitions ``names`` need, transitively, in the order of runtime's source."""
-    module_globals = vars(runtime)
+def _runtime_dependencies(names) -> tuple[list[str], dict]:
+    """The runtime definitions ``names`` need, transitively, in the order of runtime's source,
+    and every definition of the runtime's modules by name."""
+    modules = [m for m in vars(runtime).values()
+               if inspect.ismodule(m) and m.__name__.startswith("sourcegrad.runtime.")]
+    module_globals = {k: v for m in modules for k, v in vars(m).items()
+                      if not inspect.ismodule(v) and getattr(inspect.getmodule(v), "__name__", "") == m.__name__}
     needed: set[str] = set()
     todo = list(names)
     while todo:
@@ -35,14 +40,18 @@ def _runtime_dependencies(names) -> list[str]:
         if name in needed:
             continue
         obj = module_globals.get(name)
-        if obj is None or inspect.getmodule(obj) is not runtime:
+        if obj is None:
             continue
         needed.add(name)
         tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
         todo.extend(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in module_globals)
-    source_order = [n for n, _ in sorted(
-        ((n, inspect.getsourcelines(module_globals[n])[1]) for n in needed), key=lambda p: p[1])]
-    return source_order
+    module_order = [m.__name__ for m in modules]
+
+    def place(n):  # the order of runtime's modules, then of the lines in each
+        obj = module_globals[n]
+        return module_order.index(inspect.getmodule(obj).__name__), inspect.getsourcelines(obj)[1]
+
+    return sorted(needed, key=place), module_globals
 
 
 def _literal(name: str, value) -> str:
@@ -173,8 +182,9 @@ def standalone_module(transformed, static_argnums=()) -> str:
         definitions = _with_defaults(definitions, fn, defaults)
 
     helpers = []
-    for name in _runtime_dependencies(helper_names):
-        helpers.append(textwrap.dedent(inspect.getsource(getattr(runtime, name))).rstrip())
+    names, definitions_by_name = _runtime_dependencies(helper_names)
+    for name in names:
+        helpers.append(textwrap.dedent(inspect.getsource(definitions_by_name[name])).rstrip())
     constants = []
     for name, value in sorted(transformed.namespace_globals.items()):
         if callable(value) and not isinstance(value, (np.ndarray, np.generic)):
@@ -190,7 +200,7 @@ def standalone_module(transformed, static_argnums=()) -> str:
     parts = [
         *header,
         f"# Standalone: written by `sourcegrad emit` ({__version__}); needs only jax and numpy.",
-        "import math", "", "import jax", "import jax.numpy as jnp", "import numpy as np",
+        "import math", "import string", "", "import jax", "import jax.numpy as jnp", "import numpy as np",
         "from jax import lax", "", "",
         "# ----- helpers copied from sourcegrad.runtime -----", "",
         "\n\n\n".join(helpers) if helpers else "# (none needed)", "", "",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 
-from .. import __version__
+from .._version import __version__
 from .graph import build_graph, render, to_dot, to_svg
 from .show import CSS, highlight_html
 
