@@ -9,8 +9,12 @@ __version__ = "0.1.0"
 
 from .api import CompiledGrad, GradFunction, grad, value_and_grad
 from .errors import (
+    InputError,
     InternalError,
     MissingRuleError,
+    OptionError,
+    ShapeError,
+    SourceChangedError,
     RuleError,
     SeedError,
     SourceUnavailableError,
@@ -39,4 +43,8 @@ __all__ = [
     "RuleError",
     "TapeOverflowError",
     "InternalError",
+    "SourceChangedError",
+    "ShapeError",
+    "InputError",
+    "OptionError",
 ]
