@@ -435,7 +435,8 @@ class GradFunction:
 
 def _signature_of(tree):
     leaves, structure = jax.tree_util.tree_flatten(tree)
-    return structure, tuple((tuple(jnp.shape(x)), str(jnp.result_type(x))) for x in leaves)
+    return structure, tuple((tuple(getattr(x, "shape", ())), str(getattr(x, "dtype", type(x).__name__)))
+                            for x in leaves)
 
 
 def ast_args(fdef):

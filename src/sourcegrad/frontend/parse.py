@@ -16,6 +16,7 @@ lossless tree is for. Swapping the parser touches this file only.
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import io
 import linecache
@@ -106,6 +107,17 @@ def _char_col(text: str, byte_offset: int) -> int:
 
 def parse_function(fn) -> ParsedFunction:
     """Find and parse the source of a Python function object."""
+    if isinstance(fn, functools.partial):
+        raise SourceUnavailableError(
+            f"sourcegrad does not differentiate a functools.partial ({fn!r}): apply grad to the "
+            f"function itself, grad({getattr(fn.func, '__name__', 'f')}, wrt=...), and pass the "
+            f"bound arguments in the call")
+    if inspect.ismethod(fn):
+        name = getattr(fn.__func__, "__qualname__", "Class.method")
+        raise SourceUnavailableError(
+            f"sourcegrad does not differentiate a bound method ({name} of an instance): apply "
+            f"grad to the function, grad({name}, wrt=...), and pass the instance as the first "
+            f"argument (wrt positions count `self`)")
     if not inspect.isfunction(fn):
         what = type(fn).__name__
         raise SourceUnavailableError(
