@@ -100,6 +100,8 @@ def test_partial_and_bound_methods_are_clear_errors():
 
     with pytest.raises(sourcegrad.SourceUnavailableError, match="bound method"):
         grad(Model().loss)
+    with pytest.raises(sourcegrad.SourceUnavailableError, match="its own gradient functions"):
+        grad(grad(f))
 
 
 # ----- 4. the file changed on disk -----

@@ -20,7 +20,7 @@ import traceback
 
 import numpy as np
 
-from .errors import InputError, OptionError, ShapeError, format_located
+from .errors import InputError, InternalError, OptionError, ShapeError, format_located
 from .frontend.resolve import NOT_FOUND
 from .normal import ir, walk
 
@@ -138,10 +138,16 @@ class ModuleValues:
             now = _lookup(fn, name)
             if now is NOT_FOUND:
                 continue
-            if now is not value or (copy is not None and not np.array_equal(value, copy,
-                                                                            equal_nan=True)):
+            if now is not value and not _same_scalar(now, value):
+                return name
+            if copy is not None and not np.array_equal(value, copy, equal_nan=True):
                 return name
         return None
+
+
+def _same_scalar(a, b) -> bool:
+    """A Python number or string rebound to an equal one (``mod.lr = lr * 1.0``) is unchanged."""
+    return type(a) is type(b) and isinstance(a, (int, float, str)) and a == b
 
 
 def _snapshot(value):
@@ -161,24 +167,31 @@ def _lookup(fn, name):
 
 
 # ----- errors inside generated code -----
-def located_runtime_error(exc: BaseException, transformed) -> ShapeError | None:
+def located_runtime_error(exc: BaseException, transformed):
     """A TypeError/ValueError raised while the generated code ran, on the user's line it maps to."""
     frames = [f for f, _ in traceback.walk_tb(exc.__traceback__)
               if f.f_code.co_filename == transformed.filename]
     for frame in reversed(frames):
-        user_line = transformed.source_map.user_line(frame.f_lineno)
-        if user_line is None:
+        entry = next((e for e in transformed.source_map.entries if e[0] == frame.f_lineno), None)
+        if entry is None:
             continue
+        user_line, section = entry[1], entry[3]
         filename = transformed.parsed.filename
         text = linecache.getline(filename, user_line).rstrip("\n")
         col = len(text) - len(text.lstrip())
         why = str(exc).strip().split("\n")[0]
         generated = linecache.getline(transformed.filename, frame.f_lineno).strip()
-        msg = (f"this line fails for the shapes (and dtypes) of the call's arguments, as it "
-               f"would in NumPy: {why}\n  in the generated code (line {frame.f_lineno} of "
-               f".source): {generated}\n  how to fix: pass arrays whose shapes fit this line")
-        err = ShapeError(format_located(filename, user_line, col, text, msg,
-                                        end_col=len(text.rstrip())))
+        where = f"in the generated code (line {frame.f_lineno} of .source): {generated}"
+        if section != "backward":
+            cls, msg = ShapeError, (
+                f"this line fails for the shapes (and dtypes) of the call's arguments, as it "
+                f"would in NumPy: {why}\n  {where}\n  how to fix: pass arrays whose shapes fit "
+                f"this line")
+        else:  # the forward pass ran: the backward code sourcegrad wrote is at fault
+            cls, msg = InternalError, (
+                f"the backward pass of this line failed although its forward pass ran: {why}\n  "
+                f"{where}\n  this is a bug in sourcegrad: please report it with this function")
+        err = cls(format_located(filename, user_line, col, text, msg, end_col=len(text.rstrip())))
         err.filename, err.lineno = filename, user_line
         return err
     return None
