@@ -218,7 +218,7 @@ class GradFunction(GradViews):
                 raise WrtError(f"`{name}` is a Python {type(leaf).__name__}; gradients are "
                                f"defined for floating-point inputs only. Pass a float "
                                f"({float(leaf)!r}) or remove `{name}` from wrt")
-            dtype = jnp.result_type(leaf)
+            dtype = leaf.dtype if isinstance(leaf, (np.ndarray, jax.Array)) else jnp.result_type(leaf)
             if not jnp.issubdtype(dtype, jnp.inexact):
                 raise WrtError(f"`{name}` has dtype {dtype}; gradients are defined for "
                                f"floating-point inputs only (sourcegrad does not return zeros "
@@ -368,9 +368,15 @@ class GradFunction(GradViews):
 
 
 def _signature_of(tree):
+    """Structure, shapes and dtypes: what a compilation is specialized to (arrays: the fast path)."""
+    if tree is None:
+        return None
+    if isinstance(tree, (np.ndarray, jax.Array)):
+        return tree.shape, tree.dtype
+    if isinstance(tree, list) and all(isinstance(v, (np.ndarray, jax.Array)) for v in tree):
+        return tuple((v.shape, v.dtype) for v in tree)
     leaves, structure = jax.tree_util.tree_flatten(tree)
-    return structure, tuple((tuple(getattr(x, "shape", ())), str(getattr(x, "dtype", type(x).__name__)))
-                            for x in leaves)
+    return structure, tuple((getattr(x, "shape", ()), getattr(x, "dtype", type(x))) for x in leaves)
 
 
 def ast_args(fdef):

@@ -200,10 +200,15 @@ def located_runtime_error(exc: BaseException, transformed):
 def check_output(value, transformed, name: str) -> None:
     """The differentiated output is floating point (an int, a bool or a shape has no gradient)."""
     import jax.numpy as jnp
+
+    def inexact(v):
+        dtype = v.dtype if hasattr(v, "dtype") else jnp.result_type(v)
+        return np.dtype(dtype).kind in "fc"
+
     leaves = _leaves(value)
-    if leaves and all(jnp.issubdtype(jnp.result_type(v), jnp.inexact) for v in leaves):
+    if leaves and all(inexact(v) for v in leaves):
         return
-    bad = next((v for v in leaves if not jnp.issubdtype(jnp.result_type(v), jnp.inexact)), None)
+    bad = next((v for v in leaves if not inexact(v)), None)
     what = "nothing" if bad is None else f"a value of dtype {jnp.result_type(bad)}"
     origin = _return_origin(transformed.primal)
     filename = transformed.parsed.filename
