@@ -155,7 +155,7 @@ class GradFunction(GradViews):
                                            max_iter=self._max_iter, checkpoint=self._checkpoint)
                     self._reads[id(t)] = boundary.ModuleValues(t.module_reads)
                     self._variants[kinds] = t
-        elif self._reads[id(t)].reads and self._reads[id(t)].changed() is not None:
+        elif self._stale(t):
             with self._lock:  # a module value was rebound or written since: make it all again
                 if self._variants.get(kinds) is t:
                     self._variants.clear()
@@ -202,7 +202,11 @@ class GradFunction(GradViews):
         x64 = not jax.config.jax_enable_x64 and boundary.wants_x64(values, self._wrt_index)
         return jax.enable_x64(True) if x64 else contextlib.nullcontext()
 
-    def _bind(self, values):
+    def _bind(self, args, kwargs):
+        """(values, static positions, transform) for a call's arguments (the bench reads it)."""
+        return self._prepare(self._arguments(args, kwargs))
+
+    def _prepare(self, values):
         values = list(values)
         for name in self.wrt:
             i = self._params.index(name)
@@ -300,7 +304,7 @@ class GradFunction(GradViews):
     def _run(self, args, kwargs, seed, accumulate):
         values = self._arguments(args, kwargs)
         with self._precision(values):
-            values, static, t = self._bind(values)
+            values, static, t = self._prepare(values)
             out = self._execute(t, static, "grad", values, self._check_seed(t, seed),
                                 self._accumulators(accumulate, values))
             value, grads = self._results(t, out)
@@ -324,7 +328,7 @@ class GradFunction(GradViews):
         """The function's value, computed by the generated (normal-form) primal, compiled."""
         values = self._arguments(args, kwargs)
         with self._precision(values):
-            values, static, t = self._bind(values)
+            values, static, t = self._prepare(values)
             return self._execute(t, static, "primal", values)
 
     @_public
@@ -339,7 +343,7 @@ class GradFunction(GradViews):
         values = self._arguments(args, kwargs)
         precision = self._precision(values)
         with precision:
-            values, static, t = self._bind(values)
+            values, static, t = self._prepare(values)
             acc = self._accumulators(accumulate, values)
             seed = self._check_seed(t, seed)
             x64 = bool(jax.config.jax_enable_x64)

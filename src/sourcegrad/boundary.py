@@ -140,7 +140,7 @@ class ModuleValues:
                 continue
             if now is not value and not _same_scalar(now, value):
                 return name
-            if copy is not None and not np.array_equal(value, copy, equal_nan=True):
+            if copy is not None and not _same_contents(value, copy):
                 return name
         return None
 
@@ -148,6 +148,13 @@ class ModuleValues:
 def _same_scalar(a, b) -> bool:
     """A Python number or string rebound to an equal one (``mod.lr = lr * 1.0``) is unchanged."""
     return type(a) is type(b) and isinstance(a, (int, float, str)) and a == b
+
+
+def _same_contents(a: np.ndarray, b: np.ndarray) -> bool:
+    try:
+        return np.array_equal(a, b, equal_nan=True)
+    except TypeError:  # dtypes without NaN (strings, objects)
+        return np.array_equal(a, b)
 
 
 def _snapshot(value):

@@ -48,7 +48,7 @@ class CompiledGrad:
                 return self._owner._results(self._transformed, out)[1]
             grads = out[1]
             return grads[0] if self._owner._wrt_single else tuple(grads)
-        values, static, _ = self._owner._bind(self._owner._arguments(args, kwargs))
+        values, static, _ = self._owner._prepare(self._owner._arguments(args, kwargs))
         if static != self._static:
             raise WrtError("this compiled gradient was made for other static arguments; "
                            "call .compile() again")
