@@ -107,6 +107,10 @@ def _char_col(text: str, byte_offset: int) -> int:
 
 def parse_function(fn) -> ParsedFunction:
     """Find and parse the source of a Python function object."""
+    if type(fn).__module__.startswith("sourcegrad."):
+        raise SourceUnavailableError(
+            f"sourcegrad does not differentiate its own gradient functions ({fn!r}): the "
+            f"generated code is not NumPy source. Higher-order gradients are not supported")
     if isinstance(fn, functools.partial):
         raise SourceUnavailableError(
             f"sourcegrad does not differentiate a functools.partial ({fn!r}): apply grad to the "
@@ -123,10 +127,6 @@ def parse_function(fn) -> ParsedFunction:
         raise SourceUnavailableError(
             f"sourcegrad differentiates Python functions defined with `def`; got a {what} "
             f"({fn!r}). Builtins, NumPy ufuncs and compiled callables have no Python source.")
-    if type(fn).__module__.startswith("sourcegrad."):
-        raise SourceUnavailableError(
-            f"sourcegrad does not differentiate its own gradient functions ({fn!r}): the "
-            f"generated code is not NumPy source. Higher-order gradients are not supported")
     if getattr(fn, "__wrapped__", None) is not None:
         raise _wrapped_error(fn)
     if fn.__name__ == "<lambda>":
