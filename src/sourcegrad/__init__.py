@@ -10,8 +10,12 @@ from ._version import __version__
 from .api import CompiledGrad, GradFunction, grad, value_and_grad
 from .check import CheckResult, GradientCheckError, check
 from .errors import (
+    InputError,
     InternalError,
     MissingRuleError,
+    OptionError,
+    ShapeError,
+    SourceChangedError,
     RuleError,
     SeedError,
     SourceUnavailableError,
@@ -43,4 +47,8 @@ __all__ = [
     "RuleError",
     "TapeOverflowError",
     "InternalError",
+    "SourceChangedError",
+    "ShapeError",
+    "InputError",
+    "OptionError",
 ]

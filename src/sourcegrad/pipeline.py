@@ -64,6 +64,7 @@ class Transformed:
     filename: str
     namespace: dict = field(repr=False)
     namespace_globals: dict = field(default_factory=dict, repr=False)  # what the user's module lends
+    module_reads: tuple = field(default=(), repr=False)  # (function, name, value) read from modules
 
     @property
     def grad_fn(self):
@@ -164,12 +165,24 @@ def _transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None, checkp
     wrt_leaves = tuple(leaf.id for w in wrt for leaf in leaves(inputs[w]))
     out = Transformed(parsed, tuple(wrt), primal, wrt_leaves, primal_lowered, activity, reversed_,
                       gradient, source, smap, filename, namespace,
-                      {k: v for k, v in user_globals.items() if k in emit.used_names(module, source)})
+                      {k: v for k, v in user_globals.items() if k in emit.used_names(module, source)},
+                      _module_reads(fn, primal, callees))
+    emit.release_with(out, filename)
     if os.environ.get("SOURCEGRAD_DEBUG"):
         for stage in STAGES:
             print(f"===== sourcegrad stage: {stage} ({primal.name}) =====", file=sys.stderr)
             print(out.stages[stage], file=sys.stderr)
     return out
+
+
+def _module_reads(fn, primal: ir.Function, callees: CalleeTable) -> tuple:
+    """The values the functions read from their modules (or closures), with the function whose
+    names they are: a call checks that they have not changed since (api.py)."""
+    reads = [(fn, name, value) for name, value in primal.meta.get("globals", {}).items()]
+    for key, callee in callees.entries.items():
+        owner = key[0] if callable(key[0]) else fn  # a nested def reads through its enclosing one
+        reads += [(owner, name, value) for name, value in callee.function.meta.get("globals", {}).items()]
+    return tuple(reads)
 
 
 def _rule_objects(fn: ir.Function) -> dict:
