@@ -46,8 +46,17 @@ class UnsupportedSyntaxError(SourcegradError, SyntaxError):
     in as an argument).
     """
 
-    def __init__(self, what: str, *, filename: str, line: int, col: int,
-                 text: str = "", fix: str = "", end_col: int | None = None):
+    def __init__(
+        self,
+        what: str,
+        *,
+        filename: str,
+        line: int,
+        col: int,
+        text: str = "",
+        fix: str = "",
+        end_col: int | None = None,
+    ):
         self.what = what
         self.fix = fix
         caret_end = end_col if end_col and end_col > col else col + 1
@@ -56,9 +65,14 @@ class UnsupportedSyntaxError(SourcegradError, SyntaxError):
         super().__init__(msg, (filename, line, col + 1, text, line, caret_end + 1))
 
     def __str__(self) -> str:
-        return format_located(self.filename, self.lineno, (self.offset or 1) - 1,
-                              self.text or "", self.msg,
-                              end_col=(self.end_offset or 0) - 1)
+        return format_located(
+            self.filename or "",
+            self.lineno or 0,
+            (self.offset or 1) - 1,
+            self.text or "",
+            self.msg,
+            end_col=(self.end_offset or 0) - 1,
+        )
 
 
 class MissingRuleError(UnsupportedSyntaxError):
@@ -133,7 +147,6 @@ class InternalError(SourcegradError, AssertionError):
     """
 
 
-
 class SourceChangedError(SourceUnavailableError):
     """The function's file was edited after its module was imported.
 
@@ -182,8 +195,9 @@ class OptionError(SourcegradError, ValueError):
     """
 
 
-def format_located(filename: str, line: int, col: int, text: str, msg: str,
-                   end_col: int | None = None) -> str:
+def format_located(
+    filename: str, line: int, col: int, text: str, msg: str, end_col: int | None = None
+) -> str:
     """``file:line:col: msg`` followed by the source line and a caret under the construct."""
     text = text.rstrip("\n")
     width = max(1, (end_col - col) if end_col and end_col > col else 1)

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Union
 
 from ..errors import InternalError
 from .astutil import walk
@@ -62,7 +61,7 @@ class Const:
     text: str | None = field(default=None, compare=False)  # how it prints, if not repr: jnp.pi
 
 
-Atom = Union[Name, Const]
+Atom = Name | Const
 
 # ----- argument forms -----
 
@@ -115,7 +114,7 @@ class Raw:
     expr: ast.expr
 
 
-Expr = Union[Name, Const, Tup, Prim, Raw]
+Expr = Name | Const | Tup | Prim | Raw
 
 # ----- statements -----
 
@@ -199,16 +198,16 @@ class For:
     """``for targets in iters: body`` as a scan: each target walks one iterator, in lockstep."""
 
     targets: tuple  # names bound each iteration
-    iters: tuple    # RangeIter | ArrayIter, one per target
-    carry: tuple    # Carry
+    iters: tuple  # RangeIter | ArrayIter, one per target
+    carry: tuple  # Carry
     body: tuple
     origin: Origin | None = None
     name: str = "loop"
-    tape: tuple = ()    # set by reverse: (body name, stacked name) saved per iteration
+    tape: tuple = ()  # set by reverse: (body name, stacked name) saved per iteration
     status: tuple = ()  # set by reverse: (stacked flag, any-flag) of while loops inside the body
     checkpoint: object = None  # "sqrt" or a segment length: recompute segments instead of a tape
-    checkpointed: tuple = ()   # set by reverse when it checkpoints: (segment name, saved name)
-    shape_only: tuple = ()     # set by reverse: tape names the backward reads for their shape only
+    checkpointed: tuple = ()  # set by reverse when it checkpoints: (segment name, saved name)
+    shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
 
 
 @dataclass(frozen=True)
@@ -217,13 +216,13 @@ class While:
 
     carry: tuple
     test_body: tuple  # statements computing ``test`` from the carry params
-    test: object      # atom
+    test: object  # atom
     body: tuple
     max_iter: int
     origin: Origin | None = None
     name: str = "loop"
-    tape: tuple = ()    # set by reverse: (body name, stacked name), at most max_iter entries
-    count: str = ""     # set by reverse: the name of the number of iterations run
+    tape: tuple = ()  # set by reverse: (body name, stacked name), at most max_iter entries
+    count: str = ""  # set by reverse: the name of the number of iterations run
     overflow: str = ""  # set by reverse: the name of the flag "still running at max_iter"
     shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
 
@@ -254,14 +253,14 @@ class CallFn:
     args: tuple  # atoms
     origin: Origin | None = None
     residual: str = ""  # set by reverse: the name holding what the callee's backward reads
-    forward: str = ""   # set by reverse: the callee's forward function, which returns it
+    forward: str = ""  # set by reverse: the callee's forward function, which returns it
 
 
 @dataclass(frozen=True)
 class Def:
     """A nested function definition in generated code (loop bodies, branches, their adjoints)."""
 
-    function: "Function"
+    function: Function
     origin: Origin | None = None
 
 
@@ -295,7 +294,7 @@ class Module:
     source_name: str = ""
 
 
-Stmt = Union[Assign, Unpack, NoGrad, Return, Comment, IfElse, Section, For, While, If, CallFn, Def]
+Stmt = Assign | Unpack | NoGrad | Return | Comment | IfElse | Section | For | While | If | CallFn | Def
 
 
 # ----- the normal-form checker -----
