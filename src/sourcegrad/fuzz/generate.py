@@ -9,6 +9,7 @@ more than one live name is an aliasing write, used only when the feature ``alias
 
 from __future__ import annotations
 
+import itertools
 import random
 import warnings
 
@@ -50,6 +51,7 @@ class _Generator:
         self.helpers: list[Node] = []
         self.helper_kinds: list[tuple] = []  # (name, kind, returns_argument)
         self.counter = 0
+        self.groups = itertools.count()
 
     # ----- placeholders -----
     def namespace(self) -> dict:
@@ -109,7 +111,7 @@ class _Generator:
         """Record ``name``'s shape and the group of the array it shares memory with."""
         self.shapes[name] = np.shape(value)
         self.ndarray[name] = isinstance(value, np.ndarray)
-        self.group[name] = name
+        self.group[name] = f"g{next(self.groups)}"  # a new array, until shown to share memory
         if isinstance(value, np.ndarray):
             for atom in operands:
                 dummy = before.get(atom)
@@ -192,13 +194,21 @@ class _Generator:
         line = self.rng.choice(forms)
         if self.try_lines([line]) is None:
             return None
+        target, _, value = line.partition(" = " if " = " in line else " += ")
+        shapes = self.try_lines([f"_slot = {target}", f"_value = {value or '2.0'}"], "_value")
+        slot = self.try_lines([f"_slot = {target}"], "_slot")
+        if shapes and slot and np.ndim(shapes[0]) > np.ndim(slot[0]):
+            # NumPy drops the value's size-1 axes to fit the slot: its own feature
+            if "squeeze_write" not in self.on:
+                return None
+            return Node([line], feature="squeeze_write")
         return Node([line], feature="alias" if self.aliased(t) else "inplace")
 
     def buffer(self):
         a = self.pick(lambda x: bool(self.shapes[x]))
         if a is None:
             return None
-        form = self.rng.choice(("np.zeros({s})", "{a} * 1.0", "np.copy({a})", "{a}.copy()",
+        form = self.rng.choice(("np.zeros({s})", "{a} * 1.0", "{a}.copy()",
                                 "np.zeros_like({a})"))
         return self.assign(form.format(a=a, s=self.shapes[a]), [a], "inplace")
 
@@ -336,7 +346,7 @@ class _Generator:
             value = self.args[atom] if atom.isidentifier() else eval(atom, {}, dict(self.args))
             self.shapes[atom] = np.shape(value)
             self.ndarray[atom] = isinstance(value, np.ndarray)
-            self.group[atom] = atom
+            self.group[atom] = f"param {atom}"
 
     def value(self, shape):
         data = np.array([self.rng.uniform(-1.5, 1.5) for _ in range(int(np.prod(shape)))])

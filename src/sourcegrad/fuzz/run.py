@@ -72,11 +72,21 @@ def _paths(nodes, prefix=()):
             yield from _paths(children, prefix + (k, part))
 
 
-def _without(program: Program, where: str, path) -> Program | None:
+def _without(program: Program, where: str, path, inline: bool = False) -> Program | None:
+    """The program without the statement at ``path``; with ``inline``, a compound statement is
+    replaced by its body (an ``if`` by its first branch, a loop by one pass of its body)."""
     copy = program.copy()
     nodes = getattr(copy, where)
     for step in path[:-1]:
         nodes = nodes[step] if isinstance(step, int) else getattr(nodes, step)
+    node = nodes[path[-1]]
+    if inline:
+        if not node.body or where != "body":
+            return None
+        for child in node.body:
+            child.defines = tuple(dict.fromkeys(child.defines + node.defines))
+        nodes[path[-1]:path[-1] + 1] = node.body
+        return copy
     if where == "body" and len(path) == 1 and len(nodes) == 1:
         return None
     if len(path) > 1 and len(nodes) == 1:
@@ -93,10 +103,12 @@ def minimize(program: Program, outcome: Outcome, workdir: str, *, jit: bool = Fa
     while changed and tries < budget:
         changed = False
         for where in ("body", "helpers"):
-            for path in reversed(list(_paths(getattr(program, where)))):
+            candidates = [(p, inline) for p in reversed(list(_paths(getattr(program, where))))
+                          for inline in (False, True)]
+            for path, inline in candidates:
                 if tries >= budget:
                     break
-                smaller = _without(program, where, path)
+                smaller = _without(program, where, path, inline)
                 if smaller is None:
                     continue
                 tries += 1
@@ -179,14 +191,24 @@ def run(n: int, seed: int = 0, out: str | None = None, *, features=FEATURES, jit
     return report
 
 
+def _class_key(program: Program, outcome: Outcome) -> str:
+    """A wrong gradient's class: the in-place features it needs, else all its features."""
+    if outcome.kind != "wrong":
+        return outcome.key
+    features = program.features() - {"straight"}
+    core = features & NO_JAX_FEATURES or features
+    return f"{outcome.key}[{'+'.join(sorted(core)) or 'straight'}]"
+
+
 def _record(report, program, outcome, workdir, out, jit, minimize_failures, log):
-    key = outcome.key
-    if minimize_failures and key not in report.classes:
-        program = minimize(program, outcome, workdir, jit=jit)
-    if outcome.kind == "wrong":  # a wrong gradient's class: which features it needs
-        key = f"{key}[{'+'.join(sorted(program.features() - {'straight'})) or 'straight'}]"
+    key = _class_key(program, outcome)
     if key in report.classes:
         return
+    if minimize_failures:
+        program = minimize(program, outcome, workdir, jit=jit)
+        key = _class_key(program, outcome)
+        if key in report.classes:
+            return
     path = None
     if out:
         os.makedirs(out, exist_ok=True)

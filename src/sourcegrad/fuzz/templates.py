@@ -12,7 +12,7 @@ __all__ = ["UNARY", "BINARY", "REDUCE", "LINALG", "HELPERS_EW", "HELPERS_TUPLE",
 
 #: Everything the generator can be asked to use; "straight" is always on.
 FEATURES = ("straight", "broadcast", "reduce", "linalg", "loop", "branch", "helper", "container",
-            "inplace", "alias", "helper_write")
+            "inplace", "squeeze_write", "alias", "helper_write")
 
 UNARY = (
     "np.sin({a})", "np.cos({a})", "np.tanh({a})", "np.arctan({a})", "np.exp(np.sin({a}))",
