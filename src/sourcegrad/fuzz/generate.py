@@ -187,6 +187,8 @@ class _Generator:
         k = index if index is not None else str(self.rng.randrange(-shape[0], shape[0]))
         e = self.rng.choice(UNARY).format(a=self.pick())
         forms = [f"{t}[{k}] = {e}", f"{t}[{k}] += {e}"]
+        if "squeeze_write" in self.on:
+            forms.append(f"{t}[{k}] = np.sum({self.pick()}, keepdims=True)")
         if index is None:
             forms += [f"{t}[0:2] += {e}", f"{t}[1:] = {e}", f"{t} *= 2.0"]
             if len(shape) == 2:
