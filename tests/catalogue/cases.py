@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from sourcegrad import (MissingRuleError, SourcegradError, SeedError, SourceUnavailableError, UnsupportedSyntaxError,
-                        WrtError, no_grad)
+from sourcegrad import (MissingRuleError, SeedError, SourcegradError, SourceUnavailableError,
+                        UnsupportedSyntaxError, WrtError, no_grad)
 
 from .table import GRAD, X3, X4, X23, X33, X234, Y3, case
 

@@ -3,9 +3,11 @@ they must give. Not collected by pytest: move a case (function and table row) in
 when its fix lands, so tests/test_catalogue.py checks it from then on.
 """
 # flake8: noqa
+import atexit
 import functools
 import importlib.util
 import os
+import shutil
 import tempfile
 
 import numpy as np
@@ -85,6 +87,7 @@ def p_decorated(x):
 # ----- 4. the source changed on disk after import -----
 def _stale_function():
     folder = tempfile.mkdtemp(prefix="sourcegrad-catalogue-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     path = os.path.join(folder, "stale_model.py")
     with open(path, "w", encoding="utf-8") as fh:
         fh.write("import numpy as np\n\n\ndef stale(x):\n    return np.sum(x * 2.0)\n")
