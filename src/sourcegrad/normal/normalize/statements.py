@@ -161,7 +161,9 @@ def _check_not_a_view(cx, node, name: str, op: str):
     if current not in cx.views:
         return
     base, line = cx.views[current]
-    user_base = next((u for u, v in cx.versions.items() if v == base), base)
+    root = cx.memory.root_of(current)
+    user_base = cx.user_names.get(root) or (root if root in cx.inputs else None) \
+        or next((u for u, v in cx.versions.items() if v == base), base)
     if user_base == name:
         return
     if current in cx.memory.rows:
@@ -173,8 +175,8 @@ def _check_not_a_view(cx, node, name: str, op: str):
     raise cx.error(node, f"`{ast.unparse(node).split(chr(10))[0]}` would also change `{user_base}` "
                          f"under NumPy (`{name}` shares its memory since line {line}), but not under "
                          f"JAX, whose semantics sourcegrad follows",
-                   f"write `{name} = {name} {op} ...` for a new array, or make a copy first: "
-                   f"`{name} = {user_base}.copy()`")
+                   f"write `{name} = {name} {op} ...` for a new array, or copy it where it is made "
+                   f"(`{name} = ....copy()`) so that `{user_base}` keeps its values")
 
 
 def _check_no_grad(cx, node: ast.With):
