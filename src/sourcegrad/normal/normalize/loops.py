@@ -20,6 +20,7 @@ import ast
 
 from .. import ir
 from ..structs import Struct, leaves, paths, rebuild, same_layout
+from .aliasing import note_assign, note_view
 from .context import assigned_names, leaf_name
 from .iterables import loop_iterables
 
@@ -51,11 +52,13 @@ def while_statement(cx, node: ast.While):
         raise cx.error(node, f"max_iter={max_iter!r} is not an int") from None
     carried = [v for v in assigned_names(node.body) if v in cx.versions]
     saved = dict(cx.versions)
+    cx.memory.loop_depth += 1
     entries = _begin_carries(cx, carried)
     outer, cx.block = cx.block, []
     test = cx.atom(node.test)
     test_body, cx.block = cx.block, outer
     body = cx.sub_block(node.body)
+    cx.memory.loop_depth -= 1
     carries, results = _end_carries(cx, entries, body, origin)
     cx.origin = origin
     cx.scope_exit(saved, f"it is assigned only inside the loop at line {origin.line}")
@@ -71,13 +74,17 @@ def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
     origin = cx.origin
     carried = [v for v in assigned_names(body_nodes) if v in cx.versions and v not in user_targets]
     saved = dict(cx.versions)
+    cx.memory.loop_depth += 1
     entries = _begin_carries(cx, carried)
     targets = []
-    for t in user_targets:
+    for t, it in zip(user_targets, iters):
         name = cx.namer.fresh(t) if (t in cx.versions or cx.namer.taken_by_ir(t)) else cx.namer.claim(t)
         targets.append(name)
         cx.bind_name(t, name)
+        if isinstance(it, ir.ArrayIter):  # `for row in X`: each row is a view of X under NumPy
+            note_view(cx, name, it.array)
     body = cx.sub_block(body_nodes)
+    cx.memory.loop_depth -= 1
     carries, results = _end_carries(cx, entries, body, origin)
     cx.origin = origin
     cx.scope_exit(saved, f"it is assigned only inside the loop at line {origin.line}")
@@ -180,6 +187,8 @@ def _begin_carries(cx, users):
         inits = leaves(value)
         leaf_paths = paths(value)
         params = [cx.namer.fresh(leaf_name(user, path)) for path in leaf_paths]
+        for param, init in zip(params, inits):  # an iteration's value is the memory it was before
+            note_assign(cx, param, init, ())
         entries.append((user, value, list(zip(params, inits, leaf_paths))))
         cx.bind_value(user, rebuild(value, [ir.Name(p) for p in params]))
     return entries
