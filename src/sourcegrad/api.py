@@ -50,7 +50,7 @@ class GradFunction:
     """
 
     def __init__(self, fn, wrt=0, *, return_value: bool = False, max_iter: int | None = None,
-                 checkpoint=None):
+                 checkpoint=None, while_checkpoints: int | None = None):
         functools.update_wrapper(self, fn)
         self._fn = fn
         self._signature = inspect.signature(fn)
@@ -60,6 +60,7 @@ class GradFunction:
         self._return_value = return_value
         self._max_iter = max_iter
         self._checkpoint = checkpoint
+        self._while_checkpoints = while_checkpoints
         self._variants: dict = {}   # static parameter names -> Transformed
         self._jitted: dict = {}
         self._compiled: dict = {}
@@ -137,7 +138,8 @@ class GradFunction:
         if t is None:
             t = self._variants[kinds] = transform(
                 self._fn, self.wrt, param_kinds=dict(zip(self._params, kinds)),
-                max_iter=self._max_iter, checkpoint=self._checkpoint)
+                max_iter=self._max_iter, checkpoint=self._checkpoint,
+                while_checkpoints=self._while_checkpoints)
         self._transformed = t
         return t
 
@@ -403,7 +405,7 @@ class CompiledGrad:
         return self._compiled
 
 
-def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
+def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None, while_checkpoints=None):
     """The gradient of ``fn`` with respect to ``wrt``, by source transformation.
 
     ``wrt`` is a parameter position or name, or a tuple of them (default: the
@@ -415,23 +417,28 @@ def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
     ``# sourcegrad: max_iter=N`` comment. ``checkpoint``: ``"sqrt"`` (or a segment length)
     to store only every segment's start of the function's top-level ``for`` loops and
     recompute their tapes in the backward pass (less memory, about twice the forward work);
-    a loop can ask for it with a ``# sourcegrad: checkpoint=sqrt`` comment.
+    a loop can ask for it with a ``# sourcegrad: checkpoint=sqrt`` comment. A data-dependent
+    ``while`` loop without ``max_iter`` keeps ``while_checkpoints`` copies of its state (default
+    32; per loop: ``# sourcegrad: checkpoints=N``) and recomputes its iterations from them.
     """
     if fn is None:
-        return functools.partial(grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint)
-    return _make(fn, wrt, False, max_iter, checkpoint)
+        return functools.partial(grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint,
+                                 while_checkpoints=while_checkpoints)
+    return _make(fn, wrt, False, max_iter, checkpoint, while_checkpoints)
 
 
-def value_and_grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
+def value_and_grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None,
+                   while_checkpoints=None):
     """Like :func:`grad`, but calling the result returns ``(value, gradient)``."""
     if fn is None:
-        return functools.partial(value_and_grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint)
-    return _make(fn, wrt, True, max_iter, checkpoint)
+        return functools.partial(value_and_grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint,
+                                 while_checkpoints=while_checkpoints)
+    return _make(fn, wrt, True, max_iter, checkpoint, while_checkpoints)
 
 
-def _make(fn, wrt, return_value, max_iter, checkpoint=None):
+def _make(fn, wrt, return_value, max_iter, checkpoint=None, while_checkpoints=None):
     try:
         return GradFunction(fn, wrt, return_value=return_value, max_iter=max_iter,
-                            checkpoint=checkpoint)
+                            checkpoint=checkpoint, while_checkpoints=while_checkpoints)
     except SourcegradError as exc:
         raise exc.with_traceback(None) from None
