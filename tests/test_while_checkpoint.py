@@ -74,15 +74,37 @@ def test_pragma_sets_the_slots():
     assert_close(g(np.array([1.0, 2.0]), 1e-4), [0.5 ** 8] * 2)  # err = 5 * 4**-k < 1e-4 first at k = 8
 
 
-@pytest.mark.parametrize("where,body", [
-    ("in a loop", "for i in range(2):\n        while np.sum(x) < 3:\n            x = x * 2"),
-    ("in a branch on data", "if np.sum(x) > 0:\n        while np.sum(x) < 3:\n            x = x * 2"),
+def in_branch(x, w, tol):
+    if np.sum(x) > 0:
+        err = np.sum(x * x)
+        while err > tol:
+            x = 0.9 * x + 0.01 * np.sin(w * x)
+            err = np.sum(x * x)
+        y = x * w
+    else:
+        y = x * 2.0
+    return np.sum(y)
+
+
+@pytest.mark.parametrize("x", [[1.0, 0.5, 0.2], [-1.0, 0.5, 0.2]])
+def test_loop_in_a_branch_on_data(x):
+    """The branch's adjoint reruns its forward: the step function and checkpoints are in scope."""
+    x = np.array(x)
+    got = grad(in_branch, wrt=("x", "w"))(x, W, 1e-3)
+    _, expected = fd_vjp(in_branch, {"x": x, "w": W, "tol": 1e-3}, ("x", "w"))
+    assert_close(got, tuple(expected), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("where,src,line", [
+    ("in a loop", "def fn(x):\n    for i in range(2):\n        while np.sum(x) < 3:\n"
+                  "            x = x * 2\n    return np.sum(x)\n", 3),
+    ("in a called function", "def inner(x):\n    while np.sum(x) < 3:\n        x = x * 2\n"
+                             "    return x\n\n\ndef fn(x):\n    return np.sum(inner(x))\n", 2),
 ])
-def test_unsupported_places_are_located_errors(where, body):
-    src = f"def fn(x):\n    {body}\n    return np.sum(x)\n"
+def test_unsupported_places_are_located_errors(where, src, line):
     with pytest.raises(UnsupportedSyntaxError, match=f"without max_iter {where}") as info:
         grad(make_function(src, "fn", filename="/p/m.py"))
-    assert info.value.lineno == 3 and "max_iter=100" in str(info.value)
+    assert info.value.lineno == line and "max_iter=100" in str(info.value)
 
 
 def test_memory_does_not_grow_with_the_trip_count():

@@ -212,9 +212,10 @@ def checkpointed_while(ctx, s: ir.While, parts: LoopParts, tape):
     """A while loop without ``max_iter``: the forward keeps a fixed number of checkpoints of
     the loop state (``checkpointed_while``), the backward is ``templates.
     CHECKPOINTED_WHILE_ADJOINT``, which recomputes each iteration's tape row from them."""
-    if ctx.loop_depth or ctx.cond_depth or ctx.split_backward:
-        where = "in a loop" if ctx.loop_depth else "in a branch on data" if ctx.cond_depth \
-            else "in a called function"
+    # in a branch on data the adjoint reruns the branch's forward, which defines the step function
+    # and the checkpoints again; a loop's adjoint step and a callee's bwd_ do not
+    if ctx.loop_depth or ctx.split_backward:
+        where = "in a loop" if ctx.loop_depth else "in a called function"
         raise ctx.error(s.origin, f"a data-dependent while loop without max_iter {where}: its "
                                   f"checkpointed gradient is only made for a loop at the top level "
                                   f"of the function differentiated",
