@@ -140,7 +140,8 @@ def check(fn, *args, wrt=None, directions: int = 3, random_state: int = 0, eps: 
     if isinstance(fn, GradFunction):
         wrt = fn.wrt if wrt is None else wrt
         options = {"max_iter": getattr(fn, "_max_iter", None),
-                   "checkpoint": getattr(fn, "_checkpoint", None)}
+                   "checkpoint": getattr(fn, "_checkpoint", None),
+                   "while_checkpoints": getattr(fn, "_while_checkpoints", None)}
         fn = fn.__wrapped__
     wrt = 0 if wrt is None else wrt
     g = grad(fn, wrt=tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,), **options)

@@ -14,7 +14,7 @@ float32) and each trip count it measures, side by side in one run:
 
 Run: ``sourcegrad bench scaling`` (``--quick`` for 10/100 steps only).
 
-``run_while`` (``python -m sourcegrad.bench.loops --while``) compares a data-dependent while
+``run_while`` (``sourcegrad bench while``) compares a data-dependent while
 loop's checkpointed gradient with its full tape: XLA temp memory and time at 10, 1,000 and
 100,000 iterations.
 """
