@@ -133,15 +133,17 @@ def checkpointed_while(test, step, init, slots):
         states = jax.tree_util.tree_map(lambda b: b.at[:keep].set(b[0:half:2]), states)
         return where.at[:keep].set(where[0:half:2]), states, jnp.int32(keep), spacing * 2
 
-    def take(kept, k, state):  # a checkpoint: the state before iteration k
+    def take(kept, k, state):  # a checkpoint of the state before iteration k, if k is due
         where, states, used, spacing = kept
-        return where.at[used].set(k), _put(states, used, state), used + 1, spacing
+        due = k % spacing == 0  # written without a branch: row `used` (< slots) is free anyway
+        states = jax.tree_util.tree_map(lambda b, v: b.at[used].set(jnp.where(due, v, b[used])),
+                                        states, state)
+        return where.at[used].set(jnp.where(due, k, where[used])), states, used + due, spacing
 
     def body(loop):
         k, state, kept = loop
         kept = lax.cond((k % kept[3] == 0) & (kept[2] == half), thin, lambda c: c, kept)
-        kept = lax.cond(k % kept[3] == 0, take, lambda c, k, s: c, kept, k, state)
-        return k + 1, step(state)[0], kept
+        return k + 1, step(state)[0], take(kept, k, state)
 
     kept = (where, states, jnp.int32(0), jnp.int32(1))
     n, state, (where, states, used, _) = lax.while_loop(
