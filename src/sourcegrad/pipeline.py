@@ -115,7 +115,8 @@ def transform(fn, wrt, **options) -> Transformed:
 
 
 def _transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None, checkpoint=None,
-               while_checkpoints: int | None = None, parsed: ParsedFunction | None = None, env: Environment | None = None) -> Transformed:
+               while_checkpoints: int | None = None, parsed: ParsedFunction | None = None,
+               env: Environment | None = None) -> Transformed:
     """Transform ``fn`` into its gradient with respect to the parameters named in ``wrt``.
 
     ``param_kinds``: parameter -> "static" (a Python constant while JAX traces: an
