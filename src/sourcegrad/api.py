@@ -57,7 +57,7 @@ class GradFunction(GradViews):
     """
 
     def __init__(self, fn, wrt=0, *, return_value: bool = False, max_iter: int | None = None,
-                 checkpoint=None):
+                 checkpoint=None, while_checkpoints: int | None = None):
         functools.update_wrapper(self, fn)
         self._fn = fn
         self._signature = inspect.signature(fn)
@@ -67,6 +67,7 @@ class GradFunction(GradViews):
         self._return_value = return_value
         self._max_iter = max_iter
         self._checkpoint = checkpoint
+        self._while_checkpoints = while_checkpoints
         self._wrt_index = frozenset(self._params.index(n) for n in self.wrt)
         # one transform and one compile per signature, whatever the number of threads calling
         self._lock = threading.RLock()
@@ -152,7 +153,8 @@ class GradFunction(GradViews):
                 t = self._variants.get(kinds)
                 if t is None:
                     t = pipeline.transform(self._fn, self.wrt, param_kinds=dict(zip(self._params, kinds)),
-                                           max_iter=self._max_iter, checkpoint=self._checkpoint)
+                                           max_iter=self._max_iter, checkpoint=self._checkpoint,
+                                           while_checkpoints=self._while_checkpoints)
                     self._reads[id(t)] = boundary.ModuleValues(t.module_reads)
                     self._variants[kinds] = t
         elif self._stale(t):
@@ -395,7 +397,7 @@ def _checked_options(checkpoint, max_iter):
         raise exc.with_traceback(None) from None
 
 
-def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
+def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None, while_checkpoints=None):
     """The gradient of ``fn`` with respect to ``wrt``, by source transformation.
 
     ``wrt`` is a parameter position or name, or a tuple of them (default: the
@@ -407,25 +409,30 @@ def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
     ``# sourcegrad: max_iter=N`` comment. ``checkpoint``: ``"sqrt"`` (or a segment length)
     to store only every segment's start of the function's top-level ``for`` loops and
     recompute their tapes in the backward pass (less memory, about twice the forward work);
-    a loop can ask for it with a ``# sourcegrad: checkpoint=sqrt`` comment.
+    a loop can ask for it with a ``# sourcegrad: checkpoint=sqrt`` comment. A data-dependent
+    ``while`` loop without ``max_iter`` keeps ``while_checkpoints`` copies of its state (default
+    32; per loop: ``# sourcegrad: checkpoints=N``) and recomputes its iterations from them.
     """
     _checked_options(checkpoint, max_iter)
     if fn is None:
-        return functools.partial(grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint)
-    return _make(fn, wrt, False, max_iter, checkpoint)
+        return functools.partial(grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint,
+                                 while_checkpoints=while_checkpoints)
+    return _make(fn, wrt, False, max_iter, checkpoint, while_checkpoints)
 
 
-def value_and_grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
+def value_and_grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None,
+                   while_checkpoints=None):
     """Like :func:`grad`, but calling the result returns ``(value, gradient)``."""
     _checked_options(checkpoint, max_iter)
     if fn is None:
-        return functools.partial(value_and_grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint)
-    return _make(fn, wrt, True, max_iter, checkpoint)
+        return functools.partial(value_and_grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint,
+                                 while_checkpoints=while_checkpoints)
+    return _make(fn, wrt, True, max_iter, checkpoint, while_checkpoints)
 
 
-def _make(fn, wrt, return_value, max_iter, checkpoint=None):
+def _make(fn, wrt, return_value, max_iter, checkpoint=None, while_checkpoints=None):
     try:
         return GradFunction(fn, wrt, return_value=return_value, max_iter=max_iter,
-                            checkpoint=checkpoint)
+                            checkpoint=checkpoint, while_checkpoints=while_checkpoints)
     except SourcegradError as exc:
         raise exc.with_traceback(None) from None

@@ -157,7 +157,9 @@ def check(
     options = {}
     if isinstance(fn, GradFunction):
         wrt = fn.wrt if wrt is None else wrt
-        options = {"max_iter": getattr(fn, "_max_iter", None), "checkpoint": getattr(fn, "_checkpoint", None)}
+        options = {"max_iter": getattr(fn, "_max_iter", None),
+                   "checkpoint": getattr(fn, "_checkpoint", None),
+                   "while_checkpoints": getattr(fn, "_while_checkpoints", None)}
         fn = fn._fn
     wrt = 0 if wrt is None else wrt
     g = grad(fn, wrt=tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,), **options)

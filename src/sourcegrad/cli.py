@@ -5,7 +5,7 @@
     sourcegrad emit   path/to/file.py:function [--wrt a,b] -o grad_function.py
     sourcegrad graph  path/to/file.py:function [--wrt a,b] -o graph.svg
     sourcegrad report path/to/file.py:function [--wrt a,b] -o report.html
-    sourcegrad bench [suite|scaling] [--json out.json] [--plot out.png]
+    sourcegrad bench [suite|scaling|while] [--json out.json] [--plot out.png]
 
 Errors in the user's code print the located message and exit with status 2,
 without a Python traceback.
@@ -205,6 +205,8 @@ def _cmd_bench(args) -> int:
         print(f"# sourcegrad bench scaling: lengths {lengths}, JAX compile limit {args.timeout:.0f} s")
         result = loops.run(lengths, timeout=args.timeout)
         print("\n".join(loops.summary(result)))
+    elif args.suite == "while":
+        result = loops.run_while((10, 1000) if args.quick else loops.WHILE_LENGTHS)
     else:
         from .bench import report as bench_report
         from .bench import suite
@@ -223,7 +225,7 @@ def _bench_parser(sub):
                            description="Run a benchmark suite and print ratios against JAX. "
                                        "Without a suite name: suite.")
     bench.set_defaults(suite="suite", quick=False, only=None, plot=None, timeout=60.0, json=None)
-    suites = bench.add_subparsers(dest="suite", metavar="{suite,scaling}")
+    suites = bench.add_subparsers(dest="suite", metavar="{suite,scaling,while}")
     suite = suites.add_parser("suite", help="eight workloads against JAX and PyTorch (default)",
                               description="Eight workloads: sourcegrad's gradient against "
                                           "jax.grad, expert JAX, PyTorch and the primal.")
@@ -232,6 +234,13 @@ def _bench_parser(sub):
     scaling = suites.add_parser("scaling", help="loop gradients at 10..10000 steps",
                                 description="Loop gradients at 10..10000 steps against jax.grad.")
     scaling.add_argument("--quick", action="store_true", help="fewer sizes")
+    unbounded = suites.add_parser("while", help="a while loop's checkpoints against its full tape",
+                                  description="Memory and time of a data-dependent while loop's "
+                                              "gradient, checkpointed and full tape, at 10, 1000 "
+                                              "and 100000 iterations.")
+    unbounded.add_argument("--quick", action="store_true", help="10 and 1000 iterations only")
+    unbounded.set_defaults(timeout=60.0)
+    unbounded.add_argument("--json", help="also write the measurements to this file")
     for p in (suite, scaling):
         p.add_argument("--timeout", type=float, default=60.0,
                        help="seconds a JAX compilation may take before it counts as failed")

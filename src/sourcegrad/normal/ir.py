@@ -225,6 +225,8 @@ class While:
     count: str = ""  # set by reverse: the name of the number of iterations run
     overflow: str = ""  # set by reverse: the name of the flag "still running at max_iter"
     shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
+    checkpoints: object = None  # no max_iter: slots of online checkpointing (None: the default)
+    kept: str = ""      # set by reverse when checkpointed: the name of the checkpoints record
 
 
 @dataclass(frozen=True)

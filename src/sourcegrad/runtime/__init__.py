@@ -68,6 +68,9 @@ from .loops import (
     segment_length,
     checkpointed_scan,
     checkpointed_scan_adjoint,
+    checkpointed_while,
+    checkpointed_while_adjoint,
+    WHILE_CHECKPOINTS,
 )
 
 __all__ = [
@@ -111,6 +114,8 @@ __all__ = [
     "segment_length",
     "checkpointed_scan",
     "checkpointed_scan_adjoint",
+    "checkpointed_while",
+    "checkpointed_while_adjoint",
     "unslice",
     "inplace_set",
     "inplace_add",

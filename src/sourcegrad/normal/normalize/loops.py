@@ -9,7 +9,8 @@ after the loop). A name first assigned inside the loop is not visible after it.
   tuple of arrays it is written out element by element (``_unrolled_for``).
 * A counter loop ``i = 0; while i < n: ...; i += 1`` with static ``i`` and ``n`` is a ``For``.
 * Any other ``while`` is a ``While`` whose tape holds at most ``max_iter`` iterations (the
-  ``# sourcegrad: max_iter=N`` pragma on its line, or ``grad(max_iter=N)``).
+  ``# sourcegrad: max_iter=N`` pragma on its line, or ``grad(max_iter=N)``); without a bound,
+  its gradient keeps a fixed number of checkpoints (``# sourcegrad: checkpoints=N``).
 * ``# sourcegrad: checkpoint=sqrt`` (or a segment length) on a ``for`` line, or
   ``grad(checkpoint=...)``, recomputes the loop's tape in segments instead of storing it.
 """
@@ -42,14 +43,14 @@ def while_statement(cx, node: ast.While):
         return
     origin = cx.origin
     max_iter = cx.parsed.pragma(origin.line, "max_iter") or cx.max_iter
-    if max_iter is None:
-        raise cx.error(node, "this while loop's trip count depends on data, so its tape needs a bound",
-                       "give the most iterations it may run: a comment `# sourcegrad: max_iter=100` "
-                       "on the while line, or grad(..., max_iter=100); exceeding it is reported")
+    slots = cx.parsed.pragma(origin.line, "checkpoints")
     try:
-        max_iter = int(max_iter)
+        max_iter = None if max_iter is None else int(max_iter)
+        slots = None if slots is None else int(slots)
     except ValueError:
-        raise cx.error(node, f"max_iter={max_iter!r} is not an int") from None
+        raise cx.error(node, f"max_iter={max_iter!r} and checkpoints={slots!r} must be ints") from None
+    if slots is not None and slots < 4:
+        raise cx.error(node, f"checkpoints={slots} is too few", "give at least 4 checkpoint slots")
     carried = [v for v in assigned_names(node.body) if v in cx.versions]
     saved = dict(cx.versions)
     cx.memory.loop_depth += 1
@@ -64,7 +65,8 @@ def while_statement(cx, node: ast.While):
     cx.scope_exit(saved, f"it is assigned only inside the loop at line {origin.line}")
     _bind_results(cx, results)
     name = cx.namer.fresh(f"while_{origin.line}")
-    cx.emit(ir.While(tuple(carries), tuple(test_body), test, tuple(body), max_iter, origin, name))
+    cx.emit(ir.While(tuple(carries), tuple(test_body), test, tuple(body), max_iter, origin, name,
+                     checkpoints=slots))
 
 
 # ----- for loops -----
