@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import boundary, pipeline, runtime
+from . import boundary, overflow, pipeline, runtime
 from .compiled import CompiledGrad
 from .views import GradViews
 from .errors import SeedError, SourcegradError, TapeOverflowError, UnsupportedSyntaxError, WrtError
@@ -285,18 +285,18 @@ class GradFunction(GradViews):
                 raise
             raise located.with_traceback(None) from None
 
-    def _results(self, transformed, out):
-        """(value, gradients) from the generated function's outputs; reports tape overflow."""
+    def _results(self, transformed, out, callback: bool = True):
+        """(value, gradients) from the generated function's outputs; reports tape overflow: at
+        once for a concrete flag; under an outer transformation (jit, vmap, scan, export) with
+        NaN gradients and (unless ``callback`` is off, as for export) a host callback that raises
+        :class:`TapeOverflowError` when the compiled code runs (see ``overflow.py``)."""
         if transformed.gradient.meta.get("has_status"):
-            value, grads, overflow = out
-            if bool(overflow):
-                loops = ", ".join(f"line {line} (max_iter={n})"
-                                  for line, n in transformed.gradient.meta["while_loops"])
-                raise TapeOverflowError(
-                    f"a while loop of `{self._fn.__name__}` was still running when its tape was "
-                    f"full, so its gradient would be wrong; while loops: {loops}. Raise its "
-                    f"bound: the `# sourcegrad: max_iter=N` comment on the loop's line, or, for loops "
-                    f"without that comment (it takes precedence), grad(max_iter=N)")
+            value, grads, flag = out
+            message = overflow.message(self._fn.__name__, transformed.gradient.meta["while_loops"])
+            if overflow.is_traced(flag):
+                grads = overflow.guard(grads, flag, message, callback)
+            elif bool(flag):
+                raise TapeOverflowError(message)
         else:
             value, grads = out
         return value, (grads[0] if self._wrt_single else tuple(grads))
