@@ -9,6 +9,7 @@ from ._version import __version__
 
 from .api import CompiledGrad, GradFunction, grad, value_and_grad
 from .check import CheckResult, GradientCheckError, check
+from .jaxnative import custom_vjp
 from .errors import (
     InputError,
     InternalError,
@@ -32,6 +33,7 @@ __all__ = [
     "value_and_grad",
     "GradFunction",
     "CompiledGrad",
+    "custom_vjp",
     "register_rule",
     "check",
     "CheckResult",
