@@ -365,6 +365,14 @@ class GradFunction(GradViews):
                         x64=not isinstance(precision, contextlib.nullcontext))
             return hit
 
+    @_public
+    def export(self, *args, platforms=("cpu",), seed=None, **kwargs) -> bytes:
+        """A serialized ``jax.export`` artifact of this gradient for these arguments (arrays or
+        ``jax.ShapeDtypeStruct``, dimensions may be symbolic). Load it with
+        ``jax.export.deserialize(data).call(*arrays)``; see ``sourcegrad.exporting``."""
+        from .exporting import export_gradient
+        return export_gradient(self, args, kwargs, platforms=platforms, seed=seed)
+
     @property
     def compiled_count(self) -> int:
         """How many ahead-of-time compilations this function holds in its cache."""
