@@ -129,3 +129,17 @@ def test_tape_overflow_without_a_callback_gives_nan_gradients():
     assert np.all(np.isnan(np.asarray(out)))
     # a loop that ends within its tape is untouched
     close(jax.jit(run)(jnp.asarray([1.0, 1.0])), grad(F.newton_short)(np.asarray([1.0, 1.0])))
+
+
+def test_per_example_gradients_example():
+    import re
+    import subprocess
+    import sys
+    import pathlib
+    repo = pathlib.Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(repo / "examples" / "per_example_grads.py")],
+                          capture_output=True, text=True, cwd=repo, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert float(re.search(r"max difference vmap vs loop: (\S+)", done.stdout).group(1)) < 1e-4
+    assert float(re.search(r"ratio (\d+)x", done.stdout).group(1)) > 1
+    assert "clipped per-example norms <= 1: True" in done.stdout
