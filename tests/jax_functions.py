@@ -10,14 +10,14 @@ def mlp(W, b, x):
 
 def recurrence(x, k):
     y = x
-    for i in range(6):
+    for _ in range(6):
         y = np.sin(y) * k + x
     return np.sum(y)
 
 
 def checkpointed(x, k):
     y = x
-    for i in range(9):  # sourcegrad: checkpoint=sqrt
+    for _ in range(9):  # sourcegrad: checkpoint=sqrt
         y = np.cos(y) * k + x
     return np.sum(y)
 

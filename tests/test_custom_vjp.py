@@ -3,10 +3,10 @@
 Oracle: jax.grad of the same function written with jax.numpy; the examples train with optax and
 equinox and compare with training by jax.grad throughout."""
 
+import pathlib
 import re
 import subprocess
 import sys
-import pathlib
 
 import jax
 import jax.numpy as jnp

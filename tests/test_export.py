@@ -75,7 +75,7 @@ def test_cli_export(tmp_path):
     model.write_text("import numpy as np\n\n\ndef loss(W, b, x, y):\n"
                      "    return np.mean((np.tanh(x @ W + b) - y) ** 2)\n")
     out = tmp_path / "grad_loss.jaxexport"
-    code = main([f"export", f"{model}:loss", "--wrt", "W,b", "--shapes",
+    code = main(["export", f"{model}:loss", "--wrt", "W,b", "--shapes",
                  "W=f32[4,3] b=f32[3] x=f32[B,4] y=f32[B,3]", "-o", str(out)])
     assert code == 0
     rng = np.random.default_rng(0)

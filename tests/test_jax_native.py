@@ -132,10 +132,10 @@ def test_tape_overflow_without_a_callback_gives_nan_gradients():
 
 
 def test_per_example_gradients_example():
+    import pathlib
     import re
     import subprocess
     import sys
-    import pathlib
     repo = pathlib.Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, str(repo / "examples" / "per_example_grads.py")],
                           capture_output=True, text=True, cwd=repo, timeout=600)
