@@ -9,6 +9,8 @@ from ._version import __version__
 
 from .api import CompiledGrad, GradFunction, grad, value_and_grad
 from .check import CheckResult, GradientCheckError, check
+from .caching import enable_compilation_cache
+from .jaxnative import custom_vjp
 from .errors import (
     InputError,
     InternalError,
@@ -32,6 +34,8 @@ __all__ = [
     "value_and_grad",
     "GradFunction",
     "CompiledGrad",
+    "custom_vjp",
+    "enable_compilation_cache",
     "register_rule",
     "check",
     "CheckResult",

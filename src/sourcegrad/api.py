@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import boundary, pipeline, runtime
+from . import boundary, overflow, pipeline, runtime
 from .compiled import CompiledGrad
 from .views import GradViews
 from .errors import SeedError, SourcegradError, TapeOverflowError, UnsupportedSyntaxError, WrtError
@@ -287,18 +287,18 @@ class GradFunction(GradViews):
                 raise
             raise located.with_traceback(None) from None
 
-    def _results(self, transformed, out):
-        """(value, gradients) from the generated function's outputs; reports tape overflow."""
+    def _results(self, transformed, out, callback: bool = True):
+        """(value, gradients) from the generated function's outputs; reports tape overflow: at
+        once for a concrete flag; under an outer transformation (jit, vmap, scan, export) with
+        NaN gradients and (unless ``callback`` is off, as for export) a host callback that raises
+        :class:`TapeOverflowError` when the compiled code runs (see ``overflow.py``)."""
         if transformed.gradient.meta.get("has_status"):
-            value, grads, overflow = out
-            if bool(overflow):
-                loops = ", ".join(f"line {line} (max_iter={n})"
-                                  for line, n in transformed.gradient.meta["while_loops"])
-                raise TapeOverflowError(
-                    f"a while loop of `{self._fn.__name__}` was still running when its tape was "
-                    f"full, so its gradient would be wrong; while loops: {loops}. Raise its "
-                    f"bound: the `# sourcegrad: max_iter=N` comment on the loop's line, or, for loops "
-                    f"without that comment (it takes precedence), grad(max_iter=N)")
+            value, grads, flag = out
+            message = overflow.message(self._fn.__name__, transformed.gradient.meta["while_loops"])
+            if overflow.is_traced(flag):
+                grads = overflow.guard(grads, flag, message, callback)
+            elif bool(flag):
+                raise TapeOverflowError(message)
         else:
             value, grads = out
         return value, (grads[0] if self._wrt_single else tuple(grads))
@@ -366,6 +366,14 @@ class GradFunction(GradViews):
                         self, compiled, static, t, [values[i] for i in static],
                         x64=not isinstance(precision, contextlib.nullcontext))
             return hit
+
+    @_public
+    def export(self, *args, platforms=("cpu",), seed=None, **kwargs) -> bytes:
+        """A serialized ``jax.export`` artifact of this gradient for these arguments (arrays or
+        ``jax.ShapeDtypeStruct``, dimensions may be symbolic). Load it with
+        ``jax.export.deserialize(data).call(*arrays)``; see ``sourcegrad.exporting``."""
+        from .exporting import export_gradient
+        return export_gradient(self, args, kwargs, platforms=platforms, seed=seed)
 
     @property
     def compiled_count(self) -> int:

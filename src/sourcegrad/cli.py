@@ -5,6 +5,8 @@
     sourcegrad emit   path/to/file.py:function [--wrt a,b] -o grad_function.py
     sourcegrad graph  path/to/file.py:function [--wrt a,b] -o graph.svg
     sourcegrad report path/to/file.py:function [--wrt a,b] -o report.html
+    sourcegrad export path/to/file.py:function [--wrt a,b] --shapes "W=f32[784,512] x=f32[B,784]"
+                      [--platforms cpu,cuda] -o grad.jaxexport
     sourcegrad bench [suite|scaling|while] [--json out.json] [--plot out.png]
 
 Errors in the user's code print the located message and exit with status 2,
@@ -165,6 +167,27 @@ def _cmd_report(args) -> int:
     return 0
 
 
+def _cmd_export(args) -> int:
+    from .exporting import parse_shapes
+
+    if not args.output or args.output == "-":
+        raise UsageError("export writes a binary jax.export artifact: give -o grad.jaxexport")
+    _check_output(args)
+    fn = load_function(args.target)
+    shapes = parse_shapes(args.shapes, list(inspect.signature(fn).parameters))
+    missing = [p.name for p in inspect.signature(fn).parameters.values()
+               if p.name not in shapes and p.default is p.empty]
+    if missing:
+        raise UsageError(f"--shapes gives no shape for {', '.join(missing)}; add name=dtype[dims] "
+                         f"(such as f32[B,784]) or name=value for a static argument")
+    from .api import grad
+
+    g = grad(fn, wrt=_wrt(args.wrt, fn))
+    platforms = tuple(p.strip() for p in args.platforms.split(",") if p.strip())
+    _write(args.output, g.export(platforms=platforms, **shapes))
+    return 0
+
+
 def _check_output(args):
     """Refuse, before any work, an output path that cannot or must not be written."""
     if not args.output or args.output == "-":
@@ -271,12 +294,18 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("-o", "--output", help="graph.dot / graph.svg / graph.png (default: DOT to stdout)")
     report = target("report", "a self-contained HTML report")
     report.add_argument("-o", "--output", help="the .html file to write (default: stdout)")
+    export = target("export", "write the gradient as a serialized jax.export artifact")
+    export.add_argument("--shapes", required=True,
+                        help='every parameter as name=dtype[dims] (dims may be symbols: '
+                             '"W=f32[784,512] x=f32[B,784]") or name=value for a static one')
+    export.add_argument("--platforms", default="cpu", help="comma-separated: cpu,cuda,rocm,tpu")
+    export.add_argument("-o", "--output", help="the artifact to write (.jaxexport)")
     _bench_parser(sub)
     return parser
 
 
 COMMANDS = {"demo": _cmd_demo, "show": _cmd_show, "emit": _cmd_emit, "graph": _cmd_graph,
-            "report": _cmd_report, "bench": _cmd_bench}
+            "report": _cmd_report, "bench": _cmd_bench, "export": _cmd_export}
 
 
 def main(argv=None) -> int:
