@@ -19,6 +19,7 @@ from .errors import (
     UnsupportedSyntaxError,
     WrtError,
 )
+from .forward_api import JVPFunction, jvp
 from .rules import register_rule
 from .runtime import no_grad, stop_gradient
 
@@ -27,6 +28,8 @@ __all__ = [
     "value_and_grad",
     "GradFunction",
     "CompiledGrad",
+    "jvp",
+    "JVPFunction",
     "register_rule",
     "stop_gradient",
     "no_grad",

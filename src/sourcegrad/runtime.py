@@ -556,3 +556,23 @@ class no_grad:
 
     def __exit__(self, *exc):
         return False
+
+
+# ----- forward mode (the tangent code of sourcegrad.jvp) -----
+
+
+def broadcast_like(t, ans):
+    """The tangent ``t`` of a broadcast argument, spread to the result's shape (the transpose of
+    ``unbroadcast``): ``d_y = broadcast_like(d_b, y)`` for ``y = x + b`` with ``b`` constant."""
+    return jnp.broadcast_to(t, jnp.shape(ans))
+
+
+def einsum_tangent(subscripts, k, t, *operands):
+    """The contribution of operand ``k``'s tangent ``t`` to the tangent of
+    ``einsum(subscripts, *operands)``: the same contraction with operand k replaced by ``t``."""
+    ops = list(operands)
+    ops[k] = t
+    return jnp.einsum(subscripts, *ops)
+
+
+__all__ += ["broadcast_like", "einsum_tangent"]
