@@ -4,6 +4,7 @@ The same stages as ``pipeline.py`` up to the activity analysis, then the sibling
 
     parse, fence, desugar, normalize, activity   (shared with reverse mode)
     forward    primal -> tangent function         (ad/forward/)
+    simplify   constant folding for the reader    (ad/simplify.py, the same rewrites)
     lower      For/While/If -> lax.scan/while_loop/cond
     emit       IR -> source text + source map, loaded
 
@@ -20,6 +21,7 @@ from functools import cached_property
 from . import __version__, runtime
 from .ad.activity import Activity, analyze
 from .ad.forward import forward
+from .ad.simplify import simplify
 from .backend import emit
 from .backend.lower import lower_function
 from .frontend import fence
@@ -110,10 +112,10 @@ def transform_forward(fn, wrt, *, param_kinds=None, max_iter: int | None = None,
     inputs = normal.meta["inputs"]
     activity = analyze(normal, [leaf.id for w in wrt for leaf in leaves(inputs[w])])
     tangent = forward(normal, wrt, activity, namer, parsed.filename, callees)
-    lowered = lower_function(tangent, namer)
+    lowered = lower_function(simplify(tangent), namer)
     primal = lower_function(normal, namer)
     helpers = [lower_function(c.function, c.namer) for c in callees.entries.values()]
-    helpers += [lower_function(f, module_namer) for f in callees.functions]
+    helpers += [lower_function(simplify(f), module_namer) for f in callees.functions]
     user_globals: dict = {}
     for f in [normal] + [c.function for c in callees.entries.values()]:
         user_globals.update(f.meta.get("globals", {}))

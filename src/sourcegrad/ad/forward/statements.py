@@ -79,10 +79,23 @@ def tangent_expr(ctx, prim: ir.Prim, target: str, origin):
     parts = [_without_defaults(p, defaults) for p in parts]
     total = parts[0]
     for part in parts[1:]:
-        total = ast.BinOp(left=total, op=ast.Add(), right=part)
+        negated = _negated(part)  # a + -b * c prints as a - b * c
+        total = ast.BinOp(left=total, op=ast.Sub() if negated else ast.Add(), right=negated or part)
     if rule.broadcast and not _full_shape(prim, rule, parts, [a for _, a in active], target):
         total = call("broadcast_like", total, name(target))
     return total
+
+
+def _negated(expr):
+    """``e`` when ``expr`` is ``-e`` or a product or quotient led by ``-e`` (``-d_y * ans / y``
+    is ``-(d_y * ans / y)``); else None."""
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
+        return expr.operand
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Mult, ast.Div)):
+        inner = _negated(expr.left)
+        if inner is not None:
+            return ast.BinOp(left=inner, op=expr.op, right=expr.right)
+    return None
 
 
 def _without_defaults(expr, defaults):
