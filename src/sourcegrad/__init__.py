@@ -20,6 +20,7 @@ from .errors import (
     WrtError,
 )
 from .forward_api import JVPFunction, jvp
+from .jacobians import Jacobian, jacfwd, jacrev
 from .rules import register_rule
 from .runtime import no_grad, stop_gradient
 
@@ -30,6 +31,9 @@ __all__ = [
     "CompiledGrad",
     "jvp",
     "JVPFunction",
+    "jacfwd",
+    "jacrev",
+    "Jacobian",
     "register_rule",
     "stop_gradient",
     "no_grad",
