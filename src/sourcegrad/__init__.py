@@ -21,6 +21,7 @@ from .errors import (
 )
 from .forward_api import JVPFunction, jvp
 from .jacobians import Jacobian, jacfwd, jacrev
+from .second_order import SecondOrder, hessian, hvp
 from .rules import register_rule
 from .runtime import no_grad, stop_gradient
 
@@ -34,6 +35,9 @@ __all__ = [
     "jacfwd",
     "jacrev",
     "Jacobian",
+    "hessian",
+    "hvp",
+    "SecondOrder",
     "register_rule",
     "stop_gradient",
     "no_grad",
