@@ -9,12 +9,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import sourcegrad
 from sourcegrad import jvp
 
 from .corpus import control_flow, straight_line  # noqa: F401  (registers the cases)
 from .corpus.registry import CASES
-from .helpers import assert_close, jax_version, make_function
+from .helpers import assert_close, jax_version
 
 
 def random_tangents(case, args):

@@ -4,7 +4,6 @@ against ``jax.jvp``, both against float64 finite differences."""
 
 import zlib
 
-import jax
 import numpy as np
 import pytest
 

@@ -10,7 +10,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import sourcegrad
 from sourcegrad import grad
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.second_order import hessian, hvp

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from sourcegrad import jvp
-from sourcegrad.rules import all_rules, defrule
 from sourcegrad.errors import RuleError
+from sourcegrad.rules import all_rules, defrule
 
 from .helpers import assert_close, make_function
 from .test_forward import fd_jvp, reference_jvp

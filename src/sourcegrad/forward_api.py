@@ -40,7 +40,7 @@ class JVPFunction(GradFunction):
             t = self._variants[kinds] = transform_forward(
                 self._fn, self.wrt, param_kinds=dict(zip(self._params, kinds)),
                 max_iter=self._max_iter)
-        self._transformed = t
+        self._transformed = t  # type: ignore[assignment]  (the same interface, forward mode)
         return t
 
     def _check_reserved(self):

@@ -43,6 +43,7 @@ class Jacobian:
         functools.update_wrapper(self, fn)
         self._single = not isinstance(wrt, (tuple, list))
         self._mode = mode
+        self._parts: list = []
         if mode == "forward":  # one tangent function per input: the others stay constant
             items = (wrt,) if self._single else tuple(wrt)
             self._parts = [JVPFunction(fn, w, max_iter=max_iter) for w in items]

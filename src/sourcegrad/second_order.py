@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import itertools
 import linecache
 import math
 
@@ -33,8 +32,6 @@ from .forward_api import JVPFunction
 from .normal import ir, walk
 
 __all__ = ["hvp", "hessian", "SecondOrder"]
-
-_COUNTER = itertools.count()
 
 
 def _unsupported(t, what):
@@ -96,7 +93,8 @@ class InternalSeed(SourcegradError):
 def load_gradient(t):
     """The regenerated gradient as a Python function, its source registered with linecache."""
     name, text = gradient_as_function(t)
-    filename = f"<sourcegrad: gradient of {t.normal.name}, normalized again #{next(_COUNTER)}>"
+    filename = (f"<sourcegrad: gradient of {t.normal.name} wrt {', '.join(t.wrt)}, "
+                f"normalized again>")
     linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
     namespace = {"jnp": jnp, "jax": jax, "lax": jax.lax, "__name__": "sourcegrad.second_order"}
     namespace.update({k: getattr(runtime, k) for k in runtime.__all__})

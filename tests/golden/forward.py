@@ -23,3 +23,9 @@ TANGENT_GOLDEN = {
     "two_layers": (two_layers, ("W1", "W2")),
     "fill_buffer": (fill_buffer, ("x",)),
 }
+
+# name -> (function, wrt): the Hessian's generated code (the gradient normalized again, then its
+# tangent), pinned as <name>.second_order.golden.py
+SECOND_ORDER_GOLDEN = {
+    "brief_loss": (brief_loss, ("W", "b")),
+}

@@ -49,8 +49,8 @@ def tangent_expr(ctx, prim: ir.Prim, target: str, origin):
             f"`{rule.callee or rule.key}` has an adjoint rule but no tangent rule, so forward mode "
             f"cannot differentiate it", filename=ctx.filename, line=origin.line if origin else 0,
             col=0, text=origin.text if origin else "",
-            fix=f"give its rule a tangent template: register_rule(..., tangent=\"...\") "
-                f"(see sourcegrad.rules)")
+            fix="give its rule a tangent template: register_rule(..., tangent=\"...\") "
+                "(see sourcegrad.rules)")
     mapping = bound_args(prim, rule)
     mapping["ans"] = name(target)
     defaults = {p.name for p in rule.params if p.kind == "static" and p.name not in prim.arg_dict}
