@@ -9,11 +9,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import sourcegrad
 from sourcegrad import jvp
 
 from .corpus import control_flow, straight_line  # noqa: F401  (registers the cases)
 from .corpus.registry import CASES
-from .helpers import assert_close, jax_version
+from .helpers import assert_close, jax_version, make_function
 
 
 def random_tangents(case, args):
@@ -61,3 +62,81 @@ def test_tangent_matches_jax_and_finite_differences(case):
     if case.jax:
         _, theirs = reference_jvp(case.fn, args, case.wrt, tangents)
         assert_close(d_out, theirs, rtol=case.rtol, atol=1e-9, what=f"{case.name}: tangent vs jax")
+
+
+# ----- the API and the generated code's shape -----
+
+
+def _softplus(x):
+    return jnp.logaddexp(x, 0.0)
+
+
+def _uses_softplus(x):
+    return np.sum(_softplus(x) * x)
+
+
+def test_register_rule_takes_a_tangent():
+    from sourcegrad import register_rule
+    register_rule(_softplus, "_softplus(x)", x="g * jax.nn.sigmoid(x)")
+    with pytest.raises(sourcegrad.MissingRuleError, match="no tangent rule") as info:
+        jvp(_uses_softplus)
+    assert info.value.lineno > 0 and "_softplus(x) * x" in info.value.text
+    register_rule(_softplus, "_softplus(x)", x="g * jax.nn.sigmoid(x)",
+                  tangent="d_x * jax.nn.sigmoid(x)")
+    x, dx = np.array([0.5, -1.0]), np.array([1.0, 2.0])
+    f = jvp(_uses_softplus)
+    assert "d_softplus = d_x * jax.nn.sigmoid(x)" in f.source, f.source
+    _, d = f(x, tangents=dx)
+    _, ref = jax.jvp(lambda x: jnp.sum(_softplus(x) * x), (x,), (dx,))
+    assert_close(d, ref, rtol=1e-12)
+
+
+def test_tangents_are_checked():
+    fn = make_function("""
+        def pair(x, w):
+            return np.sum(x * w)
+    """)
+    f = jvp(fn, wrt=("x", "w"))
+    with pytest.raises(sourcegrad.WrtError, match="one tangent per wrt input"):
+        f(np.ones(2), np.ones(2), tangents=(np.ones(2),))
+    with pytest.raises(sourcegrad.WrtError, match="pass tangents="):
+        f(np.ones(2), np.ones(2))
+    out, d = f(np.ones(2), np.full(2, 3.0), tangents=(np.ones(2), np.zeros(2)))
+    assert float(out) == 6.0 and float(d) == 6.0
+
+
+def test_inactive_values_get_no_tangent_and_lines_are_quoted():
+    fn = make_function("""
+        def masked(x, w):
+            scale = np.sum(w ** 2)
+            y = np.sin(x) * scale
+            return np.sum(y)
+    """)
+    src = jvp(fn, wrt="x").source.split("def jvp_masked")[1]
+    assert "d_scale" not in src and "d_w" not in src
+    assert "# line 3: y = np.sin(x) * scale" in src
+    lines = src.splitlines()
+    i = lines.index("    y = sin * scale")
+    assert lines[i + 1] == "    d_y = d_sin * scale"
+
+
+def test_while_loop_needs_no_bound_in_forward_mode():
+    fn = make_function("""
+        def halve(x):
+            while np.sum(x) > 1.0:
+                x = x * 0.5
+            return np.sum(x * x)
+    """)
+    src = jvp(fn).source
+    assert "lax.while_loop" in src and "taped_while" not in src
+    x = np.array([3.0, 5.0])
+    _, d = jvp(fn)(x, tangents=np.array([1.0, 0.0]))
+    assert_close(d, 2 * (x[0] / 8) / 8, rtol=1e-12)  # x is halved three times
+
+
+def test_tangent_names_are_stable():
+    from sourcegrad.normal.naming import Namer
+    n = Namer({"x", "d_y"})
+    assert n.tangent("x") == "d_x" and n.tangent("x") == "d_x"
+    assert n.tangent("y") == "d_y_"
+    assert n.tangent_names() == ["d_x", "d_y_"]
