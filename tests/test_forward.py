@@ -71,16 +71,24 @@ def _softplus(x):
     return jnp.logaddexp(x, 0.0)
 
 
+def _softplus_no_tangent(x):
+    return jnp.logaddexp(x, 0.0)
+
+
 def _uses_softplus(x):
     return np.sum(_softplus(x) * x)
 
 
+def _uses_softplus_no_tangent(x):
+    return np.sum(_softplus_no_tangent(x) * x)
+
+
 def test_register_rule_takes_a_tangent():
     from sourcegrad import register_rule
-    register_rule(_softplus, "_softplus(x)", x="g * jax.nn.sigmoid(x)")
+    register_rule(_softplus_no_tangent, "_softplus_no_tangent(x)", x="g * jax.nn.sigmoid(x)")
     with pytest.raises(sourcegrad.MissingRuleError, match="no tangent rule") as info:
-        jvp(_uses_softplus)
-    assert info.value.lineno > 0 and "_softplus(x) * x" in info.value.text
+        jvp(_uses_softplus_no_tangent)
+    assert info.value.lineno > 0 and "_softplus_no_tangent(x) * x" in info.value.text
     register_rule(_softplus, "_softplus(x)", x="g * jax.nn.sigmoid(x)",
                   tangent="d_x * jax.nn.sigmoid(x)")
     x, dx = np.array([0.5, -1.0]), np.array([1.0, 2.0])
