@@ -27,7 +27,7 @@ import jax.numpy as jnp
 from . import runtime
 from .api import GradFunction, _public
 from .backend import emit
-from .errors import SourcegradError, UnsupportedSyntaxError
+from .errors import InternalError, SourcegradError, UnsupportedSyntaxError
 from .forward_api import JVPFunction
 from .normal import ir, walk
 
@@ -82,12 +82,8 @@ def _unit_seed(s, seed):
                 func=ast.Attribute(value=ast.Name("jnp", ast.Load()), attr="ones_like", ctx=ast.Load()),
                 args=[e.args[0]], keywords=[])), s.origin)
     if isinstance(s, ir.Assign) and seed in ir.names_read(s.value):
-        raise InternalSeed(s)
+        raise InternalError(f"the seed of a scalar output is read in {s!r}; this is a bug")
     return s
-
-
-class InternalSeed(SourcegradError):
-    """The seed is read where a scalar seed was expected: a bug."""
 
 
 def load_gradient(t):
