@@ -43,11 +43,11 @@ def render_api() -> str:
            "Generated from the docstrings (`docs/gen_reference.py`). Everything here is importable",
            "from `sourcegrad`.", ""]
     for name in ("grad", "value_and_grad", "jvp", "jacfwd", "jacrev", "hessian", "hvp", "register_rule",
-                 "stop_gradient"):
+                 "stop_gradient", "check"):
         fn = getattr(sourcegrad, name)
         out += [f"## `{name}{_signature(fn)}`", "", _doc(fn), ""]
     out += ["## `no_grad`", "", _doc(sourcegrad.no_grad), ""]
-    for cls in (sourcegrad.GradFunction, sourcegrad.CompiledGrad):
+    for cls in (sourcegrad.GradFunction, sourcegrad.CompiledGrad, sourcegrad.CheckResult):
         out += [f"## `{cls.__name__}`", "", _doc(cls), ""]
         for attr, member in inspect.getmembers(cls):
             if attr.startswith("_") and attr != "__call__":

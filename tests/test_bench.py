@@ -12,7 +12,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from sourcegrad.bench import suite
+from sourcegrad.bench import report, suite
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -53,7 +53,7 @@ def test_verdicts_state_every_target():
     scaling = [{"statements": 100, "transform_s": 0.04}, {"statements": 1000, "transform_s": 0.5}]
     ckpt = {"steps": 10000, "plain_s": 1.0, "checkpoint_s": 1.5, "plain_temp_bytes": 100,
             "checkpoint_temp_bytes": 5}
-    lines = suite.verdicts(rows, scaling, ckpt)
+    lines = report.verdicts(rows, scaling, ckpt)
     text = "\n".join(lines)
     assert "every workload <= 1.05x: worst 1.00x (a) -> met" in text
     assert "faster than PyTorch eager on small and loop workloads, >= 3x: least 2.0x (b) -> NOT MET" in text
@@ -64,7 +64,7 @@ def test_verdicts_state_every_target():
 def test_plot_without_pytorch_or_expert_columns(tmp_path):
     """PyTorch is optional: a run without it still plots, saying what is missing."""
     row = dict(workload="a", sourcegrad_s=1.0, jax_expert_s=None, primal_s=0.5, torch_s=None)
-    suite.plot({"workloads": [row], "platform": "cpu"}, tmp_path / "p.png")
+    report.plot({"workloads": [row], "platform": "cpu"}, tmp_path / "p.png")
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
 
 

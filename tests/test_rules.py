@@ -99,6 +99,8 @@ TABLE = {
     "asarray": ("np.asarray(x) * 2", {"x": (N, (3,))}, 1e-6),
     "array": ("np.array([x, y * 2, x])", {"x": (N, ()), "y": (N, ())}, 1e-6),
     "full": ("np.full((2, 3), x)", {"x": (N, (3,))}, 1e-6),
+    "linspace": ("np.linspace(x, y, 5) + np.linspace(y, 1.0, num=1)", {"x": (N, ()), "y": (N, (3,))},
+                 1e-6),
     "astype": ("x.astype(np.float64)", {"x": (N, (3,))}, 1e-6),
     "copy": ("x.copy()", {"x": (N, (3,))}, 1e-6),
     "getitem": ("x[np.array([0, 2, 2])] * 2", {"x": (N, (3, 4))}, 1e-6),

@@ -71,14 +71,17 @@ defrule("jnp.maximum(x, y)", broadcast=True, x="g * tie_split(x, y)", y="g * tie
         tangent=dict(x="d_x * tie_split(x, y)", y="d_y * tie_split(y, x)"))
 defrule("jnp.minimum(x, y)", broadcast=True, x="g * tie_split(y, x)", y="g * tie_split(x, y)",
         tangent=dict(x="d_x * tie_split(y, x)", y="d_y * tie_split(x, y)"))
+# at the points where these are not differentiable, 0 (or 1/2 at a tie) instead of NaN:
+# see docs/conventions.md
 defrule("jnp.arctan2(x1, x2)", broadcast=True,
-        x1="g * x2 / (x1 ** 2 + x2 ** 2)", x2="-g * x1 / (x1 ** 2 + x2 ** 2)",
-        tangent=dict(x1="d_x1 * x2 / (x1 ** 2 + x2 ** 2)", x2="-d_x2 * x1 / (x1 ** 2 + x2 ** 2)"))
-defrule("jnp.hypot(x1, x2)", broadcast=True, x1="g * x1 / ans", x2="g * x2 / ans",
-        tangent=dict(x1="d_x1 * x1 / ans", x2="d_x2 * x2 / ans"))
+        x1="g * div_or_zero(x2, x1 ** 2 + x2 ** 2)", x2="-g * div_or_zero(x1, x1 ** 2 + x2 ** 2)",
+        tangent=dict(x1="d_x1 * div_or_zero(x2, x1 ** 2 + x2 ** 2)",
+                     x2="-d_x2 * div_or_zero(x1, x1 ** 2 + x2 ** 2)"))
+defrule("jnp.hypot(x1, x2)", broadcast=True, x1="g * div_or_zero(x1, ans)", x2="g * div_or_zero(x2, ans)",
+        tangent=dict(x1="d_x1 * div_or_zero(x1, ans)", x2="d_x2 * div_or_zero(x2, ans)"))
 defrule("jnp.logaddexp(x1, x2)", broadcast=True,
-        x1="g * jnp.exp(x1 - ans)", x2="g * jnp.exp(x2 - ans)",
-        tangent=dict(x1="d_x1 * jnp.exp(x1 - ans)", x2="d_x2 * jnp.exp(x2 - ans)"))
+        x1="g * logaddexp_weight(x1, x2)", x2="g * logaddexp_weight(x2, x1)",
+        tangent=dict(x1="d_x1 * logaddexp_weight(x1, x2)", x2="d_x2 * logaddexp_weight(x2, x1)"))
 defrule("jnp.where(condition, x, y)", broadcast=True, nondiff=("condition",),
         x="jnp.where(condition, g, 0)", y="jnp.where(condition, 0, g)",
         tangent=dict(x="jnp.where(condition, d_x, 0)", y="jnp.where(condition, 0, d_y)"))

@@ -18,8 +18,9 @@ defrule("jnp.outer(a, b)",
 defrule("jnp.einsum(subscripts, *operands)", static=("subscripts",),
         operands="einsum_adjoint(subscripts, position, g, *operands)",
         tangent="einsum_tangent(subscripts, position, d_operands, *operands)")
-defrule("jnp.trace(x, offset=0)", static=("offset",), x="trace_adjoint(g, x, offset)",
-        tangent="jnp.trace(d_x, offset)")
+defrule("jnp.trace(x, offset=0, axis1=0, axis2=1)", static=("offset", "axis1", "axis2"),
+        positional=1, x="trace_adjoint(g, x, offset, axis1, axis2)",
+        tangent="jnp.trace(d_x, offset, axis1, axis2)")
 defrule("jnp.transpose(x, axes=None)", static=("axes",), temp="transposed",
         x="transpose_adjoint(g, axes)", tangent="jnp.transpose(d_x, axes)")
 defrule("jnp.linalg.solve(a, b)", temp="solution",

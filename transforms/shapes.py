@@ -31,6 +31,9 @@ defrule("jnp.stack(arrays, axis=0)", sequence=("arrays",), static=("axis",), tem
 defrule("jnp.asarray(a)", temp="arr", a="g", tangent="d_a")
 defrule("jnp.array(object)", sequence=("object",), alternate="asarray", temp="arr",
         object="g[position]", tangent="jnp.array(d_object)")
+defrule("jnp.linspace(start, stop, num=50)", static=("num",), broadcast=True, temp="linspace",
+        start="linspace_adjoint(g, num, 'start')", stop="linspace_adjoint(g, num, 'stop')",
+        tangent="jnp.linspace(d_start, d_stop, num)")
 defrule("jnp.full(shape, fill_value, dtype=None)", static=("shape", "dtype"), temp="filled",
         fill_value="unbroadcast(g, fill_value)", tangent="jnp.full(shape, d_fill_value, dtype)")
 
@@ -42,7 +45,6 @@ defconst("jnp.ones_like(a, dtype=None)", nondiff=("a",), static=("dtype",))
 defconst("jnp.eye(N, M=None, k=0, dtype=None)", static=("N", "M", "k", "dtype"))
 defconst("jnp.arange(start, stop=None, step=None, dtype=None)",
          static=("start", "stop", "step", "dtype"), positional=3)
-defconst("jnp.linspace(start, stop, num=50)", static=("start", "stop", "num"))
 defop("astype", "x.astype(dtype)", static=("dtype",), temp="cast",
       x="g.astype(jnp.result_type(x))", tangent="d_x.astype(dtype)")
 defop("copy", "x.copy()", temp="copied", x="g", tangent="d_x")

@@ -5,12 +5,17 @@ explicit accumulators (``.source``), and runs exactly that code, compiled with
 JAX/XLA.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .api import CompiledGrad, GradFunction, grad, value_and_grad
+from .check import CheckResult, GradientCheckError, check
 from .errors import (
+    InputError,
     InternalError,
     MissingRuleError,
+    OptionError,
+    ShapeError,
+    SourceChangedError,
     RuleError,
     SeedError,
     SourceUnavailableError,
@@ -39,6 +44,9 @@ __all__ = [
     "hvp",
     "SecondOrder",
     "register_rule",
+    "check",
+    "CheckResult",
+    "GradientCheckError",
     "stop_gradient",
     "no_grad",
     "SourcegradError",
@@ -50,4 +58,8 @@ __all__ = [
     "RuleError",
     "TapeOverflowError",
     "InternalError",
+    "SourceChangedError",
+    "ShapeError",
+    "InputError",
+    "OptionError",
 ]

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import threading
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import runtime
+from . import boundary, pipeline, runtime
+from .compiled import CompiledGrad
+from .views import GradViews
 from .errors import SeedError, SourcegradError, TapeOverflowError, UnsupportedSyntaxError, WrtError
 from .frontend.parse import parse_function
-from .pipeline import Transformed, transform
+from .pipeline import Transformed
 from .normal.structs import kind_of
 
 __all__ = ["grad", "value_and_grad", "GradFunction", "CompiledGrad"]
@@ -33,6 +37,9 @@ def _public(fn):
     return wrapper
 
 
+CompiledGrad.__call__ = _public(CompiledGrad.__call__)
+
+
 def _is_static(value) -> bool:
     """Python ints, bools, strings, None and tuples of them are compile-time constants."""
     if value is None or isinstance(value, (bool, int, str)) and not isinstance(value, np.generic):
@@ -42,7 +49,7 @@ def _is_static(value) -> bool:
     return False
 
 
-class GradFunction:
+class GradFunction(GradViews):
     """The gradient of a Python function, made by :func:`grad`.
 
     Call it like the original function (plus ``seed=`` and ``accumulate=``) to
@@ -60,7 +67,13 @@ class GradFunction:
         self._return_value = return_value
         self._max_iter = max_iter
         self._checkpoint = checkpoint
+        self._wrt_index = frozenset(self._params.index(n) for n in self.wrt)
+        # one transform and one compile per signature, whatever the number of threads calling
+        self._lock = threading.RLock()
+        self._first_calls: dict = {}  # signature -> a lock held by its first call
+        self._seen: set = set()       # signatures that ran once (compiled)
         self._variants: dict = {}   # static parameter names -> Transformed
+        self._reads: dict = {}      # id(Transformed) -> boundary.ModuleValues
         self._jitted: dict = {}
         self._compiled: dict = {}
         self._deferred = None  # an error that the first call's argument kinds may resolve
@@ -135,11 +148,28 @@ class GradFunction:
         (made once, then cached)."""
         t = self._variants.get(kinds)
         if t is None:
-            t = self._variants[kinds] = transform(
-                self._fn, self.wrt, param_kinds=dict(zip(self._params, kinds)),
-                max_iter=self._max_iter, checkpoint=self._checkpoint)
+            with self._lock:
+                t = self._variants.get(kinds)
+                if t is None:
+                    t = pipeline.transform(self._fn, self.wrt, param_kinds=dict(zip(self._params, kinds)),
+                                           max_iter=self._max_iter, checkpoint=self._checkpoint)
+                    self._reads[id(t)] = boundary.ModuleValues(t.module_reads)
+                    self._variants[kinds] = t
+        elif self._stale(t):
+            with self._lock:  # a module value was rebound or written since: make it all again
+                if self._variants.get(kinds) is t:
+                    self._variants.clear()
+                    self._reads.clear()
+                    self._jitted.clear()
+                    self._compiled.clear()
+                    self._seen.clear()
+            return self._variant(kinds)
         self._transformed = t
         return t
+
+    def _stale(self, transformed) -> bool:
+        reads = self._reads.get(id(transformed))
+        return reads is None or (bool(reads.reads) and reads.changed() is not None)
 
     def _check_reserved(self):
         for name in _RESERVED_KEYWORDS:
@@ -150,85 +180,34 @@ class GradFunction:
                     f"the parameter name `{name}` clashes with the `{name}=` keyword of the "
                     f"gradient function", "rename the parameter")
 
-    # ----- what the user reads -----
-    @property
-    def source(self) -> str:
-        """The generated module: the normal-form primal and its gradient. Exactly the code that
-        runs (for the static arguments of the latest call)."""
-        return self._current().source
-
-    @property
-    def stages(self) -> dict:
-        """The source after each pipeline stage: source, normalized, activity, reversed, simplified."""
-        return self._current().stages
-
-    @property
-    def source_map(self):
-        return self._current().source_map
-
-    @property
-    def filename(self) -> str:
-        """The name under which the generated source is registered with linecache."""
-        return self._current().filename
-
     def __repr__(self):
         return f"<sourcegrad.grad of {self._fn.__qualname__} wrt {', '.join(self.wrt)}>"
 
-    # ----- inspecting -----
-    def show(self, side_by_side: bool = False, color: bool | None = None, file=None) -> None:
-        """Print the generated code, highlighted in a terminal (plain text otherwise); with
-        ``side_by_side``, each generated line beside the line of your code it comes from."""
-        from .inspect.show import show
-        show(self._current(), side_by_side, color, file)
-
-    def _repr_html_(self) -> str:
-        from .inspect.show import CSS, highlight_html
-        return f"<style>{CSS}</style>{highlight_html(self._current().source)}"
-
-    def lines_for(self, user_line: int) -> dict:
-        """The generated lines computing one line of your file: {"forward": [...], "backward": [...]}."""
-        return self._current().source_map.generated_lines(user_line)
-
-    def line_of(self, generated_line: int) -> int | None:
-        """The line of your file a generated line comes from (None for generated scaffolding)."""
-        return self._current().source_map.user_line(generated_line)
-
-    def graph(self, format: str = "dot"):
-        """The forward dataflow and backward accumulation: DOT text, or SVG/PNG bytes (``dot``)."""
-        from .inspect.graph import build_graph, render, to_dot
-        dot = to_dot(build_graph(self._current()))
-        return dot if format == "dot" else render(dot, format)
-
-    def report(self, path=None) -> str:
-        """A self-contained HTML page: your function and the gradient linked line to line, and
-        the graph. Written to ``path`` if given; returned either way."""
-        from .inspect.report import html_report
-        text = html_report(self._current())
-        if path is not None:
-            import pathlib
-            pathlib.Path(path).write_text(text, encoding="utf-8")
-        return text
-
-    def emit(self, path=None) -> str:
-        """The gradient as a standalone module that imports only JAX and NumPy."""
-        from .backend.standalone import standalone_module
-        t = self._current()
-        kinds = next((k for k, v in self._variants.items() if v is t), ())
-        static = tuple(i for i, k in enumerate(kinds) if k == "static")
-        text = standalone_module(t, static)
-        if path is not None:
-            import pathlib
-            pathlib.Path(path).write_text(text, encoding="utf-8")
-        return text
-
     # ----- calling -----
-    def _bind(self, args, kwargs):
+    def _arguments(self, args, kwargs) -> list:
+        """The call's arguments, one per parameter (defaults applied), checked."""
         try:
             bound = self._signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise TypeError(f"{self._fn.__name__}(): {exc}") from None
         bound.apply_defaults()
         values = [bound.arguments[p] for p in self._params]
+        for name in self.wrt:
+            boundary.check_differentiated(name, values[self._params.index(name)])
+        boundary.check_no_complex(self._params, values)
+        return values
+
+    def _precision(self, values):
+        """JAX's x64 mode around what runs on 64-bit inputs (NumPy's precision); float32 stays."""
+        x64 = not jax.config.jax_enable_x64 and boundary.wants_x64(values, self._wrt_index)
+        return jax.enable_x64(True) if x64 else contextlib.nullcontext()
+
+    def _bind(self, args, kwargs):
+        """(values, static positions, transform) for a call's arguments (the bench reads it)."""
+        return self._prepare(self._arguments(args, kwargs))
+
+    def _prepare(self, values):
+        values = list(values)
         for name in self.wrt:
             i = self._params.index(name)
             values[i] = self._check_wrt_value(name, values[i])
@@ -243,7 +222,7 @@ class GradFunction:
                 raise WrtError(f"`{name}` is a Python {type(leaf).__name__}; gradients are "
                                f"defined for floating-point inputs only. Pass a float "
                                f"({float(leaf)!r}) or remove `{name}` from wrt")
-            dtype = jnp.result_type(leaf)
+            dtype = leaf.dtype if isinstance(leaf, (np.ndarray, jax.Array)) else jnp.result_type(leaf)
             if not jnp.issubdtype(dtype, jnp.inexact):
                 raise WrtError(f"`{name}` has dtype {dtype}; gradients are defined for "
                                f"floating-point inputs only (sourcegrad does not return zeros "
@@ -252,13 +231,14 @@ class GradFunction:
             return jnp.asarray(leaf) if isinstance(leaf, float) else leaf
         return jax.tree_util.tree_map(check, value)
 
-    def _accumulators(self, accumulate):
+    def _accumulators(self, accumulate, values):
         if accumulate is None:
             return None
         acc = (accumulate,) if self._wrt_single else tuple(accumulate)
         if len(acc) != len(self.wrt):
             raise WrtError(f"accumulate= must hold one accumulator per wrt input "
                            f"({', '.join(self.wrt)}); got {len(acc)}")
+        boundary.check_accumulate(self.wrt, [values[self._params.index(n)] for n in self.wrt], acc)
         return acc
 
     def _check_seed(self, transformed, seed):
@@ -268,12 +248,42 @@ class GradFunction:
         return seed
 
     def _jit(self, transformed, static, kind="grad"):
-        key = (kind, static, id(transformed))  # each variant is kept alive in self._variants
+        # each variant is kept alive in self._variants; x64 traces apart
+        key = (kind, static, id(transformed), bool(jax.config.jax_enable_x64))
         fn = self._jitted.get(key)
         if fn is None:
-            target = transformed.grad_fn if kind == "grad" else transformed.primal_fn
-            fn = self._jitted[key] = jax.jit(target, static_argnums=static)
+            with self._lock:
+                fn = self._jitted.get(key)
+                if fn is None:
+                    target = transformed.grad_fn if kind == "grad" else transformed.primal_fn
+                    fn = self._jitted[key] = jax.jit(target, static_argnums=static)
         return fn
+
+    def _execute(self, transformed, static, kind, values, *extra):
+        """Run the compiled generated code: a signature's first call holds a lock (one trace and
+        one compile under any number of threads); errors in the user's code are located."""
+        fn = self._jit(transformed, static, kind)
+        try:
+            key = (kind, static, id(transformed), bool(jax.config.jax_enable_x64),
+                   tuple(values[i] for i in static),
+                   _signature_of([v for i, v in enumerate(values) if i not in static]),
+                   *(_signature_of(e) for e in extra))
+            if key in self._seen:
+                return fn(*values, *extra)
+            with self._lock:
+                first = self._first_calls.setdefault(key, threading.Lock())
+            with first:
+                out = fn(*values, *extra)
+                self._seen.add(key)
+            self._first_calls.pop(key, None)
+            return out
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, (SourcegradError, runtime.SeedError)):
+                raise
+            located = boundary.located_runtime_error(exc, transformed)
+            if located is None:
+                raise
+            raise located.with_traceback(None) from None
 
     def _results(self, transformed, out):
         """(value, gradients) from the generated function's outputs; reports tape overflow."""
@@ -292,9 +302,14 @@ class GradFunction:
         return value, (grads[0] if self._wrt_single else tuple(grads))
 
     def _run(self, args, kwargs, seed, accumulate):
-        values, static, t = self._bind(args, kwargs)
-        out = self._jit(t, static)(*values, self._check_seed(t, seed), self._accumulators(accumulate))
-        return self._results(t, out)
+        values = self._arguments(args, kwargs)
+        with self._precision(values):
+            values, static, t = self._prepare(values)
+            out = self._execute(t, static, "grad", values, self._check_seed(t, seed),
+                                self._accumulators(accumulate, values))
+            value, grads = self._results(t, out)
+            boundary.check_output(value, t, self._fn.__name__)
+            return value, grads
 
     @_public
     def __call__(self, *args, seed=None, accumulate=None, **kwargs):
@@ -311,8 +326,10 @@ class GradFunction:
     @_public
     def primal(self, *args, **kwargs):
         """The function's value, computed by the generated (normal-form) primal, compiled."""
-        values, static, t = self._bind(args, kwargs)
-        return self._jit(t, static, "primal")(*values)
+        values = self._arguments(args, kwargs)
+        with self._precision(values):
+            values, static, t = self._prepare(values)
+            return self._execute(t, static, "primal", values)
 
     @_public
     def compile(self, *args, seed=None, accumulate=None, **kwargs) -> "CompiledGrad":
@@ -323,18 +340,30 @@ class GradFunction:
         ``memory_analysis()``). Compiling again for the same shapes, dtypes and
         static values returns the cached object; other shapes compile anew.
         """
-        values, static, t = self._bind(args, kwargs)
-        acc = self._accumulators(accumulate)
-        seed = self._check_seed(t, seed)
-        key = (static, tuple(values[i] for i in static), _signature_of(
-            [v for i, v in enumerate(values) if i not in static]), _signature_of(seed),
-            _signature_of(acc))
-        hit = self._compiled.get(key)
-        if hit is None:
-            compiled = self._jit(t, static).lower(*values, seed, acc).compile()
-            hit = self._compiled[key] = CompiledGrad(self, compiled, static, t,
-                                                     [values[i] for i in static])
-        return hit
+        values = self._arguments(args, kwargs)
+        precision = self._precision(values)
+        with precision:
+            values, static, t = self._prepare(values)
+            acc = self._accumulators(accumulate, values)
+            seed = self._check_seed(t, seed)
+            x64 = bool(jax.config.jax_enable_x64)
+            key = (static, tuple(values[i] for i in static), _signature_of(
+                [v for i, v in enumerate(values) if i not in static]), _signature_of(seed),
+                _signature_of(acc), x64, id(t))
+            with self._lock:
+                hit = self._compiled.get(key)
+                if hit is None:
+                    try:
+                        compiled = self._jit(t, static).lower(*values, seed, acc).compile()
+                    except (TypeError, ValueError) as exc:
+                        located = boundary.located_runtime_error(exc, t)
+                        if located is None:
+                            raise
+                        raise located.with_traceback(None) from None
+                    hit = self._compiled[key] = CompiledGrad(
+                        self, compiled, static, t, [values[i] for i in static],
+                        x64=not isinstance(precision, contextlib.nullcontext))
+            return hit
 
     @property
     def compiled_count(self) -> int:
@@ -343,8 +372,15 @@ class GradFunction:
 
 
 def _signature_of(tree):
+    """Structure, shapes and dtypes: what a compilation is specialized to (arrays: the fast path)."""
+    if tree is None:
+        return None
+    if isinstance(tree, (np.ndarray, jax.Array)):
+        return tree.shape, tree.dtype
+    if isinstance(tree, list) and all(isinstance(v, (np.ndarray, jax.Array)) for v in tree):
+        return tuple((v.shape, v.dtype) for v in tree)
     leaves, structure = jax.tree_util.tree_flatten(tree)
-    return structure, tuple((tuple(jnp.shape(x)), str(jnp.result_type(x))) for x in leaves)
+    return structure, tuple((getattr(x, "shape", ()), getattr(x, "dtype", type(x))) for x in leaves)
 
 
 def ast_args(fdef):
@@ -352,55 +388,11 @@ def ast_args(fdef):
     return [*a.posonlyargs, *a.args, *a.kwonlyargs]
 
 
-class CompiledGrad:
-    """An ahead-of-time compiled gradient: call it, or inspect what XLA made of it."""
-
-    def __init__(self, owner: GradFunction, compiled, static, transformed, static_values=()):
-        self._owner = owner
-        self._compiled = compiled
-        self._static = static
-        self._static_values = tuple(static_values)
-        self._transformed = transformed
-        self._n_params = len(owner._params)
-        self._has_status = bool(transformed.gradient.meta.get("has_status"))
-
-    @_public
-    def __call__(self, *args, seed=None, accumulate=None, **kwargs):
-        if not kwargs and seed is None and accumulate is None and len(args) == self._n_params \
-                and not self._owner._return_value \
-                and tuple(args[i] for i in self._static) == self._static_values:
-            # the fast path: the executable itself checks the shapes and dtypes of the arrays
-            dynamic = [a for i, a in enumerate(args) if i not in self._static]
-            out = self._compiled(*dynamic, None, None)
-            if self._has_status:  # a while loop's tape overflow must still raise
-                return self._owner._results(self._transformed, out)[1]
-            grads = out[1]
-            return grads[0] if self._owner._wrt_single else tuple(grads)
-        values, static, _ = self._owner._bind(args, kwargs)
-        if static != self._static:
-            raise WrtError("this compiled gradient was made for other static arguments; "
-                           "call .compile() again")
-        dynamic = [v for i, v in enumerate(values) if i not in static]
-        out = self._compiled(*dynamic, seed, self._owner._accumulators(accumulate))
-        value, grads = self._owner._results(self._transformed, out)
-        return (value, grads) if self._owner._return_value else grads
-
-    def as_text(self) -> str:
-        """The optimized XLA HLO text of the compiled gradient."""
-        return self._compiled.as_text()
-
-    def cost_analysis(self) -> dict:
-        """XLA's estimate: flops, transcendentals, bytes accessed."""
-        cost = self._compiled.cost_analysis()
-        return cost[0] if isinstance(cost, list) else cost
-
-    def memory_analysis(self):
-        """XLA's memory statistics (argument, output and temporary bytes)."""
-        return self._compiled.memory_analysis()
-
-    @property
-    def jax_compiled(self):
-        return self._compiled
+def _checked_options(checkpoint, max_iter):
+    try:
+        boundary.check_options(checkpoint, max_iter)
+    except SourcegradError as exc:
+        raise exc.with_traceback(None) from None
 
 
 def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
@@ -417,6 +409,7 @@ def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
     recompute their tapes in the backward pass (less memory, about twice the forward work);
     a loop can ask for it with a ``# sourcegrad: checkpoint=sqrt`` comment.
     """
+    _checked_options(checkpoint, max_iter)
     if fn is None:
         return functools.partial(grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint)
     return _make(fn, wrt, False, max_iter, checkpoint)
@@ -424,6 +417,7 @@ def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
 
 def value_and_grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
     """Like :func:`grad`, but calling the result returns ``(value, gradient)``."""
+    _checked_options(checkpoint, max_iter)
     if fn is None:
         return functools.partial(value_and_grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint)
     return _make(fn, wrt, True, max_iter, checkpoint)

@@ -2,9 +2,9 @@
 
     sourcegrad demo                                  print a generated gradient and check it
     sourcegrad show   path/to/file.py:function [--wrt a,b] [--stages] [--side-by-side]
-    sourcegrad emit   path/to/file.py:function -o grad_function.py
-    sourcegrad graph  path/to/file.py:function -o graph.svg
-    sourcegrad report path/to/file.py:function -o report.html
+    sourcegrad emit   path/to/file.py:function [--wrt a,b] -o grad_function.py
+    sourcegrad graph  path/to/file.py:function [--wrt a,b] -o graph.svg
+    sourcegrad report path/to/file.py:function [--wrt a,b] -o report.html
     sourcegrad bench [suite|scaling] [--json out.json] [--plot out.png]
 
 Errors in the user's code print the located message and exit with status 2,
@@ -14,41 +14,115 @@ without a Python traceback.
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib.machinery
 import importlib.util
+import inspect
+import os
 import pathlib
 import sys
+import traceback
 
 from .errors import SourcegradError
 
-__all__ = ["main", "load_function"]
+__all__ = ["main", "load_function", "default_wrt"]
+
+EPILOG = ("The target file is imported as a module to find the function: its top-level code runs, "
+          "as with `python file.py` (guard scripts with `if __name__ == \"__main__\":`). Without "
+          "--wrt, every parameter that can hold floats is differentiated: all but those with an "
+          "int, str, bool or None default or annotation, *args/**kwargs, and those used in range().")
+
+
+class UsageError(Exception):
+    """A mistake in the command line: printed without a traceback, exit status 2."""
 
 
 def load_function(target: str):
-    """``path/to/file.py:function`` -> the function object (the file is imported as a module)."""
+    """``path/to/file.py:function`` -> the function object (the file is imported as a module,
+    which runs its top-level code; any file name is accepted)."""
     path_text, _, name = target.rpartition(":")
     if not path_text or not name:
-        raise SystemExit(f"sourcegrad: expected path/to/file.py:function, got {target!r}")
+        raise UsageError(f"expected path/to/file.py:function, got {target!r}")
     path = pathlib.Path(path_text)
     if not path.is_file():
-        raise SystemExit(f"sourcegrad: no such file: {path}")
-    spec = importlib.util.spec_from_file_location(path.stem, path)
+        raise UsageError(f"no such file: {path}")
+    module_name = path.stem.replace(".", "_").replace("-", "_") or "target"
+    loader = importlib.machinery.SourceFileLoader(module_name, str(path))
+    spec = importlib.util.spec_from_file_location(module_name, path, loader=loader)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[f"_sourcegrad_target_.{module_name}"] = module  # emit reads defaults there
     sys.path.insert(0, str(path.parent.resolve()))
     try:
         spec.loader.exec_module(module)
+    except (SyntaxError, SourcegradError):
+        raise
+    except Exception as exc:  # the user's top-level code failed: say where, not our frames
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if pathlib.Path(f.filename).resolve() == path.resolve()]
+        where = f"{path}:{frames[-1].lineno}: {frames[-1].line}: " if frames else f"{path}: "
+        raise UsageError(f"importing {where}{type(exc).__name__}: {exc}") from None
     finally:
         sys.path.pop(0)
     fn = getattr(module, name, None)
     if fn is None:
-        raise SystemExit(f"sourcegrad: {path} has no function {name!r}")
+        raise UsageError(f"{path} has no function {name!r}")
     return getattr(fn, "__wrapped__", fn)
 
 
-def _wrt(text: str | None):
-    if not text:
-        return 0
-    items = tuple(t.strip() for t in text.split(",") if t.strip())
-    return items[0] if len(items) == 1 else items
+_STATIC_TYPES = (int, str, bool, "int", "str", "bool", type(None), "None")
+
+
+def default_wrt(fn) -> tuple:
+    """The parameters the CLI differentiates without ``--wrt``: every one that can hold floats.
+
+    Left out: parameters whose default is an int, str, bool or None (or a tuple of them), or
+    whose annotation is int/str/bool/None; ``*args``/``**kwargs``; and parameters passed to
+    ``range()`` in the function (trip counts)."""
+    signature = inspect.signature(fn)
+    ranged: set[str] = set()
+    try:
+        tree = ast.parse(inspect.getsource(fn).lstrip())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
+                ranged.update(n.id for a in node.args for n in ast.walk(a) if isinstance(n, ast.Name))
+    except (OSError, TypeError, SyntaxError):
+        pass
+    out = []
+    for p in signature.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name in ranged:
+            continue
+        if p.annotation is not p.empty and p.annotation in _STATIC_TYPES:
+            continue
+        if p.default is not p.empty and _static_default(p.default):
+            continue
+        out.append(p.name)
+    return tuple(out)
+
+
+def _static_default(value) -> bool:
+    if isinstance(value, tuple):
+        return all(_static_default(v) for v in value)
+    return value is None or type(value) in (int, str, bool)
+
+
+def _wrt(text: str | None, fn):
+    if text:
+        items = tuple(t.strip() for t in text.split(",") if t.strip())
+        return items[0] if len(items) == 1 else items
+    chosen = default_wrt(fn)
+    if not chosen:
+        raise UsageError(f"`{fn.__name__}` has no parameter that can hold floats; name the "
+                         f"parameters to differentiate with --wrt")
+    print(f"sourcegrad: differentiating `{fn.__name__}` with respect to {', '.join(chosen)} "
+          f"(choose with --wrt)", file=sys.stderr)
+    return chosen[0] if len(chosen) == 1 else chosen
+
+
+def _grad(args):
+    from .api import grad
+
+    fn = load_function(args.target)
+    return grad(fn, wrt=_wrt(args.wrt, fn))
 
 
 def _cmd_demo(args) -> int:
@@ -57,30 +131,27 @@ def _cmd_demo(args) -> int:
     return run()
 
 
-def _grad(args):
-    from .api import grad
-
-    return grad(load_function(args.target), wrt=_wrt(args.wrt))
-
-
 def _cmd_show(args) -> int:
+    from .inspect.show import escape_controls
+
     g = _grad(args)
     if args.stages:
         for stage, text in g.stages.items():
             print(f"# ===== stage: {stage} =====")
-            print(text)
+            print(escape_controls(text))
     else:
         g.show(side_by_side=args.side_by_side)
     return 0
 
 
 def _cmd_emit(args) -> int:
-    text = _grad(args).emit()
-    _write(args.output, text)
+    _check_output(args)
+    _write(args.output, _grad(args).emit())
     return 0
 
 
 def _cmd_graph(args) -> int:
+    _check_output(args)
     g = _grad(args)
     suffix = pathlib.Path(args.output).suffix.lstrip(".") if args.output else "dot"
     data = g.graph("dot" if suffix in ("dot", "gv", "") else suffix)
@@ -89,8 +160,24 @@ def _cmd_graph(args) -> int:
 
 
 def _cmd_report(args) -> int:
+    _check_output(args)
     _write(args.output, _grad(args).report())
     return 0
+
+
+def _check_output(args):
+    """Refuse, before any work, an output path that cannot or must not be written."""
+    if not args.output or args.output == "-":
+        return
+    out = pathlib.Path(args.output)
+    source = pathlib.Path(args.target.rpartition(":")[0])
+    if out.is_dir():
+        raise UsageError(f"-o {out}: is a directory; give a file name")
+    if not out.parent.is_dir():
+        raise UsageError(f"-o {out}: the directory {out.parent} does not exist")
+    if out.exists() and source.exists() and os.path.samefile(out, source):
+        raise UsageError(f"-o {out} is the file of {args.target}: refusing to overwrite your "
+                         f"source; choose another output file")
 
 
 def _write(path, data):
@@ -98,10 +185,13 @@ def _write(path, data):
         sys.stdout.write(data if isinstance(data, str) else data.decode())
         return
     p = pathlib.Path(path)
-    if isinstance(data, str):
-        p.write_text(data, encoding="utf-8")
-    else:
-        p.write_bytes(data)
+    try:
+        if isinstance(data, str):
+            p.write_text(data, encoding="utf-8")
+        else:
+            p.write_bytes(data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {p}: {exc.strerror or exc}") from None
     print(f"sourcegrad: wrote {p}", file=sys.stderr)
 
 
@@ -116,46 +206,63 @@ def _cmd_bench(args) -> int:
         result = loops.run(lengths, timeout=args.timeout)
         print("\n".join(loops.summary(result)))
     else:
+        from .bench import report as bench_report
         from .bench import suite
 
         result = suite.run(timeout=args.timeout, only=args.only.split(",") if args.only else None)
         if args.plot:
-            suite.plot(result, args.plot)
+            bench_report.plot(result, args.plot)
             print(f"sourcegrad: wrote {args.plot}", file=sys.stderr)
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(result, indent=1))
     return 0
 
 
+def _bench_parser(sub):
+    bench = sub.add_parser("bench", help="run a benchmark suite and print ratios against JAX",
+                           description="Run a benchmark suite and print ratios against JAX. "
+                                       "Without a suite name: suite.")
+    bench.set_defaults(suite="suite", quick=False, only=None, plot=None, timeout=60.0, json=None)
+    suites = bench.add_subparsers(dest="suite", metavar="{suite,scaling}")
+    suite = suites.add_parser("suite", help="eight workloads against JAX and PyTorch (default)",
+                              description="Eight workloads: sourcegrad's gradient against "
+                                          "jax.grad, expert JAX, PyTorch and the primal.")
+    suite.add_argument("--only", help="comma-separated workload names")
+    suite.add_argument("--plot", help="write a PNG of the ratios")
+    scaling = suites.add_parser("scaling", help="loop gradients at 10..10000 steps",
+                                description="Loop gradients at 10..10000 steps against jax.grad.")
+    scaling.add_argument("--quick", action="store_true", help="fewer sizes")
+    for p in (suite, scaling):
+        p.add_argument("--timeout", type=float, default=60.0,
+                       help="seconds a JAX compilation may take before it counts as failed")
+        p.add_argument("--json", help="also write the measurements to this file")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sourcegrad", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="sourcegrad", description=__doc__.split("\n\n")[0],
+                                     epilog=EPILOG)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="print a generated gradient and check it against jax.grad")
-    def target(p):
-        p.add_argument("target", help="path/to/file.py:function")
-        p.add_argument("--wrt", help="comma-separated parameter names (default: the first)")
+
+    def target(name, help):
+        p = sub.add_parser(name, help=help, description=help, epilog=EPILOG)
+        p.add_argument("target", help="path/to/file.py:function (the file is imported: its "
+                                      "top-level code runs)")
+        p.add_argument("--wrt", help="comma-separated parameter names (default: every parameter "
+                                     "that can hold floats, see below)")
         return p
 
-    show = target(sub.add_parser("show", help="print the generated gradient of file.py:function"))
+    show = target("show", "print the generated gradient of file.py:function")
     show.add_argument("--stages", action="store_true", help="print the source after every stage")
     show.add_argument("--side-by-side", action="store_true",
                       help="each generated line beside the line of your code it comes from")
-    emit = target(sub.add_parser("emit", help="write a standalone module (only JAX/NumPy needed)"))
+    emit = target("emit", "write a standalone module (only JAX/NumPy needed)")
     emit.add_argument("-o", "--output", help="the .py file to write (default: stdout)")
-    graph = target(sub.add_parser("graph", help="the dataflow graph: .dot, .svg or .png"))
+    graph = target("graph", "the dataflow graph: .dot, .svg or .png (SVG/PNG need Graphviz's dot)")
     graph.add_argument("-o", "--output", help="graph.dot / graph.svg / graph.png (default: DOT to stdout)")
-    report = target(sub.add_parser("report", help="a self-contained HTML report"))
+    report = target("report", "a self-contained HTML report")
     report.add_argument("-o", "--output", help="the .html file to write (default: stdout)")
-    bench = sub.add_parser("bench", help="run a benchmark suite and print ratios against JAX")
-    bench.add_argument("suite", nargs="?", default="suite", choices=["suite", "scaling"],
-                       help="suite: eight workloads against JAX and PyTorch (default); "
-                            "scaling: loop gradients at 10..10000 steps")
-    bench.add_argument("--quick", action="store_true", help="scaling: fewer sizes")
-    bench.add_argument("--only", help="suite: comma-separated workload names")
-    bench.add_argument("--plot", help="suite: write a PNG of the ratios")
-    bench.add_argument("--timeout", type=float, default=60.0,
-                       help="seconds a JAX compilation may take before it counts as failed")
-    bench.add_argument("--json", help="also write the measurements to this file")
+    _bench_parser(sub)
     return parser
 
 
@@ -165,11 +272,25 @@ COMMANDS = {"demo": _cmd_demo, "show": _cmd_show, "emit": _cmd_emit, "graph": _c
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    from .inspect.show import escape_controls
+
+    def say(text):  # messages quote lines of the user's file: never let them drive the terminal
+        print(f"sourcegrad: {escape_controls(str(text))}", file=sys.stderr)
+
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe fails here, inside the try, not at interpreter exit
+        return code
+    except UsageError as exc:
+        say(exc)
+        return 2
     except SourcegradError as exc:
-        print(f"sourcegrad: {type(exc).__name__}: {exc}", file=sys.stderr)
+        say(f"{type(exc).__name__}: {exc}")
         return 2
     except SyntaxError as exc:  # the user's file does not even import
-        print(f"sourcegrad: {args.target}: {exc}", file=sys.stderr)
+        say(f"{args.target}: {exc}")
         return 2
+    except BrokenPipeError:  # `sourcegrad show ... | head`: the reader has seen enough
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that flushing stdout at exit raises nothing
+        return 0

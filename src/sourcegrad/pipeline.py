@@ -1,14 +1,14 @@
 """The driver: a user's function in, a loaded gradient module out. Reads like a table of contents.
 
-    parse      source text -> ast                      (parse.py)
-    fence      reject what is outside the subset       (fence.py)
-    desugar    remove early return, break, continue    (desugar.py)
-    normalize  ast -> normal form, one op per line     (normalize.py)
-    activity   which values need accumulators          (activity.py)
-    reverse    primal -> gradient function             (reverse.py)
-    simplify   small rewrites for the reader           (simplify.py)
-    lower      For/While/If -> lax.scan/while_loop/cond  (lower.py)
-    emit       IR -> source text + source map, loaded  (emit.py)
+    parse      source text -> ast                        frontend/parse.py
+    fence      reject what is outside the subset         frontend/fence.py
+    desugar    remove early return, break, continue      frontend/desugar.py
+    normalize  ast -> normal form, one op per line       normal/normalize/
+    activity   which values need accumulators            ad/activity.py
+    reverse    primal -> gradient function               ad/reverse/
+    simplify   small rewrites for the reader             ad/simplify.py
+    lower      For/While/If -> lax.scan/while_loop/cond  backend/lower.py
+    emit       IR -> source text + source map, loaded    backend/emit.py
 
 Set the environment variable ``SOURCEGRAD_DEBUG=1`` to print the source after
 every stage; ``Transformed.stages`` holds the same texts.
@@ -22,14 +22,15 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from . import __version__, rules, runtime
+from . import rules, runtime
+from ._version import __version__
 
 from .backend import emit
 
 from .frontend import fence
 
 from .normal import ir, walk
-from .ad.activity import Activity, analyze
+from .ad.activity import Activity, analyze, check_static_slots
 from .normal.calls import CalleeTable
 from .frontend.desugar import desugar
 from .normal.naming import Namer, identifiers_in
@@ -63,6 +64,7 @@ class Transformed:
     filename: str
     namespace: dict = field(repr=False)
     namespace_globals: dict = field(default_factory=dict, repr=False)  # what the user's module lends
+    module_reads: tuple = field(default=(), repr=False)  # (function, name, value) read from modules
 
     @property
     def grad_fn(self):
@@ -137,6 +139,7 @@ def _transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None, checkp
     primal = normalize(parsed, env, namer, param_kinds, max_iter, callees, checkpoint)
     inputs = primal.meta["inputs"]
     activity = analyze(primal, [leaf.id for w in wrt for leaf in leaves(inputs[w])])
+    check_static_slots(primal, activity, parsed.filename)
     reversed_ = reverse(primal, wrt, activity, namer, parsed.filename, callees)
     gradient = lower_function(simplify(reversed_), namer)
     reversed_ = lower_function(reversed_, namer)
@@ -162,12 +165,24 @@ def _transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None, checkp
     wrt_leaves = tuple(leaf.id for w in wrt for leaf in leaves(inputs[w]))
     out = Transformed(parsed, tuple(wrt), primal, wrt_leaves, primal_lowered, activity, reversed_,
                       gradient, source, smap, filename, namespace,
-                      {k: v for k, v in user_globals.items() if k in emit.used_names(module, source)})
+                      {k: v for k, v in user_globals.items() if k in emit.used_names(module, source)},
+                      _module_reads(fn, primal, callees))
+    emit.release_with(out, filename)
     if os.environ.get("SOURCEGRAD_DEBUG"):
         for stage in STAGES:
             print(f"===== sourcegrad stage: {stage} ({primal.name}) =====", file=sys.stderr)
             print(out.stages[stage], file=sys.stderr)
     return out
+
+
+def _module_reads(fn, primal: ir.Function, callees: CalleeTable) -> tuple:
+    """The values the functions read from their modules (or closures), with the function whose
+    names they are: a call checks that they have not changed since (api.py)."""
+    reads = [(fn, name, value) for name, value in primal.meta.get("globals", {}).items()]
+    for key, callee in callees.entries.items():
+        owner = key[0] if callable(key[0]) else fn  # a nested def reads through its enclosing one
+        reads += [(owner, name, value) for name, value in callee.function.meta.get("globals", {}).items()]
+    return tuple(reads)
 
 
 def _rule_objects(fn: ir.Function) -> dict:

@@ -105,6 +105,7 @@ class Rule:
 
 _RULES: dict[str, Rule] = {}
 _BY_OBJECT: dict[int, tuple[object, str]] = {}  # id(obj) -> (obj, rule key); obj kept alive
+_USED: set[str] = set()  # keys of rules a transform has read: they can no longer change
 _LOADED = False
 
 _TEMPLATE_GLOBALS = {"g", "ans", "acc", "position", "jnp", "lax", "jax"}
@@ -215,6 +216,16 @@ def _tangents(key, params, tangent, allowed):
 
 
 def _install(rule: Rule, objects=()) -> Rule:
+    replaced = {rule.key} | {_BY_OBJECT[id(o)][1] for o in objects
+                             if id(o) in _BY_OBJECT and _BY_OBJECT[id(o)][0] is o}
+    used = sorted(replaced & _USED)
+    if used:
+        raise RuleError(
+            f"the rule {used[0]!r} was already used to make a gradient; registering it again now "
+            f"would reach only gradients made later, and a gradient object made before (which "
+            f"transforms again for each new signature) would mix the two rules. Register rules "
+            f"before the first grad(...) that uses them; to try another derivative, register it "
+            f"for a new function (a wrapper with another name) and make a new grad object")
     _RULES[rule.key] = rule
     for obj in objects:
         _BY_OBJECT[id(obj)] = (obj, rule.key)
@@ -270,18 +281,22 @@ def _key_of(callee: str) -> str:
 def defop(key: str, template: str, *, numpy_name: str | None = None, **options) -> Rule:
     """Register an operator rule whose forward prints as an expression: ``defop("add", "x + y", ...)``.
 
-    The template's free names are its parameters, in order of appearance.
+    The template's free names are its parameters, in order of appearance, unless ``params``
+    names them (then the template may also call ``jnp`` and the helpers of the runtime).
     ``numpy_name``: the NumPy function that means the same (``np.add``).
     """
     try:
         tree = ast.parse(template, mode="eval").body
     except SyntaxError:
         raise RuleError(f"rule {key!r}: operator template {template!r} does not parse") from None
-    seen = []
-    for n in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name)),
-                    key=lambda n: (n.lineno, n.col_offset)):
-        if n.id not in seen:
-            seen.append(n.id)
+    seen = list(options.pop("params", ()))
+    if seen:
+        _parse_template(key, "the forward", template, set(seen))
+    else:
+        for n in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name)),
+                        key=lambda n: (n.lineno, n.col_offset)):
+            if n.id not in seen:
+                seen.append(n.id)
     defaults = options.pop("defaults", {})
     params = [Param(n, defaults.get(n, REQUIRED)) for n in seen]
     adjoints = {k: v for k, v in options.items() if k in seen}
@@ -318,9 +333,11 @@ def register_rule(fn, signature: str, **adjoints) -> Rule:
     ``static=("axis",)`` or ``nondiff=("mask",)``; set ``broadcast=True`` for
     functions that broadcast their arguments. ``fn`` must accept JAX arrays:
     the generated code calls it as is. Registering the same function again
-    replaces its rule. Templates may call your own functions, passed as
-    ``helpers={"name": fn}``. ``tangent="d_x * jax.nn.sigmoid(x)"`` gives its forward-mode
-    rule (for ``sourcegrad.jvp``), in terms of the parameters, ``ans`` and ``d_<param>``.
+    replaces its rule, until a gradient has used it: then it is refused (``RuleError``),
+    since gradient objects made before would mix the old and the new rule. Templates may
+    call your own functions, passed as ``helpers={"name": fn}``.
+    ``tangent="d_x * jax.nn.sigmoid(x)"`` gives its forward-mode rule (for ``sourcegrad.jvp``),
+    in terms of the parameters, ``ans`` and ``d_<param>``.
     """
     callee, params, positional = _parse_signature(signature)
     callee = callee.split(".")[-1]  # the generated module binds the function under this name
@@ -346,12 +363,17 @@ def lookup(obj) -> Rule | None:
     hit = _BY_OBJECT.get(id(obj))
     if hit is None or hit[0] is not obj:
         return None
+    _USED.add(hit[1])
     return _RULES[hit[1]]
 
 
 def lookup_key(key: str) -> Rule:
+    """The rule registered under ``key``; a transform reads rules here and through ``lookup``,
+    which mark them used (a used rule cannot be registered again)."""
     _ensure_loaded()
-    return _RULES[key]
+    rule = _RULES[key]
+    _USED.add(key)
+    return rule
 
 
 def has_key(key: str) -> bool:

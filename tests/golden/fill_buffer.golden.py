@@ -3,7 +3,9 @@
 # This is the code that runs (compiled with jax.jit). Do not edit it; change `fill_buffer` instead.
 import jax.numpy as jnp
 from jax import lax
-from sourcegrad.runtime import cast_like, seed_like, unbroadcast, unreduce
+from sourcegrad.runtime import (
+    cast_like, inplace_set, seed_like, take_written, unbroadcast, unreduce,
+)
 
 
 def fill_buffer(x):
@@ -21,7 +23,7 @@ def fill_buffer(x):
         mod = add % 4
         x_sub_1 = x[mod]
         add_1 = power + x_sub_1
-        y_2 = y_1.at[i].set(add_1)
+        y_2 = inplace_set(y_1, jnp.s_[i], add_1)
         return (y_2,), None
     (y_3,), _ = lax.scan(for_89, (y,), (jnp.arange(0, 4, 1),))
     # line 91: return np.sum(y * y)
@@ -52,7 +54,7 @@ def grad_fill_buffer(x, seed=None, acc=None):
         mod = add % 4
         x_sub_1 = x[mod]
         add_1 = power + x_sub_1
-        y_2 = y_1.at[i].set(add_1)
+        y_2 = inplace_set(y_1, jnp.s_[i], add_1)
         # the backward reads these tape entries for their shapes only, so XLA stores no values for
         #   them: power, x_sub_1, add_1
         return (y_2,), (power, dpower_dx_sub, mod, x_sub_1, add_1)
@@ -84,7 +86,7 @@ def grad_fill_buffer(x, seed=None, acc=None):
         i, power, dpower_dx_sub, mod, x_sub_1, add_1 = xs
         # line 90: y[i] = x[i] ** 2 + x[(i + 1) % 4]
         b_y_1 = b_y_2.at[i].set(0)
-        b_add_1 = unbroadcast(b_y_2[i], add_1)
+        b_add_1 = unbroadcast(take_written(b_y_2, jnp.s_[i]), add_1)
         b_power = unbroadcast(b_add_1, power)
         b_x_sub_1 = unbroadcast(b_add_1, x_sub_1)
         b_x = b_x.at[mod].add(b_x_sub_1)

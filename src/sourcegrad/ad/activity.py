@@ -15,13 +15,14 @@ The result is a side table (:class:`Activity`), not marks on the IR.
 
 from __future__ import annotations
 
+import linecache
 from dataclasses import dataclass
 
-from ..normal import ir
-
 from .. import rules
+from ..errors import UnsupportedSyntaxError
+from ..normal import ir, walk
 
-__all__ = ["Activity", "analyze", "differentiable_args"]
+__all__ = ["Activity", "analyze", "differentiable_args", "check_static_slots"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Activity:
         return "does not reach the output"
 
 
-def differentiable_args(value) -> list[tuple[str, object, str]]:
+def differentiable_args(value) -> list[tuple[str, ir.Name, str]]:
     """(param, atom, kind) of each argument that a gradient can flow into."""
     if isinstance(value, ir.Name):
         return [("x", value, "array")]
@@ -153,3 +154,62 @@ def analyze(fn: ir.Function, wrt, outputs=None) -> Activity:
         useful = {a.id for a in outputs if isinstance(a, ir.Name)}
     _useful(fn.body[:-1], useful)
     return Activity(frozenset(varied), frozenset(useful))
+
+
+def _names_in(arg) -> list:
+    if isinstance(arg, ir.Name):
+        return [arg.id]
+    if isinstance(arg, ir.Tup):
+        return [n for a in arg.items for n in _names_in(a)]
+    if isinstance(arg, ir.Index):
+        return [n for a in arg.items for n in _names_in(a)]
+    if isinstance(arg, ir.Slice):
+        return [n for a in (arg.lower, arg.upper, arg.step) for n in _names_in(a)]
+    return []
+
+
+def check_static_slots(fn: ir.Function, activity: Activity, filename: str) -> None:
+    """Refuse a differentiated value in an argument that a rule takes as a constant.
+
+    A rule's ``static`` parameters (an axis, a shape, ``arange``'s bounds) must be Python values
+    while JAX traces, and no gradient flows through them: a value that depends on a ``wrt`` input
+    there would get a silently zero gradient, or end in JAX's concretization error (even where the
+    result does not reach the output: the forward runs it). So it is a located error naming the
+    argument. (``nondiff`` and
+    ``index`` parameters are not refused: there the derivative is zero by definition, as for the
+    condition of ``where``, the argument of ``sign`` or ``argmax``, or an integer index.)
+    """
+    for s in walk.statements(fn.body):
+        if not (isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim)):
+            continue
+        rule = rules.lookup_key(s.value.op)
+        for pname, arg in s.value.args:
+            param = rule.param(pname)
+            if param is None or param.kind != "static":
+                continue
+            varied = [n for n in _names_in(arg) if n in activity.varied]
+            if varied:
+                raise _static_error(s, rule, pname, filename)
+
+
+def _static_error(s: ir.Assign, rule, pname: str, filename: str) -> UnsupportedSyntaxError:
+    callee = (rule.callee or rule.key).split(".")[-1]
+    line = s.origin.line if s.origin else 0
+    text = linecache.getline(filename, line).rstrip("\n") if line else ""
+    if not text.strip():
+        text = s.origin.text if s.origin else ""
+    col = text.find(callee + "(")
+    col = max(col, 0) if col >= 0 else len(text) - len(text.lstrip())
+    return UnsupportedSyntaxError(
+        f"the argument `{pname}` of `{callee}` depends on a differentiated input, but "
+        f"`{callee}` takes `{pname}` as a constant (a Python value while tracing, with no "
+        f"gradient): the gradient through it would be lost",
+        filename=filename,
+        line=line,
+        col=col,
+        end_col=col + len(callee),
+        text=text,
+        fix=f"pass a value that does not depend on the differentiated inputs as `{pname}`, and "
+        f"compute the differentiated part outside the call (e.g. `x + np.arange(n)` instead "
+        f"of `np.arange(x, x + n)`)",
+    )

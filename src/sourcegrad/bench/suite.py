@@ -24,6 +24,7 @@ import numpy as np
 
 from . import workloads_expert as expert
 from . import workloads_numpy as user
+from .report import HEADER, SUBHEAD, _line, verdicts
 from .timing import as_jax, block, in_fresh_process, interleaved, steady
 
 LONG_STATEMENTS = 500
@@ -32,8 +33,8 @@ LONG_STATEMENTS = 500
 @dataclass
 class Workload:
     name: str
-    kind: str        # "dense", "vector", "loop", "while", "long"
-    wrt: tuple       # argument positions
+    kind: str  # "dense", "vector", "loop", "while", "long"
+    wrt: tuple  # argument positions
     static: tuple = ()  # positions of static (Python int) arguments
     jax_user: str = "numpy"  # "expert" where jax.numpy cannot run the NumPy code (in-place writes)
     notes: str = ""
@@ -75,22 +76,37 @@ def make_args(name: str):
     if name == "mlp":
         x = rng.standard_normal((256, 784)).astype(f32)
         onehot = np.eye(10, dtype=f32)[rng.integers(0, 10, 256)]
-        return (rng.standard_normal((784, 512)).astype(f32) * 0.05, np.zeros(512, f32),
-                rng.standard_normal((512, 10)).astype(f32) * 0.05, np.zeros(10, f32), x, onehot)
+        return (
+            rng.standard_normal((784, 512)).astype(f32) * 0.05,
+            np.zeros(512, f32),
+            rng.standard_normal((512, 10)).astype(f32) * 0.05,
+            np.zeros(10, f32),
+            x,
+            onehot,
+        )
     if name == "logsumexp":
         return (rng.standard_normal(1_000_000).astype(f32), rng.uniform(0.5, 1.5, 1_000_000).astype(f32))
     if name == "gmm":
         n, d, k = 1000, 10, 25
         rows, cols = np.tril_indices(d, -1)
-        return (rng.standard_normal(k).astype(f32), rng.standard_normal((k, d)).astype(f32),
-                (rng.standard_normal((k, d + d * (d - 1) // 2)) * 0.1).astype(f32),
-                rng.standard_normal((n, d)).astype(f32), rows.astype(np.int32), cols.astype(np.int32),
-                f32(1.0), f32(1.0))
+        return (
+            rng.standard_normal(k).astype(f32),
+            rng.standard_normal((k, d)).astype(f32),
+            (rng.standard_normal((k, d + d * (d - 1) // 2)) * 0.1).astype(f32),
+            rng.standard_normal((n, d)).astype(f32),
+            rows.astype(np.int32),
+            cols.astype(np.int32),
+            f32(1.0),
+            f32(1.0),
+        )
     if name == "lstm":
         d, h, b, t = 32, 64, 16, 100
-        return ((rng.standard_normal((d, 4 * h)) * 0.1).astype(f32),
-                (rng.standard_normal((h, 4 * h)) * 0.1).astype(f32), np.zeros(4 * h, f32),
-                rng.standard_normal((t, b, d)).astype(f32))
+        return (
+            (rng.standard_normal((d, 4 * h)) * 0.1).astype(f32),
+            (rng.standard_normal((h, 4 * h)) * 0.1).astype(f32),
+            np.zeros(4 * h, f32),
+            rng.standard_normal((t, b, d)).astype(f32),
+        )
     if name == "rk4":
         return (rng.uniform(-1, 1, 1024).astype(f32), f32(0.7), 1000)
     if name == "mass_spring":
@@ -140,7 +156,6 @@ def first_call(tool: str, name: str) -> float:
     w = BY_NAME[name]
     args = make_args(name)
     block(jnp.ones(3) + 1)
-    fn = w.fn
     t0 = time.perf_counter()
     if tool == "sourcegrad":
         sourcegrad_compiled(w, args)
@@ -207,9 +222,11 @@ def _directional_fd(w: Workload, args, ours, eps=1e-4) -> float:
 def measure(w: Workload, timeout: float, out=print, repeat_time: float = 1.0) -> dict:
     # inputs live on the device, as PyTorch's live in its tensors: no call pays a host copy
     host_args = make_args(w.name)
-    args = tuple(jnp.asarray(a) if isinstance(a, (np.ndarray, np.generic)) and i not in w.static
-                 else a for i, a in enumerate(host_args))
-    row = {"workload": w.name, "kind": w.kind, "notes": w.notes}
+    args = tuple(
+        jnp.asarray(a) if isinstance(a, (np.ndarray, np.generic)) and i not in w.static else a
+        for i, a in enumerate(host_args)
+    )
+    row: dict = {"workload": w.name, "kind": w.kind, "notes": w.notes}
     g, ours = sourcegrad_compiled(w, args)
     grads = ours(*args)
     grads = grads if isinstance(grads, tuple) else (grads,)
@@ -232,14 +249,16 @@ def measure(w: Workload, timeout: float, out=print, repeat_time: float = 1.0) ->
     for name in calls:
         row[f"{name}_s"] = statistics.median(r[name] for r in rounds)
     row.setdefault("jax_expert_s", None)
-    row["sourcegrad_first_s"] = in_fresh_process("sourcegrad.bench.suite",
-                                                 ["--first-call", "sourcegrad", w.name], timeout)
+    row["sourcegrad_first_s"] = in_fresh_process(
+        "sourcegrad.bench.suite", ["--first-call", "sourcegrad", w.name], timeout
+    )
     if w.kind == "while":
         row["jax_user_first_s"] = row["jax_user_s"] = None
         row["jax_user_note"] = "jax.grad cannot reverse-differentiate a while loop"
     else:
-        row["jax_user_first_s"] = in_fresh_process("sourcegrad.bench.suite",
-                                                   ["--first-call", "jax", w.name], timeout)
+        row["jax_user_first_s"] = in_fresh_process(
+            "sourcegrad.bench.suite", ["--first-call", "jax", w.name], timeout
+        )
         row["jax_user_note"] = "" if row["jax_user_first_s"] else f"did not compile in {timeout:.0f} s"
         if row["jax_user_first_s"] is not None and w.kind != "loop":
             user_compiled = jax_compiled(w.user_jax, w, args)
@@ -252,29 +271,6 @@ def measure(w: Workload, timeout: float, out=print, repeat_time: float = 1.0) ->
     row["torch_s"] = steady(step, min_time=1.0, max_repeats=50) if step else None
     out(_line(row))
     return row
-
-
-def _ms(seconds):
-    return "       -" if seconds is None else f"{seconds * 1e3:8.2f}"
-
-
-def _ratio(a, b):
-    return "     -" if a is None or b is None else f"{a / b:6.2f}"
-
-
-HEADER = ("workload            rel.err |  first call ms     |  steady ms                        "
-          "| ratios                          | XLA temp MB")
-SUBHEAD = ("                            |   ours  jax-user   |   ours   expert  torch  primal  "
-           "| /expert  torch/ours  grad/primal | ours  expert")
-
-
-def _line(r) -> str:
-    mb = (lambda b: "     -" if b is None else f"{b / 1e6:6.1f}")
-    return (f"{r['workload']:19s} {r['error']:7.1e} | {_ms(r['sourcegrad_first_s'])} "
-            f"{_ms(r['jax_user_first_s'])} | {_ms(r['sourcegrad_s'])} {_ms(r['jax_expert_s'])} "
-            f"{_ms(r['torch_s'])} {_ms(r['primal_s'])} | {_ratio(r['sourcegrad_s'], r['jax_expert_s'])} "
-            f"   {_ratio(r['torch_s'], r['sourcegrad_s'])}        {_ratio(r['sourcegrad_s'], r['primal_s'])}  "
-            f"| {mb(r['sourcegrad_temp_bytes'])} {mb(r['jax_expert_temp_bytes'])}")
 
 
 def transform_scaling(lengths=(100, 1000, 5000)) -> list:
@@ -298,61 +294,20 @@ def checkpoint_tradeoff(n=10000) -> dict:
     y0, k = jnp.asarray(make_args("rk4")[0]), jnp.float32(0.7)
     plain = grad(user.rk4, wrt=(0, 1)).compile(y0, k, n)
     ckpt = grad(user.rk4, wrt=(0, 1), checkpoint="sqrt").compile(y0, k, n)
-    return {"steps": n, "plain_s": steady(lambda: plain(y0, k, n)),
-            "checkpoint_s": steady(lambda: ckpt(y0, k, n)),
-            "plain_temp_bytes": plain.memory_analysis().temp_size_in_bytes,
-            "checkpoint_temp_bytes": ckpt.memory_analysis().temp_size_in_bytes}
-
-
-def verdicts(rows, scaling, ckpt) -> list[str]:
-    """The issue's targets, each with the measured figure and whether it is met."""
-    def mark(ok):
-        return "met" if ok else "NOT MET"
-    out = []
-    ratios = {r["workload"]: r["sourcegrad_s"] / r["jax_expert_s"] for r in rows if r["jax_expert_s"]}
-    worst = max(ratios.items(), key=lambda kv: kv[1])
-    out.append(f"steady vs jax.grad (expert), every workload <= 1.05x: worst {worst[1]:.2f}x ({worst[0]}) "
-               f"-> {mark(worst[1] <= 1.05)}")
-    med = statistics.median(ratios.values())
-    out.append(f"steady vs jax.grad (expert), median <= 1.0x: {med:.2f}x -> {mark(med <= 1.0)}")
-    loops = [r for r in rows if r["kind"] == "loop"]
-    for r in loops:
-        if r["jax_user_first_s"] is None:
-            out.append(f"first call, {r['workload']}: {r['sourcegrad_first_s']:.2f} s vs jax.jit(jax.grad) "
-                       f"of the Python loop: {r['jax_user_note']} -> met")
-        else:
-            ratio = r["sourcegrad_first_s"] / r["jax_user_first_s"]
-            out.append(f"first call, {r['workload']}: {ratio:.2f}x of jax.jit(jax.grad) of the Python "
-                       f"loop (<= 0.5x) -> {mark(ratio <= 0.5)}")
-    worst_primal = max(rows, key=lambda r: r["sourcegrad_s"] / r["primal_s"])
-    wp = worst_primal["sourcegrad_s"] / worst_primal["primal_s"]
-    expert_wp = (f"{worst_primal['jax_expert_s'] / worst_primal['primal_s']:.2f}x"
-                 if worst_primal["jax_expert_s"] else "-")
-    out.append(f"gradient / primal time, every workload <= 3x: worst {wp:.2f}x ({worst_primal['workload']}; "
-               f"jax.grad (expert): {expert_wp}) -> {mark(wp <= 3)}")
-    torch_rows = [r for r in rows if r["torch_s"] and r["kind"] in ("loop", "while", "long")]
-    if torch_rows:
-        least = min(torch_rows, key=lambda r: r["torch_s"] / r["sourcegrad_s"])
-        lr = least["torch_s"] / least["sourcegrad_s"]
-        out.append(f"faster than PyTorch eager on small and loop workloads, >= 3x: least {lr:.1f}x "
-                   f"({least['workload']}) -> {mark(lr >= 3)}")
-    else:
-        out.append("PyTorch is not installed: no PyTorch column (pip install torch)")
-    s100 = next(s for s in scaling if s["statements"] == 100)["transform_s"]
-    per_line = [s["transform_s"] / s["statements"] * 1e3 for s in scaling]
-    out.append(f"transform time, 100 lines < 50 ms: {s100 * 1e3:.1f} ms -> {mark(s100 < 0.05)}; "
-               f"per line at {', '.join(str(s['statements']) for s in scaling)} lines: "
-               f"{', '.join(f'{p:.2f}' for p in per_line)} ms (linear growth: flat per-line cost)")
-    cut = ckpt["plain_temp_bytes"] / ckpt["checkpoint_temp_bytes"]
-    slow = ckpt["checkpoint_s"] / ckpt["plain_s"]
-    out.append(f"checkpointing at {ckpt['steps']} steps (RK4): tape memory {cut:.0f}x smaller for "
-               f"{slow:.2f}x the time (>= 10x for <= 2x) -> {mark(cut >= 10 and slow <= 2)}")
-    return out
+    return {
+        "steps": n,
+        "plain_s": steady(lambda: plain(y0, k, n)),
+        "checkpoint_s": steady(lambda: ckpt(y0, k, n)),
+        "plain_temp_bytes": plain.memory_analysis().temp_size_in_bytes,
+        "checkpoint_temp_bytes": ckpt.memory_analysis().temp_size_in_bytes,
+    }
 
 
 def run(timeout: float = 60.0, out=print, only=None) -> dict:
-    out(f"# sourcegrad bench suite: jax {jax.__version__} on {jax.devices()[0].platform}, "
-        f"{jax.device_count()} device(s); JAX compile limit {timeout:.0f} s")
+    out(
+        f"# sourcegrad bench suite: jax {jax.__version__} on {jax.devices()[0].platform}, "
+        f"{jax.device_count()} device(s); JAX compile limit {timeout:.0f} s"
+    )
     out(HEADER)
     out(SUBHEAD)
     # the transform is timed first, before the process holds eight compiled XLA programs (measured:
@@ -362,63 +317,23 @@ def run(timeout: float = 60.0, out=print, only=None) -> dict:
     for s in scaling:
         out(f"transform time, {s['statements']:5d} statements: {s['transform_s'] * 1e3:8.1f} ms")
     ckpt = checkpoint_tradeoff()
-    out(f"checkpointing RK4 at {ckpt['steps']} steps: {ckpt['plain_s'] * 1e3:.1f} ms, "
+    out(
+        f"checkpointing RK4 at {ckpt['steps']} steps: {ckpt['plain_s'] * 1e3:.1f} ms, "
         f"{ckpt['plain_temp_bytes'] / 1e6:.1f} MB -> {ckpt['checkpoint_s'] * 1e3:.1f} ms, "
-        f"{ckpt['checkpoint_temp_bytes'] / 1e6:.2f} MB")
-    result = {"platform": jax.devices()[0].platform, "jax": jax.__version__, "workloads": rows,
-              "transform_scaling": scaling, "checkpoint": ckpt}
+        f"{ckpt['checkpoint_temp_bytes'] / 1e6:.2f} MB"
+    )
+    result = {
+        "platform": jax.devices()[0].platform,
+        "jax": jax.__version__,
+        "workloads": rows,
+        "transform_scaling": scaling,
+        "checkpoint": ckpt,
+    }
     if only is None:
         result["verdicts"] = verdicts(rows, scaling, ckpt)
         for line in result["verdicts"]:
             out(line)
     return result
-
-
-def plot(result, path):
-    """Three panels, one row per workload: vs jax.grad (expert), vs PyTorch eager, vs the primal."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, NullLocator
-
-    rows = result["workloads"]
-    names = [r["workload"] for r in rows]
-    y = np.arange(len(rows))
-    panels = [
-        ("sourcegrad / jax.grad (expert)", [r["sourcegrad_s"] / r["jax_expert_s"]
-                                            if r["jax_expert_s"] else None for r in rows],
-         1.05, "<= 1.05x", "#1c7ed6", "linear", "no expert version"),
-        ("PyTorch eager / sourcegrad", [r["torch_s"] / r["sourcegrad_s"] if r.get("torch_s") else None
-                                        for r in rows], 3.0, ">= 3x", "#e8590c", "log",
-         "no PyTorch (pip install torch)"),
-        ("sourcegrad gradient / primal", [r["sourcegrad_s"] / r["primal_s"] for r in rows],
-         3.0, "<= 3x", "#2b8a3e", "linear", ""),
-    ]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 0.45 * len(rows) + 1.6), sharey=True)
-    for ax, (label, values, target, target_label, color, scale, missing) in zip(axes, panels):
-        widths = [v if v is not None else 0 for v in values]
-        ax.barh(y, widths, color=color)
-        ax.axvline(target, color="#c92a2a", lw=1, ls="--", label=f"target {target_label}")
-        if scale == "log":
-            ax.set_xscale("log")
-            ax.xaxis.set_minor_locator(NullLocator())
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
-        else:
-            ax.axvline(1.0, color="k", lw=0.8)
-        top = max([v for v in values if v is not None] or [target])  # no torch: an empty panel
-        for yi, v in zip(y, values):
-            text = f"{v:.2f}x" if v is not None else missing
-            ax.text(v if v is not None else (1 if scale == "log" else 0), yi, " " + text,
-                    va="center", fontsize=8)
-        ax.set_xlim(1 if scale == "log" else 0, top * (3 if scale == "log" else 1.3))
-        ax.set_xlabel(label)
-        ax.legend(loc="lower right", fontsize=8)
-    axes[0].set_yticks(y, names)
-    axes[0].invert_yaxis()
-    fig.suptitle(f"sourcegrad gradients, steady state ({result['platform']})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
 
 
 if __name__ == "__main__":

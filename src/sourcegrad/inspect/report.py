@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 
-from .. import __version__
+from .._version import __version__
 from .graph import build_graph, render, to_dot, to_svg
 from .show import CSS, highlight_html
 
@@ -77,7 +77,7 @@ def html_report(transformed) -> str:
     graph = build_graph(t)
     try:
         svg = render(to_dot(graph), "svg").decode()
-        svg = svg[svg.index("<svg"):]
+        svg = svg[svg.index("<svg") :]
         how = "laid out by Graphviz"
     except Exception:  # noqa: BLE001 - no dot: the built-in layout still draws it
         svg = to_svg(graph)

@@ -17,11 +17,23 @@ The normal form (what ``normalize`` emits and :func:`check_normal_form` checks)
              | Unpack((name, ...), atom)           a, b = t   (t holds a static tuple)
              | NoGrad(stmt*)                       with no_grad(): ... (constants for the backward)
              | Return(atom | Tup(atom*))           exactly once, last
-             | ...                                 the control-flow statements below
+             | For(targets, iter*, carry*, stmt*)  one target per iterator, walked in lockstep
+             | While(carry*, stmt*, atom, stmt*)   test block, test, body; at most max_iter times
+             | If(atom, stmt*, stmt*, output*)     a static test is a Python if, else a lax.cond
+             | CallFn((name, ...), callee, atom*)  a user function, normalized too (``calls``)
+    iter    := RangeIter(atom, atom, atom)         range(start, stop, step), all static
+             | ArrayIter(atom)                     the leading axis of an array
+    carry   := Carry(param, atom, name, out)       value before the loop (atom), in an
+                                                   iteration (param), at its end, after it
+    output  := (out, atom, atom)                   the value after the if: from body / orelse
 
     Single assignment: a name is assigned once in a function. The user's
     re-assignments become versions (``y``, ``y_1``, ``y_2``); ``Origin`` keeps
     the user's line for comments and the source map.
+
+    Scopes: a loop's params and targets, and what its body or a branch assigns, are
+    visible only inside it; after a loop, its carries' ``out`` names; after an ``If``,
+    its outputs.
 
 Later stages add ``Raw`` (any Python expression, the backward's templates),
 ``Comment``, and ``IfElse`` (a Python-level ``if`` resolved while JAX traces).
@@ -31,7 +43,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Union
 
 from ..errors import InternalError
 from .astutil import walk
@@ -50,7 +61,7 @@ class Const:
     text: str | None = field(default=None, compare=False)  # how it prints, if not repr: jnp.pi
 
 
-Atom = Union[Name, Const]
+Atom = Name | Const
 
 # ----- argument forms -----
 
@@ -103,7 +114,7 @@ class Raw:
     expr: ast.expr
 
 
-Expr = Union[Name, Const, Tup, Prim, Raw]
+Expr = Name | Const | Tup | Prim | Raw
 
 # ----- statements -----
 
@@ -187,16 +198,16 @@ class For:
     """``for targets in iters: body`` as a scan: each target walks one iterator, in lockstep."""
 
     targets: tuple  # names bound each iteration
-    iters: tuple    # RangeIter | ArrayIter, one per target
-    carry: tuple    # Carry
+    iters: tuple  # RangeIter | ArrayIter, one per target
+    carry: tuple  # Carry
     body: tuple
     origin: Origin | None = None
     name: str = "loop"
-    tape: tuple = ()    # set by reverse: (body name, stacked name) saved per iteration
+    tape: tuple = ()  # set by reverse: (body name, stacked name) saved per iteration
     status: tuple = ()  # set by reverse: (stacked flag, any-flag) of while loops inside the body
     checkpoint: object = None  # "sqrt" or a segment length: recompute segments instead of a tape
-    checkpointed: tuple = ()   # set by reverse when it checkpoints: (segment name, saved name)
-    shape_only: tuple = ()     # set by reverse: tape names the backward reads for their shape only
+    checkpointed: tuple = ()  # set by reverse when it checkpoints: (segment name, saved name)
+    shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
 
 
 @dataclass(frozen=True)
@@ -205,13 +216,13 @@ class While:
 
     carry: tuple
     test_body: tuple  # statements computing ``test`` from the carry params
-    test: object      # atom
+    test: object  # atom
     body: tuple
     max_iter: int
     origin: Origin | None = None
     name: str = "loop"
-    tape: tuple = ()    # set by reverse: (body name, stacked name), at most max_iter entries
-    count: str = ""     # set by reverse: the name of the number of iterations run
+    tape: tuple = ()  # set by reverse: (body name, stacked name), at most max_iter entries
+    count: str = ""  # set by reverse: the name of the number of iterations run
     overflow: str = ""  # set by reverse: the name of the flag "still running at max_iter"
     shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
 
@@ -242,14 +253,14 @@ class CallFn:
     args: tuple  # atoms
     origin: Origin | None = None
     residual: str = ""  # set by reverse: the name holding what the callee's backward reads
-    forward: str = ""   # set by reverse: the callee's forward function, which returns it
+    forward: str = ""  # set by reverse: the callee's forward function, which returns it
 
 
 @dataclass(frozen=True)
 class Def:
     """A nested function definition in generated code (loop bodies, branches, their adjoints)."""
 
-    function: "Function"
+    function: Function
     origin: Origin | None = None
 
 
@@ -283,7 +294,7 @@ class Module:
     source_name: str = ""
 
 
-Stmt = Union[Assign, Unpack, NoGrad, Return, Comment, IfElse, Section, For, While, If, CallFn, Def]
+Stmt = Assign | Unpack | NoGrad | Return | Comment | IfElse | Section | For | While | If | CallFn | Def
 
 
 # ----- the normal-form checker -----

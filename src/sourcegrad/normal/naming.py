@@ -44,6 +44,7 @@ class Namer:
         self._used: set[str] = set(_RESERVED) | set(taken)  # never handed out by fresh()
         self._claimed: set[str] = set()  # names the generated code already binds
         self._adjoints: dict[str, str] = {}
+        self._shared: dict[str, str] = {}  # role -> the one name generated functions share
         self._next: dict[str, int] = {}  # stem -> the next number fresh() tries
         self._tangents: dict[str, str] = {}
 
@@ -76,14 +77,13 @@ class Namer:
 
     def shared(self, base: str) -> str:
         """One name for a role that many generated functions share (their ``carry`` parameter)."""
-        key = ("shared", base)
-        if key not in self._adjoints:
-            self._adjoints[key] = self.fresh(base)
-        return self._adjoints[key]
+        if base not in self._shared:
+            self._shared[base] = self.fresh(base)
+        return self._shared[base]
 
     def adjoint_names(self):
         """The accumulator names handed out so far."""
-        return [v for k, v in self._adjoints.items() if isinstance(k, str)]
+        return list(self._adjoints.values())
 
     def adjoint(self, primal: str) -> str:
         """The accumulator name of a primal variable: ``b_<name>``, always the same for one name."""

@@ -1,0 +1,83 @@
+"""Branches: ``if`` statements and conditional expressions become ``ir.If`` nodes.
+
+Each side is lowered into its own block from the same versions; a variable the two sides leave
+with different versions becomes an output of the ``If`` (leaf by leaf for a container), and the
+merged value is bound after it. A variable assigned on only one side is not visible after the
+``if``. An ``if`` on a value known while JAX traces (a constant, a shape, a static argument) is
+marked static: it stays a Python ``if``; any other becomes a ``lax.cond``.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .. import ir
+from ..structs import leaves, paths, rebuild, same_layout
+from .context import assigned_names, leaf_name
+
+__all__ = ["if_statement", "if_expression"]
+
+
+def if_statement(cx, node: ast.If):
+    """The handler of ``ast.If`` (see the table in __init__.py)."""
+    test = cx.atom(node.test)
+    origin = cx.origin
+    saved = dict(cx.versions)
+    body = cx.sub_block(node.body)
+    after_body = dict(cx.versions)
+    cx.versions = dict(saved)
+    orelse = cx.sub_block(node.orelse)
+    after_else = dict(cx.versions)
+    cx.versions = dict(saved)
+    cx.origin = origin
+    outputs, merged = [], []
+    for user in assigned_names(node.body + node.orelse):
+        a, b = after_body.get(user), after_else.get(user)
+        if a is None or b is None:
+            cx.out_of_scope[user] = f"it is assigned on only one branch of the if at line {origin.line}"
+            cx.versions.pop(user, None)
+            continue
+        if a == b:
+            continue
+        va, vb = cx.structs.get(a, ir.Name(a)), cx.structs.get(b, ir.Name(b))
+        if not same_layout(va, vb):
+            raise cx.error(node, f"the two branches give `{user}` different kinds of value (an array "
+                                 f"or a container, and its keys)",
+                           "make both branches assign the same kind")
+        outs = []
+        for path, la, lb in zip(paths(va), leaves(va), leaves(vb)):
+            if la == lb:
+                outs.append(la)
+                continue
+            out = cx.namer.fresh(leaf_name(user, path))
+            outputs.append((out, la, lb))
+            outs.append(ir.Name(out))
+        merged.append((user, rebuild(va, outs)))
+    _emit_if(cx, test, body, orelse, outputs, origin)
+    for user, value in merged:
+        cx.bind_value(user, value)
+
+
+def if_expression(cx, node: ast.IfExp):
+    """The handler of ``ast.IfExp``: ``a if test else b`` is an ``If`` with one output."""
+    test = cx.atom(node.test)
+    origin = cx.origin
+    outer, cx.block = cx.block, []
+    a = cx.atom(node.body)
+    body, cx.block = cx.block, []
+    b = cx.atom(node.orelse)
+    orelse, cx.block = cx.block, outer
+    out = cx.namer.fresh("chosen")
+    cx.temporaries.add(out)
+    _emit_if(cx, test, body, orelse, [(out, a, b)], origin)
+    return ir.Name(out)
+
+
+def _emit_if(cx, test, body, orelse, outputs, origin):
+    static = cx.is_static(test)
+    name = cx.namer.fresh(f"branch_{origin.line}")
+    cx.emit(ir.If(test, tuple(body), tuple(orelse), tuple(outputs), static, origin, name))
+    if static:
+        for out, a, b in outputs:
+            if cx.is_static(a) and cx.is_static(b):
+                cx.static.add(out)

@@ -1,0 +1,47 @@
+"""The function-level driver: parameters, the body, the final ``return``, the ``ir.Function``."""
+
+from __future__ import annotations
+
+import ast
+
+from .. import ir
+from .containers import flat_parameters, unpack_container
+
+__all__ = ["lower_function"]
+
+
+def lower_function(cx) -> ir.Function:
+    """The normal form of ``cx.parsed``'s function (not yet checked: see ``ir.check_normal_form``)."""
+    fdef = cx.parsed.node
+    args = fdef.args
+    cx.origin = ir.Origin(cx.parsed.file_line(fdef), cx.parsed.line_text(fdef), entry=True)
+    names = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]] + list(cx.free)
+    for p in names:
+        kind = cx.param_kinds.get(p, "array")
+        if isinstance(kind, tuple) and cx.flat_params:  # a callee: one parameter per leaf
+            cx.params.extend(flat_parameters(cx, p, kind))
+            continue
+        cx.params.append(p)
+        cx.versions[p] = cx.namer.claim(p)
+        cx.inputs[p] = ir.Name(p)
+        if kind == "static":
+            cx.static.add(p)
+        if isinstance(kind, tuple):  # a container argument is unpacked into its leaves on entry
+            struct = unpack_container(cx, ir.Name(p), kind, p)
+            cx.bind_value(p, struct)
+            cx.inputs[p] = struct
+    body = list(fdef.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]  # the docstring
+    cx.statements(body)
+    if not cx.block or not isinstance(cx.block[-1], ir.Return):
+        raise cx.error(fdef, f"`{fdef.name}` does not end with a `return`; there is nothing to "
+                             f"differentiate", "return the value whose gradient you want")
+    doc = "The primal, in normal form: one operation per line, each name assigned once."
+    return ir.Function(fdef.name, tuple(cx.params), tuple(cx.block), doc=doc,
+                       globals_used=tuple(cx.globals_used),
+                       temporaries=frozenset(cx.temporaries),
+                       meta={"globals": dict(cx.globals_used),
+                             "static": frozenset(cx.static), "inputs": dict(cx.inputs),
+                             "user_names": dict(cx.user_names)})

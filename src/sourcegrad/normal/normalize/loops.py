@@ -1,0 +1,213 @@
+"""Loops: ``for`` and ``while`` become ``ir.For`` and ``ir.While`` nodes with explicit carries.
+
+A variable the body re-assigns and that exists before the loop is *loop-carried*: each leaf of it
+becomes an ``ir.Carry`` (its value before the loop, at the start of an iteration, at its end,
+after the loop). A name first assigned inside the loop is not visible after it.
+
+* ``for`` over ``range(...)`` (static bounds), over an array's leading axis, and ``enumerate``
+  / ``zip`` of those is a ``For`` (``iterables.py`` reads the iterables); over a Python list or
+  tuple of arrays it is written out element by element (``_unrolled_for``).
+* A counter loop ``i = 0; while i < n: ...; i += 1`` with static ``i`` and ``n`` is a ``For``.
+* Any other ``while`` is a ``While`` whose tape holds at most ``max_iter`` iterations (the
+  ``# sourcegrad: max_iter=N`` pragma on its line, or ``grad(max_iter=N)``).
+* ``# sourcegrad: checkpoint=sqrt`` (or a segment length) on a ``for`` line, or
+  ``grad(checkpoint=...)``, recomputes the loop's tape in segments instead of storing it.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .. import ir
+from ..structs import Struct, leaves, paths, rebuild, same_layout
+from .context import assigned_names, leaf_name
+from .iterables import loop_iterables
+
+__all__ = ["for_statement", "while_statement"]
+
+
+# ----- handlers (see the table in __init__.py) -----
+def for_statement(cx, node: ast.For):
+    if node.orelse:
+        raise cx.error(node, "`for ... else` is not supported", "use a flag variable")
+    targets, iters = loop_iterables(cx, node.target, node.iter)
+    _lower_for(cx, node, targets, iters, node.body)
+
+
+def while_statement(cx, node: ast.While):
+    if node.orelse:
+        raise cx.error(node, "`while ... else` is not supported", "use a flag variable")
+    if _counter_loop(cx, node):
+        return
+    origin = cx.origin
+    max_iter = cx.parsed.pragma(origin.line, "max_iter") or cx.max_iter
+    if max_iter is None:
+        raise cx.error(node, "this while loop's trip count depends on data, so its tape needs a bound",
+                       "give the most iterations it may run: a comment `# sourcegrad: max_iter=100` "
+                       "on the while line, or grad(..., max_iter=100); exceeding it is reported")
+    try:
+        max_iter = int(max_iter)
+    except ValueError:
+        raise cx.error(node, f"max_iter={max_iter!r} is not an int") from None
+    carried = [v for v in assigned_names(node.body) if v in cx.versions]
+    saved = dict(cx.versions)
+    entries = _begin_carries(cx, carried)
+    outer, cx.block = cx.block, []
+    test = cx.atom(node.test)
+    test_body, cx.block = cx.block, outer
+    body = cx.sub_block(node.body)
+    carries, results = _end_carries(cx, entries, body, origin)
+    cx.origin = origin
+    cx.scope_exit(saved, f"it is assigned only inside the loop at line {origin.line}")
+    _bind_results(cx, results)
+    name = cx.namer.fresh(f"while_{origin.line}")
+    cx.emit(ir.While(tuple(carries), tuple(test_body), test, tuple(body), max_iter, origin, name))
+
+
+# ----- for loops -----
+def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
+    if any(isinstance(it, Struct) for it in iters):
+        return _unrolled_for(cx, node, user_targets, iters, body_nodes)
+    origin = cx.origin
+    carried = [v for v in assigned_names(body_nodes) if v in cx.versions and v not in user_targets]
+    saved = dict(cx.versions)
+    entries = _begin_carries(cx, carried)
+    targets = []
+    for t in user_targets:
+        name = cx.namer.fresh(t) if (t in cx.versions or cx.namer.taken_by_ir(t)) else cx.namer.claim(t)
+        targets.append(name)
+        cx.bind_name(t, name)
+    body = cx.sub_block(body_nodes)
+    carries, results = _end_carries(cx, entries, body, origin)
+    cx.origin = origin
+    cx.scope_exit(saved, f"it is assigned only inside the loop at line {origin.line}")
+    _bind_results(cx, results)
+    name = cx.namer.fresh(f"{loop_name}_{origin.line}")
+    cx.emit(ir.For(tuple(targets), tuple(iters), tuple(carries), tuple(body), origin, name,
+                   checkpoint=_checkpoint_of(cx, node, origin)))
+
+
+def _checkpoint_of(cx, node, origin):
+    """``# sourcegrad: checkpoint=sqrt`` (or a segment length) on the loop, or grad()'s option."""
+    spec = cx.parsed.pragma(origin.line, "checkpoint") if hasattr(node, "lineno") else None
+    spec = spec if spec is not None else cx.checkpoint
+    if spec in (None, "none", "off", False):
+        return None
+    if spec in ("sqrt", True):
+        return "sqrt"
+    try:
+        return int(spec)
+    except ValueError:
+        raise cx.error(node, f"checkpoint={spec!r} is not 'sqrt' or an int") from None
+
+
+def _unrolled_for(cx, node, user_targets, iters, body_nodes):
+    """A loop over a Python list or tuple of arrays runs once per element, written out."""
+    lengths = {len(it.items) for it in iters if isinstance(it, Struct)}
+    if len(lengths) != 1:
+        raise cx.error(node, "the zipped containers have different lengths")
+    origin = cx.origin
+    for k in range(lengths.pop()):
+        cx.origin = origin
+        for t, it in zip(user_targets, iters):
+            if isinstance(it, Struct):
+                element = it.items[k][1]
+            elif isinstance(it, ir.RangeIter) and all(isinstance(p, ir.Const) for p in (it.start, it.step)):
+                element = ir.Const(it.start.value + k * it.step.value)
+            elif isinstance(it, ir.ArrayIter):
+                element = cx.emit_temp(ir.Prim("getitem_static", (("x", it.array),
+                                                                  ("idx", ir.Index((ir.Const(k),))))))
+            else:
+                raise cx.error(node, "cannot write this loop out element by element")
+            name = cx.new_version(t)
+            if isinstance(element, Struct):
+                cx.structs[name] = element
+            else:
+                cx.emit(ir.Assign(name, element, origin))
+                if cx.is_static(element):
+                    cx.static.add(name)
+            cx.bind_name(t, name)
+        cx.statements(body_nodes)
+    cx.origin = origin
+
+
+# ----- while loops that count -----
+def _counter_loop(cx, node: ast.While) -> bool:
+    """``i = 0; while i < n: ...; i += step`` with static i, n and step is a ``for`` over a range."""
+    test = node.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], (ast.Lt, ast.LtE)) and isinstance(test.left, ast.Name)
+            and node.body):
+        return False
+    i = test.left.id
+    last = node.body[-1]
+    step = None
+    if isinstance(last, ast.AugAssign) and isinstance(last.op, ast.Add) \
+            and isinstance(last.target, ast.Name) and last.target.id == i:
+        step = last.value
+    elif isinstance(last, ast.Assign) and len(last.targets) == 1 \
+            and isinstance(last.targets[0], ast.Name) and last.targets[0].id == i \
+            and isinstance(last.value, ast.BinOp) and isinstance(last.value.op, ast.Add) \
+            and isinstance(last.value.left, ast.Name) and last.value.left.id == i:
+        step = last.value.right
+    if not (isinstance(step, ast.Constant) and type(step.value) is int and step.value > 0):
+        return False
+    rest = node.body[:-1]
+    bound_names = {n.id for n in ast.walk(test.comparators[0]) if isinstance(n, ast.Name)}
+    if i in assigned_names(rest) or bound_names & set(assigned_names(node.body)) \
+            or i not in cx.versions or cx.versions[i] not in cx.static:
+        return False
+    stop = cx.atom(test.comparators[0])
+    if not cx.is_static(stop):
+        return False
+    if isinstance(test.ops[0], ast.LtE):
+        stop = cx.emit_temp(ir.Prim("add", (("x", stop), ("y", ir.Const(1)))))
+    start = ir.Name(cx.versions[i])
+    _lower_for(cx, node, [i], [ir.RangeIter(start, stop, ir.Const(step.value))], rest, "while")
+    end = cx.new_version(i)
+    cx.emit(ir.Assign(end, ir.Prim("range_end", (("start", start), ("stop", stop),
+                                                  ("step", ir.Const(step.value)))), cx.origin))
+    cx.bind_name(i, end)
+    return True
+
+
+# ----- loop-carried variables, leaf by leaf -----
+def _begin_carries(cx, users):
+    """Give each loop-carried variable (each leaf of a container) a fresh in-loop name."""
+    entries = []
+    for user in users:
+        value = cx.current_value(user)
+        inits = leaves(value)
+        leaf_paths = paths(value)
+        params = [cx.namer.fresh(leaf_name(user, path)) for path in leaf_paths]
+        entries.append((user, value, list(zip(params, inits, leaf_paths))))
+        cx.bind_value(user, rebuild(value, [ir.Name(p) for p in params]))
+    return entries
+
+
+def _end_carries(cx, entries, body, origin):
+    """The Carry of each leaf (its update copied into the body if the body did not compute it)."""
+    defined = set(ir.defined_names(body))
+    carries, results = [], []
+    for user, layout, pairs in entries:
+        value = cx.current_value(user)
+        if not same_layout(layout, value):
+            raise cx.error(cx.parsed.node, f"the loop at line {origin.line} changes what kind of value "
+                                           f"`{user}` holds (an array or a container, and its keys)",
+                           "keep it the same in every iteration")
+        outs = []
+        for (param, init, path), update in zip(pairs, leaves(value)):
+            if not (isinstance(update, ir.Name) and (update.id == param or update.id in defined)):
+                copy = cx.namer.fresh(user)
+                body.append(ir.Assign(copy, update, origin))
+                update = ir.Name(copy)
+            out = cx.namer.fresh(leaf_name(user, path))
+            carries.append(ir.Carry(param, init, update.id, out))
+            outs.append(ir.Name(out))
+        results.append((user, rebuild(layout, outs)))
+    return carries, results
+
+
+def _bind_results(cx, results):
+    for user, value in results:
+        cx.bind_value(user, value)

@@ -1,0 +1,154 @@
+"""Calls: resolved to a derivative rule, their arguments bound to the rule's parameters.
+
+``np.sum(x)``, ``jnp.sum(x)`` and ``x.sum()`` all mean the rule ``sum`` (``rules.py``); the call
+becomes one ``ir.Prim("sum", (("x", x), ...))`` whose arguments are atoms, tuples of atoms
+(a list argument such as ``np.stack([a, b])``) or an index. A call of the user's own function
+(a module-level one, or a nested def) goes to ``user_calls.py``; ``len`` of a container and a
+dict's ``.items()``/``.keys()``/``.values()`` are resolved here, while normalizing.
+"""
+
+from __future__ import annotations
+
+import ast
+import types
+
+from ... import rules
+from ...transforms.methods import METHODS
+from .. import ir
+from ..structs import Struct
+from . import user_calls
+from .expressions import index, is_local, missing_rule, resolve_free
+
+__all__ = ["call", "bind"]
+
+
+def call(cx, node: ast.Call):
+    """The handler of ``ast.Call`` (see the table in __init__.py)."""
+    func = node.func
+    local = user_calls.local_function(cx, func)
+    if local is not None:
+        return user_calls.user_call(cx, node, local)
+    if isinstance(func, ast.Attribute) and is_local(cx, func.value):
+        base = cx.struct_or_atom(func.value)
+        if isinstance(base, Struct):
+            return _container_method(cx, node, base, func.attr)
+        entry = METHODS.get(func.attr)
+        if entry is None:
+            err = cx.error(func, f"the array method `.{func.attr}()` is not supported",
+                           f"supported methods: {', '.join('.' + m + '()' for m in METHODS)}; or call "
+                           f"the NumPy function")
+            # a dict argument's .items() looks like this until the call shows it is a dict
+            err.kind_dependent = func.attr in ("items", "keys", "values")
+            raise err
+        key, packing = entry
+        rule = rules.lookup_key(key)
+        posargs = list(node.args)
+        if packing == "pack" and len(posargs) > 1:
+            posargs = [ast.copy_location(ast.Tuple(elts=posargs, ctx=ast.Load()), posargs[0])]
+        receiver = cx.atom(func.value)
+        return bind(cx, rule, [receiver, *posargs], node.keywords, node)
+    obj = resolve_free(cx, func)
+    if obj is len and len(node.args) == 1:
+        arg = cx.struct_or_atom(node.args[0])
+        if isinstance(arg, Struct):
+            return ir.Const(len(arg.items))
+        return ir.Prim("len", (("a", arg),))
+    rule = rules.lookup(obj)
+    if rule is None:
+        if isinstance(obj, types.FunctionType) and not _is_library(obj):
+            return user_calls.user_call(cx, node, obj)
+        raise missing_rule(cx, func, obj)
+    return bind(cx, rule, list(node.args), node.keywords, node)
+
+
+def _container_method(cx, node, base: Struct, method: str):
+    """``params.items()``, ``.keys()``, ``.values()``: resolved now, into a list of its entries."""
+    if base.kind == "dict" and method in ("items", "keys", "values") and not node.args:
+        entries = {"keys": [ir.Const(k) for k, _ in base.items],
+                   "values": [v for _, v in base.items],
+                   "items": [Struct("tuple", ((0, ir.Const(k)), (1, v))) for k, v in base.items]}
+        return Struct("list", tuple(enumerate(entries[method])))
+    raise cx.error(node, f"`.{method}()` of a {base.kind} of arrays is not supported",
+                   "index the container with constant keys, or use .items() / .keys() / .values() "
+                   "of a dict")
+
+
+def bind(cx, rule, posargs, keywords, node) -> ir.Prim:
+    """``rule`` applied to the call's arguments (AST nodes, or atoms already lowered)."""
+    params = rule.params
+    by_name = {p.name: p for p in params}
+    bound: dict[str, object] = {}
+    positional = [p for p in params]
+    i = 0
+    for arg in posargs:
+        if i >= len(positional):
+            raise cx.error(node, f"`{rule.key}` takes at most {len(positional)} positional "
+                                 f"arguments here")
+        p = positional[i]
+        if p.varargs:
+            bound.setdefault(p.name, []).append(arg)
+            continue
+        bound[p.name] = arg
+        i += 1
+    if rule.max_positional is not None and len(posargs) > rule.max_positional:
+        later = ", ".join(p.name for p in params[rule.max_positional:])
+        raise cx.error(node, f"`{rule.key}` takes at most {rule.max_positional} positional arguments",
+                       f"pass {later} by keyword")
+    for kw in keywords:
+        if kw.arg not in by_name or by_name[kw.arg].varargs:
+            supported = ", ".join(p.name for p in params if p.default is not rules.REQUIRED)
+            raise cx.error(kw.value, f"the keyword `{kw.arg}=` of `{rule.key}` is not supported by "
+                                     f"sourcegrad", f"supported keywords: {supported or 'none'}")
+        if kw.arg in bound:
+            raise cx.error(kw.value, f"`{kw.arg}` is given twice")
+        bound[kw.arg] = kw.value
+    missing = [p.name for p in params if p.required and not p.varargs and p.name not in bound]
+    if missing:
+        raise cx.error(node, f"`{rule.key}` needs the argument(s) {', '.join(missing)}")
+    out = []
+    for p in params:
+        if p.name not in bound:
+            continue
+        value = bound[p.name]
+        struct = None
+        if isinstance(value, ast.AST) and p.kind != "index" and not p.varargs:
+            struct = cx.struct_or_atom(value)
+            if not isinstance(struct, Struct):
+                value, struct = struct, None
+        if p.kind == "sequence":
+            if p.varargs:
+                value = ir.Tup(tuple(cx.atom_of(v) for v in value))
+            elif struct is not None:
+                value = _flat_tup(cx, struct, value_node=bound[p.name])
+            elif rule.alternate:  # np.array(x) of one array: the rule for that
+                return bind(cx, rules.lookup_key(rule.alternate), [value] + list(posargs[1:]),
+                            keywords, node)
+            else:
+                raise cx.error(value, f"`{rule.key}` needs its arrays as a list display `[a, b, ...]` "
+                                      f"so that each one gets its own gradient", "write the list out")
+        elif p.kind == "index":
+            value = index(cx, value)
+        elif struct is not None:
+            if p.kind == "array":
+                raise cx.error(bound[p.name], f"`{ast.unparse(bound[p.name])}` is a {struct.kind} of "
+                                              f"arrays; `{rule.key}` takes one array for `{p.name}`",
+                               "stack the arrays first (np.stack)")
+            value = _flat_tup(cx, struct, value_node=bound[p.name])
+        else:
+            value = cx.atom_of(value)
+        out.append((p.name, value))
+    return ir.Prim(rule.key, tuple(out))
+
+
+def _flat_tup(cx, struct: Struct, value_node) -> ir.Tup:
+    items = [v for _, v in struct.items]
+    if any(isinstance(v, Struct) for v in items):
+        raise cx.error(value_node, "a nested container cannot be passed here",
+                       "pass a flat list of arrays")
+    return ir.Tup(tuple(items), struct.kind == "list")
+
+
+def _is_library(fn) -> bool:
+    """Functions of installed libraries (numpy, jax, scipy, ...) are not the user's to differentiate."""
+    module = getattr(fn, "__module__", "") or ""
+    return module.split(".")[0] in {"numpy", "jax", "jaxlib", "scipy", "sourcegrad", "builtins"}

@@ -1,0 +1,101 @@
+"""Seeds, dtypes, broadcasting and the small helpers every adjoint uses."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+
+class SeedError(ValueError):
+    """Raised while tracing when the seed is missing or has the wrong shape."""
+
+
+def seed_like(y, seed):
+    """The seed of the backward pass: d(out)/d(out) = 1 for a scalar output, else the caller's seed."""
+    if seed is None:
+        if jnp.size(y) != 1:
+            raise SeedError(
+                f"the function returns an array of shape {tuple(jnp.shape(y))}, not a scalar; "
+                f"reverse mode computes seed @ Jacobian, so pass seed= an array of shape "
+                f"{tuple(jnp.shape(y))} (PyTorch's y.backward(gradient) argument), e.g. "
+                f"seed=np.ones({tuple(jnp.shape(y))}) to differentiate the sum of the outputs")
+        return jnp.ones_like(y)
+    seed = jnp.asarray(seed, dtype=jnp.result_type(y))
+    if seed.shape != jnp.shape(y):
+        raise SeedError(f"the seed has shape {seed.shape} but the output has shape "
+                        f"{tuple(jnp.shape(y))}; they must match")
+    return seed
+
+
+def cast_like(grads, inputs):
+    """Give each gradient the dtype of its input (float32 inputs get float32 gradients)."""
+    return jax.tree_util.tree_map(lambda g, x: jnp.asarray(g).astype(jnp.result_type(x)), grads, inputs)
+
+
+def unbroadcast(g, x):
+    """Sum ``g`` over the axes along which ``x`` was broadcast, giving ``x``'s shape."""
+    shape = jnp.shape(x)
+    if jnp.shape(g) == shape:
+        return g
+    lead = jnp.ndim(g) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, d in enumerate(shape) if d == 1 and jnp.shape(g)[lead + i] != 1)
+    if axes:
+        g = jnp.sum(g, axis=axes)
+    return jnp.reshape(g, shape)
+
+
+def _axes(x, axis):
+    nd = jnp.ndim(x)
+    if axis is None:
+        return tuple(range(nd))
+    if isinstance(axis, int):
+        axis = (axis,)
+    return tuple(sorted(a % nd for a in axis))
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Broadcast ``g``, the adjoint of a reduction of ``x`` over ``axis``, back to ``x``'s shape."""
+    if not keepdims:
+        g = jnp.expand_dims(g, _axes(x, axis))
+    return jnp.broadcast_to(g, jnp.shape(x))
+
+
+def reduced_size(x, axis=None):
+    """How many elements of ``x`` each output of a reduction over ``axis`` combines."""
+    shape = jnp.shape(x)
+    return math.prod(shape[a] for a in _axes(x, axis))
+
+
+def traced_bool(value):
+    """A boolean array (not a Python bool): the flag that ``break`` sets is carried by the loop."""
+    return jnp.asarray(value, dtype=bool)
+
+
+def range_end(start, stop, step):
+    """The value of ``i`` after ``i = start; while i < stop: ...; i += step``."""
+    trips = max(0, -(-(stop - start) // step))
+    return start + trips * step
+
+
+def stop_gradient(x):
+    """The identity, except that no gradient flows through it: write ``stop_gradient(x)`` in a
+    differentiated function to treat ``x`` as a constant (PyTorch's ``x.detach()``)."""
+    return jax.lax.stop_gradient(x)
+
+
+class no_grad:
+    """``with no_grad():`` marks a block whose values are constants for the backward pass.
+
+    Inside a function differentiated by sourcegrad the block's statements run
+    forward as written and get no adjoint code (PyTorch's ``torch.no_grad()``).
+    Called outside, it is a context manager that does nothing.
+    """
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,40 @@
+"""Elementwise helpers: clip masks and guards at points where a finite gradient exists."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def clip_mask(a, a_min=None, a_max=None, which="a"):
+    """Where the result of clip(a, a_min, a_max) = minimum(maximum(a, a_min), a_max) comes from:
+    1 where it is ``which`` ("a", "a_min" or "a_max"), else 0."""
+    low = a if a_min is None else jnp.maximum(a, a_min)
+    if which == "a_max":
+        hit = jnp.zeros(jnp.shape(low), bool) if a_max is None else low > a_max
+    else:
+        hit = (a >= a_min) if which == "a" and a_min is not None else (
+            jnp.ones(jnp.shape(a), bool) if which == "a" else a < a_min)
+        if a_max is not None:
+            hit = hit & (low <= a_max)
+    return hit.astype(jnp.result_type(a))
+
+
+def div_or_zero(a, b):
+    """``a / b``, with 0 where ``b == 0``: the derivative's convention at a point where the function
+    is not differentiable (hypot, norm and std at 0, arctan2 at the origin), instead of a NaN that
+    would spread through the whole gradient (docs/conventions.md)."""
+    zero = b == 0
+    return jnp.where(zero, jnp.zeros((), jnp.result_type(a, b)), a / jnp.where(zero, 1, b))
+
+
+def logaddexp_weight(a, b):
+    """d logaddexp(a, b) / da = exp(a) / (exp(a) + exp(b)) = sigmoid(a - b), with 1/2 where a == b
+    (also where both are -inf or +inf, where a - b is NaN)."""
+    return jnp.where(a == b, jnp.asarray(0.5, jnp.result_type(a, b)), jax.nn.sigmoid(a - b))
+
+
+def log_or_zero(x):
+    """log(x), with 0 where x == 0 (d x**y / dy at x = 0 is 0, as jax.grad gives)."""
+    safe = jnp.where(x == 0, 1, x)
+    return jnp.log(safe)
