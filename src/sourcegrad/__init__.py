@@ -26,6 +26,9 @@ from .errors import (
     UnsupportedSyntaxError,
     WrtError,
 )
+from .forward_api import JVPFunction, jvp
+from .jacobians import Jacobian, jacfwd, jacrev
+from .second_order import SecondOrder, hessian, hvp
 from .rules import register_rule
 from .runtime import no_grad, stop_gradient
 
@@ -36,6 +39,14 @@ __all__ = [
     "CompiledGrad",
     "custom_vjp",
     "enable_compilation_cache",
+    "jvp",
+    "JVPFunction",
+    "jacfwd",
+    "jacrev",
+    "Jacobian",
+    "hessian",
+    "hvp",
+    "SecondOrder",
     "register_rule",
     "check",
     "CheckResult",

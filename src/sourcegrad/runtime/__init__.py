@@ -7,7 +7,7 @@ it undoes; all shape logic runs while JAX traces (shapes are static), so a
 helper whose work is a no-op for the shapes at hand costs nothing.
 
 The helpers live in one module per kind (``core``, ``reductions``, ``linalg``, ``indexing``,
-``elementwise``, ``loops``); generated code imports them from here, ``sourcegrad.runtime``.
+``elementwise``, ``loops``, ``forward`` for tangent code); generated code imports them from here, ``sourcegrad.runtime``.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ from .elementwise import (
     logaddexp_weight,
     log_or_zero,
 )
+from .forward import broadcast_like, einsum_tangent
 from .loops import (
     taped_while,
     segment_length,
@@ -121,4 +122,6 @@ __all__ = [
     "inplace_add",
     "inplace_multiply",
     "take_written",
+    "broadcast_like",
+    "einsum_tangent",
 ]
