@@ -12,7 +12,7 @@ import pytest
 
 from sourcegrad import grad
 from sourcegrad.errors import UnsupportedSyntaxError
-from sourcegrad.second_order import hessian, hvp
+from sourcegrad.api.second_order import hessian, hvp
 
 from .corpus import control_flow, straight_line  # noqa: F401  (registers the cases)
 from .corpus.registry import CASES

@@ -5,30 +5,40 @@ explicit accumulators (``.source``), and runs exactly that code, compiled with
 JAX/XLA.
 """
 
-from ._version import __version__
-
-from .api import CompiledGrad, GradFunction, grad, value_and_grad
-from .check import CheckResult, GradientCheckError, check
-from .caching import enable_compilation_cache
-from .jaxnative import custom_vjp
+from ._version import __version__ as __version__
+from .api import (
+    CheckResult,
+    CompiledGrad,
+    GradFunction,
+    GradientCheckError,
+    Jacobian,
+    JVPFunction,
+    SecondOrder,
+    check,
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacrev,
+    jvp,
+    value_and_grad,
+)
+from .deploy import custom_vjp, enable_compilation_cache
 from .errors import (
     InputError,
     InternalError,
     MissingRuleError,
     OptionError,
-    ShapeError,
-    SourceChangedError,
     RuleError,
     SeedError,
-    SourceUnavailableError,
+    ShapeError,
+    SourceChangedError,
     SourcegradError,
+    SourceUnavailableError,
     TapeOverflowError,
     UnsupportedSyntaxError,
     WrtError,
 )
-from .forward_api import JVPFunction, jvp
-from .jacobians import Jacobian, jacfwd, jacrev
-from .second_order import SecondOrder, hessian, hvp
 from .rules import register_rule
 from .runtime import no_grad, stop_gradient
 

@@ -121,7 +121,7 @@ def _wrt(text: str | None, fn):
 
 
 def _grad(args):
-    from .api import grad
+    from .api.grad import grad
 
     fn = load_function(args.target)
     return grad(fn, wrt=_wrt(args.wrt, fn))
@@ -168,7 +168,7 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_export(args) -> int:
-    from .exporting import parse_shapes
+    from .deploy.exporting import parse_shapes
 
     if not args.output or args.output == "-":
         raise UsageError("export writes a binary jax.export artifact: give -o grad.jaxexport")
@@ -180,7 +180,7 @@ def _cmd_export(args) -> int:
     if missing:
         raise UsageError(f"--shapes gives no shape for {', '.join(missing)}; add name=dtype[dims] "
                          f"(such as f32[B,784]) or name=value for a static argument")
-    from .api import grad
+    from .api.grad import grad
 
     g = grad(fn, wrt=_wrt(args.wrt, fn))
     platforms = tuple(p.strip() for p in args.platforms.split(",") if p.strip())

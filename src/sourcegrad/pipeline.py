@@ -24,22 +24,19 @@ from functools import cached_property
 
 from . import rules, runtime
 from ._version import __version__
-
-from .backend import emit
-
-from .frontend import fence
-
-from .normal import ir, walk
 from .ad.activity import Activity, analyze, check_static_slots
-from .normal.calls import CalleeTable
-from .frontend.desugar import desugar
-from .normal.naming import Namer, identifiers_in
-from .normal.normalize import normalize
-from .frontend.parse import ParsedFunction, parse_function
-from .backend.lower import lower_function
-from .frontend.resolve import Environment
 from .ad.reverse import reverse
 from .ad.simplify import simplify
+from .backend import emit
+from .backend.lower import lower_function
+from .frontend import fence
+from .frontend.desugar import desugar
+from .frontend.parse import ParsedFunction, parse_function
+from .frontend.resolve import Environment
+from .normal import ir, walk
+from .normal.calls import CalleeTable
+from .normal.naming import Namer, identifiers_in
+from .normal.normalize import normalize
 from .normal.structs import leaves
 
 __all__ = ["Transformed", "transform", "STAGES"]

@@ -47,7 +47,7 @@ def make(tool: str, workload: str, n: int):
     numpy_fn, scan_fn = WORKLOADS[workload]
     x, k = inputs()
     if tool == "sourcegrad":
-        from ..api import grad
+        from ..api.grad import grad
 
         g = grad(numpy_fn, wrt=(0, 1))
         compiled = g.compile(x, k, n)
@@ -135,7 +135,7 @@ def run_while(lengths=WHILE_LENGTHS, slots: int = 32, out=print) -> list:
     """XLA temp memory (the compiled gradient's memory analysis) and the median time of one
     gradient call, for the checkpointed loop (``slots`` checkpoints, no max_iter) and for the
     full tape (``max_iter`` = the trip count), over a 1024-vector in float32."""
-    from ..api import grad
+    from ..api.grad import grad
 
     x, k = inputs()
     rows = []

@@ -16,8 +16,7 @@ import warnings
 import numpy as np
 
 from .program import Node, Program
-from .templates import (BINARY, FEATURES, HELPERS_EW, HELPERS_TUPLE, HELPERS_WRITE, LINALG, REDUCE,
-                        UNARY)
+from .templates import BINARY, FEATURES, HELPERS_EW, HELPERS_TUPLE, HELPERS_WRITE, LINALG, REDUCE, UNARY
 
 __all__ = ["generate", "FEATURES"]
 
@@ -35,6 +34,13 @@ def _dummy(shape):
 
 
 class _Generator:
+    """Builds one random program, statement by statement, tracking which names share memory.
+
+    Why this is long: one small method per fuzz feature (loops, branches, helpers, containers,
+    in-place writes, aliases), all drawing from the same random stream and the same table of
+    names; split apart they would pass that state around instead of sharing it.
+    """
+
     def __init__(self, seed: str, features):
         unknown = set(features) - set(FEATURES)
         if unknown:
@@ -268,7 +274,7 @@ class _Generator:
                 rhs = self.rng.choice((f"{v} * 0.9 + 0.1 * " + self.rng.choice(UNARY).format(a=w),
                                        self.rng.choice(BINARY).format(a=v, b=w),
                                        self.rng.choice(UNARY).format(a=v), f"{v} + 0.05 * i"))
-                got = self.try_lines([f"i = 1", f"{v} = {rhs}"], v)
+                got = self.try_lines(["i = 1", f"{v} = {rhs}"], v)
                 if got is not None and np.shape(got[0]) == self.shapes[v]:
                     body.append(Node([f"{v} = {rhs}"], feature="loop"))
                     self.bind(v, got[0], got[1])

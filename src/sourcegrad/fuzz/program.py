@@ -24,8 +24,8 @@ class Node:
     (``for ...:``, ``if ...:``, ``def ...:``); ``body``/``orelse`` hold the nested statements."""
 
     lines: list[str]
-    body: list["Node"] = field(default_factory=list)
-    orelse: list["Node"] = field(default_factory=list)
+    body: list[Node] = field(default_factory=list)
+    orelse: list[Node] = field(default_factory=list)
     defines: tuple[str, ...] = ()
     feature: str = "straight"
 
@@ -97,7 +97,7 @@ class Program:
         lines.append("    " + self.return_line())
         return "\n".join(lines) + "\n"
 
-    def copy(self) -> "Program":
+    def copy(self) -> Program:
         return dataclasses.replace(self, helpers=[_deep(n) for n in self.helpers],
                                    body=[_deep(n) for n in self.body])
 

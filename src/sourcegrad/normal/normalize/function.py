@@ -12,7 +12,7 @@ __all__ = ["lower_function"]
 
 
 def lower_function(cx) -> ir.Function:
-    """The normal form of ``cx.parsed``'s function (not yet checked: see ``ir.check_normal_form``)."""
+    """The normal form of ``cx.parsed``'s function (not yet checked: see ``checker.check_normal_form``)."""
     fdef = cx.parsed.node
     args = fdef.args
     cx.origin = ir.Origin(cx.parsed.file_line(fdef), cx.parsed.line_text(fdef), entry=True)

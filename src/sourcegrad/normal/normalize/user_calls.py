@@ -15,7 +15,7 @@ import functools
 import inspect
 
 from ...frontend.resolve import describe, is_constant_value
-from .. import ir
+from .. import checker, ir
 from ..calls import signature_of
 from ..structs import Struct, leaves
 from .aliasing import after_call, callee_summary
@@ -123,6 +123,6 @@ def _normalize_callee(cx, nested, parsed, env, namer, kinds, free) -> ir.Functio
     if nested:  # a nested def may call its sibling nested defs
         callee.local_functions = dict(cx.local_functions)
     fn = lower_function(callee)
-    ir.check_normal_form(fn)
+    checker.check_normal_form(fn)
     fn.meta["aliasing"] = callee_summary(callee, fn)
     return fn

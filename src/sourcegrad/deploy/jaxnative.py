@@ -24,7 +24,7 @@ import inspect
 import jax
 import jax.numpy as jnp
 
-from .errors import SourcegradError, WrtError
+from ..errors import SourcegradError, WrtError
 
 __all__ = ["custom_vjp", "JaxFunction"]
 
@@ -48,7 +48,8 @@ def _default_wrt(fn) -> tuple:
     names = []
     for p in inspect.signature(fn).parameters.values():
         static = p.annotation in (int, str, bool, "int", "str", "bool") or (
-            p.default is not p.empty and (p.default is None or isinstance(p.default, (bool, int, str))))
+            p.default is not p.empty and (p.default is None or isinstance(p.default, (bool, int, str)))
+        )
         if not static and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             names.append(p.name)
     return tuple(names)
@@ -58,12 +59,17 @@ class JaxFunction:
     """What :func:`custom_vjp` returns: call it like ``fn``; ``.grad`` is the gradient function."""
 
     def __init__(self, fn, wrt, max_iter, checkpoint):
-        from .api import grad  # api imports nothing from here: no import circle
+        from ..api.grad import grad  # api imports nothing from here: no import circle
+
         functools.update_wrapper(self, fn)
         self._fn = fn
         wrt = _default_wrt(fn) if wrt is None else wrt
-        self.grad = grad(fn, wrt=tuple(wrt) if isinstance(wrt, (list, tuple)) else (wrt,),
-                         max_iter=max_iter, checkpoint=checkpoint)
+        self.grad = grad(
+            fn,
+            wrt=tuple(wrt) if isinstance(wrt, (list, tuple)) else (wrt,),
+            max_iter=max_iter,
+            checkpoint=checkpoint,
+        )
         self._cache: dict = {}
 
     def __repr__(self):
@@ -109,7 +115,8 @@ class JaxFunction:
                         f"`{name}` is differentiated by the JAX transformation around "
                         f"`{self._fn.__name__}`, but is not in its wrt ({', '.join(g.wrt)}); add "
                         f"it to wrt= of sourcegrad.custom_vjp (its gradient would otherwise be "
-                        f"taken as zero)")
+                        f"taken as zero)"
+                    )
             vals = [jax.tree_util.tree_map(lambda p: p.value, arg, is_leaf=_is_primal) for arg in dyn]
             return g._execute(t, static, "primal", full(vals)), vals
 
@@ -119,8 +126,10 @@ class JaxFunction:
             _, grads = g._results(t, out)
             grads = (grads,) if g._wrt_single else grads
             by_name = dict(zip(g.wrt, grads))
-            return tuple(by_name[name] if name in by_name else jax.tree_util.tree_map(
-                jnp.zeros_like, v) for name, v in zip(names, vals))
+            return tuple(
+                by_name[name] if name in by_name else jax.tree_util.tree_map(jnp.zeros_like, v)
+                for name, v in zip(names, vals)
+            )
 
         call.defvjp(fwd, bwd, symbolic_zeros=True)
         return call

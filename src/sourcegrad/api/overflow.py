@@ -18,17 +18,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .errors import TapeOverflowError
+from ..errors import TapeOverflowError
 
 __all__ = ["message", "is_traced", "guard"]
 
 
 def message(name: str, loops) -> str:
     where = ", ".join(f"line {line} (max_iter={n})" for line, n in loops)
-    return (f"a while loop of `{name}` was still running when its tape was full, so its gradient "
-            f"would be wrong; while loops: {where}. Raise its bound: the `# sourcegrad: "
-            f"max_iter=N` comment on the loop's line, or, for loops without that comment (it takes "
-            f"precedence), grad(max_iter=N)")
+    return (
+        f"a while loop of `{name}` was still running when its tape was full, so its gradient "
+        f"would be wrong; while loops: {where}. Raise its bound: the `# sourcegrad: "
+        f"max_iter=N` comment on the loop's line, or, for loops without that comment (it takes "
+        f"precedence), grad(max_iter=N)"
+    )
 
 
 def is_traced(flag) -> bool:
@@ -38,13 +40,16 @@ def is_traced(flag) -> bool:
 def guard(grads, flag, text: str, callback: bool = True):
     """``grads`` with NaN where ``flag`` is set, and (``callback``) a host check that raises."""
     if callback:
+
         def check(flag_value):
             if np.any(flag_value):
                 raise TapeOverflowError(text)
+
         jax.debug.callback(check, flag)
 
     def poison(g):
         nan = jnp.asarray(jnp.nan, g.dtype)
         f = jnp.reshape(flag, jnp.shape(flag) + (1,) * (jnp.ndim(g) - jnp.ndim(flag)))
         return jnp.where(f, nan, g)
+
     return jax.tree_util.tree_map(poison, grads)

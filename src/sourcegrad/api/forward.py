@@ -23,10 +23,11 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from .api import GradFunction, _public, ast_args
-from .errors import SourcegradError, WrtError
-from .frontend.parse import parse_function
-from .pipeline_forward import transform_forward
+from ..errors import SourcegradError, WrtError
+from ..pipeline_forward import transform_forward
+from . import boundary
+from .boundary import _public
+from .grad import GradFunction
 
 __all__ = ["jvp", "JVPFunction"]
 
@@ -38,18 +39,13 @@ class JVPFunction(GradFunction):
         t = self._variants.get(kinds)
         if t is None:
             t = self._variants[kinds] = transform_forward(
-                self._fn, self.wrt, param_kinds=dict(zip(self._params, kinds)),
-                max_iter=self._max_iter)
+                self._fn, self.wrt, param_kinds=dict(zip(self._params, kinds)), max_iter=self._max_iter
+            )
         self._transformed = t  # type: ignore[assignment]  (the same interface, forward mode)
         return t
 
     def _check_reserved(self):
-        if "tangents" in self._params:
-            parsed = parse_function(self._fn)
-            node = next(a for a in ast_args(parsed.node) if a.arg == "tangents")
-            raise parsed.locate(node).error(
-                "the parameter name `tangents` clashes with the `tangents=` keyword of the "
-                "tangent function", "rename the parameter")
+        boundary.check_reserved(self._fn, self._params, ("tangents",), "tangent")
 
     def __repr__(self):
         return f"<sourcegrad.jvp of {self._fn.__qualname__} along {', '.join(self.wrt)}>"
@@ -59,17 +55,21 @@ class JVPFunction(GradFunction):
             raise WrtError(f"pass tangents= (one per wrt input: {', '.join(self.wrt)})")
         given = (tangents,) if self._wrt_single else tuple(tangents)
         if len(given) != len(self.wrt):
-            raise WrtError(f"tangents= must hold one tangent per wrt input "
-                           f"({', '.join(self.wrt)}); got {len(given)}")
+            raise WrtError(
+                f"tangents= must hold one tangent per wrt input ({', '.join(self.wrt)}); got {len(given)}"
+            )
         out = []
         for w, t in zip(self.wrt, given):
             primal = values[self._params.index(w)]
             try:
-                out.append(jax.tree_util.tree_map(
-                    lambda p, d: jnp.asarray(d, dtype=jnp.result_type(p)), primal, t))
+                out.append(
+                    jax.tree_util.tree_map(lambda p, d: jnp.asarray(d, dtype=jnp.result_type(p)), primal, t)
+                )
             except ValueError:
-                raise WrtError(f"the tangent of `{w}` must have the structure of `{w}` "
-                               f"(same containers, one array per leaf)") from None
+                raise WrtError(
+                    f"the tangent of `{w}` must have the structure of `{w}` "
+                    f"(same containers, one array per leaf)"
+                ) from None
         return out
 
     @_public
@@ -79,12 +79,16 @@ class JVPFunction(GradFunction):
         return self._jit(t, static)(*values, *self._tangents(values, tangents))
 
     def value_and_grad(self, *args, **kwargs):
-        raise TypeError("a jvp function returns (value, tangent) when called; it has no "
-                        "value_and_grad (use sourcegrad.value_and_grad for gradients)")
+        raise TypeError(
+            "a jvp function returns (value, tangent) when called; it has no "
+            "value_and_grad (use sourcegrad.value_and_grad for gradients)"
+        )
 
     def compile(self, *args, **kwargs):
-        raise TypeError("ahead-of-time compile() is for gradients; call the jvp function "
-                        "(it is compiled with jax.jit on the first call)")
+        raise TypeError(
+            "ahead-of-time compile() is for gradients; call the jvp function "
+            "(it is compiled with jax.jit on the first call)"
+        )
 
 
 def jvp(fn=None, *, wrt=0, max_iter: int | None = None):
@@ -101,5 +105,3 @@ def jvp(fn=None, *, wrt=0, max_iter: int | None = None):
         return JVPFunction(fn, wrt, max_iter=max_iter)
     except SourcegradError as exc:
         raise exc.with_traceback(None) from None
-
-

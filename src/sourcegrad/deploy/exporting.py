@@ -16,13 +16,22 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import boundary
-from .errors import InputError, SourcegradError
+from ..api import boundary
+from ..errors import InputError, SourcegradError
 
 __all__ = ["export_gradient", "parse_shapes", "DTYPES"]
 
-DTYPES = {"f16": jnp.float16, "bf16": jnp.bfloat16, "f32": jnp.float32, "f64": jnp.float64,
-          "i8": jnp.int8, "i32": jnp.int32, "i64": jnp.int64, "u8": jnp.uint8, "bool": jnp.bool_}
+DTYPES = {
+    "f16": jnp.float16,
+    "bf16": jnp.bfloat16,
+    "f32": jnp.float32,
+    "f64": jnp.float64,
+    "i8": jnp.int8,
+    "i32": jnp.int32,
+    "i64": jnp.int64,
+    "u8": jnp.uint8,
+    "bool": jnp.bool_,
+}
 
 
 def _spec(value):
@@ -32,6 +41,7 @@ def _spec(value):
         if isinstance(v, float):
             return jax.ShapeDtypeStruct((), jnp.result_type(float))
         return jax.ShapeDtypeStruct(np.shape(v), v.dtype if hasattr(v, "dtype") else jnp.result_type(v))
+
     return jax.tree_util.tree_map(leaf, value)
 
 
@@ -64,8 +74,10 @@ def export_gradient(g, args, kwargs, platforms=("cpu",), seed=None) -> bytes:
             located = boundary.located_runtime_error(exc, t)
             if located is not None:
                 raise located.with_traceback(None) from None
-            raise InputError(f"jax.export cannot export the gradient of `{g._fn.__name__}` for "
-                             f"these shapes: {str(exc).strip().splitlines()[0]}") from None
+            raise InputError(
+                f"jax.export cannot export the gradient of `{g._fn.__name__}` for "
+                f"these shapes: {str(exc).strip().splitlines()[0]}"
+            ) from None
         return bytes(exp.serialize())
 
 
@@ -79,22 +91,27 @@ def parse_shapes(text: str, params) -> dict:
     for part in text.replace(";", " ").split():
         name, eq, spec = part.partition("=")
         if not eq or not name or not spec:
-            raise InputError(f"--shapes: expected name=dtype[d0,d1,...] (or name=value for a static "
-                             f"argument), got {part!r}")
+            raise InputError(
+                f"--shapes: expected name=dtype[d0,d1,...] (or name=value for a static "
+                f"argument), got {part!r}"
+            )
         if name not in params:
-            raise InputError(f"--shapes names `{name}`, which is not a parameter (parameters: "
-                             f"{', '.join(params)})")
+            raise InputError(
+                f"--shapes names `{name}`, which is not a parameter (parameters: {', '.join(params)})"
+            )
         m = _SPEC.match(spec)
         if m is None:
             try:
                 items.append((name, ast.literal_eval(spec), None))
             except (ValueError, SyntaxError):
-                raise InputError(f"--shapes: {part!r} is neither dtype[dims] (such as f32[B,784]) "
-                                 f"nor a Python literal") from None
+                raise InputError(
+                    f"--shapes: {part!r} is neither dtype[dims] (such as f32[B,784]) nor a Python literal"
+                ) from None
             continue
         if m["dtype"] not in DTYPES:
-            raise InputError(f"--shapes: unknown dtype {m['dtype']!r} in {part!r}; use one of "
-                             f"{', '.join(DTYPES)}")
+            raise InputError(
+                f"--shapes: unknown dtype {m['dtype']!r} in {part!r}; use one of {', '.join(DTYPES)}"
+            )
         dims = [d.strip() for d in m["dims"].split(",") if d.strip()]
         symbols += [d for d in dims if not d.isdigit() and d not in symbols]
         items.append((name, dims, DTYPES[m["dtype"]]))
@@ -104,6 +121,5 @@ def parse_shapes(text: str, params) -> dict:
         if dtype is None:
             out[name] = dims
         else:
-            out[name] = jax.ShapeDtypeStruct(tuple(int(d) if d.isdigit() else scope[d] for d in dims),
-                                             dtype)
+            out[name] = jax.ShapeDtypeStruct(tuple(int(d) if d.isdigit() else scope[d] for d in dims), dtype)
     return out

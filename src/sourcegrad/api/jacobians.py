@@ -15,9 +15,10 @@ import math
 import jax
 import jax.numpy as jnp
 
-from .api import GradFunction, _public
-from .errors import SourcegradError, TapeOverflowError
-from .forward_api import JVPFunction
+from ..errors import SourcegradError, TapeOverflowError
+from .boundary import _public
+from .forward import JVPFunction
+from .grad import GradFunction
 
 __all__ = ["jacfwd", "jacrev", "Jacobian"]
 
@@ -68,22 +69,26 @@ class Jacobian:
         fn = part._jit(t, static)
         basis = _basis(jnp.shape(x), jnp.result_type(x))
         _, stacked = jax.vmap(lambda d: fn(*values, d))(basis)
-        return jax.tree_util.tree_map(
-            lambda s: _to_jacobian(s, jnp.shape(x), jnp.shape(s)[1:]), stacked)
+        return jax.tree_util.tree_map(lambda s: _to_jacobian(s, jnp.shape(x), jnp.shape(s)[1:]), stacked)
 
     def _rows(self, g: GradFunction, args, kwargs):
         values, static, t = g._bind(args, kwargs)
         if t.output_is_tuple:
-            raise SourcegradError("jacrev of a function returning a tuple is not supported; "
-                                  "use jacfwd, or return one array")
-        y = jax.eval_shape(functools.partial(_call_static, t.primal_fn, values, static),
-                           *[v for i, v in enumerate(values) if i not in static])
+            raise SourcegradError(
+                "jacrev of a function returning a tuple is not supported; use jacfwd, or return one array"
+            )
+        y = jax.eval_shape(
+            functools.partial(_call_static, t.primal_fn, values, static),
+            *[v for i, v in enumerate(values) if i not in static],
+        )
         fn = g._jit(t, static)
         seeds = _basis(y.shape, y.dtype)
         out = jax.vmap(lambda s: fn(*values, s, None))(seeds)
         if t.gradient.meta.get("has_status") and bool(jnp.any(out[2])):
-            raise TapeOverflowError(f"a while loop of `{g._fn.__name__}` outran its tape; "
-                                    f"raise its max_iter (or use jacfwd, which needs no tape)")
+            raise TapeOverflowError(
+                f"a while loop of `{g._fn.__name__}` outran its tape; "
+                f"raise its max_iter (or use jacfwd, which needs no tape)"
+            )
         grads = out[1]
         # row k is the gradient of output element k: stacked rows are already (*O, *I)
         return tuple(jnp.reshape(r, (*y.shape, *jnp.shape(r)[1:])) for r in grads)
