@@ -7,18 +7,16 @@ wrong today (not collected), to move here as their fixes land.
 
 import inspect
 import re
-import traceback
 
 import jax
 import numpy as np
 import pytest
 
-import sourcegrad
 from sourcegrad import SourcegradError, grad
 
 from .catalogue import cases
 from .catalogue.table import GRAD, GRAD_OR_ERROR
-from .helpers import assert_close, fd_vjp
+from .helpers import assert_close, fd_vjp, library_frames
 
 BY_NAME = {c.name: c for c in cases.CASES}
 
@@ -33,10 +31,7 @@ def _wrt_names(case):
 
 
 def _library_frames(err):
-    root = sourcegrad.__file__.rsplit("/", 1)[0]
-    return [f for f in traceback.extract_tb(err.__traceback__)
-            if (f.filename.startswith(root) or "/transforms/" in f.filename)
-            and not f.filename.endswith("/api.py")]
+    return library_frames(err)
 
 
 def _marker_line(case):
