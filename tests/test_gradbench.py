@@ -184,3 +184,10 @@ def test_outputs_agree_with_jax_and_every_run_is_timed(session):
         runs = 1 if module == "hello" else RUNS["min_runs"]
         assert len(response["timings"]) == runs
         assert all(t["name"] == "evaluate" and t["nanoseconds"] > 0 for t in response["timings"])
+
+
+def test_bench_gradbench_is_a_bench_subcommand():
+    from sourcegrad.cli import build_parser
+
+    args = build_parser().parse_args(["bench", "gradbench", "--only", "lse,gmm"])
+    assert args.suite == "gradbench" and args.only == "lse,gmm"

@@ -69,15 +69,15 @@ def workloads():
     gmm_args = (rng.normal(size=k), rng.uniform(size=(k, d)), rng.normal(size=(k, d)),
                 rng.normal(size=(k, d * (d - 1) // 2)), rng.normal(size=(n, d)), 1.0, 0.0,
                 gmm.wishart_constant(d, 1.0, 0), rows, cols)
-    layers, b, c = 2, 14, 256
+    layers, b, c = 2, 14, 64
     lstm_args = (rng.random((2 * layers, 4 * b)), rng.random((3, b)), rng.random((2 * layers, b)),
                  rng.integers(0, 2, (c, b)).astype(float))
     return [
         ("lse", "n=100000", lse.logsumexp, as_jax(lse.logsumexp), (0,), (rng.random(100_000),), ()),
         ("llsq", "n=1024,m=128", llsq.llsq, as_jax(llsq.llsq), (0,), (rng.random(128), 1024), (1,)),
         ("ode", "n=1000,s=10", ode.runge_kutta, as_jax(ode.runge_kutta), (0,), (rng.random(1000), 10), (1,)),
-        ("gmm", "d=10,k=25,n=1000", gmm.gmm_objective, _gmm_jax, (0, 1, 2, 3), gmm_args, (8, 9)),
-        ("lstm", "l=2,c=256", lstm.lstm_objective, _lstm_jax, (0, 1), lstm_args, ()),
+        ("gmm", "d=10,k=25,n=1000", gmm.gmm_objective, _gmm_jax, (0, 1, 2, 3), gmm_args, ()),
+        ("lstm", "l=2,c=64", lstm.lstm_objective, _lstm_jax, (0, 1), lstm_args, ()),
     ]
 
 
