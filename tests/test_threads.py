@@ -10,7 +10,7 @@ import jax
 import numpy as np
 
 import sourcegrad
-import sourcegrad.api
+import sourcegrad.api.grad
 import sourcegrad.pipeline
 from sourcegrad import grad
 
@@ -38,7 +38,7 @@ def counting(monkeypatch):
         return real_jit(traced, **kwargs)
 
     monkeypatch.setattr(sourcegrad.pipeline, "transform", transform)
-    monkeypatch.setattr(sourcegrad.api.jax, "jit", jit)
+    monkeypatch.setattr(sourcegrad.api.grad.jax, "jit", jit)
     return counts
 
 

@@ -14,6 +14,19 @@ template. The templates may use:
   element whose adjoint is being computed,
 * ``jnp``, ``lax`` and the helpers of :mod:`sourcegrad.runtime`.
 
+The same rule carries its *tangent* (forward mode, ``sourcegrad.jvp``): ``tangent=`` gives the
+contribution of each differentiable argument to the result's tangent, in terms of the
+parameters, ``ans`` and ``d_<param>`` (that argument's tangent)::
+
+    defrule("jnp.sin(x)", x="g * jnp.cos(x)", tangent="d_x * jnp.cos(x)")
+    defop("multiply", "x * y", x="g * y", y="g * x", tangent=dict(x="d_x * y", y="x * d_y"))
+
+A string is the contribution of the rule's one differentiable parameter; with several, a string
+is one *joint* template (a linear function of all the tangents, ``jnp.concatenate(d_arrays)``)
+in which an inactive argument's tangent is ``jnp.zeros_like`` of it. The forward pass sums the
+contributions of the active arguments only, so an inactive argument costs nothing. A sequence
+parameter's ``d_<param>`` is the list of its elements' tangents.
+
 Every template is parsed and its names checked when the rule is registered, and
 every differentiable parameter must have exactly one template. The rules
 themselves live in ``transforms/`` (shipped as ``sourcegrad.transforms``),
@@ -66,6 +79,9 @@ class Rule:
     operator: ast.expr | None = None  # operator-form forward template: x + y
     adjoints: dict = field(default_factory=dict)   # param -> parsed template (ast.expr)
     sources: dict = field(default_factory=dict)    # param -> template text
+    tangents: dict = field(default_factory=dict)   # param -> parsed tangent contribution
+    joint_tangent: ast.expr | None = None          # one template linear in every d_<param>
+    tangent_sources: dict = field(default_factory=dict)  # param (or "*" for joint) -> text
     broadcast: bool = False       # contributions are summed back over broadcast axes
     differentiable: bool = True
     temp: str = ""                # base name of the temporaries this rule produces
@@ -74,6 +90,11 @@ class Rule:
     max_positional: int | None = None  # how many a user may pass positionally (None: all)
     user_object: object = None    # for user-registered functions: the callable itself
     helpers: dict = field(default_factory=dict)  # extra names its templates call (user rules)
+
+    @property
+    def has_tangent(self) -> bool:
+        """Whether forward mode knows this rule (a rule with no gradient needs no tangent)."""
+        return not self.differentiable or bool(self.tangents) or self.joint_tangent is not None
 
     def param(self, name):
         for p in self.params:
@@ -94,16 +115,17 @@ def _helper_names() -> set[str]:
     return set(runtime.__all__)
 
 
-def _parse_template(rule_key: str, param: str, text: str, allowed: set) -> ast.expr:
+def _parse_template(rule_key: str, param: str, text: str, allowed: set,
+                    what: str = "adjoint") -> ast.expr:
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as exc:
-        raise RuleError(f"rule {rule_key!r}: the adjoint of {param!r} does not parse: "
+        raise RuleError(f"rule {rule_key!r}: the {what} of {param!r} does not parse: "
                         f"{text!r} ({exc.msg})") from None
     unknown = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
                      - allowed - _TEMPLATE_GLOBALS - _helper_names() - set(dir(builtins)))
     if unknown:
-        raise RuleError(f"rule {rule_key!r}: the adjoint of {param!r} ({text!r}) uses "
+        raise RuleError(f"rule {rule_key!r}: the {what} of {param!r} ({text!r}) uses "
                         f"{', '.join(unknown)}, which is neither a parameter of the rule, "
                         f"g, ans, acc, jnp, lax nor a helper of sourcegrad.runtime")
     return tree
@@ -138,7 +160,7 @@ def _parse_signature(signature: str):
 def _make(key, params, adjoints: dict, *, callee=None, operator=None, broadcast=False,
           static=(), nondiff=(), sequence=(), index=(), differentiable=True, temp=None,
           alternate=None, positional=1, max_positional=None, user_object=None,
-          helpers=None) -> Rule:
+          helpers=None, tangent=None) -> Rule:
     names = [p.name for p in params]
     helpers = dict(helpers or {})
     kinds = {p.name: p.kind for p in params if p.varargs}
@@ -163,10 +185,34 @@ def _make(key, params, adjoints: dict, *, callee=None, operator=None, broadcast=
             raise RuleError(f"rule {key!r}: differentiable parameter(s) {', '.join(missing)} have "
                             f"no adjoint template; give one, or declare them nondiff=(...) "
                             f"or static=(...)")
+    tangents, joint, tangent_sources = _tangents(key, params, tangent, allowed)
     return Rule(key=key, params=params, callee=callee, operator=operator, adjoints=parsed,
-                sources=sources, broadcast=broadcast, differentiable=differentiable,
+                sources=sources, tangents=tangents, joint_tangent=joint,
+                tangent_sources=tangent_sources, broadcast=broadcast, differentiable=differentiable,
                 temp=temp or key.split(".")[-1], alternate=alternate, positional=positional,
                 max_positional=max_positional, user_object=user_object, helpers=helpers)
+
+
+def _tangents(key, params, tangent, allowed):
+    """(per-argument tangent contributions, joint template, their texts) of a rule."""
+    if tangent is None:
+        return {}, None, {}
+    diff = [p.name for p in params if p.kind in ("array", "sequence")]
+    allowed = allowed | {f"d_{p.name}" for p in params} | {"ans"}
+    if isinstance(tangent, str) and len(diff) != 1:
+        return {}, _parse_template(key, "*", tangent, allowed, "tangent"), {"*": tangent}
+    if isinstance(tangent, str):
+        tangent = {diff[0]: tangent}
+    unknown = [k for k in tangent if k not in diff]
+    if unknown:
+        raise RuleError(f"rule {key!r}: tangent given for {', '.join(unknown)}, which is not a "
+                        f"differentiable parameter (they are: {', '.join(diff) or 'none'})")
+    missing = [p for p in diff if p not in tangent]
+    if missing:
+        raise RuleError(f"rule {key!r}: differentiable parameter(s) {', '.join(missing)} have no "
+                        f"tangent contribution; give tangent=dict({missing[0]}=...)")
+    parsed = {p: _parse_template(key, p, text, allowed, "tangent") for p, text in tangent.items()}
+    return parsed, None, dict(tangent)
 
 
 def _install(rule: Rule, objects=()) -> Rule:
@@ -290,13 +336,15 @@ def register_rule(fn, signature: str, **adjoints) -> Rule:
     replaces its rule, until a gradient has used it: then it is refused (``RuleError``),
     since gradient objects made before would mix the old and the new rule. Templates may
     call your own functions, passed as ``helpers={"name": fn}``.
+    ``tangent="d_x * jax.nn.sigmoid(x)"`` gives its forward-mode rule (for ``sourcegrad.jvp``),
+    in terms of the parameters, ``ans`` and ``d_<param>``.
     """
     callee, params, positional = _parse_signature(signature)
     callee = callee.split(".")[-1]  # the generated module binds the function under this name
     key = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', callee)}"
 
-    options = {k: adjoints.pop(k) for k in ("static", "nondiff", "broadcast", "sequence", "helpers")
-               if k in adjoints}
+    options = {k: adjoints.pop(k) for k in ("static", "nondiff", "broadcast", "sequence", "helpers",
+                                            "tangent") if k in adjoints}
     rule = _make(key, params, adjoints, callee=callee, positional=positional,
                  user_object=fn, temp=callee.split(".")[-1], **options)
     return _install(rule, [fn])

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import ast
 import linecache
-import re
 import os
+import re
 import textwrap
 import threading
 import weakref
 from dataclasses import dataclass, field
 
-from ..normal import ir
-
 from .. import runtime
+from ..normal import ir
 from ..normal.pyexpr import to_ast
 
 __all__ = ["SourceMap", "format_function", "format_module", "load", "used_names"]

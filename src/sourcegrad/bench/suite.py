@@ -139,7 +139,7 @@ def _dynamic(w: Workload, args):
 
 
 def sourcegrad_compiled(w: Workload, args):
-    from ..api import grad
+    from ..api.grad import grad
 
     g = grad(w.fn, wrt=w.wrt)
     compiled = g.compile(*args)
@@ -289,7 +289,7 @@ def transform_scaling(lengths=(100, 1000, 5000)) -> list:
 
 
 def checkpoint_tradeoff(n=10000) -> dict:
-    from ..api import grad
+    from ..api.grad import grad
 
     y0, k = jnp.asarray(make_args("rk4")[0]), jnp.float32(0.7)
     plain = grad(user.rk4, wrt=(0, 1)).compile(y0, k, n)

@@ -7,6 +7,8 @@
   ``tanh``, ``mean``), numbered on collision.
 * The gradient accumulator of ``x`` is ``b_x`` ("bar x", the adjoint notation
   of the AD literature), or ``b_x_`` if the user already has a ``b_x``.
+* The tangent of ``x`` (forward mode) is ``d_x`` ("dot x"), or ``d_x_`` if the
+  user already has a ``d_x``.
 
 The same function always gets the same names: no counters shared between
 functions, no hashes, no ids, so generated source can be golden-tested.
@@ -44,6 +46,7 @@ class Namer:
         self._adjoints: dict[str, str] = {}
         self._shared: dict[str, str] = {}  # role -> the one name generated functions share
         self._next: dict[str, int] = {}  # stem -> the next number fresh() tries
+        self._tangents: dict[str, str] = {}
 
     def reserve(self, *names: str) -> None:
         """Keep ``fresh`` from handing out these names (the user's identifiers, module globals)."""
@@ -91,6 +94,21 @@ class Namer:
             self.claim(name)
             self._adjoints[primal] = name
         return self._adjoints[primal]
+
+
+    def tangent(self, primal: str) -> str:
+        """The tangent name of a primal variable: ``d_<name>``, always the same for one name."""
+        if primal not in self._tangents:
+            name = f"d_{primal}"
+            while name in self._used:
+                name += "_"
+            self.claim(name)
+            self._tangents[primal] = name
+        return self._tangents[primal]
+
+    def tangent_names(self):
+        """The tangent names handed out so far."""
+        return list(self._tangents.values())
 
 
 def _sanitize(base: str) -> str:

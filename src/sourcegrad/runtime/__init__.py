@@ -7,67 +7,65 @@ it undoes; all shape logic runs while JAX traces (shapes are static), so a
 helper whose work is a no-op for the shapes at hand costs nothing.
 
 The helpers live in one module per kind (``core``, ``reductions``, ``linalg``, ``indexing``,
-``elementwise``, ``loops``); generated code imports them from here, ``sourcegrad.runtime``.
+``elementwise``, ``loops``, ``forward`` for tangent code); generated code imports them from here, ``sourcegrad.runtime``.
 """
 
 from __future__ import annotations
 
 from .core import (
     SeedError,
-    seed_like,
     cast_like,
+    no_grad,
+    range_end,
+    reduced_size,
+    seed_like,
+    stop_gradient,
+    traced_bool,
     unbroadcast,
     unreduce,
-    reduced_size,
-    traced_bool,
-    range_end,
-    stop_gradient,
-    no_grad,
 )
-from .reductions import (
-    tie_split,
-    extremum_adjoint,
-    prod_adjoint,
-    var_adjoint,
-    std_adjoint,
-    norm_adjoint,
-    cumsum_adjoint,
-)
-from .linalg import (
-    mT,
-    solve_outer,
-    matmul_adjoint_lhs,
-    matmul_adjoint_rhs,
-    dot_adjoint_lhs,
-    dot_adjoint_rhs,
-    inner_adjoint_lhs,
-    inner_adjoint_rhs,
-    einsum_adjoint,
-)
+from .elementwise import clip_mask, div_or_zero, log_or_zero, logaddexp_weight
+from .forward import broadcast_like, einsum_tangent
 from .indexing import (
-    unslice,
-    inplace_set,
+    diag_adjoint,
     inplace_add,
     inplace_multiply,
+    inplace_set,
+    linspace_adjoint,
+    roll_adjoint,
     take_written,
+    trace_adjoint,
     transpose_adjoint,
     unconcatenate,
-    roll_adjoint,
-    diag_adjoint,
-    linspace_adjoint,
-    trace_adjoint,
+    unslice,
 )
-from .elementwise import (
-    clip_mask,
-    div_or_zero,
-    logaddexp_weight,
-    log_or_zero,
+from .linalg import (
+    dot_adjoint_lhs,
+    dot_adjoint_rhs,
+    einsum_adjoint,
+    inner_adjoint_lhs,
+    inner_adjoint_rhs,
+    matmul_adjoint_lhs,
+    matmul_adjoint_rhs,
+    mT,
+    solve_outer,
 )
 from .loops import (
-    taped_while,
-    segment_length,
     checkpointed_scan,
     checkpointed_scan_adjoint,
+    checkpointed_while,
+    checkpointed_while_adjoint,
+    segment_length,
+    taped_while,
+)
+from .reductions import (
+    cumsum_adjoint,
+    extremum_adjoint,
+    norm_adjoint,
+    prod_adjoint,
+    std_adjoint,
+    tie_split,
+    var_adjoint,
 )
 
 __all__ = [
@@ -111,9 +109,13 @@ __all__ = [
     "segment_length",
     "checkpointed_scan",
     "checkpointed_scan_adjoint",
+    "checkpointed_while",
+    "checkpointed_while_adjoint",
     "unslice",
     "inplace_set",
     "inplace_add",
     "inplace_multiply",
     "take_written",
+    "broadcast_like",
+    "einsum_tangent",
 ]

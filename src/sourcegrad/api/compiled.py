@@ -6,10 +6,12 @@ from __future__ import annotations
 import contextlib
 
 import jax
+import numpy as np
 
-from .errors import WrtError
+from ..errors import WrtError
+from . import boundary
 
-__all__ = ["CompiledGrad"]
+__all__ = ["CompiledGrad", "compile_gradient"]
 
 
 class CompiledGrad:
@@ -38,9 +40,14 @@ class CompiledGrad:
             return self._call(args, kwargs, seed, accumulate)
 
     def _call(self, args, kwargs, seed, accumulate):
-        if not kwargs and seed is None and accumulate is None and len(args) == self._n_params \
-                and not self._owner._return_value \
-                and tuple(args[i] for i in self._static) == self._static_values:
+        if (
+            not kwargs
+            and seed is None
+            and accumulate is None
+            and len(args) == self._n_params
+            and not self._owner._return_value
+            and tuple(args[i] for i in self._static) == self._static_values
+        ):
             # the fast path: the executable itself checks the shapes and dtypes of the arrays
             dynamic = [a for i, a in enumerate(args) if i not in self._static]
             out = self._compiled(*dynamic, None, None)
@@ -50,8 +57,9 @@ class CompiledGrad:
             return grads[0] if self._owner._wrt_single else tuple(grads)
         values, static, _ = self._owner._prepare(self._owner._arguments(args, kwargs))
         if static != self._static:
-            raise WrtError("this compiled gradient was made for other static arguments; "
-                           "call .compile() again")
+            raise WrtError(
+                "this compiled gradient was made for other static arguments; call .compile() again"
+            )
         dynamic = [v for i, v in enumerate(values) if i not in static]
         out = self._compiled(*dynamic, seed, self._owner._accumulators(accumulate, values))
         value, grads = self._owner._results(self._transformed, out)
@@ -75,3 +83,52 @@ class CompiledGrad:
         return self._compiled
 
 
+def compile_gradient(owner, args, kwargs, seed, accumulate) -> CompiledGrad:
+    """``GradFunction.compile``: compile ahead of time, once per signature (cached on ``owner``)."""
+    values = owner._arguments(args, kwargs)
+    precision = owner._precision(values)
+    with precision:
+        values, static, t = owner._prepare(values)
+        acc = owner._accumulators(accumulate, values)
+        seed = owner._check_seed(t, seed)
+        x64 = bool(jax.config.jax_enable_x64)
+        key = (
+            static,
+            tuple(values[i] for i in static),
+            _signature_of([v for i, v in enumerate(values) if i not in static]),
+            _signature_of(seed),
+            _signature_of(acc),
+            x64,
+            id(t),
+        )
+        with owner._lock:
+            hit = owner._compiled.get(key)
+            if hit is None:
+                try:
+                    compiled = owner._jit(t, static).lower(*values, seed, acc).compile()
+                except (TypeError, ValueError) as exc:
+                    located = boundary.located_runtime_error(exc, t)
+                    if located is None:
+                        raise
+                    raise located.with_traceback(None) from None
+                hit = owner._compiled[key] = CompiledGrad(
+                    owner,
+                    compiled,
+                    static,
+                    t,
+                    [values[i] for i in static],
+                    x64=not isinstance(precision, contextlib.nullcontext),
+                )
+        return hit
+
+
+def _signature_of(tree):
+    """Structure, shapes and dtypes: what a compilation is specialized to (arrays: the fast path)."""
+    if tree is None:
+        return None
+    if isinstance(tree, (np.ndarray, jax.Array)):
+        return tree.shape, tree.dtype
+    if isinstance(tree, list) and all(isinstance(v, (np.ndarray, jax.Array)) for v in tree):
+        return tuple((v.shape, v.dtype) for v in tree)
+    leaves, structure = jax.tree_util.tree_flatten(tree)
+    return structure, tuple((getattr(x, "shape", ()), getattr(x, "dtype", type(x))) for x in leaves)

@@ -1,4 +1,10 @@
-"""The public API: ``grad``, ``value_and_grad``, and the :class:`GradFunction` they return."""
+"""The public API: ``grad``, ``value_and_grad``, and the :class:`GradFunction` they return.
+
+Why this is long: ``GradFunction`` is the object users hold, and its call protocol (bind the
+arguments, choose the precision, pick or make the variant, jit, turn the outputs into the
+result) reads best in one place; each step with a life of its own is elsewhere already
+(boundary.py: the checks; compiled.py: ahead-of-time compilation; views.py: the read-only views).
+"""
 
 from __future__ import annotations
 
@@ -11,42 +17,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import boundary, pipeline, runtime
-from .compiled import CompiledGrad
+from .. import pipeline, runtime
+from ..errors import SeedError, SourcegradError, TapeOverflowError, UnsupportedSyntaxError, WrtError
+from ..normal.structs import kind_of
+from ..pipeline import Transformed
+from . import boundary, overflow
+from .boundary import _is_static, _public
+from .compiled import CompiledGrad, _signature_of, compile_gradient
 from .views import GradViews
-from .errors import SeedError, SourcegradError, TapeOverflowError, UnsupportedSyntaxError, WrtError
-from .frontend.parse import parse_function
-from .pipeline import Transformed
-from .normal.structs import kind_of
 
 __all__ = ["grad", "value_and_grad", "GradFunction", "CompiledGrad"]
 
 _RESERVED_KEYWORDS = ("seed", "accumulate")
 
 
-def _public(fn):
-    """Re-raise sourcegrad's errors from the API boundary, without the library's frames."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except runtime.SeedError as exc:
-            raise SeedError(str(exc)).with_traceback(None) from None
-        except SourcegradError as exc:
-            raise exc.with_traceback(None) from None
-    return wrapper
-
-
-CompiledGrad.__call__ = _public(CompiledGrad.__call__)
-
-
-def _is_static(value) -> bool:
-    """Python ints, bools, strings, None and tuples of them are compile-time constants."""
-    if value is None or isinstance(value, (bool, int, str)) and not isinstance(value, np.generic):
-        return True
-    if isinstance(value, tuple):
-        return all(_is_static(v) for v in value)
-    return False
+CompiledGrad.__call__ = _public(CompiledGrad.__call__)  # type: ignore[method-assign]
 
 
 class GradFunction(GradViews):
@@ -54,10 +39,20 @@ class GradFunction(GradViews):
 
     Call it like the original function (plus ``seed=`` and ``accumulate=``) to
     get the gradient; read :attr:`source` for the code that computes it.
+
+    Why this is long: see the module docstring (the call protocol in one place).
     """
 
-    def __init__(self, fn, wrt=0, *, return_value: bool = False, max_iter: int | None = None,
-                 checkpoint=None):
+    def __init__(
+        self,
+        fn,
+        wrt=0,
+        *,
+        return_value: bool = False,
+        max_iter: int | None = None,
+        checkpoint=None,
+        while_checkpoints: int | None = None,
+    ):
         functools.update_wrapper(self, fn)
         self._fn = fn
         self._signature = inspect.signature(fn)
@@ -67,13 +62,14 @@ class GradFunction(GradViews):
         self._return_value = return_value
         self._max_iter = max_iter
         self._checkpoint = checkpoint
+        self._while_checkpoints = while_checkpoints
         self._wrt_index = frozenset(self._params.index(n) for n in self.wrt)
         # one transform and one compile per signature, whatever the number of threads calling
         self._lock = threading.RLock()
         self._first_calls: dict = {}  # signature -> a lock held by its first call
-        self._seen: set = set()       # signatures that ran once (compiled)
-        self._variants: dict = {}   # static parameter names -> Transformed
-        self._reads: dict = {}      # id(Transformed) -> boundary.ModuleValues
+        self._seen: set = set()  # signatures that ran once (compiled)
+        self._variants: dict = {}  # static parameter names -> Transformed
+        self._reads: dict = {}  # id(Transformed) -> boundary.ModuleValues
         self._jitted: dict = {}
         self._compiled: dict = {}
         self._deferred = None  # an error that the first call's argument kinds may resolve
@@ -86,18 +82,25 @@ class GradFunction(GradViews):
         if not items:
             raise WrtError("wrt is empty: name at least one parameter to differentiate with respect to")
         names = []
-        positional = [p.name for p in self._signature.parameters.values()
-                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        positional = [
+            p.name
+            for p in self._signature.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
         for item in items:
             if isinstance(item, int) and not isinstance(item, bool):
                 if not -len(positional) <= item < len(positional):
-                    raise WrtError(f"wrt={item} is out of range: `{self._fn.__name__}` has "
-                                   f"{len(positional)} positional parameters ({', '.join(positional)})")
+                    raise WrtError(
+                        f"wrt={item} is out of range: `{self._fn.__name__}` has "
+                        f"{len(positional)} positional parameters ({', '.join(positional)})"
+                    )
                 name = positional[item]
             elif isinstance(item, str):
                 if item not in self._params:
-                    raise WrtError(f"wrt names `{item}`, which is not a parameter of "
-                                   f"`{self._fn.__name__}` (parameters: {', '.join(self._params)})")
+                    raise WrtError(
+                        f"wrt names `{item}`, which is not a parameter of "
+                        f"`{self._fn.__name__}` (parameters: {', '.join(self._params)})"
+                    )
                 name = item
             else:
                 raise WrtError(f"wrt takes parameter positions (int) or names (str); got {item!r}")
@@ -117,7 +120,8 @@ class GradFunction(GradViews):
         for p in self._signature.parameters.values():
             static = p.name not in self.wrt and (
                 (p.default is not p.empty and _is_static(p.default))
-                or p.annotation in (int, str, bool, "int", "str", "bool"))
+                or p.annotation in (int, str, bool, "int", "str", "bool")
+            )
             kinds.append("static" if static else "array")
         try:
             return self._variant(tuple(kinds))
@@ -138,9 +142,12 @@ class GradFunction(GradViews):
             raise UnsupportedSyntaxError(
                 f"the generated code of `{self._fn.__name__}` depends on what its arguments are "
                 f"(arrays or containers); call it once first. Transforming with every argument an "
-                f"array failed: {self._deferred.msg}", filename=self._deferred.filename,
-                line=self._deferred.lineno, col=(self._deferred.offset or 1) - 1,
-                text=self._deferred.text or "")
+                f"array failed: {self._deferred.msg}",
+                filename=self._deferred.filename,
+                line=self._deferred.lineno,
+                col=(self._deferred.offset or 1) - 1,
+                text=self._deferred.text or "",
+            )
         return self._transformed
 
     def _variant(self, kinds: tuple) -> Transformed:
@@ -151,8 +158,14 @@ class GradFunction(GradViews):
             with self._lock:
                 t = self._variants.get(kinds)
                 if t is None:
-                    t = pipeline.transform(self._fn, self.wrt, param_kinds=dict(zip(self._params, kinds)),
-                                           max_iter=self._max_iter, checkpoint=self._checkpoint)
+                    t = pipeline.transform(
+                        self._fn,
+                        self.wrt,
+                        param_kinds=dict(zip(self._params, kinds)),
+                        max_iter=self._max_iter,
+                        checkpoint=self._checkpoint,
+                        while_checkpoints=self._while_checkpoints,
+                    )
                     self._reads[id(t)] = boundary.ModuleValues(t.module_reads)
                     self._variants[kinds] = t
         elif self._stale(t):
@@ -172,13 +185,7 @@ class GradFunction(GradViews):
         return reads is None or (bool(reads.reads) and reads.changed() is not None)
 
     def _check_reserved(self):
-        for name in _RESERVED_KEYWORDS:
-            if name in self._params:
-                parsed = parse_function(self._fn)
-                node = next(a for a in ast_args(parsed.node) if a.arg == name)
-                raise parsed.locate(node).error(
-                    f"the parameter name `{name}` clashes with the `{name}=` keyword of the "
-                    f"gradient function", "rename the parameter")
+        boundary.check_reserved(self._fn, self._params, _RESERVED_KEYWORDS, "gradient")
 
     def __repr__(self):
         return f"<sourcegrad.grad of {self._fn.__qualname__} wrt {', '.join(self.wrt)}>"
@@ -211,24 +218,31 @@ class GradFunction(GradViews):
         for name in self.wrt:
             i = self._params.index(name)
             values[i] = self._check_wrt_value(name, values[i])
-        kinds = tuple("array" if p in self.wrt and kind_of(v) == "static" else kind_of(v)
-                      for p, v in zip(self._params, values))
+        kinds = tuple(
+            "array" if p in self.wrt and kind_of(v) == "static" else kind_of(v)
+            for p, v in zip(self._params, values)
+        )
         static = tuple(i for i, k in enumerate(kinds) if k == "static")
         return values, static, self._variant(kinds)
 
     def _check_wrt_value(self, name, value):
         def check(leaf):
             if isinstance(leaf, (bool, int)) and not isinstance(leaf, float):
-                raise WrtError(f"`{name}` is a Python {type(leaf).__name__}; gradients are "
-                               f"defined for floating-point inputs only. Pass a float "
-                               f"({float(leaf)!r}) or remove `{name}` from wrt")
+                raise WrtError(
+                    f"`{name}` is a Python {type(leaf).__name__}; gradients are "
+                    f"defined for floating-point inputs only. Pass a float "
+                    f"({float(leaf)!r}) or remove `{name}` from wrt"
+                )
             dtype = leaf.dtype if isinstance(leaf, (np.ndarray, jax.Array)) else jnp.result_type(leaf)
             if not jnp.issubdtype(dtype, jnp.inexact):
-                raise WrtError(f"`{name}` has dtype {dtype}; gradients are defined for "
-                               f"floating-point inputs only (sourcegrad does not return zeros "
-                               f"for integers). Convert it with `.astype(float)` or remove "
-                               f"`{name}` from wrt")
+                raise WrtError(
+                    f"`{name}` has dtype {dtype}; gradients are defined for "
+                    f"floating-point inputs only (sourcegrad does not return zeros "
+                    f"for integers). Convert it with `.astype(float)` or remove "
+                    f"`{name}` from wrt"
+                )
             return jnp.asarray(leaf) if isinstance(leaf, float) else leaf
+
         return jax.tree_util.tree_map(check, value)
 
     def _accumulators(self, accumulate, values):
@@ -236,15 +250,18 @@ class GradFunction(GradViews):
             return None
         acc = (accumulate,) if self._wrt_single else tuple(accumulate)
         if len(acc) != len(self.wrt):
-            raise WrtError(f"accumulate= must hold one accumulator per wrt input "
-                           f"({', '.join(self.wrt)}); got {len(acc)}")
+            raise WrtError(
+                f"accumulate= must hold one accumulator per wrt input ({', '.join(self.wrt)}); got {len(acc)}"
+            )
         boundary.check_accumulate(self.wrt, [values[self._params.index(n)] for n in self.wrt], acc)
         return acc
 
     def _check_seed(self, transformed, seed):
         if seed is None and transformed.output_is_tuple:
-            raise SeedError(f"`{self._fn.__name__}` returns a tuple; pass seed= a tuple with one "
-                            f"array per output (zeros for outputs to ignore)")
+            raise SeedError(
+                f"`{self._fn.__name__}` returns a tuple; pass seed= a tuple with one "
+                f"array per output (zeros for outputs to ignore)"
+            )
         return seed
 
     def _jit(self, transformed, static, kind="grad"):
@@ -264,10 +281,15 @@ class GradFunction(GradViews):
         one compile under any number of threads); errors in the user's code are located."""
         fn = self._jit(transformed, static, kind)
         try:
-            key = (kind, static, id(transformed), bool(jax.config.jax_enable_x64),
-                   tuple(values[i] for i in static),
-                   _signature_of([v for i, v in enumerate(values) if i not in static]),
-                   *(_signature_of(e) for e in extra))
+            key = (
+                kind,
+                static,
+                id(transformed),
+                bool(jax.config.jax_enable_x64),
+                tuple(values[i] for i in static),
+                _signature_of([v for i, v in enumerate(values) if i not in static]),
+                *(_signature_of(e) for e in extra),
+            )
             if key in self._seen:
                 return fn(*values, *extra)
             with self._lock:
@@ -285,18 +307,18 @@ class GradFunction(GradViews):
                 raise
             raise located.with_traceback(None) from None
 
-    def _results(self, transformed, out):
-        """(value, gradients) from the generated function's outputs; reports tape overflow."""
+    def _results(self, transformed, out, callback: bool = True):
+        """(value, gradients) from the generated function's outputs; reports tape overflow: at
+        once for a concrete flag; under an outer transformation (jit, vmap, scan, export) with
+        NaN gradients and (unless ``callback`` is off, as for export) a host callback that raises
+        :class:`TapeOverflowError` when the compiled code runs (see ``overflow.py``)."""
         if transformed.gradient.meta.get("has_status"):
-            value, grads, overflow = out
-            if bool(overflow):
-                loops = ", ".join(f"line {line} (max_iter={n})"
-                                  for line, n in transformed.gradient.meta["while_loops"])
-                raise TapeOverflowError(
-                    f"a while loop of `{self._fn.__name__}` was still running when its tape was "
-                    f"full, so its gradient would be wrong; while loops: {loops}. Raise its "
-                    f"bound: the `# sourcegrad: max_iter=N` comment on the loop's line, or, for loops "
-                    f"without that comment (it takes precedence), grad(max_iter=N)")
+            value, grads, flag = out
+            message = overflow.message(self._fn.__name__, transformed.gradient.meta["while_loops"])
+            if overflow.is_traced(flag):
+                grads = overflow.guard(grads, flag, message, callback)
+            elif bool(flag):
+                raise TapeOverflowError(message)
         else:
             value, grads = out
         return value, (grads[0] if self._wrt_single else tuple(grads))
@@ -305,8 +327,9 @@ class GradFunction(GradViews):
         values = self._arguments(args, kwargs)
         with self._precision(values):
             values, static, t = self._prepare(values)
-            out = self._execute(t, static, "grad", values, self._check_seed(t, seed),
-                                self._accumulators(accumulate, values))
+            out = self._execute(
+                t, static, "grad", values, self._check_seed(t, seed), self._accumulators(accumulate, values)
+            )
             value, grads = self._results(t, out)
             boundary.check_output(value, t, self._fn.__name__)
             return value, grads
@@ -332,7 +355,7 @@ class GradFunction(GradViews):
             return self._execute(t, static, "primal", values)
 
     @_public
-    def compile(self, *args, seed=None, accumulate=None, **kwargs) -> "CompiledGrad":
+    def compile(self, *args, seed=None, accumulate=None, **kwargs) -> CompiledGrad:
         """Compile ahead of time for these arguments (arrays or ``jax.ShapeDtypeStruct``).
 
         The result is callable with arguments of the same shapes and dtypes and
@@ -340,52 +363,21 @@ class GradFunction(GradViews):
         ``memory_analysis()``). Compiling again for the same shapes, dtypes and
         static values returns the cached object; other shapes compile anew.
         """
-        values = self._arguments(args, kwargs)
-        precision = self._precision(values)
-        with precision:
-            values, static, t = self._prepare(values)
-            acc = self._accumulators(accumulate, values)
-            seed = self._check_seed(t, seed)
-            x64 = bool(jax.config.jax_enable_x64)
-            key = (static, tuple(values[i] for i in static), _signature_of(
-                [v for i, v in enumerate(values) if i not in static]), _signature_of(seed),
-                _signature_of(acc), x64, id(t))
-            with self._lock:
-                hit = self._compiled.get(key)
-                if hit is None:
-                    try:
-                        compiled = self._jit(t, static).lower(*values, seed, acc).compile()
-                    except (TypeError, ValueError) as exc:
-                        located = boundary.located_runtime_error(exc, t)
-                        if located is None:
-                            raise
-                        raise located.with_traceback(None) from None
-                    hit = self._compiled[key] = CompiledGrad(
-                        self, compiled, static, t, [values[i] for i in static],
-                        x64=not isinstance(precision, contextlib.nullcontext))
-            return hit
+        return compile_gradient(self, args, kwargs, seed, accumulate)
+
+    @_public
+    def export(self, *args, platforms=("cpu",), seed=None, **kwargs) -> bytes:
+        """A serialized ``jax.export`` artifact of this gradient for these arguments (arrays or
+        ``jax.ShapeDtypeStruct``, dimensions may be symbolic). Load it with
+        ``jax.export.deserialize(data).call(*arrays)``; see ``sourcegrad.deploy.exporting``."""
+        from ..deploy.exporting import export_gradient
+
+        return export_gradient(self, args, kwargs, platforms=platforms, seed=seed)
 
     @property
     def compiled_count(self) -> int:
         """How many ahead-of-time compilations this function holds in its cache."""
         return len(self._compiled)
-
-
-def _signature_of(tree):
-    """Structure, shapes and dtypes: what a compilation is specialized to (arrays: the fast path)."""
-    if tree is None:
-        return None
-    if isinstance(tree, (np.ndarray, jax.Array)):
-        return tree.shape, tree.dtype
-    if isinstance(tree, list) and all(isinstance(v, (np.ndarray, jax.Array)) for v in tree):
-        return tuple((v.shape, v.dtype) for v in tree)
-    leaves, structure = jax.tree_util.tree_flatten(tree)
-    return structure, tuple((getattr(x, "shape", ()), getattr(x, "dtype", type(x))) for x in leaves)
-
-
-def ast_args(fdef):
-    a = fdef.args
-    return [*a.posonlyargs, *a.args, *a.kwonlyargs]
 
 
 def _checked_options(checkpoint, max_iter):
@@ -395,7 +387,7 @@ def _checked_options(checkpoint, max_iter):
         raise exc.with_traceback(None) from None
 
 
-def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
+def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None, while_checkpoints=None):
     """The gradient of ``fn`` with respect to ``wrt``, by source transformation.
 
     ``wrt`` is a parameter position or name, or a tuple of them (default: the
@@ -407,25 +399,41 @@ def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
     ``# sourcegrad: max_iter=N`` comment. ``checkpoint``: ``"sqrt"`` (or a segment length)
     to store only every segment's start of the function's top-level ``for`` loops and
     recompute their tapes in the backward pass (less memory, about twice the forward work);
-    a loop can ask for it with a ``# sourcegrad: checkpoint=sqrt`` comment.
+    a loop can ask for it with a ``# sourcegrad: checkpoint=sqrt`` comment. A data-dependent
+    ``while`` loop without ``max_iter`` keeps ``while_checkpoints`` copies of its state (default
+    32; per loop: ``# sourcegrad: checkpoints=N``) and recomputes its iterations from them.
     """
     _checked_options(checkpoint, max_iter)
     if fn is None:
-        return functools.partial(grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint)
-    return _make(fn, wrt, False, max_iter, checkpoint)
+        return functools.partial(
+            grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint, while_checkpoints=while_checkpoints
+        )
+    return _make(fn, wrt, False, max_iter, checkpoint, while_checkpoints)
 
 
-def value_and_grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None):
+def value_and_grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None, while_checkpoints=None):
     """Like :func:`grad`, but calling the result returns ``(value, gradient)``."""
     _checked_options(checkpoint, max_iter)
     if fn is None:
-        return functools.partial(value_and_grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint)
-    return _make(fn, wrt, True, max_iter, checkpoint)
+        return functools.partial(
+            value_and_grad,
+            wrt=wrt,
+            max_iter=max_iter,
+            checkpoint=checkpoint,
+            while_checkpoints=while_checkpoints,
+        )
+    return _make(fn, wrt, True, max_iter, checkpoint, while_checkpoints)
 
 
-def _make(fn, wrt, return_value, max_iter, checkpoint=None):
+def _make(fn, wrt, return_value, max_iter, checkpoint=None, while_checkpoints=None):
     try:
-        return GradFunction(fn, wrt, return_value=return_value, max_iter=max_iter,
-                            checkpoint=checkpoint)
+        return GradFunction(
+            fn,
+            wrt,
+            return_value=return_value,
+            max_iter=max_iter,
+            checkpoint=checkpoint,
+            while_checkpoints=while_checkpoints,
+        )
     except SourcegradError as exc:
         raise exc.with_traceback(None) from None

@@ -14,18 +14,37 @@ reported on the user's line.
 
 from __future__ import annotations
 
+import functools
 import linecache
 import numbers
 import traceback
 
 import numpy as np
 
-from .errors import InputError, InternalError, OptionError, ShapeError, format_located
-from .frontend.resolve import NOT_FOUND
-from .normal import ir, walk
+from .. import runtime
+from ..errors import (
+    InputError,
+    InternalError,
+    OptionError,
+    SeedError,
+    ShapeError,
+    SourcegradError,
+    format_located,
+)
+from ..frontend.parse import parse_function
+from ..frontend.resolve import NOT_FOUND
+from ..normal import ir, walk
 
-__all__ = ["check_options", "check_differentiated", "check_no_complex", "check_accumulate",
-           "wants_x64", "ModuleValues", "located_runtime_error", "check_output"]
+__all__ = [
+    "check_options",
+    "check_differentiated",
+    "check_no_complex",
+    "check_accumulate",
+    "wants_x64",
+    "ModuleValues",
+    "located_runtime_error",
+    "check_output",
+]
 
 
 # ----- options -----
@@ -33,34 +52,40 @@ def check_options(checkpoint, max_iter) -> None:
     """``checkpoint``: None, "sqrt" or a positive segment length; ``max_iter``: None or positive."""
     if checkpoint is not None and checkpoint != "sqrt" and not _positive_int(checkpoint):
         raise OptionError(
-            f"checkpoint={checkpoint!r} is not a valid value: pass \"sqrt\" (segments of about "
-            f"sqrt(n) iterations), a positive int (the segment length), or None (no checkpointing)")
+            f'checkpoint={checkpoint!r} is not a valid value: pass "sqrt" (segments of about '
+            f"sqrt(n) iterations), a positive int (the segment length), or None (no checkpointing)"
+        )
     if max_iter is not None and not _positive_int(max_iter):
-        raise OptionError(f"max_iter={max_iter!r} is not a valid value: pass a positive int (the "
-                          f"tape length of while loops) or None")
+        raise OptionError(
+            f"max_iter={max_iter!r} is not a valid value: pass a positive int (the "
+            f"tape length of while loops) or None"
+        )
 
 
 def _positive_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) \
-        and value > 0
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value > 0
 
 
 # ----- arguments -----
 def _leaves(value):
     import jax
+
     return jax.tree_util.tree_leaves(value)
 
 
 def check_differentiated(name: str, value) -> None:
     """A differentiated argument holds real floating-point numbers or arrays, nothing else."""
     if value is None or isinstance(value, (str, bytes)) or not _leaves(value):
-        raise InputError(f"`{name}` is differentiated (it is in wrt) but the call passes "
-                         f"{_describe(value)}; pass a floating-point array or number")
+        raise InputError(
+            f"`{name}` is differentiated (it is in wrt) but the call passes "
+            f"{_describe(value)}; pass a floating-point array or number"
+        )
     for leaf in _leaves(value):
-        if isinstance(leaf, (str, bytes)) or not (isinstance(leaf, numbers.Number)
-                                                  or hasattr(leaf, "dtype")):
-            raise InputError(f"`{name}` is differentiated (it is in wrt) but holds "
-                             f"{_describe(leaf)}; pass floating-point arrays or numbers")
+        if isinstance(leaf, (str, bytes)) or not (isinstance(leaf, numbers.Number) or hasattr(leaf, "dtype")):
+            raise InputError(
+                f"`{name}` is differentiated (it is in wrt) but holds "
+                f"{_describe(leaf)}; pass floating-point arrays or numbers"
+            )
 
 
 def check_no_complex(names, values) -> None:
@@ -72,25 +97,30 @@ def check_no_complex(names, values) -> None:
                     f"`{name}` is complex ({_describe(leaf)}); sourcegrad differentiates real "
                     f"functions of real inputs only and refuses complex ones rather than pick a "
                     f"conjugation convention. Pass the real and imaginary parts as two float arrays "
-                    f"(x.real, x.imag), or use jax.grad(holomorphic=True)")
+                    f"(x.real, x.imag), or use jax.grad(holomorphic=True)"
+                )
 
 
 def check_accumulate(wrt: tuple, values: list, accumulators) -> None:
     """Each accumulator has the structure and the shapes of its input's gradient."""
     import jax
+
     for name, value, acc in zip(wrt, values, accumulators):
         want, got = jax.tree_util.tree_structure(value), jax.tree_util.tree_structure(acc)
         if want != got:
-            raise InputError(f"accumulate= for `{name}` has the structure {got}, but the gradient "
-                             f"of `{name}` has the structure {want}; pass one array per leaf")
+            raise InputError(
+                f"accumulate= for `{name}` has the structure {got}, but the gradient "
+                f"of `{name}` has the structure {want}; pass one array per leaf"
+            )
         for a, b in zip(jax.tree_util.tree_leaves(value), jax.tree_util.tree_leaves(acc)):
             if np.shape(a) != np.shape(b):
-                raise InputError(f"accumulate= for `{name}` has shape {np.shape(b)}, but `{name}` "
-                                 f"has shape {np.shape(a)}; the accumulator must match its input")
+                raise InputError(
+                    f"accumulate= for `{name}` has shape {np.shape(b)}, but `{name}` "
+                    f"has shape {np.shape(a)}; the accumulator must match its input"
+                )
             dtype = b.dtype if hasattr(b, "dtype") else np.result_type(b)
             if not np.issubdtype(dtype, np.floating):
-                raise InputError(f"accumulate= for `{name}` has dtype {dtype}; pass "
-                                 f"a floating-point array")
+                raise InputError(f"accumulate= for `{name}` has dtype {dtype}; pass a floating-point array")
 
 
 def _describe(value) -> str:
@@ -176,8 +206,9 @@ def _lookup(fn, name):
 # ----- errors inside generated code -----
 def located_runtime_error(exc: BaseException, transformed):
     """A TypeError/ValueError raised while the generated code ran, on the user's line it maps to."""
-    frames = [f for f, _ in traceback.walk_tb(exc.__traceback__)
-              if f.f_code.co_filename == transformed.filename]
+    frames = [
+        f for f, _ in traceback.walk_tb(exc.__traceback__) if f.f_code.co_filename == transformed.filename
+    ]
     for frame in reversed(frames):
         entry = next((e for e in transformed.source_map.entries if e[0] == frame.f_lineno), None)
         if entry is None:
@@ -190,14 +221,22 @@ def located_runtime_error(exc: BaseException, transformed):
         generated = linecache.getline(transformed.filename, frame.f_lineno).strip()
         where = f"in the generated code (line {frame.f_lineno} of .source): {generated}"
         if section != "backward":
-            cls, msg = ShapeError, (
-                f"this line fails for the shapes (and dtypes) of the call's arguments, as it "
-                f"would in NumPy: {why}\n  {where}\n  how to fix: pass arrays whose shapes fit "
-                f"this line")
+            cls, msg = (
+                ShapeError,
+                (
+                    f"this line fails for the shapes (and dtypes) of the call's arguments, as it "
+                    f"would in NumPy: {why}\n  {where}\n  how to fix: pass arrays whose shapes fit "
+                    f"this line"
+                ),
+            )
         else:  # the forward pass ran: the backward code sourcegrad wrote is at fault
-            cls, msg = InternalError, (
-                f"the backward pass of this line failed although its forward pass ran: {why}\n  "
-                f"{where}\n  this is a bug in sourcegrad: please report it with this function")
+            cls, msg = (
+                InternalError,
+                (
+                    f"the backward pass of this line failed although its forward pass ran: {why}\n  "
+                    f"{where}\n  this is a bug in sourcegrad: please report it with this function"
+                ),
+            )
         err = cls(format_located(filename, user_line, col, text, msg, end_col=len(text.rstrip())))
         err.filename, err.lineno = filename, user_line
         return err
@@ -219,15 +258,20 @@ def check_output(value, transformed, name: str) -> None:
     what = "nothing" if bad is None else f"a value of dtype {jnp.result_type(bad)}"
     origin = _return_origin(transformed.primal)
     filename = transformed.parsed.filename
-    msg = (f"`{name}` returns {what}: an integer, a boolean or a shape has no gradient (jax.grad "
-           f"refuses it too), and sourcegrad does not return zeros for it")
+    msg = (
+        f"`{name}` returns {what}: an integer, a boolean or a shape has no gradient (jax.grad "
+        f"refuses it too), and sourcegrad does not return zeros for it"
+    )
     fix = "return a floating-point value (convert with .astype(float) if that is what you mean)"
     if origin is None:
         raise InputError(f"{msg}; {fix}")
     text = linecache.getline(filename, origin.line).rstrip("\n") or origin.text
     col = len(text) - len(text.lstrip())
-    err = InputError(format_located(filename, origin.line, col, text,
-                                    f"{msg}\n  how to fix: {fix}", end_col=len(text.rstrip())))
+    err = InputError(
+        format_located(
+            filename, origin.line, col, text, f"{msg}\n  how to fix: {fix}", end_col=len(text.rstrip())
+        )
+    )
     err.filename, err.lineno = filename, origin.line
     raise err
 
@@ -238,3 +282,45 @@ def _return_origin(fn: ir.Function):
         if isinstance(s, ir.Return) and s.origin is not None:
             found = s.origin
     return found
+
+
+def _public(fn):
+    """Re-raise sourcegrad's errors from the API boundary, without the library's frames."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except runtime.SeedError as exc:
+            raise SeedError(str(exc)).with_traceback(None) from None
+        except SourcegradError as exc:
+            raise exc.with_traceback(None) from None
+
+    return wrapper
+
+
+def _is_static(value) -> bool:
+    """Python ints, bools, strings, None and tuples of them are compile-time constants."""
+    if value is None or isinstance(value, (bool, int, str)) and not isinstance(value, np.generic):
+        return True
+    if isinstance(value, tuple):
+        return all(_is_static(v) for v in value)
+    return False
+
+
+def ast_args(fdef):
+    a = fdef.args
+    return [*a.posonlyargs, *a.args, *a.kwonlyargs]
+
+
+def check_reserved(fn, params, keywords, kind: str) -> None:
+    """A parameter of ``fn`` named like a keyword of its ``kind`` function (``seed=`` of a
+    gradient, ``tangents=`` of a tangent function) is a located error at that parameter."""
+    for name in keywords:
+        if name in params:
+            parsed = parse_function(fn)
+            node = next(a for a in ast_args(parsed.node) if a.arg == name)
+            raise parsed.locate(node).error(
+                f"the parameter name `{name}` clashes with the `{name}=` keyword of the {kind} function",
+                "rename the parameter",
+            )

@@ -35,11 +35,13 @@ class GradViews:
     def show(self, side_by_side: bool = False, color: bool | None = None, file=None) -> None:
         """Print the generated code, highlighted in a terminal (plain text otherwise); with
         ``side_by_side``, each generated line beside the line of your code it comes from."""
-        from .inspect.show import show
+        from ..inspect.show import show
+
         show(self._current(), side_by_side, color, file)
 
     def _repr_html_(self) -> str:
-        from .inspect.show import CSS, highlight_html
+        from ..inspect.show import CSS, highlight_html
+
         return f"<style>{CSS}</style>{highlight_html(self._current().source)}"
 
     def lines_for(self, user_line: int) -> dict:
@@ -52,29 +54,33 @@ class GradViews:
 
     def graph(self, format: str = "dot"):
         """The forward dataflow and backward accumulation: DOT text, or SVG/PNG bytes (``dot``)."""
-        from .inspect.graph import build_graph, render, to_dot
+        from ..inspect.graph import build_graph, render, to_dot
+
         dot = to_dot(build_graph(self._current()))
         return dot if format == "dot" else render(dot, format)
 
     def report(self, path=None) -> str:
         """A self-contained HTML page: your function and the gradient linked line to line, and
         the graph. Written to ``path`` if given; returned either way."""
-        from .inspect.report import html_report
+        from ..inspect.report import html_report
+
         text = html_report(self._current())
         if path is not None:
             import pathlib
+
             pathlib.Path(path).write_text(text, encoding="utf-8")
         return text
 
     def emit(self, path=None) -> str:
         """The gradient as a standalone module that imports only JAX and NumPy."""
-        from .backend.standalone import standalone_module
+        from ..backend.standalone import standalone_module
+
         t = self._current()
         kinds = next((k for k, v in self._variants.items() if v is t), ())
         static = tuple(i for i, k in enumerate(kinds) if k == "static")
         text = standalone_module(t, static)
         if path is not None:
             import pathlib
+
             pathlib.Path(path).write_text(text, encoding="utf-8")
         return text
-

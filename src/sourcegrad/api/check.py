@@ -152,12 +152,16 @@ def check(
     ``raise_on_failure``: raise :class:`GradientCheckError` instead of returning a failed result.
     Keyword arguments other than these are passed to ``fn``.
     """
-    from .api import GradFunction, grad
+    from .grad import GradFunction, grad
 
     options = {}
     if isinstance(fn, GradFunction):
         wrt = fn.wrt if wrt is None else wrt
-        options = {"max_iter": getattr(fn, "_max_iter", None), "checkpoint": getattr(fn, "_checkpoint", None)}
+        options = {
+            "max_iter": getattr(fn, "_max_iter", None),
+            "checkpoint": getattr(fn, "_checkpoint", None),
+            "while_checkpoints": getattr(fn, "_while_checkpoints", None),
+        }
         fn = fn._fn
     wrt = 0 if wrt is None else wrt
     g = grad(fn, wrt=tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,), **options)
@@ -319,8 +323,8 @@ def _function_node(fn):
 
 
 def _locate(fn, g, bound, random_state, result, options, settings):
-    from .api import grad
-    from .errors import SourcegradError
+    from ..errors import SourcegradError
+    from .grad import grad
 
     try:
         filename, file_lines, fdef = _function_node(fn)
