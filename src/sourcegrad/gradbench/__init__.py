@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
-NAMES = ("hello", "lse", "llsq", "ode", "gmm", "lstm", "det")
+NAMES = ("hello", "lse", "llsq", "ode", "gmm", "kmeans", "lstm", "det")
 
 
 @dataclass(frozen=True)

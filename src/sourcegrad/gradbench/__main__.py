@@ -9,6 +9,7 @@ import traceback
 import jax
 
 from sourcegrad import gradbench
+from sourcegrad.errors import SourcegradError
 
 jax.config.update("jax_enable_x64", True)  # GradBench's inputs and references are float64
 
@@ -46,7 +47,8 @@ def respond(message: dict) -> dict:
             response |= timed_runs(fn, message["input"])
     except Exception as exc:  # the protocol's answer to any failure is success: false
         response["success"] = False
-        response["error"] = "".join(traceback.format_exception(exc))
+        located = isinstance(exc, SourcegradError)  # the located message says it all
+        response["error"] = str(exc) if located else "".join(traceback.format_exception(exc))
     return response
 
 

@@ -132,6 +132,6 @@ def run(only=None) -> list[dict]:
         print(f"{r['eval']:6s} {r['input']:18s} {str(r['valid']):6s} {r['sourcegrad_s'] * 1e3:8.3f}ms "
               f"{r['jax_s'] * 1e3:8.3f}ms {r['ratio']:6.2f} {r['first_sourcegrad_s']:7.2f}s "
               f"{r['first_jax_s']:8.2f}s {r['first_ratio']:6.2f}", flush=True)
-    for name in ("det",):
-        print(f"{name:6s} {'(all)':18s} no     (refused: recursion)")
+    for name, why in (("det", "recursion"), ("kmeans", "hvp through np.min")):
+        print(f"{name:6s} {'(all)':18s} no     (refused: {why})")
     return rows
