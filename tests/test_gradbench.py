@@ -1,6 +1,7 @@
 """The GradBench tool, driven through its protocol (JSON lines over a subprocess's stdin/stdout)
 with small inputs; every answer is checked against jax.grad of a jax.numpy version of the same
 math written here, in float64."""
+
 import json
 import math
 import subprocess
@@ -18,22 +19,38 @@ RUNS = {"min_runs": 2, "min_seconds": 0}
 def _inputs():
     rng = np.random.default_rng(7)
     d, k, n = 3, 2, 6
-    gmm = {"d": d, "k": k, "n": n, "m": 1, "gamma": 1.5, "alpha": rng.normal(size=k).tolist(),
-           "mu": rng.uniform(size=(k, d)).tolist(), "q": rng.normal(size=(k, d)).tolist(),
-           "l": rng.normal(size=(k, d * (d - 1) // 2)).tolist(), "x": rng.normal(size=(n, d)).tolist()}
+    gmm = {
+        "d": d,
+        "k": k,
+        "n": n,
+        "m": 1,
+        "gamma": 1.5,
+        "alpha": rng.normal(size=k).tolist(),
+        "mu": rng.uniform(size=(k, d)).tolist(),
+        "q": rng.normal(size=(k, d)).tolist(),
+        "l": rng.normal(size=(k, d * (d - 1) // 2)).tolist(),
+        "x": rng.normal(size=(n, d)).tolist(),
+    }
     layers, b, c = 2, 3, 5
-    lstm = {"main_params": rng.random((2 * layers, 4 * b)).tolist(), "extra_params": rng.random((3, b)).tolist(),
-            "state": rng.random((2 * layers, b)).tolist(),
-            "sequence": rng.integers(0, 2, (c, b)).astype(float).tolist()}
+    lstm = {
+        "main_params": rng.random((2 * layers, 4 * b)).tolist(),
+        "extra_params": rng.random((3, b)).tolist(),
+        "state": rng.random((2 * layers, b)).tolist(),
+        "sequence": rng.integers(0, 2, (c, b)).astype(float).tolist(),
+    }
     return [
-        ("hello", "square", 1.5), ("hello", "double", 1.5),
-        ("lse", "primal", {"x": rng.random(20).tolist()}), ("lse", "gradient", {"x": rng.random(20).tolist()}),
+        ("hello", "square", 1.5),
+        ("hello", "double", 1.5),
+        ("lse", "primal", {"x": rng.random(20).tolist()}),
+        ("lse", "gradient", {"x": rng.random(20).tolist()}),
         ("llsq", "primal", {"x": rng.random(4).tolist(), "n": 9}),
         ("llsq", "gradient", {"x": rng.random(4).tolist(), "n": 9}),
         ("ode", "primal", {"x": rng.random(5).tolist(), "s": 3}),
         ("ode", "gradient", {"x": rng.random(5).tolist(), "s": 3}),
-        ("gmm", "objective", gmm), ("gmm", "jacobian", gmm),
-        ("lstm", "objective", lstm), ("lstm", "jacobian", lstm),
+        ("gmm", "objective", gmm),
+        ("gmm", "jacobian", gmm),
+        ("lstm", "objective", lstm),
+        ("lstm", "jacobian", lstm),
     ]
 
 
@@ -63,7 +80,7 @@ def ode(x, s):
 
 
 def gmm(params, inp):
-    alpha, mu, q, l = params
+    alpha, mu, q, lower = params
     x, (n, d), k, gamma, m = jnp.asarray(inp["x"]), (inp["n"], inp["d"]), inp["k"], inp["gamma"], inp["m"]
     total = 0.0
     for i in range(n):
@@ -73,17 +90,24 @@ def gmm(params, inp):
             idx = 0
             for col in range(d):
                 for row in range(col + 1, d):
-                    Q = Q.at[row, col].set(l[c][idx])
+                    Q = Q.at[row, col].set(lower[c][idx])
                     idx += 1
             v = Q @ (x[i] - mu[c])
             terms.append(alpha[c] + jnp.sum(q[c]) - 0.5 * v @ v)
         total = total + jax.scipy.special.logsumexp(jnp.stack(terms))
     w = d + m + 1
     const = w * d * (math.log(gamma) - 0.5 * math.log(2)) - float(jax.scipy.special.multigammaln(0.5 * w, d))
-    prior = sum(0.5 * gamma ** 2 * (jnp.sum(jnp.exp(q[c]) ** 2) + jnp.sum(l[c] ** 2)) - m * jnp.sum(q[c])
-                for c in range(k))
-    return (-n * d * 0.5 * math.log(2 * math.pi) + total - n * jax.scipy.special.logsumexp(alpha)
-            - prior + k * const)
+    prior = sum(
+        0.5 * gamma**2 * (jnp.sum(jnp.exp(q[c]) ** 2) + jnp.sum(lower[c] ** 2)) - m * jnp.sum(q[c])
+        for c in range(k)
+    )
+    return (
+        -n * d * 0.5 * math.log(2 * math.pi)
+        + total
+        - n * jax.scipy.special.logsumexp(alpha)
+        - prior
+        + k * const
+    )
 
 
 def lstm(params, state, seq):
@@ -115,7 +139,11 @@ def expected(module, function, inp):
     if module == "llsq":
         return (llsq if function == "primal" else jax.grad(llsq))(a("x"), inp["n"])
     if module == "ode":
-        return ode(a("x"), inp["s"]) if function == "primal" else jax.grad(lambda x: ode(x, inp["s"])[-1])(a("x"))
+        return (
+            ode(a("x"), inp["s"])
+            if function == "primal"
+            else jax.grad(lambda x: ode(x, inp["s"])[-1])(a("x"))
+        )
     if module == "gmm":
         params = (a("alpha"), a("mu"), a("q"), a("l"))
         if function == "objective":
@@ -137,11 +165,17 @@ def session():
         messages.append({"id": len(messages), "kind": "define", "module": module})
     for module, function, inp in cases:
         full = inp | RUNS if isinstance(inp, dict) else inp
-        messages.append({"id": len(messages), "kind": "evaluate", "module": module, "function": function,
-                         "input": full})
+        messages.append(
+            {"id": len(messages), "kind": "evaluate", "module": module, "function": function, "input": full}
+        )
     messages.append({"id": len(messages), "kind": "analysis", "of": 3, "valid": True})
-    proc = subprocess.run([sys.executable, "-m", "sourcegrad.gradbench"], capture_output=True, text=True,
-                          input="".join(json.dumps(m) + "\n" for m in messages), timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sourcegrad.gradbench"],
+        capture_output=True,
+        text=True,
+        input="".join(json.dumps(m) + "\n" for m in messages),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     responses = [json.loads(line) for line in proc.stdout.splitlines()]
     return cases, messages, responses

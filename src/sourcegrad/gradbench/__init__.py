@@ -4,11 +4,13 @@ Each eval is a module here whose functions are written as a NumPy user writes th
 eval's description; gradients come from :func:`sourcegrad.grad`. ``EVALS`` maps an eval's module
 name to the module's ``FUNCTIONS``: function name -> :class:`Function`.
 """
+
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 NAMES = ("hello", "lse", "llsq", "ode", "gmm", "kmeans", "lstm", "det")
 
@@ -17,6 +19,7 @@ NAMES = ("hello", "lse", "llsq", "ode", "gmm", "kmeans", "lstm", "det")
 class Function:
     """One protocol function: ``prepare`` turns the JSON input into arguments (not timed),
     ``compute`` is what is timed, ``post`` turns its result into JSON."""
+
     prepare: Callable[[Any], tuple]
     compute: Callable[..., Any]
     post: Callable[[Any], Any]
@@ -32,4 +35,5 @@ def functions(module: str) -> dict[str, Function]:
 def to_list(x) -> Any:
     """A JAX or NumPy array (or scalar) as JSON numbers."""
     import numpy as np
+
     return np.asarray(x, dtype=np.float64).tolist()

@@ -1,4 +1,5 @@
 """The GradBench tool protocol: one JSON message a line on stdin, one response a line on stdout."""
+
 from __future__ import annotations
 
 import json

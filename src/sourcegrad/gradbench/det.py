@@ -1,4 +1,5 @@
 """det: the determinant by expansion in minors along the first row (recursive, as defined)."""
+
 import numpy as np
 
 from sourcegrad import grad
@@ -13,7 +14,7 @@ def det(A):
         total = 0.0
         sign = 1.0
         for j in range(n):
-            minor = np.concatenate([M[1:, :j], M[1:, j + 1:]], axis=1)
+            minor = np.concatenate([M[1:, :j], M[1:, j + 1 :]], axis=1)
             total = total + sign * M[0, j] * det_of(minor)
             sign = -sign
         return total

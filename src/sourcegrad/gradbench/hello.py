@@ -1,4 +1,5 @@
 """hello: ``square`` is x * x, ``double`` its derivative."""
+
 import numpy as np
 
 from sourcegrad import grad

@@ -2,6 +2,7 @@
 one Newton step's direction, gradient / Hessian diagonal. The cost's Hessian in the centroids is
 diagonal (coordinate c of centroid j meets only itself), so its diagonal is the Hessian-vector
 product with ones: forward over reverse (sourcegrad.hvp)."""
+
 import numpy as np
 
 from sourcegrad import grad, hvp

@@ -1,4 +1,5 @@
 """llsq: linear least squares of a polynomial fit to sign(t) on n points in [-1, 1]."""
+
 import numpy as np
 
 from sourcegrad import grad

@@ -1,4 +1,5 @@
 """lse: LogSumExp with the max shift, from its primitives (a max and a sum)."""
+
 import numpy as np
 
 from sourcegrad import grad

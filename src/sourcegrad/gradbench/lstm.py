@@ -4,6 +4,7 @@ main_params holds, per layer, a weight row and a bias row of four gates (forget,
 change); extra_params the input weight, output weight and output bias; state a hidden and a cell
 row per layer.
 """
+
 import numpy as np
 
 from sourcegrad import grad
@@ -25,9 +26,9 @@ def lstm_objective(main_params, extra_params, state, sequence):
             weight = main_params[2 * i]
             bias = main_params[2 * i + 1]
             forget = sigmoid(layer_input * weight[:b] + bias[:b])
-            ingate = sigmoid(hidden[i] * weight[b:2 * b] + bias[b:2 * b])
-            outgate = sigmoid(layer_input * weight[2 * b:3 * b] + bias[2 * b:3 * b])
-            change = np.tanh(hidden[i] * weight[3 * b:] + bias[3 * b:])
+            ingate = sigmoid(hidden[i] * weight[b : 2 * b] + bias[b : 2 * b])
+            outgate = sigmoid(layer_input * weight[2 * b : 3 * b] + bias[2 * b : 3 * b])
+            change = np.tanh(hidden[i] * weight[3 * b :] + bias[3 * b :])
             cell[i] = cell[i] * forget + ingate * change
             hidden[i] = outgate * np.tanh(cell[i])
             layer_input = hidden[i]
@@ -41,8 +42,10 @@ d_lstm = grad(lstm_objective, wrt=("main_params", "extra_params"))
 
 
 def _arguments(data):
-    return tuple(np.asarray(data[key], dtype=np.float64)
-                 for key in ("main_params", "extra_params", "state", "sequence"))
+    return tuple(
+        np.asarray(data[key], dtype=np.float64)
+        for key in ("main_params", "extra_params", "state", "sequence")
+    )
 
 
 def _jacobian_json(grads):

@@ -1,6 +1,7 @@
 """ode: fourth-order Runge-Kutta for y' = f(x, y), f(x, y)_0 = x_0, f(x, y)_i = x_i y_(i-1),
 from y = 0 over [0, 2] in s steps; the gradient is that of the last component of y (the
 vector-Jacobian product with the last unit vector as seed)."""
+
 import numpy as np
 
 from sourcegrad import grad
