@@ -72,7 +72,7 @@ class GradFunction(GradViews):
         self._reads: dict = {}  # id(Transformed) -> boundary.ModuleValues
         self._jitted: dict = {}
         self._compiled: dict = {}
-        self._deferred = None  # an error that the first call's argument kinds may resolve
+        self._deferred: UnsupportedSyntaxError | None = None  # an error that the first call's argument kinds may resolve
         self._transformed: Transformed | None = self._default_variant()
         self._check_reserved()
 
@@ -112,7 +112,7 @@ class GradFunction(GradViews):
             names.append(name)
         return tuple(names)
 
-    def _default_variant(self) -> Transformed:
+    def _default_variant(self) -> Transformed | None:
         """Transform now, so unsupported code fails at decoration: parameters with int/str/bool
         defaults or annotations are assumed static, the others arrays; if that cannot be right
         (``range(n)`` with an unannotated ``n``), every non-differentiated parameter is static."""
@@ -139,6 +139,8 @@ class GradFunction(GradViews):
 
     def _current(self) -> Transformed:
         if self._transformed is None:
+            # _transformed is None only when _default_variant deferred an error
+            assert self._deferred is not None
             raise UnsupportedSyntaxError(
                 f"the generated code of `{self._fn.__name__}` depends on what its arguments are "
                 f"(arrays or containers); call it once first. Transforming with every argument an "

@@ -152,7 +152,8 @@ def _jax_grads(jax_fn, args, wrt):
 
 
 def _structure_matches(ours, theirs) -> bool:
-    return all(jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)
+    # jaxlib's stubs leave PyTreeDef's comparison unresolved; it defines __eq__
+    return all(jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)  # type: ignore[operator]
                for a, b in zip(ours, theirs))
 
 

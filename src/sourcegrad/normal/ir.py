@@ -217,7 +217,7 @@ class While:
     test_body: tuple  # statements computing ``test`` from the carry params
     test: object  # atom
     body: tuple
-    max_iter: int
+    max_iter: int | None  # None: unbounded (no tape limit)
     origin: Origin | None = None
     name: str = "loop"
     tape: tuple = ()  # set by reverse: (body name, stacked name), at most max_iter entries
