@@ -51,6 +51,8 @@ def load_function(target: str):
     module_name = path.stem.replace(".", "_").replace("-", "_") or "target"
     loader = importlib.machinery.SourceFileLoader(module_name, str(path))
     spec = importlib.util.spec_from_file_location(module_name, path, loader=loader)
+    # a spec made with an explicit loader is never None
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[f"_sourcegrad_target_.{module_name}"] = module  # emit reads defaults there
     sys.path.insert(0, str(path.parent.resolve()))
@@ -223,6 +225,7 @@ def _cmd_bench(args) -> int:
 
     from .bench import loops
 
+    result: list | dict  # what the suite measured, written as JSON
     if args.suite == "gradbench":
         from .gradbench import bench as gradbench_bench
 

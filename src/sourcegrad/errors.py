@@ -32,6 +32,10 @@ class SourcegradError(Exception):
     built-in exception it resembles (SyntaxError, TypeError, ValueError, ...).
     """
 
+    # Set on located errors (as SyntaxError has them): the user's file and line.
+    filename: str | None
+    lineno: int | None
+
 
 class UnsupportedSyntaxError(SourcegradError, SyntaxError):
     """The differentiated function uses a construct outside the supported subset.

@@ -205,6 +205,7 @@ def _rule_objects(fn: ir.Function) -> dict:
         if isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim):
             rule = rules.lookup_key(s.value.op)
             if rule.user_object is not None:
+                assert rule.callee is not None  # a user-registered rule always has its callee
                 out[rule.callee.split(".")[0]] = rule.user_object
                 out.update(rule.helpers)
     return out

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from typing import cast
 
 from ..errors import InternalError
 from ..normal import ir
@@ -96,12 +97,13 @@ class _Filler:
         if isinstance(s, ast.Expr) and isinstance(s.value, ast.Name) and is_placeholder(s.value.id):
             return list(self.mapping[s.value.id])
         if isinstance(s, ast.FunctionDef):
-            params = [self.ident(a.arg) for a in s.args.args]
-            params = tuple(n for p in params for n in ((p,) if isinstance(p, str) else p))
+            idents = [self.ident(a.arg) for a in s.args.args]
+            params = tuple(n for p in idents for n in ((p,) if isinstance(p, str) else p))
             fn = ir.Function(self.ident(s.name), params, tuple(self.block(s.body, None)))
             return [ir.Def(fn, origin)]
         if isinstance(s, ast.Return):
-            return [ir.Return(_value(self.expr(s.value)))]
+            # cast is safe: every rule template returns a value (no bare `return`)
+            return [ir.Return(_value(self.expr(cast(ast.expr, s.value))))]
         if isinstance(s, ast.Assign) and len(s.targets) == 1:
             target = self.target(s.targets[0])
             if target == ():

@@ -62,7 +62,7 @@ def check_options(checkpoint, max_iter) -> None:
         )
 
 
-def _positive_int(value) -> bool:
+def _positive_int(value) -> bool | np.bool_:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value > 0
 
 
@@ -107,7 +107,8 @@ def check_accumulate(wrt: tuple, values: list, accumulators) -> None:
 
     for name, value, acc in zip(wrt, values, accumulators):
         want, got = jax.tree_util.tree_structure(value), jax.tree_util.tree_structure(acc)
-        if want != got:
+        # jaxlib's stubs leave PyTreeDef's comparison unresolved; it defines __eq__/__ne__
+        if want != got:  # type: ignore[operator]
             raise InputError(
                 f"accumulate= for `{name}` has the structure {got}, but the gradient "
                 f"of `{name}` has the structure {want}; pass one array per leaf"
@@ -220,6 +221,7 @@ def located_runtime_error(exc: BaseException, transformed):
         why = str(exc).strip().split("\n")[0]
         generated = linecache.getline(transformed.filename, frame.f_lineno).strip()
         where = f"in the generated code (line {frame.f_lineno} of .source): {generated}"
+        cls: type[SourcegradError]
         if section != "backward":
             cls, msg = (
                 ShapeError,

@@ -91,7 +91,8 @@ def compile_gradient(owner, args, kwargs, seed, accumulate) -> CompiledGrad:
         values, static, t = owner._prepare(values)
         acc = owner._accumulators(accumulate, values)
         seed = owner._check_seed(t, seed)
-        x64 = bool(jax.config.jax_enable_x64)
+        # jax's Config defines its flags as attributes at run time; its stubs do not list them
+        x64 = bool(jax.config.jax_enable_x64)  # type: ignore[attr-defined]
         key = (
             static,
             tuple(values[i] for i in static),

@@ -19,11 +19,13 @@ A tangent picks a column of the Jacobian as a seed of ``grad`` picks a row.
 from __future__ import annotations
 
 import functools
+from typing import cast
 
 import jax
 import jax.numpy as jnp
 
 from ..errors import SourcegradError, WrtError
+from ..pipeline import Transformed
 from ..pipeline_forward import transform_forward
 from . import boundary
 from .boundary import _public
@@ -41,7 +43,9 @@ class JVPFunction(GradFunction):
             t = self._variants[kinds] = transform_forward(
                 self._fn, self.wrt, param_kinds=dict(zip(self._params, kinds)), max_iter=self._max_iter
             )
-        self._transformed = t  # type: ignore[assignment]  (the same interface, forward mode)
+        # cast is safe: ForwardTransformed carries every field GradFunction reads from a
+        # Transformed (the same interface, forward mode)
+        self._transformed = cast(Transformed, t)
         return t
 
     def _check_reserved(self):

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import inspect
 import threading
+from typing import cast
 
 import jax
 import jax.numpy as jnp
@@ -72,7 +73,8 @@ class GradFunction(GradViews):
         self._reads: dict = {}  # id(Transformed) -> boundary.ModuleValues
         self._jitted: dict = {}
         self._compiled: dict = {}
-        self._deferred = None  # an error that the first call's argument kinds may resolve
+        # an error that the first call's argument kinds may resolve
+        self._deferred: UnsupportedSyntaxError | None = None
         self._transformed: Transformed | None = self._default_variant()
         self._check_reserved()
 
@@ -112,7 +114,7 @@ class GradFunction(GradViews):
             names.append(name)
         return tuple(names)
 
-    def _default_variant(self) -> Transformed:
+    def _default_variant(self) -> Transformed | None:
         """Transform now, so unsupported code fails at decoration: parameters with int/str/bool
         defaults or annotations are assumed static, the others arrays; if that cannot be right
         (``range(n)`` with an unannotated ``n``), every non-differentiated parameter is static."""
@@ -139,12 +141,15 @@ class GradFunction(GradViews):
 
     def _current(self) -> Transformed:
         if self._transformed is None:
+            # _transformed is None only when _default_variant deferred an error
+            assert self._deferred is not None
+            # cast is safe: UnsupportedSyntaxError's constructor always sets filename and lineno
             raise UnsupportedSyntaxError(
                 f"the generated code of `{self._fn.__name__}` depends on what its arguments are "
                 f"(arrays or containers); call it once first. Transforming with every argument an "
                 f"array failed: {self._deferred.msg}",
-                filename=self._deferred.filename,
-                line=self._deferred.lineno,
+                filename=cast(str, self._deferred.filename),
+                line=cast(int, self._deferred.lineno),
                 col=(self._deferred.offset or 1) - 1,
                 text=self._deferred.text or "",
             )

@@ -3,12 +3,22 @@ the views made from them (highlighted text, graph, HTML report, standalone modul
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..pipeline import Transformed
+
 __all__ = ["GradViews"]
 
 
 class GradViews:
     """The reading side of :class:`~sourcegrad.GradFunction` (a mixin: it needs ``_current()``,
     the transform of the latest call, and ``_variants``)."""
+
+    if TYPE_CHECKING:  # provided by the class this is mixed into (GradFunction)
+        _variants: dict[tuple, Transformed]
+
+        def _current(self) -> Transformed: ...
 
     # ----- what the user reads -----
     @property

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
+from typing import cast
 
 from ..ad.templates import Template
 from ..normal import ir, walk
@@ -174,7 +175,9 @@ class Lowerer:
             other = self.block(s.orelse) + [ir.Assign(o, b, s.origin) for o, _, b in s.outputs]
             return [ir.IfElse(s.test, tuple(then) or (ir.Comment("nothing to do"),), tuple(other))]
         if not s.outputs:
-            return [ir.Comment(f"line {s.origin.line}: the `if` computes nothing used later")]
+            # cast is safe: normalize gives every `if` the origin of its line
+            line = cast(ir.Origin, s.origin).line
+            return [ir.Comment(f"line {line}: the `if` computes nothing used later")]
         return COND.instantiate(
             s.origin, THEN_FN=f"{s.name}_then", ELSE_FN=f"{s.name}_else", TEST=to_ast(s.test),
             THEN_BODY=self.block(s.body), THEN_VALUES=_atoms(a for _, a, _ in s.outputs),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import random
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +62,7 @@ class _Generator:
 
     # ----- placeholders -----
     def namespace(self) -> dict:
-        ns = {"np": np}
+        ns: dict[str, Any] = {"np": np}
         for node in self.helpers:
             exec("\n".join(node.render("")), ns)
         for name in self.params:

@@ -152,7 +152,8 @@ def _jax_grads(jax_fn, args, wrt):
 
 
 def _structure_matches(ours, theirs) -> bool:
-    return all(jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)
+    # jaxlib's stubs leave PyTreeDef's comparison unresolved; it defines __eq__
+    return all(jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)  # type: ignore[operator]
                for a, b in zip(ours, theirs))
 
 
@@ -199,7 +200,7 @@ def _compare(fn, args, wrt, value, ours_value, grads, jax_fn, seed, n_dirs) -> O
     rng = np.random.default_rng(seed)
     for _ in range(n_dirs):
         dirs = _directions(args, wrt, rng)
-        phi = lambda t: _call_numpy(fn, _moved(args, wrt, dirs, t))  # noqa: E731
+        phi = lambda t, dirs=dirs: _call_numpy(fn, _moved(args, wrt, dirs, t))  # noqa: E731
         try:
             fd = (phi(1e-5) - phi(-1e-5)) / 2e-5
             fd_fine = (phi(1e-6) - phi(-1e-6)) / 2e-6

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import jax.numpy as jnp
 
@@ -38,6 +39,8 @@ def _load(source: str, workdir: str, tag: str):
             fh.write(source)
     name = f"sourcegrad_fuzz_{os.path.basename(path)[:-3]}"
     spec = importlib.util.spec_from_file_location(name, path)
+    # a path ending in .py always gets a spec with a source loader
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     saved = sys.dont_write_bytecode
     sys.dont_write_bytecode = True
@@ -53,7 +56,7 @@ def check_program(program: Program, workdir: str, *, jit: bool = False, tag: str
     module, path = _load(source, workdir, tag.replace(":", "_"))
     jax_fn = None
     if not program.features() & NO_JAX_FEATURES:
-        ns = {"__name__": "sourcegrad_fuzz_jax"}
+        ns: dict[str, Any] = {"__name__": "sourcegrad_fuzz_jax"}
         exec(compile(source, path, "exec"), ns)
         ns["np"] = jnp
         jax_fn = ns[FUNCTION]

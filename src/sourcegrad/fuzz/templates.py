@@ -51,7 +51,7 @@ LINALG = (
 )
 
 #: Helper functions of two arrays, elementwise (broadcasting): (body lines, return expression).
-HELPERS_EW = (
+HELPERS_EW: tuple[tuple[list[str], str], ...] = (
     (["t = np.sin(a) * b"], "t + a"),
     (["t = a * b", "u = np.tanh(t)"], "u * a + b"),
     (["s = np.sum(a * a)"], "b * s + a"),
@@ -60,7 +60,7 @@ HELPERS_EW = (
 )
 
 #: Helpers taking a tuple of two arrays.
-HELPERS_TUPLE = (
+HELPERS_TUPLE: tuple[tuple[list[str], str], ...] = (
     ([], "t[0] * np.sin(t[1])"),
     (["u = t[0] + t[1]"], "u * u"),
 )

@@ -204,7 +204,7 @@ class For:
     name: str = "loop"
     tape: tuple = ()  # set by reverse: (body name, stacked name) saved per iteration
     status: tuple = ()  # set by reverse: (stacked flag, any-flag) of while loops inside the body
-    checkpoint: object = None  # "sqrt" or a segment length: recompute segments instead of a tape
+    checkpoint: str | int | None = None  # "sqrt" or a segment length: recompute segments instead of a tape
     checkpointed: tuple = ()  # set by reverse when it checkpoints: (segment name, saved name)
     shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
 
@@ -217,14 +217,14 @@ class While:
     test_body: tuple  # statements computing ``test`` from the carry params
     test: object  # atom
     body: tuple
-    max_iter: int
+    max_iter: int | None  # None: unbounded (no tape limit)
     origin: Origin | None = None
     name: str = "loop"
     tape: tuple = ()  # set by reverse: (body name, stacked name), at most max_iter entries
     count: str = ""  # set by reverse: the name of the number of iterations run
     overflow: str = ""  # set by reverse: the name of the flag "still running at max_iter"
     shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
-    checkpoints: object = None  # no max_iter: slots of online checkpointing (None: the default)
+    checkpoints: int | None = None  # no max_iter: slots of online checkpointing (None: the default)
     kept: str = ""      # set by reverse when checkpointed: the name of the checkpoints record
 
 
@@ -236,7 +236,7 @@ class If:
     ``lax.cond`` and only the taken branch runs, forward and backward.
     """
 
-    test: object
+    test: Expr  # atom
     body: tuple
     orelse: tuple
     outputs: tuple

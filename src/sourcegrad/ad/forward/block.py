@@ -7,12 +7,14 @@ every handler takes the context and the statement and returns the statements tha
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ...normal import ir
 from . import branches, calls, loops, statements
 
 __all__ = ["block", "HANDLERS"]
 
-HANDLERS = {
+HANDLERS: dict[type, Callable[..., list]] = {
     ir.For: loops.for_loop,
     ir.While: loops.while_loop,
     ir.If: branches.branch,

@@ -15,7 +15,7 @@ from ..activity import Activity
 __all__ = ["Context", "tuple_of"]
 
 
-def tuple_of(*elts) -> ast.Tuple:
+def tuple_of(*elts: ast.expr | str) -> ast.Tuple:
     """A tuple display of expressions and names."""
     return ast.Tuple(elts=[e if isinstance(e, ast.AST) else name(e) for e in elts], ctx=ast.Load())
 

@@ -61,7 +61,7 @@ def tangent_function(ctx, fn_name: str, flat: bool = False) -> ir.Function:
 
 
 def _subscripts(base: str, keys) -> ast.expr:
-    expr = name(base)
+    expr: ast.expr = name(base)
     for k in keys:
         expr = ast.Subscript(value=expr, slice=ast.Constant(k), ctx=ast.Load())
     return expr

@@ -13,6 +13,7 @@ them from the same templates as the primal's loops.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 from ...normal import ir
 
@@ -43,7 +44,10 @@ def for_loop(ctx, s: ir.For) -> list:
         return [s]
     body = ctx.block(s.body) + tail
     targets = tuple(s.targets) + tuple(ctx.tangent(t) for t, _ in elems)
-    iters = tuple(s.iters) + tuple(ir.ArrayIter(ir.Name(ctx.tangent(it.array.id))) for _, it in elems)
+    # cast is safe: an active target iterates over an active array, and only Names are active
+    iters = tuple(s.iters) + tuple(
+        ir.ArrayIter(ir.Name(ctx.tangent(cast(ir.Name, it.array).id))) for _, it in elems
+    )
     return before + [replace(s, targets=targets, iters=iters, carry=carry, body=tuple(body))]
 
 

@@ -78,6 +78,7 @@ def gradient_function(ctx: Context) -> ir.Function:
     inputs = fn.meta.get("inputs", {})
     layouts = [inputs.get(w, ir.Name(w)) for w in ctx.wrt]
     input_leaves = [leaf.id for layout in layouts for leaf in leaves(layout)]
+    from_acc: tuple[ir.Unpack | ir.Assign, ...]
     if all(isinstance(layout, ir.Name) for layout in layouts):
         from_acc = (ir.Unpack(tuple(ctx.adj(w) for w in ctx.wrt), ir.Name(acc)),)
     else:  # containers: each leaf's accumulator comes from the same place in `acc`
@@ -109,7 +110,7 @@ def gradient_function(ctx: Context) -> ir.Function:
     results = [to_ast(ret.value), grads]
     status = ctx.scope.status
     if status:
-        flag = name(status[0])
+        flag: ast.expr = name(status[0])
         for other in status[1:]:
             flag = ast.BinOp(left=flag, op=ast.BitOr(), right=name(other))
         results.append(flag)
@@ -127,7 +128,7 @@ def gradient_function(ctx: Context) -> ir.Function:
 
 
 def _subscripts(base: str, keys) -> ast.expr:
-    expr = name(base)
+    expr: ast.expr = name(base)
     for k in keys:
         expr = ast.Subscript(value=expr, slice=ast.Constant(k), ctx=ast.Load())
     return expr

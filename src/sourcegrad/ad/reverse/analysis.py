@@ -36,16 +36,18 @@ SHAPE_ARGUMENTS = {"unbroadcast": 1, "unreduce": 1}
 def read_for_shape_only(stmts) -> set:
     """The names the statements read only as the shape argument of ``unbroadcast``/``unreduce``:
     a loop lists them on its tape, but XLA stores none of their values."""
-    total, for_shape = Counter(), Counter()
+    total: Counter[str] = Counter()
+    for_shape: Counter[str] = Counter()
     for e in expressions_deep(stmts):
         total.update(ir.names_read(e))
         if isinstance(e, ir.Raw):
             for node in walk(e.expr):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                        and node.func.id in SHAPE_ARGUMENTS \
-                        and len(node.args) > SHAPE_ARGUMENTS[node.func.id] \
-                        and isinstance(node.args[SHAPE_ARGUMENTS[node.func.id]], ast.Name):
-                    for_shape[node.args[SHAPE_ARGUMENTS[node.func.id]].id] += 1
+                        and node.func.id in SHAPE_ARGUMENTS:
+                    k = SHAPE_ARGUMENTS[node.func.id]
+                    shape = node.args[k] if len(node.args) > k else None
+                    if isinstance(shape, ast.Name):
+                        for_shape[shape.id] += 1
     return {n for n, k in for_shape.items() if total[n] == k}
 
 

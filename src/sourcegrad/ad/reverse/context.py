@@ -21,7 +21,7 @@ def add(acc: str, expr: ast.expr) -> ast.expr:
     return ast.BinOp(left=name(acc), op=ast.Add(), right=expr)
 
 
-def tuple_of(*elts) -> ast.Tuple:
+def tuple_of(*elts: ast.expr | str) -> ast.Tuple:
     """A tuple display of expressions and names."""
     return ast.Tuple(elts=[e if isinstance(e, ast.AST) else name(e) for e in elts], ctx=ast.Load())
 

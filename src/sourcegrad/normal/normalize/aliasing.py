@@ -84,7 +84,7 @@ def note_bind(cx, ir_name: str):
 
 def _live(cx) -> dict:
     """IR name -> user name, for every name a user variable reads now (container leaves too)."""
-    out = {}
+    out: dict[str, str] = {}
     for user, current in cx.versions.items():
         value = cx.structs.get(current)
         for leaf in (leaves(value) if isinstance(value, Struct) else [ir.Name(current)]):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import types
+from typing import Any
 
 from ... import rules
 from ...transforms.methods import METHODS
@@ -41,12 +42,12 @@ def call(cx, node: ast.Call):
             err.kind_dependent = func.attr in ("items", "keys", "values")
             raise err
         key, packing = entry
-        rule = rules.lookup_key(key)
+        method_rule = rules.lookup_key(key)
         posargs = list(node.args)
         if packing == "pack" and len(posargs) > 1:
             posargs = [ast.copy_location(ast.Tuple(elts=posargs, ctx=ast.Load()), posargs[0])]
         receiver = cx.atom(func.value)
-        return bind(cx, rule, [receiver, *posargs], node.keywords, node)
+        return bind(cx, method_rule, [receiver, *posargs], node.keywords, node)
     obj = resolve_free(cx, func)
     if obj is len and len(node.args) == 1:
         arg = cx.struct_or_atom(node.args[0])
@@ -77,7 +78,8 @@ def bind(cx, rule, posargs, keywords, node) -> ir.Prim:
     """``rule`` applied to the call's arguments (AST nodes, or atoms already lowered)."""
     params = rule.params
     by_name = {p.name: p for p in params}
-    bound: dict[str, object] = {}
+    # an AST node or a lowered atom; a list of them for a *varargs parameter
+    bound: dict[str, Any] = {}
     positional = [p for p in params]
     i = 0
     for arg in posargs:

@@ -11,6 +11,7 @@ located error instead of a silent difference.
 from __future__ import annotations
 
 import ast
+from typing import cast
 
 from ... import runtime
 from ...frontend.resolve import describe
@@ -40,7 +41,8 @@ def augmented_assign(cx, node: ast.AugAssign):
     if isinstance(node.target, ast.Subscript):
         _write_subscript(cx, node.target, node.value, node.op)
         return
-    user = node.target.id
+    # cast is safe: the fence admits only names and subscripts as augmented-assignment targets
+    user = cast(ast.Name, node.target).id
     _check_not_a_view(cx, node, user, op)
     old = cx.atom(node.target)
     rhs = cx.atom(node.value)
@@ -181,8 +183,10 @@ def _check_not_a_view(cx, node, name: str, op: str):
 
 def _check_no_grad(cx, node: ast.With):
     for item in node.items:
-        obj = resolve_free(cx, item.context_expr.func)
+        # cast is safe: the fence admits only `with <...>.no_grad():` calls
+        call = cast(ast.Call, item.context_expr)
+        obj = resolve_free(cx, call.func)
         if obj is not runtime.no_grad:
-            raise cx.error(item.context_expr, f"`{ast.unparse(item.context_expr.func)}` is "
+            raise cx.error(item.context_expr, f"`{ast.unparse(call.func)}` is "
                                               f"{describe(obj)}, not sourcegrad.no_grad",
                            "import it: from sourcegrad import no_grad")
