@@ -7,7 +7,7 @@ it undoes; all shape logic runs while JAX traces (shapes are static), so a
 helper whose work is a no-op for the shapes at hand costs nothing.
 
 The helpers live in one module per kind (``core``, ``reductions``, ``linalg``, ``indexing``,
-``elementwise``, ``loops``); generated code imports them from here, ``sourcegrad.runtime``.
+``assembly``, ``elementwise``, ``loops``); generated code imports them from here, ``sourcegrad.runtime``.
 """
 
 from __future__ import annotations
@@ -63,6 +63,10 @@ from .elementwise import (
     logaddexp_weight,
     log_or_zero,
 )
+from .assembly import (
+    transpose_of,
+    pad_adjoint,
+)
 from .loops import (
     taped_while,
     segment_length,
@@ -116,4 +120,6 @@ __all__ = [
     "inplace_add",
     "inplace_multiply",
     "take_written",
+    "transpose_of",
+    "pad_adjoint",
 ]
