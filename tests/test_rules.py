@@ -9,8 +9,12 @@ differentiates it with a random seed (a vector-Jacobian product) and compares wi
 import zlib
 
 import jax
+import jax.scipy.special
+import jax.scipy.stats
 import numpy as np
 import pytest
+import scipy.special
+import scipy.stats
 
 from sourcegrad import grad
 from sourcegrad.rules import all_rules
@@ -137,6 +141,39 @@ TABLE = {
     "dstack": ("np.dstack([x, y])", {"x": (N, (2, 3)), "y": (N, (2, 3, 2))}, 1e-6),
     "column_stack": ("np.column_stack([x, y])", {"x": (N, (3,)), "y": (N, (3, 2))}, 1e-6),
     "select": ("np.select([x > 0, y > 0], [x, x * y], y)", {"x": (N, (3, 4)), "y": (N, (4,))}, 1e-6),
+    # ----- more elementwise -----
+    "sinc": ("np.sinc(x) + np.sinc(x * 0)", {"x": (N, (2, 3))}, 1e-6),
+    "fabs": ("np.fabs(x)", {"x": (N, (4,))}, 1e-6),
+    "deg2rad": ("np.deg2rad(x) + np.radians(x)", {"x": (N, (2, 2))}, 1e-6),
+    "rad2deg": ("np.rad2deg(x) + np.degrees(x)", {"x": (N, (2, 1, 3))}, 1e-6),
+    "nan_to_num": ("np.nan_to_num(np.where(x > 0, x, np.inf), posinf=2.0)", {"x": (N, (6,))}, 1e-6),
+    "fmax": ("np.fmax(x, y)", {"x": (N, (3, 4)), "y": (N, (4,))}, 1e-6),
+    "fmin": ("np.fmin(x, y)", {"x": (N, (3, 1)), "y": (N, (2, 1, 4))}, 1e-6),
+    "logaddexp2": ("np.logaddexp2(x, y)", {"x": (N, (4,)), "y": (N, (3, 1))}, 1e-6),
+    # ----- scipy.special and scipy.stats.norm (the jax.numpy oracle runs jax.scipy) -----
+    "scipy.special.erf": ("scipy.special.erf(x)", {"x": (N, (2, 3))}, 1e-6),
+    "scipy.special.erfc": ("scipy.special.erfc(x)", {"x": (N, (4,))}, 1e-6),
+    "scipy.special.erfinv": ("scipy.special.erfinv(x)", {"x": (U, (2, 2))}, 1e-6),
+    "scipy.special.gammaln": ("scipy.special.gammaln(x)", {"x": (P, (4,))}, 1e-6),
+    "scipy.special.digamma": ("scipy.special.digamma(x)", {"x": (P, (3, 2))}, 1e-6),
+    "scipy.special.multigammaln": ("scipy.special.multigammaln(x, 3)", {"x": ("gt1", (4,))}, 1e-6),
+    "scipy.special.expit": ("scipy.special.expit(x)", {"x": (N, (2, 3, 2))}, 1e-6),
+    "scipy.special.logit": ("scipy.special.logit(x * 0.4 + 0.5)", {"x": (U, (4,))}, 1e-6),
+    "scipy.special.softmax": ("scipy.special.softmax(x, axis=1) + scipy.special.softmax(x)",
+                              {"x": (N, (2, 3, 2))}, 1e-6),
+    "scipy.special.log_softmax": ("scipy.special.log_softmax(x, axis=-1) + scipy.special.log_softmax(x)",
+                                  {"x": (N, (3, 4))}, 1e-6),
+    "scipy.special.xlogy": ("scipy.special.xlogy(x, y)", {"x": (N, (3, 4)), "y": (P, (4,))}, 1e-6),
+    "scipy.special.xlog1py": ("scipy.special.xlog1py(x, y)", {"x": (N, (3, 1)), "y": (P, (4,))}, 1e-6),
+    "scipy.special.betaln": ("scipy.special.betaln(x, y)", {"x": (P, (3, 4)), "y": (P, (4,))}, 1e-6),
+    "scipy.stats.norm.pdf": ("scipy.stats.norm.pdf(x, y, z)", {"x": (N, (3, 4)), "y": (N, (4,)), "z": (P, ())},
+                             1e-6),
+    "scipy.stats.norm.logpdf": ("scipy.stats.norm.logpdf(x, loc=y, scale=z)",
+                                {"x": (N, (2, 3)), "y": (N, ()), "z": (P, (3,))}, 1e-6),
+    "scipy.stats.norm.cdf": ("scipy.stats.norm.cdf(x, y, z) + scipy.stats.norm.cdf(x)",
+                             {"x": (N, (2, 3)), "y": (N, (3,)), "z": (P, (2, 1))}, 1e-6),
+    "scipy.stats.norm.logcdf": ("scipy.stats.norm.logcdf(x, y, scale=z)",
+                                {"x": (N, (4,)), "y": (N, (4,)), "z": (P, (4,))}, 1e-6),
     # ----- jax.nn and jax.scipy.special -----
     "nn.sigmoid": ("jax.nn.sigmoid(x)", {"x": (N, (4,))}, 1e-6),
     "nn.relu": ("jax.nn.relu(x)", {"x": (N, (5,))}, 1e-6),
@@ -192,15 +229,16 @@ def test_rule(key):
     names = list(spec)
     *lines, result = [part.strip() for part in expr.split(";")]
     body = "".join(f"    {line}\n" for line in lines)
-    fn = make_function(f"def rule_{key.replace('.', '_')}({', '.join(names)}):\n{body}"
-                       f"    return {result}\n", namespace={"jax": jax})
+    source = f"def rule_{key.replace('.', '_')}({', '.join(names)}):\n{body}    return {result}\n"
+    fn = make_function(source, namespace={"jax": jax, "scipy": scipy})
+    oracle = make_function(source, namespace={"jax": jax, "scipy": jax.scipy})
     args = _inputs(spec, key)
     out = np.asarray(fn(**args))
     seed = np.random.default_rng(7).standard_normal(out.shape)
     g = grad(fn, wrt=tuple(names))
     ours = g(**args, seed=seed)
     _, fd = fd_vjp(fn, args, names, seed)
-    ref = fd if key in FD_ONLY else jax_vjp(fn, args, names, seed)[1]
+    ref = fd if key in FD_ONLY else jax_vjp(oracle, args, names, seed)[1]
     for name, mine, theirs, numeric in zip(names, ours, ref, fd):
         assert_close(mine, theirs, rtol=rtol, atol=1e-10, what=f"{key}: d/d{name} vs jax")
         assert_close(mine, numeric, rtol=1e-5, atol=1e-6, what=f"{key}: d/d{name} vs FD")

@@ -55,3 +55,17 @@ defrule("jnp.clip(a, a_min=None, a_max=None)", broadcast=True, positional=3,
         a="g * clip_mask(a, a_min, a_max, 'a')",
         a_min="g * clip_mask(a, a_min, a_max, 'a_min')",
         a_max="g * clip_mask(a, a_min, a_max, 'a_max')")
+
+# ----- more NumPy elementwise functions -----
+defrule("jnp.sinc(x)", x="g * sinc_derivative(x)")
+defrule("jnp.fabs(x)", temp="absolute", x="g * jnp.sign(x)")
+defrule("jnp.deg2rad(x)", temp="rad", aliases=("radians",), x="g * (jnp.pi / 180)")
+defrule("jnp.rad2deg(x)", temp="deg", aliases=("degrees",), x="g * (180 / jnp.pi)")
+defrule("jnp.nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None)",
+        static=("copy", "nan", "posinf", "neginf"), positional=1, temp="finite",
+        x="jnp.where(jnp.isfinite(x), g, 0)")
+defrule("jnp.fmax(x1, x2)", broadcast=True, x1="g * fmax_weight(x1, x2)", x2="g * fmax_weight(x2, x1)")
+defrule("jnp.fmin(x1, x2)", broadcast=True, x1="g * fmin_weight(x1, x2)", x2="g * fmin_weight(x2, x1)")
+defrule("jnp.logaddexp2(x1, x2)", broadcast=True,
+        x1="g * logaddexp_weight(x1 * jnp.log(2.0), x2 * jnp.log(2.0))",
+        x2="g * logaddexp_weight(x2 * jnp.log(2.0), x1 * jnp.log(2.0))")

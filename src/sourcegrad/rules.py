@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import inspect
 from dataclasses import dataclass, field
 
 from . import runtime
@@ -83,7 +84,7 @@ class Rule:
 
 
 _RULES: dict[str, Rule] = {}
-_BY_OBJECT: dict[int, tuple[object, str]] = {}  # id(obj) -> (obj, rule key); obj kept alive
+_BY_OBJECT: dict = {}  # _identity(obj) -> (obj, rule key); obj kept alive
 _USED: set[str] = set()  # keys of rules a transform has read: they can no longer change
 _LOADED = False
 
@@ -170,8 +171,8 @@ def _make(key, params, adjoints: dict, *, callee=None, operator=None, broadcast=
 
 
 def _install(rule: Rule, objects=()) -> Rule:
-    replaced = {rule.key} | {_BY_OBJECT[id(o)][1] for o in objects
-                             if id(o) in _BY_OBJECT and _BY_OBJECT[id(o)][0] is o}
+    replaced = {rule.key} | {_BY_OBJECT[_identity(o)][1] for o in objects
+                             if _identity(o) in _BY_OBJECT and _same(_BY_OBJECT[_identity(o)][0], o)}
     used = sorted(replaced & _USED)
     if used:
         raise RuleError(
@@ -182,17 +183,33 @@ def _install(rule: Rule, objects=()) -> Rule:
             f"for a new function (a wrapper with another name) and make a new grad object")
     _RULES[rule.key] = rule
     for obj in objects:
-        _BY_OBJECT[id(obj)] = (obj, rule.key)
+        _BY_OBJECT[_identity(obj)] = (obj, rule.key)
     return rule
 
 
 def _numpy_objects(path: str):
-    """``numpy.<path>`` and ``jax.numpy.<path>``, where they exist."""
+    """``numpy.<path>`` and ``jax.numpy.<path>``, where they exist; for ``scipy.<path>``,
+    ``scipy.<path>`` and ``jax.scipy.<path>`` (``scipy.special.erf``, ``scipy.stats.norm.pdf``)."""
     import jax.numpy as jnp
     import numpy as np
 
+    if path.startswith("scipy."):
+        import importlib
+
+        import jax.scipy  # noqa: F401
+
+        package, _, rest = path[len("scipy."):].partition(".")
+        roots = []
+        for name in (f"scipy.{package}", f"jax.scipy.{package}"):
+            try:
+                roots.append(importlib.import_module(name))
+            except ImportError:
+                continue
+        path = rest
+    else:
+        roots = (np, jnp)
     out = []
-    for root in (np, jnp):
+    for root in roots:
         obj = root
         for part in path.split("."):
             obj = getattr(obj, part, None)
@@ -201,6 +218,14 @@ def _numpy_objects(path: str):
         if obj is not None:
             out.append(obj)
     return out
+
+
+def _identity(obj):
+    """What a rule is found by: the object, or for a bound method (``scipy.stats.norm.pdf``, a new
+    object at each attribute read) its instance and function."""
+    if inspect.ismethod(obj):
+        return (id(obj.__self__), id(obj.__func__))
+    return id(obj)
 
 
 def defrule(signature: str, *, aliases=(), **options) -> Rule:
@@ -302,6 +327,12 @@ def register_rule(fn, signature: str, **adjoints) -> Rule:
     return _install(rule, [fn])
 
 
+def _same(a, b) -> bool:
+    if inspect.ismethod(a) and inspect.ismethod(b):
+        return a.__self__ is b.__self__ and a.__func__ is b.__func__
+    return a is b
+
+
 def _ensure_loaded():
     global _LOADED
     if not _LOADED:
@@ -312,8 +343,8 @@ def _ensure_loaded():
 def lookup(obj) -> Rule | None:
     """The rule for a Python object (``numpy.sin``, ``jnp.sum``, a user's registered function)."""
     _ensure_loaded()
-    hit = _BY_OBJECT.get(id(obj))
-    if hit is None or hit[0] is not obj:
+    hit = _BY_OBJECT.get(_identity(obj))
+    if hit is None or not _same(hit[0], obj):
         return None
     _USED.add(hit[1])
     return _RULES[hit[1]]

@@ -62,6 +62,9 @@ from .elementwise import (
     div_or_zero,
     logaddexp_weight,
     log_or_zero,
+    sinc_derivative,
+    fmax_weight,
+    fmin_weight,
 )
 from .assembly import (
     transpose_of,
@@ -120,6 +123,9 @@ __all__ = [
     "inplace_add",
     "inplace_multiply",
     "take_written",
+    "sinc_derivative",
+    "fmax_weight",
+    "fmin_weight",
     "transpose_of",
     "pad_adjoint",
 ]
