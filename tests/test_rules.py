@@ -79,6 +79,9 @@ TABLE = {
     "std": ("np.std(x, axis=0)", {"x": (N, (3, 4))}, 1e-6),
     "linalg.norm": ("np.linalg.norm(x, axis=1, keepdims=True)", {"x": (N, (3, 4))}, 1e-6),
     "cumsum": ("np.cumsum(x, axis=0)", {"x": (N, (3, 4))}, 1e-6),
+    "diff": ("np.diff(x, axis=0) + np.diff(x, n=2)[:1, :, :1]", {"x": (N, (2, 3, 4))}, 1e-6),
+    "sort": ("np.sort(x, axis=1) + np.sort(x)[:, :1] + np.sort(x, axis=None)[:12].reshape(3, 4)",
+             {"x": (N, (3, 4))}, 1e-6),
     # ----- linear algebra -----
     "dot": ("np.dot(x, y)", {"x": (N, (3, 4)), "y": (N, (4,))}, 1e-6),
     "inner": ("np.inner(x, y)", {"x": (N, (2, 4)), "y": (N, (3, 4))}, 1e-6),

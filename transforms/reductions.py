@@ -26,3 +26,6 @@ defrule("jnp.linalg.norm(x, ord=None, axis=None, keepdims=False)", temp="norm",
         static=("ord", "axis", "keepdims"),
         x="norm_adjoint(g, x, ans, ord=ord, axis=axis, keepdims=keepdims)")
 defrule("jnp.cumsum(x, axis=None)", static=("axis",), x="cumsum_adjoint(g, x, axis=axis)")
+defrule("jnp.diff(a, n=1, axis=-1)", static=("n", "axis"), temp="differences",
+        a="transpose_of(jnp.diff, g, (a,), 0, n=n, axis=axis)")
+defrule("jnp.sort(a, axis=-1)", static=("axis",), temp="ordered", a="sort_adjoint(g, a, axis)")

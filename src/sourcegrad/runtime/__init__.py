@@ -32,6 +32,7 @@ from .reductions import (
     std_adjoint,
     norm_adjoint,
     cumsum_adjoint,
+    sort_adjoint,
 )
 from .linalg import (
     mT,
@@ -91,6 +92,7 @@ __all__ = [
     "std_adjoint",
     "norm_adjoint",
     "cumsum_adjoint",
+    "sort_adjoint",
     "matmul_adjoint_lhs",
     "matmul_adjoint_rhs",
     "dot_adjoint_lhs",
