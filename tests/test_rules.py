@@ -9,10 +9,12 @@ differentiates it with a random seed (a vector-Jacobian product) and compares wi
 import zlib
 
 import jax
+import jax.scipy.linalg
 import jax.scipy.special
 import jax.scipy.stats
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.special
 import scipy.stats
 
@@ -80,6 +82,13 @@ TABLE = {
     "linalg.norm": ("np.linalg.norm(x, axis=1, keepdims=True)", {"x": (N, (3, 4))}, 1e-6),
     "cumsum": ("np.cumsum(x, axis=0)", {"x": (N, (3, 4))}, 1e-6),
     "diff": ("np.diff(x, axis=0) + np.diff(x, n=2)[:1, :, :1]", {"x": (N, (2, 3, 4))}, 1e-6),
+    "cumprod": ("np.cumprod(x, axis=-1) + np.cumprod(x)[:4]", {"x": (N, (3, 4))}, 1e-6),
+    "median": ("np.median(x, axis=1) + np.median(x[:, :3], axis=(0, 1), keepdims=True)",
+               {"x": (N, (2, 4, 3))}, 1e-6),
+    "quantile": ("np.quantile(x, 0.3, axis=0) + np.quantile(x, np.array([0.2, 0.9]))[:, None]",
+                 {"x": (N, (5, 3))}, 1e-6),
+    "percentile": ("np.percentile(x, 30.0, axis=-1, keepdims=True)", {"x": (N, (2, 3, 5))}, 1e-6),
+    "average": ("np.average(x, axis=1, weights=y) + np.average(x)", {"x": (N, (2, 3)), "y": (P, (3,))}, 1e-6),
     "sort": ("np.sort(x, axis=1) + np.sort(x)[:, :1] + np.sort(x, axis=None)[:12].reshape(3, 4)",
              {"x": (N, (3, 4))}, 1e-6),
     # ----- linear algebra -----
@@ -92,6 +101,14 @@ TABLE = {
     "linalg.solve": ("np.linalg.solve(x, y)", {"x": ("spd", (3, 3)), "y": (N, (3, 2))}, 1e-6),
     "linalg.inv": ("np.linalg.inv(x)", {"x": ("spd", (3, 3))}, 1e-6),
     "linalg.det": ("np.linalg.det(x)", {"x": ("spd", (3, 3))}, 1e-6),
+    "cholesky_lower": ("np.linalg.cholesky(x @ x.T + y)", {"x": ("spd", (3, 3)), "y": ("spd", (3, 3))}, 1e-6),
+    "linalg.eigvalsh": ("np.linalg.eigvalsh(x + x.T)", {"x": ("spd", (3, 3))}, 1e-6),
+    "linalg.pinv": ("np.linalg.pinv(x)", {"x": (N, (3, 2))}, 1e-6),
+    "linalg.matrix_power": ("np.linalg.matrix_power(x, 3) + np.linalg.matrix_power(x, -2)",
+                            {"x": ("spd", (3, 3))}, 1e-6),
+    "scipy.linalg.solve_triangular": ("scipy.linalg.solve_triangular(x, y, lower=True) + "
+                                      "scipy.linalg.solve_triangular(x, y, trans=1)",
+                                      {"x": ("spd", (3, 3)), "y": (N, (3, 2))}, 1e-6),
     # ----- shapes -----
     "reshape": ("np.reshape(x, (4, 3))", {"x": (N, (2, 6))}, 1e-6),
     "ravel": ("np.ravel(x)", {"x": (N, (2, 3))}, 1e-6),
@@ -191,8 +208,10 @@ TABLE = {
 }
 
 #: Rows checked against finite differences only: JAX arrays are immutable, so the jax.numpy
-#: version of an in-place write does not run.
-FD_ONLY = {"at_set", "at_add", "at_multiply"}
+#: version of an in-place write does not run; and where NumPy's function differs from JAX's.
+FD_ONLY = {"at_set", "at_add", "at_multiply",
+           # NumPy's cholesky reads only the lower triangle; jax.grad returns the symmetric part instead
+           "cholesky_lower"}
 
 #: Rules whose gradient is zero by definition: the gradient through them must be zero.
 NONDIFF = {

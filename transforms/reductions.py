@@ -29,3 +29,15 @@ defrule("jnp.cumsum(x, axis=None)", static=("axis",), x="cumsum_adjoint(g, x, ax
 defrule("jnp.diff(a, n=1, axis=-1)", static=("n", "axis"), temp="differences",
         a="transpose_of(jnp.diff, g, (a,), 0, n=n, axis=axis)")
 defrule("jnp.sort(a, axis=-1)", static=("axis",), temp="ordered", a="sort_adjoint(g, a, axis)")
+defrule("jnp.cumprod(x, axis=None)", static=("axis",), x="vjp_of(jnp.cumprod, g, (x,), 0, axis=axis)")
+defrule("jnp.median(a, axis=None, keepdims=False)", static=("axis", "keepdims"), temp="middle",
+        a="vjp_of(jnp.median, g, (a,), 0, axis=axis, keepdims=keepdims)")
+defrule("jnp.quantile(a, q, axis=None, keepdims=False)", nondiff=("q",), static=("axis", "keepdims"),
+        positional=3, temp="quantile", a="vjp_of(jnp.quantile, g, (a, q), 0, axis=axis, keepdims=keepdims)")
+defrule("jnp.percentile(a, q, axis=None, keepdims=False)", nondiff=("q",), static=("axis", "keepdims"),
+        positional=3, temp="percentile",
+        a="vjp_of(jnp.percentile, g, (a, q), 0, axis=axis, keepdims=keepdims)")
+defrule("jnp.average(a, axis=None, weights=None, keepdims=False)", static=("axis", "keepdims"),
+        positional=2, temp="average",
+        a="transpose_of(jnp.average, g, (a,), 0, axis=axis, weights=weights, keepdims=keepdims)",
+        weights="vjp_of(jnp.average, g, (a, axis, weights), 2, keepdims=keepdims)")

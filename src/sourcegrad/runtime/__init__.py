@@ -23,6 +23,7 @@ from .core import (
     range_end,
     stop_gradient,
     no_grad,
+    vjp_of,
 )
 from .reductions import (
     tie_split,
@@ -44,6 +45,9 @@ from .linalg import (
     inner_adjoint_lhs,
     inner_adjoint_rhs,
     einsum_adjoint,
+    cholesky_adjoint,
+    cholesky_lower,
+    eigvalsh_adjoint,
 )
 from .indexing import (
     unslice,
@@ -125,6 +129,10 @@ __all__ = [
     "inplace_add",
     "inplace_multiply",
     "take_written",
+    "vjp_of",
+    "cholesky_adjoint",
+    "cholesky_lower",
+    "eigvalsh_adjoint",
     "sinc_derivative",
     "fmax_weight",
     "fmin_weight",
