@@ -25,13 +25,14 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, replace
 
 from . import runtime
 from .errors import RuleError
 
 __all__ = ["Param", "Rule", "defrule", "defop", "defconst", "register_rule", "lookup",
-           "lookup_key", "all_rules", "REQUIRED"]
+           "lookup_key", "all_rules", "objects_of", "REQUIRED"]
 
 
 class _Required:
@@ -75,6 +76,7 @@ class Rule:
     max_positional: int | None = None  # how many a user may pass positionally (None: all)
     user_object: object = None    # for user-registered functions: the callable itself
     helpers: dict = field(default_factory=dict)  # extra names its templates call (user rules)
+    domain: str = ""              # the module that registered it ("sourcegrad.transforms.special")
 
     def param(self, name):
         for p in self.params:
@@ -170,7 +172,16 @@ def _make(key, params, adjoints: dict, *, callee=None, operator=None, broadcast=
                 max_positional=max_positional, user_object=user_object, helpers=helpers)
 
 
+def _registering_module() -> str:
+    """The module whose code called defrule/defop/defconst/register_rule."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    return frame.f_globals.get("__name__", "") if frame is not None else ""
+
+
 def _install(rule: Rule, objects=()) -> Rule:
+    rule = replace(rule, domain=_registering_module())
     replaced = {rule.key} | {_BY_OBJECT[_identity(o)][1] for o in objects
                              if _identity(o) in _BY_OBJECT and _same(_BY_OBJECT[_identity(o)][0], o)}
     used = sorted(replaced & _USED)
@@ -362,6 +373,12 @@ def lookup_key(key: str) -> Rule:
 def has_key(key: str) -> bool:
     _ensure_loaded()
     return key in _RULES
+
+
+def objects_of(key: str) -> list:
+    """The Python objects a rule applies to (``numpy.sin``, ``jax.numpy.sin``), in registration order."""
+    _ensure_loaded()
+    return [obj for obj, k in _BY_OBJECT.values() if k == key]
 
 
 def all_rules() -> dict[str, Rule]:
