@@ -308,7 +308,7 @@ def defconst(signature: str, *, aliases=(), **options) -> Rule:
     return _install(rule, objects)
 
 
-def register_rule(fn, signature: str, **adjoints) -> Rule:
+def register_rule(fn, signature: str, *, jax_impl=None, **adjoints) -> Rule:
     """Teach sourcegrad the derivative of your own function. One call::
 
         def softplus(x):
@@ -321,21 +321,91 @@ def register_rule(fn, signature: str, **adjoints) -> Rule:
     parameter, in terms of the parameters, ``g`` (the incoming gradient) and
     ``ans`` (the result). Declare non-differentiable parameters with
     ``static=("axis",)`` or ``nondiff=("mask",)``; set ``broadcast=True`` for
-    functions that broadcast their arguments. ``fn`` must accept JAX arrays:
-    the generated code calls it as is. Registering the same function again
+    functions that broadcast their arguments. The generated code calls ``fn`` on JAX
+    arrays; for a function that cannot take them (a NumPy or SciPy function,
+    ``np.i0``), name the JAX function that computes the same with ``jax_impl=``::
+
+        sourcegrad.register_rule(np.i0, "i0(x)", x="g * jax.scipy.special.i1(x)", jax_impl=jnp.i0)
+
+    Registering the same function again
     replaces its rule, until a gradient has used it: then it is refused (``RuleError``),
     since gradient objects made before would mix the old and the new rule. Templates may
     call your own functions, passed as ``helpers={"name": fn}``.
     """
     callee, params, positional = _parse_signature(signature)
-    callee = callee.split(".")[-1]  # the generated module binds the function under this name
-    key = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', callee)}"
+    name = callee.split(".")[-1]
+    hit = _BY_OBJECT.get(_identity(fn))
+    used = hit is not None and _same(hit[0], fn) and hit[1] in _USED  # _install says why it is refused
+    # (its results are named <name>_value: a temporary named like the function would hide it)
+    if jax_impl is None and _is_numpy_or_scipy(fn) and not used:
+        raise RuleError(f"register_rule({name}): {getattr(fn, '__module__', None) or 'numpy'}."
+                        f"{getattr(fn, '__name__', name)} cannot run on the JAX arrays of the generated "
+                        f"code; name the JAX function that computes the same: jax_impl=jnp.{name} "
+                        f"(or jax.scipy.special.{name}, or your own function)")
+    callee = name  # the generated module binds the implementation under this name
+
+    key = f"{getattr(fn, '__module__', None) or ''}.{getattr(fn, '__qualname__', name)}"
 
     options = {k: adjoints.pop(k) for k in ("static", "nondiff", "broadcast", "sequence", "helpers")
                if k in adjoints}
     rule = _make(key, params, adjoints, callee=callee, positional=positional,
-                 user_object=fn, temp=callee.split(".")[-1], **options)
+                 user_object=fn if jax_impl is None else jax_impl, temp=f"{name}_value", **options)
     return _install(rule, [fn])
+
+
+_NOT_PARAMS = {"out", "where", "dtype", "casting", "order", "subok", "signature", "extobj"}
+
+
+def suggestion(written: str, obj) -> str:
+    """A ``register_rule`` call for ``obj`` (called as ``written``) that works once its adjoint
+    template is filled in: the parameters NumPy's signature names (no ``out=``), and for a NumPy or
+    SciPy function the JAX function the generated code can call (``jax_impl=``)."""
+    name = written.split(".")[-1]
+    nin = getattr(obj, "nin", None)  # a ufunc: its inputs
+    if nin is not None:
+        params = ["x"] if nin == 1 else [f"x{i + 1}" for i in range(nin)]
+    else:
+        try:
+            sig = inspect.signature(obj).parameters.values()
+            params = [p.name for p in sig if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                      and p.default is p.empty and p.name not in _NOT_PARAMS][:3] or ["x"]
+        except (TypeError, ValueError):
+            params = ["x"]
+    adjoints = ", ".join(f'{p}="g * <d {name} / d {p}>"' for p in params)
+    impl = ""
+    if _is_numpy_or_scipy(obj):
+        module = getattr(obj, "__module__", None) or "numpy"
+        twin = None
+        if module.startswith("numpy"):
+            twin = _twin(written, obj, "jnp")
+        elif module.startswith("scipy."):
+            twin = _twin(f"jax.scipy.{module.split('.')[1]}.{name}", obj, None)
+        impl = f", jax_impl={twin or '<a JAX function computing the same>'}"
+    return f'sourcegrad.register_rule({written}, "{name}({", ".join(params)})", {adjoints}{impl})'
+
+
+def _twin(written: str, obj, root) -> str | None:
+    """The jax.numpy / jax.scipy function named like ``obj``, as it is written, if it exists."""
+    import importlib
+
+    import jax.numpy as jnp
+
+    if root == "jnp":
+        path = written.split(".", 1)[1] if "." in written else written
+        found = jnp
+        for part in path.split("."):
+            found = getattr(found, part, None)
+        return f"jnp.{path}" if found is not None else None
+    module, _, name = written.rpartition(".")
+    try:
+        return written if hasattr(importlib.import_module(module), name) else None
+    except ImportError:
+        return None
+
+
+def _is_numpy_or_scipy(fn) -> bool:
+    module = getattr(fn, "__module__", None) or ("numpy" if type(fn).__name__ == "ufunc" else "")
+    return module.split(".")[0] in ("numpy", "scipy")
 
 
 def _same(a, b) -> bool:
