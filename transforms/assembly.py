@@ -51,7 +51,8 @@ defrule("jnp.append(arr, values, axis=None)", static=("axis",), temp="appended",
         arr="transpose_of(jnp.append, g, (arr, values), 0, axis=axis)",
         values="transpose_of(jnp.append, g, (arr, values), 1, axis=axis)")
 for _name in ("hstack", "vstack", "dstack", "column_stack"):
-    defrule(f"jnp.{_name}(tup)", sequence=("tup",), temp="joined", aliases=("row_stack",) * (_name == "vstack"),
+    defrule(f"jnp.{_name}(tup)", sequence=("tup",), temp="joined",
+            aliases=("row_stack",) * (_name == "vstack"),
             tup=f"transpose_of(jnp.{_name}, g, (tup,), 0)[position]")
 defrule("jnp.select(condlist, choicelist, default=0)", nondiff=("condlist",), sequence=("choicelist",),
         temp="selected", positional=2,
