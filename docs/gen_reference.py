@@ -45,7 +45,8 @@ def render_api() -> str:
     out = ["# API reference", "",
            "Generated from the docstrings (`docs/gen_reference.py`). Everything here is importable",
            "from `sourcegrad`.", ""]
-    for name in ("grad", "value_and_grad", "register_rule", "stop_gradient", "check"):
+    for name in ("grad", "value_and_grad", "jvp", "jacfwd", "jacrev", "hessian", "hvp", "register_rule",
+                 "stop_gradient", "check"):
         fn = getattr(sourcegrad, name)
         out += [f"## `{name}{_signature(fn)}`", "", _doc(fn), ""]
     out += ["## `no_grad`", "", _doc(sourcegrad.no_grad), ""]

@@ -185,13 +185,19 @@ def bad_shapes(x, W):
     return np.sum(x @ W)
 
 
-def test_tracebacks_show_generated_lines():
+def test_shape_errors_name_the_user_line_and_the_generated_line():
     f = grad(bad_shapes)
-    with pytest.raises(Exception) as info:
+    with pytest.raises(sourcegrad.ShapeError) as info:
         f(np.ones(3), np.ones((4, 2)))
-    frames = [fr for fr in traceback.extract_tb(info.value.__traceback__) if fr.filename == f.filename]
-    assert frames, "no frame of the generated code in the traceback"
-    assert "@" in frames[-1].line and frames[-1].line in f.source
+    assert info.value.lineno == bad_shapes.__code__.co_firstlineno + 1
+    assert "return np.sum(x @ W)" in str(info.value)
+    generated = str(info.value).split("(line ", 1)[1].split(" of .source): ", 1)
+    line = int(generated[0])
+    assert "@" in generated[1].split("\n")[0] and f.source.splitlines()[line - 1].strip() == \
+        generated[1].split("\n")[0]
+    inner = [fr for fr in traceback.extract_tb(info.value.__traceback__)
+             if "sourcegrad" in fr.filename and "api.py" not in fr.filename]
+    assert not inner, inner
 
 
 def test_source_is_deterministic_across_runs_and_processes():

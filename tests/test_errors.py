@@ -52,8 +52,6 @@ CASES = {
     "view_write": ("y = x[1:]\n    y[0] = 2.0", "y[0]", "would also change `x` under NumPy"),
     "traced_range": ("n = np.sum(x)\n    for i in range(n):\n        x = x * 2", "range(n)",
                      "trip count is not known"),
-    "unbounded_while": ("while np.sum(x) < 3:\n        x = x * 2", "while np.sum(x) < 3:",
-                        "needs a bound"),
     "loop_local": ("for i in range(3):\n        t = x * i\n    x = t", "t",
                    "assigned only inside the loop"),
     "one_branch": ("if np.sum(x) > 0:\n        t = x * 2\n    x = t", "t",

@@ -59,3 +59,10 @@ def test_train_digits(tmp_path):
     accuracy = float(re.search(r"test accuracy (\S+);", out).group(1))
     assert accuracy > 0.9, out
     assert (tmp_path / "digits_loss.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_forward_seeds():
+    out = run("forward_seeds.py")
+    assert "d_log = d_c / c" in out and "d_y = d_add + d_log" in out
+    assert "the same Jacobian: True" in out
+    assert "and it is [3I | diag(4b) | diag(1/c)]: True" in out

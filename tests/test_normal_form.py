@@ -1,5 +1,5 @@
 """The normal form (the grammar in the docstring of ``normal/ir.py``): every function of the corpus
-normalizes to it, callees included, and ``ir.check_normal_form`` rejects what is not in it."""
+normalizes to it, callees included, and ``checker.check_normal_form`` rejects what is not in it."""
 
 import inspect
 
@@ -10,7 +10,7 @@ from sourcegrad.frontend import fence
 from sourcegrad.frontend.desugar import desugar
 from sourcegrad.frontend.parse import parse_function
 from sourcegrad.frontend.resolve import Environment
-from sourcegrad.normal import ir, walk
+from sourcegrad.normal import checker, ir, walk
 from sourcegrad.normal.calls import CalleeTable
 from sourcegrad.normal.naming import Namer, identifiers_in
 from sourcegrad.normal.normalize import normalize
@@ -46,7 +46,7 @@ def normal_forms(case):
 def test_corpus_function_is_in_normal_form(case):
     primal, callee_functions, _ = normal_forms(case)
     for fn in [primal, *callee_functions]:
-        ir.check_normal_form(fn)
+        checker.check_normal_form(fn)
         statements = list(walk.statements(fn.body))
         assert isinstance(fn.body[-1], ir.Return)
         assert sum(isinstance(s, ir.Return) for s in statements) == 1, fn.name
@@ -88,11 +88,11 @@ X, Y = ir.Name("x"), ir.Name("y")
 ])
 def test_checker_rejects_what_is_not_normal_form(fn, why):
     with pytest.raises(InternalError, match=why):
-        ir.check_normal_form(fn)
+        checker.check_normal_form(fn)
 
 
 def test_checker_accepts_the_scoped_names():
     loop = ir.For(("i",), (ir.RangeIter(ir.Const(0), ir.Const(3), ir.Const(1)),),
                   (ir.Carry("acc", X, "acc_1", "acc_2"),), (ir.Assign("acc_1", _mul(ir.Name("acc"), X)),))
     branch = ir.If(X, (ir.Assign("a", _mul(X, X)),), (), (("out", ir.Name("a"), X),), False)
-    ir.check_normal_form(_fn(loop, branch, ir.Return(ir.Tup((ir.Name("acc_2"), ir.Name("out"))))))
+    checker.check_normal_form(_fn(loop, branch, ir.Return(ir.Tup((ir.Name("acc_2"), ir.Name("out"))))))

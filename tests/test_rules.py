@@ -245,7 +245,9 @@ def _inputs(spec, name):
 
 def test_every_rule_is_covered():
     differentiable = {k for k, r in all_rules().items() if r.differentiable and r.user_object is None}
-    missing = sorted(differentiable - set(TABLE))
+    from .test_helper_rules import HELPER_TABLE  # the runtime helpers' rules have their own table
+
+    missing = sorted(differentiable - set(TABLE) - set(HELPER_TABLE))
     assert not missing, f"rules without a row in TABLE: {missing}"
 
 

@@ -5,17 +5,36 @@ explicit accumulators (``.source``), and runs exactly that code, compiled with
 JAX/XLA.
 """
 
-from ._version import __version__
-
-from .api import CompiledGrad, GradFunction, grad, value_and_grad
-from .check import CheckResult, GradientCheckError, check
+from ._version import __version__ as __version__
+from .api import (
+    CheckResult,
+    CompiledGrad,
+    GradFunction,
+    GradientCheckError,
+    Jacobian,
+    JVPFunction,
+    SecondOrder,
+    check,
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacrev,
+    jvp,
+    value_and_grad,
+)
+from .deploy import custom_vjp, enable_compilation_cache
 from .errors import (
+    InputError,
     InternalError,
     MissingRuleError,
+    OptionError,
     RuleError,
     SeedError,
-    SourceUnavailableError,
+    ShapeError,
+    SourceChangedError,
     SourcegradError,
+    SourceUnavailableError,
     TapeOverflowError,
     UnsupportedSyntaxError,
     WrtError,
@@ -28,6 +47,16 @@ __all__ = [
     "value_and_grad",
     "GradFunction",
     "CompiledGrad",
+    "custom_vjp",
+    "enable_compilation_cache",
+    "jvp",
+    "JVPFunction",
+    "jacfwd",
+    "jacrev",
+    "Jacobian",
+    "hessian",
+    "hvp",
+    "SecondOrder",
     "register_rule",
     "check",
     "CheckResult",
@@ -43,4 +72,8 @@ __all__ = [
     "RuleError",
     "TapeOverflowError",
     "InternalError",
+    "SourceChangedError",
+    "ShapeError",
+    "InputError",
+    "OptionError",
 ]

@@ -5,7 +5,9 @@
     sourcegrad emit   path/to/file.py:function [--wrt a,b] -o grad_function.py
     sourcegrad graph  path/to/file.py:function [--wrt a,b] -o graph.svg
     sourcegrad report path/to/file.py:function [--wrt a,b] -o report.html
-    sourcegrad bench [suite|scaling] [--json out.json] [--plot out.png]
+    sourcegrad export path/to/file.py:function [--wrt a,b] --shapes "W=f32[784,512] x=f32[B,784]"
+                      [--platforms cpu,cuda] -o grad.jaxexport
+    sourcegrad bench [suite|scaling|while] [--json out.json] [--plot out.png]
 
 Errors in the user's code print the located message and exit with status 2,
 without a Python traceback.
@@ -119,7 +121,7 @@ def _wrt(text: str | None, fn):
 
 
 def _grad(args):
-    from .api import grad
+    from .api.grad import grad
 
     fn = load_function(args.target)
     return grad(fn, wrt=_wrt(args.wrt, fn))
@@ -165,6 +167,27 @@ def _cmd_report(args) -> int:
     return 0
 
 
+def _cmd_export(args) -> int:
+    from .deploy.exporting import parse_shapes
+
+    if not args.output or args.output == "-":
+        raise UsageError("export writes a binary jax.export artifact: give -o grad.jaxexport")
+    _check_output(args)
+    fn = load_function(args.target)
+    shapes = parse_shapes(args.shapes, list(inspect.signature(fn).parameters))
+    missing = [p.name for p in inspect.signature(fn).parameters.values()
+               if p.name not in shapes and p.default is p.empty]
+    if missing:
+        raise UsageError(f"--shapes gives no shape for {', '.join(missing)}; add name=dtype[dims] "
+                         f"(such as f32[B,784]) or name=value for a static argument")
+    from .api.grad import grad
+
+    g = grad(fn, wrt=_wrt(args.wrt, fn))
+    platforms = tuple(p.strip() for p in args.platforms.split(",") if p.strip())
+    _write(args.output, g.export(platforms=platforms, **shapes))
+    return 0
+
+
 def _check_output(args):
     """Refuse, before any work, an output path that cannot or must not be written."""
     if not args.output or args.output == "-":
@@ -205,6 +228,8 @@ def _cmd_bench(args) -> int:
         print(f"# sourcegrad bench scaling: lengths {lengths}, JAX compile limit {args.timeout:.0f} s")
         result = loops.run(lengths, timeout=args.timeout)
         print("\n".join(loops.summary(result)))
+    elif args.suite == "while":
+        result = loops.run_while((10, 1000) if args.quick else loops.WHILE_LENGTHS)
     else:
         from .bench import report as bench_report
         from .bench import suite
@@ -223,7 +248,7 @@ def _bench_parser(sub):
                            description="Run a benchmark suite and print ratios against JAX. "
                                        "Without a suite name: suite.")
     bench.set_defaults(suite="suite", quick=False, only=None, plot=None, timeout=60.0, json=None)
-    suites = bench.add_subparsers(dest="suite", metavar="{suite,scaling}")
+    suites = bench.add_subparsers(dest="suite", metavar="{suite,scaling,while}")
     suite = suites.add_parser("suite", help="eight workloads against JAX and PyTorch (default)",
                               description="Eight workloads: sourcegrad's gradient against "
                                           "jax.grad, expert JAX, PyTorch and the primal.")
@@ -232,6 +257,13 @@ def _bench_parser(sub):
     scaling = suites.add_parser("scaling", help="loop gradients at 10..10000 steps",
                                 description="Loop gradients at 10..10000 steps against jax.grad.")
     scaling.add_argument("--quick", action="store_true", help="fewer sizes")
+    unbounded = suites.add_parser("while", help="a while loop's checkpoints against its full tape",
+                                  description="Memory and time of a data-dependent while loop's "
+                                              "gradient, checkpointed and full tape, at 10, 1000 "
+                                              "and 100000 iterations.")
+    unbounded.add_argument("--quick", action="store_true", help="10 and 1000 iterations only")
+    unbounded.set_defaults(timeout=60.0)
+    unbounded.add_argument("--json", help="also write the measurements to this file")
     for p in (suite, scaling):
         p.add_argument("--timeout", type=float, default=60.0,
                        help="seconds a JAX compilation may take before it counts as failed")
@@ -262,12 +294,18 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("-o", "--output", help="graph.dot / graph.svg / graph.png (default: DOT to stdout)")
     report = target("report", "a self-contained HTML report")
     report.add_argument("-o", "--output", help="the .html file to write (default: stdout)")
+    export = target("export", "write the gradient as a serialized jax.export artifact")
+    export.add_argument("--shapes", required=True,
+                        help='every parameter as name=dtype[dims] (dims may be symbols: '
+                             '"W=f32[784,512] x=f32[B,784]") or name=value for a static one')
+    export.add_argument("--platforms", default="cpu", help="comma-separated: cpu,cuda,rocm,tpu")
+    export.add_argument("-o", "--output", help="the artifact to write (.jaxexport)")
     _bench_parser(sub)
     return parser
 
 
 COMMANDS = {"demo": _cmd_demo, "show": _cmd_show, "emit": _cmd_emit, "graph": _cmd_graph,
-            "report": _cmd_report, "bench": _cmd_bench}
+            "report": _cmd_report, "bench": _cmd_bench, "export": _cmd_export}
 
 
 def main(argv=None) -> int:

@@ -12,7 +12,7 @@ def run(out=print) -> int:
     import jax
     import jax.numpy as jnp
 
-    from .api import grad
+    from .api.grad import grad
 
     g = grad(loss, wrt=("W", "b"))
     out(g.source)

@@ -18,6 +18,10 @@ __all__ = [
     "RuleError",
     "TapeOverflowError",
     "InternalError",
+    "SourceChangedError",
+    "ShapeError",
+    "InputError",
+    "OptionError",
 ]
 
 
@@ -42,8 +46,17 @@ class UnsupportedSyntaxError(SourcegradError, SyntaxError):
     in as an argument).
     """
 
-    def __init__(self, what: str, *, filename: str, line: int, col: int,
-                 text: str = "", fix: str = "", end_col: int | None = None):
+    def __init__(
+        self,
+        what: str,
+        *,
+        filename: str,
+        line: int,
+        col: int,
+        text: str = "",
+        fix: str = "",
+        end_col: int | None = None,
+    ):
         self.what = what
         self.fix = fix
         caret_end = end_col if end_col and end_col > col else col + 1
@@ -52,9 +65,14 @@ class UnsupportedSyntaxError(SourcegradError, SyntaxError):
         super().__init__(msg, (filename, line, col + 1, text, line, caret_end + 1))
 
     def __str__(self) -> str:
-        return format_located(self.filename, self.lineno, (self.offset or 1) - 1,
-                              self.text or "", self.msg,
-                              end_col=(self.end_offset or 0) - 1)
+        return format_located(
+            self.filename or "",
+            self.lineno or 0,
+            (self.offset or 1) - 1,
+            self.text or "",
+            self.msg,
+            end_col=(self.end_offset or 0) - 1,
+        )
 
 
 class MissingRuleError(UnsupportedSyntaxError):
@@ -129,8 +147,57 @@ class InternalError(SourcegradError, AssertionError):
     """
 
 
-def format_located(filename: str, line: int, col: int, text: str, msg: str,
-                   end_col: int | None = None) -> str:
+class SourceChangedError(SourceUnavailableError):
+    """The function's file was edited after its module was imported.
+
+    Python runs the code it compiled at import; sourcegrad reads the file as it
+    is now. Before transforming, sourcegrad compiles the text it read and
+    compares it with the function's bytecode; when they differ it refuses,
+    rather than differentiate code that does not run. Fix: reload the module
+    (``importlib.reload(module)``, or restart the interpreter or notebook
+    kernel) and apply ``grad`` again.
+    """
+
+
+class ShapeError(SourcegradError, TypeError):
+    """Arrays of incompatible shapes met on a line of the differentiated function.
+
+    Raised while the gradient runs (JAX traces the generated code for the
+    shapes of the call's arguments): an ``x + y`` with shapes ``(3,)`` and
+    ``(4,)``, a matrix product whose inner dimensions differ, a reshape to a
+    different size. The message names the line of your file (through the
+    source map of the generated code), shows it, and quotes the shapes that
+    met. Fix: the same call of the original NumPy function fails too; pass
+    arguments of compatible shapes.
+    """
+
+
+class InputError(SourcegradError, TypeError):
+    """An argument of the call cannot be used the way the gradient needs it.
+
+    Causes: ``None``, a string or another non-numeric object passed where an
+    array is differentiated; a complex array or number (sourcegrad
+    differentiates real functions only; complex inputs are refused rather than
+    given a conjugation convention); an ``accumulate=`` whose structure,
+    shapes or dtypes differ from the gradients'; a function whose output is an
+    integer, a boolean or a shape (its gradient is not defined; located at the
+    ``return``). The message names the argument. Fix: pass real floating-point
+    arrays, or split a complex input into real and imaginary parts.
+    """
+
+
+class OptionError(SourcegradError, ValueError):
+    """An option of :func:`grad` has a value it does not take.
+
+    ``checkpoint=`` takes ``"sqrt"``, a positive int (the segment length) or
+    ``None``; ``max_iter=`` a positive int or ``None``. Raised when ``grad``
+    is applied, naming the valid values.
+    """
+
+
+def format_located(
+    filename: str, line: int, col: int, text: str, msg: str, end_col: int | None = None
+) -> str:
     """``file:line:col: msg`` followed by the source line and a caret under the construct."""
     text = text.rstrip("\n")
     width = max(1, (end_col - col) if end_col and end_col > col else 1)

@@ -19,27 +19,24 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from . import rules, runtime
 from ._version import __version__
-
-from .backend import emit
-
-from .frontend import fence
-
-from .normal import ir, walk
 from .ad.activity import Activity, analyze, check_static_slots
-from .normal.calls import CalleeTable
-from .frontend.desugar import desugar
-from .normal.naming import Namer, identifiers_in
-from .normal.normalize import normalize
-from .frontend.parse import ParsedFunction, parse_function
-from .backend.lower import lower_function
-from .frontend.resolve import Environment
 from .ad.reverse import reverse
 from .ad.simplify import simplify
+from .backend import emit
+from .backend.lower import lower_function
+from .frontend import fence
+from .frontend.desugar import desugar
+from .frontend.parse import ParsedFunction, parse_function
+from .frontend.resolve import Environment
+from .normal import ir, walk
+from .normal.calls import CalleeTable
+from .normal.naming import Namer, identifiers_in
+from .normal.normalize import normalize
 from .normal.structs import leaves
 
 __all__ = ["Transformed", "transform", "STAGES"]
@@ -64,6 +61,7 @@ class Transformed:
     filename: str
     namespace: dict = field(repr=False)
     namespace_globals: dict = field(default_factory=dict, repr=False)  # what the user's module lends
+    module_reads: tuple = field(default=(), repr=False)  # (function, name, value) read from modules
 
     @property
     def grad_fn(self):
@@ -115,7 +113,8 @@ def transform(fn, wrt, **options) -> Transformed:
 
 
 def _transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None, checkpoint=None,
-               parsed: ParsedFunction | None = None, env: Environment | None = None) -> Transformed:
+               while_checkpoints: int | None = None, parsed: ParsedFunction | None = None,
+               env: Environment | None = None) -> Transformed:
     """Transform ``fn`` into its gradient with respect to the parameters named in ``wrt``.
 
     ``param_kinds``: parameter -> "static" (a Python constant while JAX traces: an
@@ -123,7 +122,8 @@ def _transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None, checkp
     length), "array", or a container layout (``structs.kind_of``). ``max_iter``: the
     default tape length of data-dependent while loops. ``checkpoint``: "sqrt" (or a segment
     length) to recompute the tapes of top-level for loops segment by segment instead of storing
-    them whole.
+    them whole. ``while_checkpoints``: the checkpoint slots of data-dependent while loops
+    without ``max_iter`` (``runtime.WHILE_CHECKPOINTS`` by default).
     """
     parsed = parsed or parse_function(fn)
     fence.check(parsed)
@@ -136,6 +136,10 @@ def _transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None, checkp
     callees = CalleeTable(module_namer, max_iter)
     callees.enter(fn, None)
     primal = normalize(parsed, env, namer, param_kinds, max_iter, callees, checkpoint)
+    if while_checkpoints is not None:
+        if int(while_checkpoints) < 4:
+            raise ValueError(f"while_checkpoints={while_checkpoints}: give at least 4 slots")
+        primal = replace(primal, body=_while_slots(primal.body, int(while_checkpoints)))
     inputs = primal.meta["inputs"]
     activity = analyze(primal, [leaf.id for w in wrt for leaf in leaves(inputs[w])])
     check_static_slots(primal, activity, parsed.filename)
@@ -164,12 +168,34 @@ def _transform(fn, wrt, *, param_kinds=None, max_iter: int | None = None, checkp
     wrt_leaves = tuple(leaf.id for w in wrt for leaf in leaves(inputs[w]))
     out = Transformed(parsed, tuple(wrt), primal, wrt_leaves, primal_lowered, activity, reversed_,
                       gradient, source, smap, filename, namespace,
-                      {k: v for k, v in user_globals.items() if k in emit.used_names(module, source)})
+                      {k: v for k, v in user_globals.items() if k in emit.used_names(module, source)},
+                      _module_reads(fn, primal, callees))
+    emit.release_with(out, filename)
     if os.environ.get("SOURCEGRAD_DEBUG"):
         for stage in STAGES:
             print(f"===== sourcegrad stage: {stage} ({primal.name}) =====", file=sys.stderr)
             print(out.stages[stage], file=sys.stderr)
     return out
+
+
+def _module_reads(fn, primal: ir.Function, callees: CalleeTable) -> tuple:
+    """The values the functions read from their modules (or closures), with the function whose
+    names they are: a call checks that they have not changed since (api.py)."""
+    reads = [(fn, name, value) for name, value in primal.meta.get("globals", {}).items()]
+    for key, callee in callees.entries.items():
+        owner = key[0] if callable(key[0]) else fn  # a nested def reads through its enclosing one
+        reads += [(owner, name, value) for name, value in callee.function.meta.get("globals", {}).items()]
+    return tuple(reads)
+
+
+def _while_slots(stmts, slots: int) -> tuple:
+    """grad(while_checkpoints=...) for the while loops without a pragma of their own."""
+    out = []
+    for s in stmts:
+        if isinstance(s, ir.While) and s.checkpoints is None:
+            s = replace(s, checkpoints=slots)
+        out.append(walk.map_blocks(s, lambda block: _while_slots(block, slots)))
+    return tuple(out)
 
 
 def _rule_objects(fn: ir.Function) -> dict:

@@ -14,6 +14,19 @@ template. The templates may use:
   element whose adjoint is being computed,
 * ``jnp``, ``lax`` and the helpers of :mod:`sourcegrad.runtime`.
 
+The same rule carries its *tangent* (forward mode, ``sourcegrad.jvp``): ``tangent=`` gives the
+contribution of each differentiable argument to the result's tangent, in terms of the
+parameters, ``ans`` and ``d_<param>`` (that argument's tangent)::
+
+    defrule("jnp.sin(x)", x="g * jnp.cos(x)", tangent="d_x * jnp.cos(x)")
+    defop("multiply", "x * y", x="g * y", y="g * x", tangent=dict(x="d_x * y", y="x * d_y"))
+
+A string is the contribution of the rule's one differentiable parameter; with several, a string
+is one *joint* template (a linear function of all the tangents, ``jnp.concatenate(d_arrays)``)
+in which an inactive argument's tangent is ``jnp.zeros_like`` of it. The forward pass sums the
+contributions of the active arguments only, so an inactive argument costs nothing. A sequence
+parameter's ``d_<param>`` is the list of its elements' tangents.
+
 Every template is parsed and its names checked when the rule is registered, and
 every differentiable parameter must have exactly one template. The rules
 themselves live in ``transforms/`` (shipped as ``sourcegrad.transforms``),
@@ -23,13 +36,13 @@ grouped by domain, one table per domain.
 from __future__ import annotations
 
 import ast
-import builtins
 import inspect
-import sys
 from dataclasses import dataclass, field, replace
 
-from . import runtime
 from .errors import RuleError
+from .rule_templates import parse_template as _parse_template
+from .rule_templates import registering_module as _registering_module
+from .rule_templates import tangents as _tangents
 from .suggest import is_numpy_or_scipy as _is_numpy_or_scipy
 from .suggest import suggestion
 
@@ -70,6 +83,9 @@ class Rule:
     operator: ast.expr | None = None  # operator-form forward template: x + y
     adjoints: dict = field(default_factory=dict)   # param -> parsed template (ast.expr)
     sources: dict = field(default_factory=dict)    # param -> template text
+    tangents: dict = field(default_factory=dict)   # param -> parsed tangent contribution
+    joint_tangent: ast.expr | None = None          # one template linear in every d_<param>
+    tangent_sources: dict = field(default_factory=dict)  # param (or "*" for joint) -> text
     broadcast: bool = False       # contributions are summed back over broadcast axes
     differentiable: bool = True
     temp: str = ""                # base name of the temporaries this rule produces
@@ -79,6 +95,11 @@ class Rule:
     user_object: object = None    # for user-registered functions: the callable itself
     helpers: dict = field(default_factory=dict)  # extra names its templates call (user rules)
     domain: str = ""              # the module that registered it ("sourcegrad.transforms.special")
+
+    @property
+    def has_tangent(self) -> bool:
+        """Whether forward mode knows this rule (a rule with no gradient needs no tangent)."""
+        return not self.differentiable or bool(self.tangents) or self.joint_tangent is not None
 
     def param(self, name):
         for p in self.params:
@@ -91,28 +112,6 @@ _RULES: dict[str, Rule] = {}
 _BY_OBJECT: dict = {}  # _identity(obj) -> (obj, rule key); obj kept alive
 _USED: set[str] = set()  # keys of rules a transform has read: they can no longer change
 _LOADED = False
-
-_TEMPLATE_GLOBALS = {"g", "ans", "acc", "position", "jnp", "lax", "jax"}
-
-
-def _helper_names() -> set[str]:
-    return set(runtime.__all__)
-
-
-def _parse_template(rule_key: str, param: str, text: str, allowed: set) -> ast.expr:
-    try:
-        tree = ast.parse(text, mode="eval").body
-    except SyntaxError as exc:
-        raise RuleError(f"rule {rule_key!r}: the adjoint of {param!r} does not parse: "
-                        f"{text!r} ({exc.msg})") from None
-    unknown = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-                     - allowed - _TEMPLATE_GLOBALS - _helper_names() - set(dir(builtins)))
-    if unknown:
-        raise RuleError(f"rule {rule_key!r}: the adjoint of {param!r} ({text!r}) uses "
-                        f"{', '.join(unknown)}, which is neither a parameter of the rule, "
-                        f"g, ans, acc, jnp, lax nor a helper of sourcegrad.runtime")
-    return tree
-
 
 def _parse_signature(signature: str):
     """``"jnp.sum(x, axis=None)"`` -> ("jnp.sum", [Param("x"), Param("axis", None)])."""
@@ -143,7 +142,7 @@ def _parse_signature(signature: str):
 def _make(key, params, adjoints: dict, *, callee=None, operator=None, broadcast=False,
           static=(), nondiff=(), sequence=(), index=(), differentiable=True, temp=None,
           alternate=None, positional=1, max_positional=None, user_object=None,
-          helpers=None) -> Rule:
+          helpers=None, tangent=None) -> Rule:
     names = [p.name for p in params]
     helpers = dict(helpers or {})
     kinds = {p.name: p.kind for p in params if p.varargs}
@@ -168,18 +167,12 @@ def _make(key, params, adjoints: dict, *, callee=None, operator=None, broadcast=
             raise RuleError(f"rule {key!r}: differentiable parameter(s) {', '.join(missing)} have "
                             f"no adjoint template; give one, or declare them nondiff=(...) "
                             f"or static=(...)")
+    tangents, joint, tangent_sources = _tangents(key, params, tangent, allowed)
     return Rule(key=key, params=params, callee=callee, operator=operator, adjoints=parsed,
-                sources=sources, broadcast=broadcast, differentiable=differentiable,
+                sources=sources, tangents=tangents, joint_tangent=joint,
+                tangent_sources=tangent_sources, broadcast=broadcast, differentiable=differentiable,
                 temp=temp or key.split(".")[-1], alternate=alternate, positional=positional,
                 max_positional=max_positional, user_object=user_object, helpers=helpers)
-
-
-def _registering_module() -> str:
-    """The module whose code called defrule/defop/defconst/register_rule."""
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__") == __name__:
-        frame = frame.f_back
-    return frame.f_globals.get("__name__", "") if frame is not None else ""
 
 
 def _install(rule: Rule, objects=()) -> Rule:
@@ -333,6 +326,8 @@ def register_rule(fn, signature: str, *, jax_impl=None, **adjoints) -> Rule:
     replaces its rule, until a gradient has used it: then it is refused (``RuleError``),
     since gradient objects made before would mix the old and the new rule. Templates may
     call your own functions, passed as ``helpers={"name": fn}``.
+    ``tangent="d_x * jax.nn.sigmoid(x)"`` gives its forward-mode rule (for ``sourcegrad.jvp``),
+    in terms of the parameters, ``ans`` and ``d_<param>``.
     """
     callee, params, positional = _parse_signature(signature)
     name = callee.split(".")[-1]
@@ -348,8 +343,8 @@ def register_rule(fn, signature: str, *, jax_impl=None, **adjoints) -> Rule:
 
     key = f"{getattr(fn, '__module__', None) or ''}.{getattr(fn, '__qualname__', name)}"
 
-    options = {k: adjoints.pop(k) for k in ("static", "nondiff", "broadcast", "sequence", "helpers")
-               if k in adjoints}
+    options = {k: adjoints.pop(k) for k in ("static", "nondiff", "broadcast", "sequence", "helpers",
+                                            "tangent") if k in adjoints}
     rule = _make(key, params, adjoints, callee=callee, positional=positional,
                  user_object=fn if jax_impl is None else jax_impl, temp=f"{name}_value", **options)
     return _install(rule, [fn])

@@ -98,3 +98,17 @@ GOLDEN.update({
     "two_layers": (two_layers, ("W1", "W2")),
     "fill_buffer": (fill_buffer, ("x",)),
 })
+
+
+def newton_sqrt_checkpointed(a):
+    """No max_iter: the while loop's gradient keeps checkpoints and recomputes (online schedule)."""
+    x = np.ones_like(a)
+    err = 1.0
+    while err > 1e-9:  # sourcegrad: checkpoints=8
+        x_new = 0.5 * (x + a / x)
+        err = np.max(np.abs(x_new - x))
+        x = x_new
+    return np.sum(x)
+
+
+GOLDEN["newton_sqrt_checkpointed"] = (newton_sqrt_checkpointed, ("a",))

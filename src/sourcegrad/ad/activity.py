@@ -18,10 +18,9 @@ from __future__ import annotations
 import linecache
 from dataclasses import dataclass
 
+from .. import rules
 from ..errors import UnsupportedSyntaxError
 from ..normal import ir, walk
-
-from .. import rules
 
 __all__ = ["Activity", "analyze", "differentiable_args", "check_static_slots"]
 
@@ -44,7 +43,7 @@ class Activity:
         return "does not reach the output"
 
 
-def differentiable_args(value) -> list[tuple[str, object, str]]:
+def differentiable_args(value) -> list[tuple[str, ir.Name, str]]:
     """(param, atom, kind) of each argument that a gradient can flow into."""
     if isinstance(value, ir.Name):
         return [("x", value, "array")]
@@ -205,7 +204,12 @@ def _static_error(s: ir.Assign, rule, pname: str, filename: str) -> UnsupportedS
         f"the argument `{pname}` of `{callee}` depends on a differentiated input, but "
         f"`{callee}` takes `{pname}` as a constant (a Python value while tracing, with no "
         f"gradient): the gradient through it would be lost",
-        filename=filename, line=line, col=col, end_col=col + len(callee), text=text,
+        filename=filename,
+        line=line,
+        col=col,
+        end_col=col + len(callee),
+        text=text,
         fix=f"pass a value that does not depend on the differentiated inputs as `{pname}`, and "
-            f"compute the differentiated part outside the call (e.g. `x + np.arange(n)` instead "
-            f"of `np.arange(x, x + n)`)")
+        f"compute the differentiated part outside the call (e.g. `x + np.arange(n)` instead "
+        f"of `np.arange(x, x + n)`)",
+    )

@@ -23,11 +23,10 @@ import inspect
 import operator
 from dataclasses import replace
 
-from ..normal import ir
-from ..normal.walk import map_blocks
-
 from .. import runtime
+from ..normal import ir
 from ..normal.astutil import clone, walk
+from ..normal.walk import map_blocks
 
 __all__ = ["simplify", "REWRITES", "fold_first_contributions"]
 
@@ -62,41 +61,61 @@ class _FoldConstants(_Rewriter):
             return self.fired(left)
         if isinstance(node.op, ast.Mult) and _is_one(left):
             return self.fired(right)
-        if isinstance(node.op, ast.Mult) and isinstance(right, ast.BinOp) \
-                and isinstance(right.op, ast.Mult) and _number(right.left):
+        if (
+            isinstance(node.op, ast.Mult)
+            and isinstance(right, ast.BinOp)
+            and isinstance(right.op, ast.Mult)
+            and _number(right.left)
+        ):
             # g * (3 * e), left by a folded jnp.where, reads as the template would: g * 3 * e
-            return self.fired(ast.BinOp(left=ast.BinOp(left=left, op=ast.Mult(), right=right.left),
-                                        op=ast.Mult(), right=right.right))
+            return self.fired(
+                ast.BinOp(
+                    left=ast.BinOp(left=left, op=ast.Mult(), right=right.left),
+                    op=ast.Mult(),
+                    right=right.right,
+                )
+            )
         return node
 
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
-        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.UnaryOp) \
-                and isinstance(node.operand.op, ast.USub):
+        if (
+            isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.UnaryOp)
+            and isinstance(node.operand.op, ast.USub)
+        ):
             return self.fired(node.operand.operand)
         return node
 
     def visit_Compare(self, node):
         """``3 == 0`` -> ``False`` (a rule's guard against a special case, on a constant)."""
         self.generic_visit(node)
-        if _number(node.left) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq) \
-                and _number(node.comparators[0]):
+        if (
+            _number(node.left)
+            and len(node.ops) == 1
+            and isinstance(node.ops[0], ast.Eq)
+            and _number(node.comparators[0])
+        ):
             return self.fired(ast.Constant(node.left.value == node.comparators[0].value))
         return node
 
     def visit_Call(self, node):
         """``jnp.where(False, a, b)`` -> ``b``; then ``g * (3 * e)`` -> ``g * 3 * e``."""
         self.generic_visit(node)
-        if _is_where(node) and isinstance(node.args[0], ast.Constant) \
-                and isinstance(node.args[0].value, bool):
+        if (
+            _is_where(node)
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, bool)
+        ):
             return self.fired(node.args[1] if node.args[0].value else node.args[2])
         return node
 
     def applies(self, node) -> bool:
         for n in walk(node):
             if isinstance(n, ast.BinOp) and (
-                    (_number(n.left) and _number(n.right))
-                    or (isinstance(n.op, (ast.Pow, ast.Mult)) and (_is_one(n.right) or _is_one(n.left)))):
+                (_number(n.left) and _number(n.right))
+                or (isinstance(n.op, (ast.Pow, ast.Mult)) and (_is_one(n.right) or _is_one(n.left)))
+            ):
                 return True
             if isinstance(n, ast.UnaryOp) and isinstance(n.operand, ast.UnaryOp):
                 return True
@@ -108,14 +127,23 @@ class _FoldConstants(_Rewriter):
 
 
 def _number(node) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
         and not isinstance(node.value, bool)
+    )
 
 
 def _is_where(node) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-        and node.func.attr == "where" and isinstance(node.func.value, ast.Name) \
-        and node.func.value.id == "jnp" and len(node.args) == 3 and not node.keywords
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "where"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "jnp"
+        and len(node.args) == 3
+        and not node.keywords
+    )
 
 
 def _is_one(node) -> bool:
@@ -128,8 +156,9 @@ _HELPER_DEFAULTS: dict[str, dict] = {}
 def _defaults(helper: str) -> dict:
     if helper not in _HELPER_DEFAULTS:
         sig = inspect.signature(getattr(runtime, helper))
-        _HELPER_DEFAULTS[helper] = {p.name: p.default for p in sig.parameters.values()
-                                    if p.default is not p.empty}
+        _HELPER_DEFAULTS[helper] = {
+            p.name: p.default for p in sig.parameters.values() if p.default is not p.empty
+        }
     return _HELPER_DEFAULTS[helper]
 
 
@@ -138,26 +167,40 @@ class _DropDefaults(_Rewriter):
         self.generic_visit(node)
         if isinstance(node.func, ast.Name) and node.func.id in runtime.__all__:
             defaults = _defaults(node.func.id)
-            kept = [kw for kw in node.keywords
-                    if not (kw.arg in defaults and isinstance(kw.value, ast.Constant)
-                            and kw.value.value == defaults[kw.arg]
-                            and type(kw.value.value) is type(defaults[kw.arg]))]
+            kept = [
+                kw
+                for kw in node.keywords
+                if not (
+                    kw.arg in defaults
+                    and isinstance(kw.value, ast.Constant)
+                    and kw.value.value == defaults[kw.arg]
+                    and type(kw.value.value) is type(defaults[kw.arg])
+                )
+            ]
             if len(kept) != len(node.keywords):
                 node.keywords = kept
                 self.fired(node)
         return node
 
     def applies(self, node) -> bool:
-        return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.keywords
-                   and n.func.id in runtime.__all__ for n in walk(node))
+        return any(
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name)
+            and n.keywords
+            and n.func.id in runtime.__all__
+            for n in walk(node)
+        )
 
 
 def _map_exprs(stmts, rewriter: _Rewriter):
     """Apply an expression rewriter to every generated (Raw) expression; copies what it changes."""
     out = []
     for s in stmts:
-        if isinstance(s, (ir.Assign, ir.Return)) and isinstance(s.value, ir.Raw) \
-                and rewriter.applies(s.value.expr):
+        if (
+            isinstance(s, (ir.Assign, ir.Return))
+            and isinstance(s.value, ir.Raw)
+            and rewriter.applies(s.value.expr)
+        ):
             before = rewriter.changes
             expr = rewriter.visit(clone(s.value.expr))  # earlier stages keep theirs
             if rewriter.changes != before:
@@ -173,6 +216,7 @@ def _expression_rewrite(cls):
         r = cls()
         body = tuple(_map_exprs(fn.body, r))
         return replace(fn, body=body), r.changes
+
     rewrite.__name__ = cls.__name__
     return rewrite
 
@@ -189,7 +233,7 @@ def _is_zeros_of(value) -> bool:
     return isinstance(e, ast.Call) and ast.unparse(e.func) == "jnp.zeros_like"
 
 
-def _fold_block(stmts, foldable) -> list:
+def _fold_block(stmts, foldable) -> tuple[list, int]:
     assigns: dict[str, list[int]] = {}
     for i, s in enumerate(stmts):
         if isinstance(s, ir.Assign) and s.target in foldable:
@@ -200,8 +244,13 @@ def _fold_block(stmts, foldable) -> list:
             continue
         first, second = stmts[where[0]], stmts[where[1]]
         e = second.value.expr if isinstance(second.value, ir.Raw) else None
-        if not (_is_zeros_of(first.value) and isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add)
-                and isinstance(e.left, ast.Name) and e.left.id == target):
+        if not (
+            _is_zeros_of(first.value)
+            and isinstance(e, ast.BinOp)
+            and isinstance(e.op, ast.Add)
+            and isinstance(e.left, ast.Name)
+            and e.left.id == target
+        ):
             continue
         if any(isinstance(n, ast.Name) and n.id == target for n in walk(e.right)):
             continue
@@ -218,10 +267,17 @@ def fold_first_contributions(stmts) -> list:
     for s in stmts:
         prev = out[-1] if out else None
         e = s.value.expr if isinstance(s, ir.Assign) and isinstance(s.value, ir.Raw) else None
-        if (prev is not None and isinstance(prev, ir.Assign) and prev.target == getattr(s, "target", None)
-                and _is_zeros_of(prev.value) and isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add)
-                and isinstance(e.left, ast.Name) and e.left.id == s.target
-                and not any(isinstance(n, ast.Name) and n.id == s.target for n in walk(e.right))):
+        if (
+            prev is not None
+            and isinstance(prev, ir.Assign)
+            and prev.target == getattr(s, "target", None)
+            and _is_zeros_of(prev.value)
+            and isinstance(e, ast.BinOp)
+            and isinstance(e.op, ast.Add)
+            and isinstance(e.left, ast.Name)
+            and e.left.id == s.target
+            and not any(isinstance(n, ast.Name) and n.id == s.target for n in walk(e.right))
+        ):
             out[-1] = replace(s, value=ir.Raw(e.right))
         else:
             out.append(s)

@@ -36,7 +36,7 @@ from ..normal.astutil import clone, name
 from ..normal.pyexpr import instantiate
 
 __all__ = ["Template", "SCAN_ADJOINT", "CHECKPOINTED_ADJOINT", "WHILE_ADJOINT", "TAPE_READ",
-           "COND_ADJOINT", "BRANCH_ADJOINT"]
+           "CHECKPOINTED_WHILE_ADJOINT", "COND_ADJOINT", "BRANCH_ADJOINT"]
 
 
 def is_placeholder(ident: str) -> bool:
@@ -166,6 +166,20 @@ def ADJOINT(K, CARRY):
     BODY
     return cast_like(CARRY_OUT, CARRY)
 CARRY_OUT = lax.fori_loop(0, COUNT, ADJOINT, INIT)
+''')
+
+#: The backward of a checkpointed ``while`` loop (no ``max_iter``): the adjoint step takes one
+#: iteration's tape row, which the recompute sweep of ``checkpointed_while_adjoint`` reruns from
+#: the nearest of the forward's checkpoints (``SCHEDULE`` says what it costs), last iteration first.
+CHECKPOINTED_WHILE_ADJOINT = Template('''
+def ADJOINT(CARRY, ROW):
+    CARRY_IN = CARRY
+    SAVED = ROW
+    RECOMPUTE
+    BODY
+    return cast_like(CARRY_OUT, CARRY)
+SCHEDULE
+CARRY_OUT = checkpointed_while_adjoint(STEP_FN, ADJOINT, INIT, CHECKPOINTS)
 ''')
 
 #: One tape entry of a while loop's iteration ``STEP``.

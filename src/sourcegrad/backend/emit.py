@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import ast
 import linecache
-import re
 import os
+import re
 import textwrap
+import threading
+import weakref
 from dataclasses import dataclass, field
 
-from ..normal import ir
-
 from .. import runtime
+from ..normal import ir
 from ..normal.pyexpr import to_ast
 
 __all__ = ["SourceMap", "format_function", "format_module", "load", "used_names"]
@@ -223,12 +224,39 @@ def _wrap_import(module: str, names: list[str]) -> str:
 
 
 def load(source: str, filename: str, user_globals: dict, module_name: str) -> dict:
-    """Compile and run the generated source; return its namespace. Registers it with linecache."""
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    """Compile and run the generated source; return its namespace. Registers it with linecache
+    (until :func:`release_with`'s owner is collected)."""
+    lines = source.splitlines(keepends=True)
+    with _LINECACHE_LOCK:
+        _REGISTERED.setdefault(filename, []).append(lines)
+        linecache.cache[filename] = (len(source), None, lines, filename)
     namespace = {"__name__": module_name, "__file__": filename}
     namespace.update(user_globals)
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
     return namespace
+
+
+_LINECACHE_LOCK = threading.Lock()
+_REGISTERED: dict = {}  # file name -> the line lists loaded under it that are alive, latest last
+
+
+def release_with(owner, filename: str) -> None:
+    """Remove the latest source loaded under ``filename`` from linecache when ``owner`` is
+    collected (another live source under the same name takes its place)."""
+    with _LINECACHE_LOCK:
+        lines = _REGISTERED[filename][-1]
+    weakref.finalize(owner, _release, filename, lines)
+
+
+def _release(filename: str, lines: list) -> None:
+    with _LINECACHE_LOCK:
+        alive = [x for x in _REGISTERED.get(filename, []) if x is not lines]
+        if alive:
+            _REGISTERED[filename] = alive
+            linecache.cache[filename] = (sum(map(len, alive[-1])), None, alive[-1], filename)
+        else:
+            _REGISTERED.pop(filename, None)
+            linecache.cache.pop(filename, None)
 
 
 def generated_filename(fn_name: str, user_file: str, line: int) -> str:

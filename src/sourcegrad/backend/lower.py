@@ -9,7 +9,8 @@ works on ``For``/``While``/``If`` nodes and every printed program shows the
   one row per iteration;
 * ``While`` -> ``def while_7_test(state)`` and ``def while_7_step(state)``, run by
   ``lax.while_loop`` (the primal) or by ``taped_while`` (the gradient's
-  forward, which also fills a tape of ``max_iter`` rows and counts the steps);
+  forward, which also fills a tape of ``max_iter`` rows and counts the steps), or without
+  ``max_iter`` by ``checkpointed_while`` (which keeps a fixed number of checkpoints);
 * ``If``    -> a Python ``if`` when the test is known while tracing, else
   ``def branch_9_then()`` / ``def branch_9_else()`` and ``lax.cond``.
 """
@@ -71,6 +72,12 @@ OUTS = lax.while_loop(TEST_FN, STEP_FN, INIT)
 #: The gradient's forward also fills a tape of ``MAX_ITER`` rows and counts the iterations.
 TAPED_WHILE = Template(_WHILE_FUNCTIONS + '''
 OUTS, STACKED, COUNT, OVERFLOW = taped_while(TEST_FN, STEP_FN, INIT, MAX_ITER)
+''')
+
+#: Without ``max_iter`` the gradient's forward keeps ``SLOTS`` checkpoints of the loop state.
+CHECKPOINTED_WHILE = Template(_WHILE_FUNCTIONS + '''
+SCHEDULE
+OUTS, CHECKPOINTS = checkpointed_while(TEST_FN, STEP_FN, INIT, SLOTS)
 ''')
 
 COND = Template('''
@@ -136,6 +143,14 @@ class Lowerer:
             PARAMS=tuple(c.param for c in s.carry), TEST_BODY=self.block(s.test_body),
             TEST=to_ast(s.test), BODY=self.block(s.body) + _shape_only_note(s.shape_only),
             INIT=_atoms(c.init for c in s.carry), OUTS=tuple(c.out for c in s.carry))
+        if s.kept:
+            schedule = ir.Comment(
+                f"online checkpointing: {s.checkpoints} slots of the loop state, whatever the trip "
+                f"count; a checkpoint is taken every `spacing` iterations, and when half the slots "
+                f"are full every other one is dropped and the spacing doubles")
+            return CHECKPOINTED_WHILE.instantiate(
+                s.origin, **mapping, NEXT=(nxt, tuple(n for n, _ in s.tape)), SCHEDULE=[schedule],
+                CHECKPOINTS=s.kept, SLOTS=ast.Constant(s.checkpoints))
         if not s.count:
             return WHILE.instantiate(s.origin, **mapping, NEXT=nxt)
         return TAPED_WHILE.instantiate(

@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import textwrap
+from typing import NoReturn
 
 import jax
 import numpy as np
@@ -29,10 +30,17 @@ MAX_ARRAY_ELEMENTS = 100_000
 def _runtime_dependencies(names) -> tuple[list[str], dict]:
     """The runtime definitions ``names`` need, transitively, in the order of runtime's source,
     and every definition of the runtime's modules by name."""
-    modules = [m for m in vars(runtime).values()
-               if inspect.ismodule(m) and m.__name__.startswith("sourcegrad.runtime.")]
-    module_globals = {k: v for m in modules for k, v in vars(m).items()
-                      if not inspect.ismodule(v) and getattr(inspect.getmodule(v), "__name__", "") == m.__name__}
+    modules = [
+        m
+        for m in vars(runtime).values()
+        if inspect.ismodule(m) and m.__name__.startswith("sourcegrad.runtime.")
+    ]
+    module_globals = {
+        k: v
+        for m in modules
+        for k, v in vars(m).items()
+        if not inspect.ismodule(v) and getattr(inspect.getmodule(v), "__name__", "") == m.__name__
+    }
     needed: set[str] = set()
     todo = list(names)
     while todo:
@@ -58,12 +66,13 @@ def _literal(name: str, value) -> str:
     return f"{name} = {_value_text(name, value)}"
 
 
-def _refuse(name, value, why=""):
+def _refuse(name, value, why="") -> NoReturn:
     raise SourcegradError(
         f"`{name}` (a {type(value).__name__}) is read from your module by the generated code; "
         f"emit writes such values into the file as literals and only writes numbers, arrays of "
         f"numbers, strings and None{why}. Pass it to the function as an argument, or make it one "
-        f"of those")
+        f"of those"
+    )
 
 
 def _value_text(name: str, value) -> str:
@@ -84,7 +93,8 @@ def _value_text(name: str, value) -> str:
             raise SourcegradError(
                 f"`{name}` is an array of {array.size} elements read from your module; emit "
                 f"writes constants into the file and refuses arrays above {MAX_ARRAY_ELEMENTS} "
-                f"elements. Pass it to the function as an argument instead")
+                f"elements. Pass it to the function as an argument instead"
+            )
         dtype = array.dtype.name
         if isinstance(value, np.generic):
             return f'np.dtype("{dtype}").type({_element(array.item())})'
@@ -92,8 +102,20 @@ def _value_text(name: str, value) -> str:
     _refuse(name, value)
 
 
-_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-           "float16", "float32", "float64"}
+_DTYPES = {
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+}
 
 
 def _element(x) -> str:
@@ -119,7 +141,7 @@ def _defaults(transformed) -> dict:
     defaults emit can write (numbers, arrays, strings, None; tuples of them are left out)."""
     args = transformed.parsed.node.args
     positional = [*args.posonlyargs, *args.args]
-    names = [a.arg for a in positional[len(positional) - len(args.defaults):]]
+    names = [a.arg for a in positional[len(positional) - len(args.defaults) :]]
     values = _default_values(transformed.parsed, names, args.defaults)
     out = {}
     for name in reversed(names):
@@ -138,8 +160,12 @@ def _default_values(parsed, names, nodes) -> dict:
         path = getattr(module, "__file__", None)
         if path and os.path.realpath(path) == target:
             fn = inspect.unwrap(getattr(module, parsed.name, None) or (lambda: None))
-            if inspect.isfunction(fn) and fn.__code__.co_firstlineno <= parsed.first_line + len(
-                    parsed.lines) and fn.__defaults__ is not None and len(fn.__defaults__) == len(names):
+            if (
+                inspect.isfunction(fn)
+                and fn.__code__.co_firstlineno <= parsed.first_line + len(parsed.lines)
+                and fn.__defaults__ is not None
+                and len(fn.__defaults__) == len(names)
+            ):
                 return dict(zip(names, fn.__defaults__))
     out = {}
     for name, node in zip(names, nodes):
@@ -172,7 +198,7 @@ def standalone_module(transformed, static_argnums=()) -> str:
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module == "sourcegrad.runtime":
             helper_names = [a.name for a in node.names]
-            drop.update(range(node.lineno - 1, node.end_lineno))
+            drop.update(range(node.lineno - 1, node.end_lineno or node.lineno))
     body = [line for i, line in enumerate(lines) if i not in drop]
     head_end = next(i for i, line in enumerate(body) if line.startswith("def "))
     header = [line for line in body[:head_end] if line.startswith("#")]
@@ -193,23 +219,43 @@ def standalone_module(transformed, static_argnums=()) -> str:
             except (OSError, TypeError):
                 raise SourcegradError(
                     f"`{name}` ({value!r}) is called by the generated code but its source cannot "
-                    f"be read, so emit cannot copy it into the module") from None
+                    f"be read, so emit cannot copy it into the module"
+                ) from None
         else:
             constants.append(_literal(name, value))
     grad_name = transformed.gradient.name
     parts = [
         *header,
         f"# Standalone: written by `sourcegrad emit` ({__version__}); needs only jax and numpy.",
-        "import math", "import string", "", "import jax", "import jax.numpy as jnp", "import numpy as np",
-        "from jax import lax", "", "",
-        "# ----- helpers copied from sourcegrad.runtime -----", "",
-        "\n\n\n".join(helpers) if helpers else "# (none needed)", "", "",
+        "import math",
+        "import string",
+        "",
+        "import jax",
+        "import jax.numpy as jnp",
+        "import numpy as np",
+        "from jax import lax",
+        "",
+        "",
+        "# ----- helpers copied from sourcegrad.runtime -----",
+        "",
+        "\n\n\n".join(helpers) if helpers else "# (none needed)",
+        "",
+        "",
     ]
     if constants:
-        parts += ["# ----- values and functions read from the user's module -----", "",
-                  "\n\n".join(constants), "", ""]
-    parts += [definitions, "",
-              f"#: {grad_name}, compiled: call it like {grad_name}; static arguments: "
-              f"{list(static_argnums) or 'none'}",
-              f"{grad_name}_jit = jax.jit({grad_name}, static_argnums={tuple(static_argnums)!r})", ""]
+        parts += [
+            "# ----- values and functions read from the user's module -----",
+            "",
+            "\n\n".join(constants),
+            "",
+            "",
+        ]
+    parts += [
+        definitions,
+        "",
+        f"#: {grad_name}, compiled: call it like {grad_name}; static arguments: "
+        f"{list(static_argnums) or 'none'}",
+        f"{grad_name}_jit = jax.jit({grad_name}, static_argnums={tuple(static_argnums)!r})",
+        "",
+    ]
     return "\n".join(parts)

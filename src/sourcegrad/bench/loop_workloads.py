@@ -16,7 +16,7 @@ from . import workloads_expert, workloads_numpy
 
 def sin_recurrence_numpy(x, k, n):
     y = x
-    for i in range(n):
+    for _i in range(n):
         y = np.sin(y) * k + x
     return np.sum(y)
 

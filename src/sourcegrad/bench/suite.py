@@ -33,8 +33,8 @@ LONG_STATEMENTS = 500
 @dataclass
 class Workload:
     name: str
-    kind: str        # "dense", "vector", "loop", "while", "long"
-    wrt: tuple       # argument positions
+    kind: str  # "dense", "vector", "loop", "while", "long"
+    wrt: tuple  # argument positions
     static: tuple = ()  # positions of static (Python int) arguments
     jax_user: str = "numpy"  # "expert" where jax.numpy cannot run the NumPy code (in-place writes)
     notes: str = ""
@@ -76,22 +76,37 @@ def make_args(name: str):
     if name == "mlp":
         x = rng.standard_normal((256, 784)).astype(f32)
         onehot = np.eye(10, dtype=f32)[rng.integers(0, 10, 256)]
-        return (rng.standard_normal((784, 512)).astype(f32) * 0.05, np.zeros(512, f32),
-                rng.standard_normal((512, 10)).astype(f32) * 0.05, np.zeros(10, f32), x, onehot)
+        return (
+            rng.standard_normal((784, 512)).astype(f32) * 0.05,
+            np.zeros(512, f32),
+            rng.standard_normal((512, 10)).astype(f32) * 0.05,
+            np.zeros(10, f32),
+            x,
+            onehot,
+        )
     if name == "logsumexp":
         return (rng.standard_normal(1_000_000).astype(f32), rng.uniform(0.5, 1.5, 1_000_000).astype(f32))
     if name == "gmm":
         n, d, k = 1000, 10, 25
         rows, cols = np.tril_indices(d, -1)
-        return (rng.standard_normal(k).astype(f32), rng.standard_normal((k, d)).astype(f32),
-                (rng.standard_normal((k, d + d * (d - 1) // 2)) * 0.1).astype(f32),
-                rng.standard_normal((n, d)).astype(f32), rows.astype(np.int32), cols.astype(np.int32),
-                f32(1.0), f32(1.0))
+        return (
+            rng.standard_normal(k).astype(f32),
+            rng.standard_normal((k, d)).astype(f32),
+            (rng.standard_normal((k, d + d * (d - 1) // 2)) * 0.1).astype(f32),
+            rng.standard_normal((n, d)).astype(f32),
+            rows.astype(np.int32),
+            cols.astype(np.int32),
+            f32(1.0),
+            f32(1.0),
+        )
     if name == "lstm":
         d, h, b, t = 32, 64, 16, 100
-        return ((rng.standard_normal((d, 4 * h)) * 0.1).astype(f32),
-                (rng.standard_normal((h, 4 * h)) * 0.1).astype(f32), np.zeros(4 * h, f32),
-                rng.standard_normal((t, b, d)).astype(f32))
+        return (
+            (rng.standard_normal((d, 4 * h)) * 0.1).astype(f32),
+            (rng.standard_normal((h, 4 * h)) * 0.1).astype(f32),
+            np.zeros(4 * h, f32),
+            rng.standard_normal((t, b, d)).astype(f32),
+        )
     if name == "rk4":
         return (rng.uniform(-1, 1, 1024).astype(f32), f32(0.7), 1000)
     if name == "mass_spring":
@@ -124,7 +139,7 @@ def _dynamic(w: Workload, args):
 
 
 def sourcegrad_compiled(w: Workload, args):
-    from ..api import grad
+    from ..api.grad import grad
 
     g = grad(w.fn, wrt=w.wrt)
     compiled = g.compile(*args)
@@ -207,9 +222,11 @@ def _directional_fd(w: Workload, args, ours, eps=1e-4) -> float:
 def measure(w: Workload, timeout: float, out=print, repeat_time: float = 1.0) -> dict:
     # inputs live on the device, as PyTorch's live in its tensors: no call pays a host copy
     host_args = make_args(w.name)
-    args = tuple(jnp.asarray(a) if isinstance(a, (np.ndarray, np.generic)) and i not in w.static
-                 else a for i, a in enumerate(host_args))
-    row = {"workload": w.name, "kind": w.kind, "notes": w.notes}
+    args = tuple(
+        jnp.asarray(a) if isinstance(a, (np.ndarray, np.generic)) and i not in w.static else a
+        for i, a in enumerate(host_args)
+    )
+    row: dict = {"workload": w.name, "kind": w.kind, "notes": w.notes}
     g, ours = sourcegrad_compiled(w, args)
     grads = ours(*args)
     grads = grads if isinstance(grads, tuple) else (grads,)
@@ -232,14 +249,16 @@ def measure(w: Workload, timeout: float, out=print, repeat_time: float = 1.0) ->
     for name in calls:
         row[f"{name}_s"] = statistics.median(r[name] for r in rounds)
     row.setdefault("jax_expert_s", None)
-    row["sourcegrad_first_s"] = in_fresh_process("sourcegrad.bench.suite",
-                                                 ["--first-call", "sourcegrad", w.name], timeout)
+    row["sourcegrad_first_s"] = in_fresh_process(
+        "sourcegrad.bench.suite", ["--first-call", "sourcegrad", w.name], timeout
+    )
     if w.kind == "while":
         row["jax_user_first_s"] = row["jax_user_s"] = None
         row["jax_user_note"] = "jax.grad cannot reverse-differentiate a while loop"
     else:
-        row["jax_user_first_s"] = in_fresh_process("sourcegrad.bench.suite",
-                                                   ["--first-call", "jax", w.name], timeout)
+        row["jax_user_first_s"] = in_fresh_process(
+            "sourcegrad.bench.suite", ["--first-call", "jax", w.name], timeout
+        )
         row["jax_user_note"] = "" if row["jax_user_first_s"] else f"did not compile in {timeout:.0f} s"
         if row["jax_user_first_s"] is not None and w.kind != "loop":
             user_compiled = jax_compiled(w.user_jax, w, args)
@@ -270,20 +289,25 @@ def transform_scaling(lengths=(100, 1000, 5000)) -> list:
 
 
 def checkpoint_tradeoff(n=10000) -> dict:
-    from ..api import grad
+    from ..api.grad import grad
 
     y0, k = jnp.asarray(make_args("rk4")[0]), jnp.float32(0.7)
     plain = grad(user.rk4, wrt=(0, 1)).compile(y0, k, n)
     ckpt = grad(user.rk4, wrt=(0, 1), checkpoint="sqrt").compile(y0, k, n)
-    return {"steps": n, "plain_s": steady(lambda: plain(y0, k, n)),
-            "checkpoint_s": steady(lambda: ckpt(y0, k, n)),
-            "plain_temp_bytes": plain.memory_analysis().temp_size_in_bytes,
-            "checkpoint_temp_bytes": ckpt.memory_analysis().temp_size_in_bytes}
+    return {
+        "steps": n,
+        "plain_s": steady(lambda: plain(y0, k, n)),
+        "checkpoint_s": steady(lambda: ckpt(y0, k, n)),
+        "plain_temp_bytes": plain.memory_analysis().temp_size_in_bytes,
+        "checkpoint_temp_bytes": ckpt.memory_analysis().temp_size_in_bytes,
+    }
 
 
 def run(timeout: float = 60.0, out=print, only=None) -> dict:
-    out(f"# sourcegrad bench suite: jax {jax.__version__} on {jax.devices()[0].platform}, "
-        f"{jax.device_count()} device(s); JAX compile limit {timeout:.0f} s")
+    out(
+        f"# sourcegrad bench suite: jax {jax.__version__} on {jax.devices()[0].platform}, "
+        f"{jax.device_count()} device(s); JAX compile limit {timeout:.0f} s"
+    )
     out(HEADER)
     out(SUBHEAD)
     # the transform is timed first, before the process holds eight compiled XLA programs (measured:
@@ -293,11 +317,18 @@ def run(timeout: float = 60.0, out=print, only=None) -> dict:
     for s in scaling:
         out(f"transform time, {s['statements']:5d} statements: {s['transform_s'] * 1e3:8.1f} ms")
     ckpt = checkpoint_tradeoff()
-    out(f"checkpointing RK4 at {ckpt['steps']} steps: {ckpt['plain_s'] * 1e3:.1f} ms, "
+    out(
+        f"checkpointing RK4 at {ckpt['steps']} steps: {ckpt['plain_s'] * 1e3:.1f} ms, "
         f"{ckpt['plain_temp_bytes'] / 1e6:.1f} MB -> {ckpt['checkpoint_s'] * 1e3:.1f} ms, "
-        f"{ckpt['checkpoint_temp_bytes'] / 1e6:.2f} MB")
-    result = {"platform": jax.devices()[0].platform, "jax": jax.__version__, "workloads": rows,
-              "transform_scaling": scaling, "checkpoint": ckpt}
+        f"{ckpt['checkpoint_temp_bytes'] / 1e6:.2f} MB"
+    )
+    result = {
+        "platform": jax.devices()[0].platform,
+        "jax": jax.__version__,
+        "workloads": rows,
+        "transform_scaling": scaling,
+        "checkpoint": ckpt,
+    }
     if only is None:
         result["verdicts"] = verdicts(rows, scaling, ckpt)
         for line in result["verdicts"]:

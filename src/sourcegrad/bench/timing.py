@@ -28,8 +28,7 @@ def as_jax(fn):
 
 
 def block(out):
-    jax.tree_util.tree_map(lambda x: x.block_until_ready() if hasattr(x, "block_until_ready") else x,
-                           out)
+    jax.tree_util.tree_map(lambda x: x.block_until_ready() if hasattr(x, "block_until_ready") else x, out)
     return out
 
 
@@ -37,7 +36,7 @@ def steady(call, min_time: float = 1.0, max_repeats: int = 200, warmup: int = 3)
     """Median seconds per call after warm-up (each call waited for with block_until_ready)."""
     for _ in range(warmup):
         block(call())
-    times = []
+    times: list[float] = []
     start = time.perf_counter()
     while len(times) < max_repeats and (len(times) < 5 or time.perf_counter() - start < min_time):
         t0 = time.perf_counter()
@@ -53,12 +52,12 @@ def interleaved(calls: dict, min_time: float = 2.0, max_rounds: int = 400, warmu
     for call in calls.values():
         for _ in range(warmup):
             block(call())
-    times = {name: [] for name in calls}
+    times: dict[str, list[float]] = {name: [] for name in calls}
     start = time.perf_counter()
     rounds = 0
     while rounds < max_rounds and (rounds < 7 or time.perf_counter() - start < min_time):
         order = list(calls.items())
-        for name, call in order[rounds % len(order):] + order[:rounds % len(order)]:  # rotated:
+        for name, call in order[rounds % len(order) :] + order[: rounds % len(order)]:  # rotated:
             t0 = time.perf_counter()  # no tool always runs right after the same other one
             block(call())
             times[name].append(time.perf_counter() - t0)
@@ -70,8 +69,13 @@ def in_fresh_process(module: str, args: list, timeout: float):
     """Run ``python -m module args`` and parse the JSON it prints last; None on timeout."""
     env = dict(os.environ)
     try:
-        done = subprocess.run([sys.executable, "-m", module, *map(str, args)], capture_output=True,
-                              text=True, timeout=timeout, env=env)
+        done = subprocess.run(
+            [sys.executable, "-m", module, *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
     except subprocess.TimeoutExpired:
         return None
     if done.returncode != 0:

@@ -28,11 +28,12 @@ def gmm(alphas, means, icf, x, rows, cols, gamma, wishart_m):
     Qs = L + q_diag[:, :, None] * jnp.eye(d)
     centered = x[:, None, :] - means[None, :, :]
     Qx = jnp.einsum("kij,nkj->nki", Qs, centered)
-    main = alphas[None, :] + sum_qs[None, :] - 0.5 * jnp.sum(Qx ** 2, axis=2)
+    main = alphas[None, :] + sum_qs[None, :] - 0.5 * jnp.sum(Qx**2, axis=2)
     lse = jax.scipy.special.logsumexp(main, axis=1)
-    prior = 0.5 * gamma * gamma * (jnp.sum(q_diag ** 2) + jnp.sum(icf[:, d:] ** 2)) - wishart_m * jnp.sum(sum_qs)
-    return (-0.5 * n * d * jnp.log(2 * jnp.pi) + jnp.sum(lse)
-            - n * jax.scipy.special.logsumexp(alphas) + prior)
+    prior = 0.5 * gamma * gamma * (jnp.sum(q_diag**2) + jnp.sum(icf[:, d:] ** 2)) - wishart_m * jnp.sum(
+        sum_qs
+    )
+    return -0.5 * n * d * jnp.log(2 * jnp.pi) + jnp.sum(lse) - n * jax.scipy.special.logsumexp(alphas) + prior
 
 
 def lstm(Wx, Wh, b, xs):
@@ -41,14 +42,14 @@ def lstm(Wx, Wh, b, xs):
     def step(carry, x):
         h, c = carry
         gates = x @ Wx + h @ Wh + b
-        i, f, o = (jax.nn.sigmoid(gates[:, j * hidden:(j + 1) * hidden]) for j in range(3))
-        g = jnp.tanh(gates[:, 3 * hidden:])
+        i, f, o = (jax.nn.sigmoid(gates[:, j * hidden : (j + 1) * hidden]) for j in range(3))
+        g = jnp.tanh(gates[:, 3 * hidden :])
         c = f * c + i * g
         return (o * jnp.tanh(c), c), None
 
     zeros = jnp.zeros((xs.shape[1], hidden))
     (h, _), _ = lax.scan(step, (zeros, zeros), xs)
-    return jnp.sum(h ** 2)
+    return jnp.sum(h**2)
 
 
 def rk4(y0, k, n):
@@ -71,8 +72,8 @@ def mass_spring(x0, k, n):
     def step(state, _):
         x, v = state
         stretch = jnp.roll(x, -1) - 2.0 * x + jnp.roll(x, 1)
-        v = v * 0.999 + dt * k * stretch - dt * 0.1 * x ** 3
+        v = v * 0.999 + dt * k * stretch - dt * 0.1 * x**3
         return (x + dt * v, v), None
 
     (x, v), _ = lax.scan(step, (x0, jnp.zeros_like(x0)), None, length=n)
-    return jnp.sum(x ** 2) + 0.5 * jnp.sum(v ** 2)
+    return jnp.sum(x**2) + 0.5 * jnp.sum(v**2)

@@ -38,12 +38,12 @@ def gmm(alphas, means, icf, x, rows, cols, gamma, wishart_m):
     Qs = L + q_diag[:, :, None] * np.eye(d)
     centered = x[:, None, :] - means[None, :, :]
     Qx = np.einsum("kij,nkj->nki", Qs, centered)
-    main = alphas[None, :] + sum_qs[None, :] - 0.5 * np.sum(Qx ** 2, axis=2)
+    main = alphas[None, :] + sum_qs[None, :] - 0.5 * np.sum(Qx**2, axis=2)
     m = stop_gradient(np.max(main, axis=1, keepdims=True))
     lse = m[:, 0] + np.log(np.sum(np.exp(main - m), axis=1))
     a = stop_gradient(np.max(alphas))
     lse_alphas = a + np.log(np.sum(np.exp(alphas - a)))
-    prior = 0.5 * gamma * gamma * (np.sum(q_diag ** 2) + np.sum(icf[:, d:] ** 2)) - wishart_m * np.sum(sum_qs)
+    prior = 0.5 * gamma * gamma * (np.sum(q_diag**2) + np.sum(icf[:, d:] ** 2)) - wishart_m * np.sum(sum_qs)
     return -0.5 * n * d * np.log(2 * np.pi) + np.sum(lse) - n * lse_alphas + prior
 
 
@@ -54,18 +54,18 @@ def lstm(Wx, Wh, b, xs):
     for x in xs:
         gates = x @ Wx + h @ Wh + b
         i = jax.nn.sigmoid(gates[:, :hidden])
-        f = jax.nn.sigmoid(gates[:, hidden:2 * hidden])
-        o = jax.nn.sigmoid(gates[:, 2 * hidden:3 * hidden])
-        g = np.tanh(gates[:, 3 * hidden:])
+        f = jax.nn.sigmoid(gates[:, hidden : 2 * hidden])
+        o = jax.nn.sigmoid(gates[:, 2 * hidden : 3 * hidden])
+        g = np.tanh(gates[:, 3 * hidden :])
         c = f * c + i * g
         h = o * np.tanh(c)
-    return np.sum(h ** 2)
+    return np.sum(h**2)
 
 
 def rk4(y0, k, n):
     dt = 0.01
     y = y0
-    for i in range(n):
+    for _i in range(n):
         k1 = -k * y + np.sin(y)
         k2 = -k * (y + 0.5 * dt * k1) + np.sin(y + 0.5 * dt * k1)
         k3 = -k * (y + 0.5 * dt * k2) + np.sin(y + 0.5 * dt * k2)
@@ -79,11 +79,11 @@ def mass_spring(x0, k, n):
     dt = 0.01
     x = x0
     v = np.zeros_like(x0)
-    for i in range(n):
+    for _i in range(n):
         stretch = np.roll(x, -1) - 2.0 * x + np.roll(x, 1)
-        v = v * 0.999 + dt * k * stretch - dt * 0.1 * x ** 3
+        v = v * 0.999 + dt * k * stretch - dt * 0.1 * x**3
         x = x + dt * v
-    return np.sum(x ** 2) + 0.5 * np.sum(v ** 2)
+    return np.sum(x**2) + 0.5 * np.sum(v**2)
 
 
 def fixed_point(W, b):
@@ -94,7 +94,7 @@ def fixed_point(W, b):
         h_new = np.tanh(W @ h + b)
         delta = np.max(np.abs(h_new - h))
         h = h_new
-    return np.sum(h ** 2)
+    return np.sum(h**2)
 
 
 def long_source(n_statements: int) -> str:
@@ -103,8 +103,12 @@ def long_source(n_statements: int) -> str:
     # Each statement reads the previous value once, with derivatives of at most 1: values stay
     # bounded, and XLA (measured: jax.grad too) does not fall off the cliff it hits on 460-
     # statement chains whose values each feed two consumers (2.5 ms at 400, 120 s at 460).
-    ops = ["np.sin(v{j}) * w", "np.tanh(v{j}) * 0.5 + x * 0.5", "v{j} * 0.9 - x * 0.1",
-           "np.exp(-v{j}) * 0.5 + w * 0.25"]
+    ops = [
+        "np.sin(v{j}) * w",
+        "np.tanh(v{j}) * 0.5 + x * 0.5",
+        "v{j} * 0.9 - x * 0.1",
+        "np.exp(-v{j}) * 0.5 + w * 0.25",
+    ]
     for i in range(1, n_statements):
         lines.append(f"    v{i} = " + ops[i % 4].format(j=i - 1, k=max(0, i - 3)))
     lines.append(f"    return np.sum(v{n_statements - 1})")

@@ -26,10 +26,16 @@ def gmm(alphas, means, icf, x, rows, cols, gamma, wishart_m):
     Qs = L + q_diag[:, :, None] * torch.eye(d, dtype=x.dtype)
     centered = x[:, None, :] - means[None, :, :]
     Qx = torch.einsum("kij,nkj->nki", Qs, centered)
-    main = alphas[None, :] + sum_qs[None, :] - 0.5 * torch.sum(Qx ** 2, dim=2)
-    prior = 0.5 * gamma * gamma * (torch.sum(q_diag ** 2) + torch.sum(icf[:, d:] ** 2)) - wishart_m * torch.sum(sum_qs)
-    return (-0.5 * n * d * math.log(2 * math.pi) + torch.sum(torch.logsumexp(main, dim=1))
-            - n * torch.logsumexp(alphas, dim=0) + prior)
+    main = alphas[None, :] + sum_qs[None, :] - 0.5 * torch.sum(Qx**2, dim=2)
+    prior = 0.5 * gamma * gamma * (torch.sum(q_diag**2) + torch.sum(icf[:, d:] ** 2)) - wishart_m * torch.sum(
+        sum_qs
+    )
+    return (
+        -0.5 * n * d * math.log(2 * math.pi)
+        + torch.sum(torch.logsumexp(main, dim=1))
+        - n * torch.logsumexp(alphas, dim=0)
+        + prior
+    )
 
 
 def lstm(Wx, Wh, b, xs):
@@ -38,10 +44,10 @@ def lstm(Wx, Wh, b, xs):
     c = torch.zeros_like(h)
     for x in xs:
         gates = x @ Wx + h @ Wh + b
-        i, f, o = (torch.sigmoid(gates[:, j * hidden:(j + 1) * hidden]) for j in range(3))
-        c = f * c + i * torch.tanh(gates[:, 3 * hidden:])
+        i, f, o = (torch.sigmoid(gates[:, j * hidden : (j + 1) * hidden]) for j in range(3))
+        c = f * c + i * torch.tanh(gates[:, 3 * hidden :])
         h = o * torch.tanh(c)
-    return torch.sum(h ** 2)
+    return torch.sum(h**2)
 
 
 def rk4(y0, k, n):
@@ -61,9 +67,9 @@ def mass_spring(x0, k, n):
     x, v = x0, torch.zeros_like(x0)
     for _ in range(n):
         stretch = torch.roll(x, -1) - 2.0 * x + torch.roll(x, 1)
-        v = v * 0.999 + dt * k * stretch - dt * 0.1 * x ** 3
+        v = v * 0.999 + dt * k * stretch - dt * 0.1 * x**3
         x = x + dt * v
-    return torch.sum(x ** 2) + 0.5 * torch.sum(v ** 2)
+    return torch.sum(x**2) + 0.5 * torch.sum(v**2)
 
 
 def fixed_point(W, b):
@@ -73,7 +79,7 @@ def fixed_point(W, b):
         h_new = torch.tanh(W @ h + b)
         delta = torch.max(torch.abs(h_new - h)).item()
         h = h_new
-    return torch.sum(h ** 2)
+    return torch.sum(h**2)
 
 
 def long_straight_line(x, w, n_statements):

@@ -50,8 +50,11 @@ def _contains(node, kinds) -> bool:
 
 
 def _contains_any_depth(node, kind) -> bool:
-    return any(isinstance(n, kind) for n in ast.walk(node)
-               if not isinstance(n, (ast.FunctionDef, ast.Lambda)) or n is node)
+    return any(
+        isinstance(n, kind)
+        for n in ast.walk(node)
+        if not isinstance(n, (ast.FunctionDef, ast.Lambda)) or n is node
+    )
 
 
 def _located(new, old):
@@ -77,16 +80,18 @@ class _Desugar:
     def function(self, node: ast.FunctionDef) -> ast.FunctionDef:
         for before, after in zip(node.body, node.body[1:]):
             if isinstance(before, ast.Return):
-                raise self.parsed.locate(after).error("this line comes after `return` and never runs",
-                                                      "delete it or move it before the return")
+                raise self.parsed.locate(after).error(
+                    "this line comes after `return` and never runs", "delete it or move it before the return"
+                )
         body = self.block(node.body)
         for stmt in body:
             for inner in ast.walk(stmt):
                 if isinstance(inner, _LOOPS) and _contains_any_depth(inner, ast.Return):
                     ret = next(n for n in ast.walk(inner) if isinstance(n, ast.Return))
                     raise self.parsed.locate(ret).error(
-                        "`return` inside a loop is not supported: the compiled loop has a fixed "
-                        "body", "set a flag and `break`, then return after the loop")
+                        "`return` inside a loop is not supported: the compiled loop has a fixed body",
+                        "set a flag and `break`, then return after the loop",
+                    )
         if any(isinstance(s, ast.If) and _contains(s, (ast.Return,)) for s in body):
             result = self.fresh("returned")
             body = self.returns_to_assignments(body, result)
@@ -98,14 +103,14 @@ class _Desugar:
     def block(self, stmts) -> list:
         """Statements with loops' jumps removed, and the rest of the block moved into the branch
         that does not return."""
-        out = []
+        out: list = []
         stmts = _flatten([self.loops(s) for s in stmts])
         for i, s in enumerate(stmts):
             if isinstance(s, ast.Return):
                 out.append(s)
                 return out
             if isinstance(s, ast.If) and _contains(s, (ast.Return,)):
-                rest = list(stmts[i + 1:])
+                rest = list(stmts[i + 1 :])
                 new = copy.copy(s)
                 new.body = self.block(list(s.body) + rest)
                 new.orelse = self.block(list(s.orelse) + rest)
@@ -118,13 +123,19 @@ class _Desugar:
         out = []
         for s in stmts:
             if isinstance(s, ast.Return):
-                out.append(_located(ast.Assign(targets=[ast.Name(id=result, ctx=ast.Store())],
-                                               value=s.value), s))
+                out.append(
+                    _located(
+                        ast.Assign(
+                            targets=[ast.Name(id=result, ctx=ast.Store())],
+                            value=s.value or ast.Constant(None),
+                        ),
+                        s,
+                    )
+                )
             elif isinstance(s, ast.If):
                 new = copy.copy(s)
                 new.body = self.returns_to_assignments(s.body, result)
-                new.orelse = self.returns_to_assignments(s.orelse, result) or [
-                    _located(ast.Pass(), s)]
+                new.orelse = self.returns_to_assignments(s.orelse, result) or [_located(ast.Pass(), s)]
                 out.append(new)
             else:
                 out.append(s)
@@ -158,12 +169,12 @@ class _Desugar:
         body = self.jumps(body, flag) or [_located(ast.Pass(), node)]
         new = copy.copy(node)
         if flag:
-            running = _located(ast.UnaryOp(op=ast.Invert(), operand=ast.Name(id=flag, ctx=ast.Load())),
-                               node)
+            running = _located(ast.UnaryOp(op=ast.Invert(), operand=ast.Name(id=flag, ctx=ast.Load())), node)
             body = [_located(ast.If(test=running, body=body, orelse=[]), node)]
             if isinstance(node, ast.While):
-                new.test = _located(ast.BinOp(left=node.test, op=ast.BitAnd(), right=copy.copy(running)),
-                                    node.test)
+                new.test = _located(
+                    ast.BinOp(left=node.test, op=ast.BitAnd(), right=copy.copy(running)), node.test
+                )
             init = self.set_flag(flag, False, node)
             new.body = body
             return [init, new]
@@ -171,14 +182,15 @@ class _Desugar:
         return new
 
     def set_flag(self, flag, value, where):
-        call = ast.Call(func=ast.Name(id=FLAG_FUNCTION, ctx=ast.Load()), args=[ast.Constant(value)],
-                        keywords=[])
+        call = ast.Call(
+            func=ast.Name(id=FLAG_FUNCTION, ctx=ast.Load()), args=[ast.Constant(value)], keywords=[]
+        )
         return _located(ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())], value=call), where)
 
     def jumps(self, stmts, flag) -> list:
         """A loop body with break/continue replaced: the rest of an iteration moves into the
         branch that does not jump; break also sets the flag."""
-        out = []
+        out: list = []
         for i, s in enumerate(stmts):
             if isinstance(s, ast.Continue):
                 return out
@@ -186,15 +198,16 @@ class _Desugar:
                 out.append(self.set_flag(flag, True, s))
                 return out
             if isinstance(s, ast.If) and _contains(s, (ast.Break, ast.Continue)):
-                rest = list(stmts[i + 1:])
+                rest = list(stmts[i + 1 :])
                 new = copy.copy(s)
                 new.body = self.jumps(list(s.body) + rest, flag) or [_located(ast.Pass(), s)]
                 new.orelse = self.jumps(list(s.orelse) + rest, flag)
                 out.append(new)
                 return out
             if isinstance(s, ast.With) and _contains(s, (ast.Break, ast.Continue)):
-                raise self.parsed.locate(s).error("break/continue inside `with no_grad():`",
-                                                  "move it out of the with block")
+                raise self.parsed.locate(s).error(
+                    "break/continue inside `with no_grad():`", "move it out of the with block"
+                )
             out.append(s)
         return out
 
@@ -209,13 +222,13 @@ def _flatten(stmts) -> list:
 def desugar(parsed: ParsedFunction, taken: set) -> ParsedFunction:
     """``parsed`` with early returns, breaks and continues removed (see the module docstring)."""
     node = parsed.node
-    if not any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(node)) and \
-            not _early_return(node):
+    if not any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(node)) and not _early_return(node):
         return parsed
     new = _Desugar(parsed, set(taken)).function(node)
     new.body = _deep_flatten(new.body)
-    return ParsedFunction(new, parsed.filename, parsed.first_line, parsed.indent, parsed.lines,
-                          parsed.comments)
+    return ParsedFunction(
+        new, parsed.filename, parsed.first_line, parsed.indent, parsed.lines, parsed.comments
+    )
 
 
 def _deep_flatten(stmts) -> list:
@@ -230,4 +243,4 @@ def _deep_flatten(stmts) -> list:
 
 def _early_return(node: ast.FunctionDef) -> bool:
     returns = [n for n in ast.walk(node) if isinstance(n, ast.Return)]
-    return len(returns) > 1 or (returns and node.body and returns[0] is not node.body[-1])
+    return len(returns) > 1 or bool(returns and node.body and returns[0] is not node.body[-1])

@@ -16,17 +16,20 @@ from .parse import ParsedFunction
 
 __all__ = ["check", "UNSUPPORTED"]
 
-_MOVE_OUT = ("compute it outside the differentiated function and pass the result in "
-             "as an argument")
+_MOVE_OUT = "compute it outside the differentiated function and pass the result in as an argument"
 
 #: Constructs that are never supported, with what to write instead.
 UNSUPPORTED: dict[type, tuple[str, str]] = {
-    ast.Try: ("`try` statements", "remove the try/except: exceptions cannot be differentiated; "
-              "validate inputs before calling"),
+    ast.Try: (
+        "`try` statements",
+        "remove the try/except: exceptions cannot be differentiated; validate inputs before calling",
+    ),
     ast.Raise: ("`raise` statements", "check inputs before calling the differentiated function"),
     ast.Lambda: ("`lambda` expressions", "define a named function with `def` instead"),
-    ast.ListComp: ("list comprehensions", "use a vectorized NumPy expression "
-                   "(np.stack, broadcasting) or a `for` loop"),
+    ast.ListComp: (
+        "list comprehensions",
+        "use a vectorized NumPy expression (np.stack, broadcasting) or a `for` loop",
+    ),
     ast.SetComp: ("set comprehensions", _MOVE_OUT),
     ast.DictComp: ("dict comprehensions", "build the dict with explicit keys"),
     ast.GeneratorExp: ("generator expressions", "use a vectorized NumPy expression or a `for` loop"),
@@ -53,8 +56,18 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
 #: Constructs that later issues support; until then they give this message.
 NOT_YET: dict[type, tuple[str, str]] = {}
 
-_ALLOWED_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult, ast.Mod,
-                   ast.FloorDiv, ast.BitAnd, ast.BitOr)
+_ALLOWED_BINOPS = (
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.MatMult,
+    ast.Mod,
+    ast.FloorDiv,
+    ast.BitAnd,
+    ast.BitOr,
+)
 _ALLOWED_CMPOPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
 
 
@@ -63,8 +76,9 @@ class _Fence(ast.NodeVisitor):
         self.parsed = parsed
 
     def fail(self, node, what, fix):
-        raise self.parsed.locate(node).error(f"{what} are not supported in a function "
-                                             f"differentiated by sourcegrad", fix)
+        raise self.parsed.locate(node).error(
+            f"{what} are not supported in a function differentiated by sourcegrad", fix
+        )
 
     def generic_visit(self, node):
         kind = type(node)
@@ -80,15 +94,20 @@ class _Fence(ast.NodeVisitor):
             return self.generic_visit(node)
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return  # a docstring or a comment-like string
-        if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
-                and node.value.func.id == "print":
+        if (
+            isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id == "print"
+        ):
             raise self.parsed.locate(node).error(
                 "print() inside a differentiated function would run once, while JAX traces, "
                 "and print tracers rather than numbers",
-                "return the value (or use jax.debug.print) and print it outside")
+                "return the value (or use jax.debug.print) and print it outside",
+            )
         raise self.parsed.locate(node).error(
             "an expression statement whose value is thrown away has no effect on the result",
-            "assign it to a name, or delete the line")
+            "assign it to a name, or delete the line",
+        )
 
     def visit_Assign(self, node):
         for target in node.targets:
@@ -102,8 +121,9 @@ class _Fence(ast.NodeVisitor):
 
     def visit_AnnAssign(self, node):
         if node.value is None:
-            raise self.parsed.locate(node).error("an annotation without a value does nothing here",
-                                                 "write `name = value`")
+            raise self.parsed.locate(node).error(
+                "an annotation without a value does nothing here", "write `name = value`"
+            )
         self._target(node.target)
         self.visit(node.value)
 
@@ -122,7 +142,8 @@ class _Fence(ast.NodeVisitor):
         if isinstance(target, ast.Attribute):
             raise self.parsed.locate(target).error(
                 "assigning to an attribute (`obj.x = v`) cannot be differentiated",
-                "return the new value instead")
+                "return the new value instead",
+            )
         self.fail(target, "this kind of assignment target", "assign to a plain name")
 
     def visit_With(self, node):
@@ -130,19 +151,26 @@ class _Fence(ast.NodeVisitor):
             call = item.context_expr
             name = call.func if isinstance(call, ast.Call) else call
             label = ast.unparse(name)
-            if not (isinstance(call, ast.Call) and label.split(".")[-1] == "no_grad"
-                    and not call.args and not call.keywords and item.optional_vars is None):
+            if not (
+                isinstance(call, ast.Call)
+                and label.split(".")[-1] == "no_grad"
+                and not call.args
+                and not call.keywords
+                and item.optional_vars is None
+            ):
                 raise self.parsed.locate(item.context_expr).error(
                     f"`with {ast.unparse(call)}:` is not supported; the only context manager "
                     f"is `with no_grad():`",
-                    "move the with-block out of the differentiated function")
+                    "move the with-block out of the differentiated function",
+                )
         for stmt in node.body:
             self.visit(stmt)
 
     def visit_Return(self, node):
         if node.value is None:
-            raise self.parsed.locate(node).error("a bare `return` returns None, which has no gradient",
-                                                 "return the value to differentiate")
+            raise self.parsed.locate(node).error(
+                "a bare `return` returns None, which has no gradient", "return the value to differentiate"
+            )
         self.visit(node.value)
 
     def visit_FunctionDef(self, node):
@@ -150,8 +178,8 @@ class _Fence(ast.NodeVisitor):
         if args.vararg or args.kwarg:
             star = args.vararg or args.kwarg
             raise self.parsed.locate(star).error(
-                "`*args` / `**kwargs` parameters are not supported",
-                "name each parameter explicitly")
+                "`*args` / `**kwargs` parameters are not supported", "name each parameter explicitly"
+            )
         for stmt in node.body:
             self.visit(stmt)
 
@@ -162,8 +190,11 @@ class _Fence(ast.NodeVisitor):
 
     def _binop(self, node, op):
         if not isinstance(op, _ALLOWED_BINOPS):
-            self.fail(node, f"the operator `{_OP_TEXT.get(type(op), type(op).__name__)}`",
-                      "use the NumPy function for it")
+            self.fail(
+                node,
+                f"the operator `{_OP_TEXT.get(type(op), type(op).__name__)}`",
+                "use the NumPy function for it",
+            )
 
     def visit_UnaryOp(self, node):
         if isinstance(node.op, ast.Not):
@@ -174,8 +205,11 @@ class _Fence(ast.NodeVisitor):
         if len(node.ops) > 1:
             self.fail(node, "chained comparisons `a < b < c`", "write (a < b) & (b < c)")
         if not isinstance(node.ops[0], _ALLOWED_CMPOPS):
-            self.fail(node, f"the comparison `{_OP_TEXT.get(type(node.ops[0]), '?')}`",
-                      "compare with == or != on arrays")
+            self.fail(
+                node,
+                f"the comparison `{_OP_TEXT.get(type(node.ops[0]), '?')}`",
+                "compare with == or != on arrays",
+            )
         self.generic_visit(node)
 
     def visit_Subscript(self, node):
@@ -199,8 +233,15 @@ class _Fence(ast.NodeVisitor):
     visit_List = visit_Tuple
 
 
-_OP_TEXT = {ast.LShift: "<<", ast.RShift: ">>", ast.BitXor: "^", ast.Is: "is", ast.IsNot: "is not",
-            ast.In: "in", ast.NotIn: "not in"}
+_OP_TEXT = {
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitXor: "^",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
 
 
 def check(parsed: ParsedFunction) -> None:

@@ -35,7 +35,7 @@ class Environment:
         self.closure = dict(closure or {})
 
     @classmethod
-    def of(cls, fn) -> "Environment":
+    def of(cls, fn) -> Environment:
         closure = {}
         if fn.__closure__:
             for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
@@ -48,6 +48,7 @@ class Environment:
     def lookup(self, name: str):
         if name == FLAG_FUNCTION:  # written by desugar, whatever the user imported
             from ..runtime import traced_bool
+
             return traced_bool
         if name in self.closure:
             return self.closure[name]

@@ -22,10 +22,10 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from ..normal import ir
 from ..ad.activity import differentiable_args
 from ..backend.emit import expr_text
 from ..errors import SourcegradError
+from ..normal import ir
 
 __all__ = ["Graph", "build_graph", "to_dot", "to_svg", "render", "GraphvizMissing"]
 
@@ -42,7 +42,7 @@ class GraphvizMissing(SourcegradError, RuntimeError):
 class Node:
     id: str
     label: str
-    kind: str = "value"      # "input", "wrt", "value", "output"
+    kind: str = "value"  # "input", "wrt", "value", "output"
     active: bool = True
     contributions: int = 0
     cluster: str | None = None
@@ -50,9 +50,9 @@ class Node:
 
 @dataclass
 class Graph:
-    nodes: dict = field(default_factory=dict)      # id -> Node
-    edges: list = field(default_factory=list)      # (src, dst, kind, label); kind forward/backward/carry
-    clusters: dict = field(default_factory=dict)   # id -> (label, parent cluster or None)
+    nodes: dict = field(default_factory=dict)  # id -> Node
+    edges: list = field(default_factory=list)  # (src, dst, kind, label); kind forward/backward/carry
+    clusters: dict = field(default_factory=dict)  # id -> (label, parent cluster or None)
     title: str = ""
 
 
@@ -60,13 +60,14 @@ def build_graph(transformed) -> Graph:
     fn = transformed.normal
     act = transformed.activity
     wrt_leaves = {name for name in act.varied if name in transformed.wrt_leaves}
-    g = Graph(title=f"{fn.name}: forward dataflow and backward accumulation (wrt {', '.join(transformed.wrt)})")
+    g = Graph(
+        title=f"{fn.name}: forward dataflow and backward accumulation (wrt {', '.join(transformed.wrt)})"
+    )
     counts: dict[str, int] = {}
 
     def node(name, label, kind="value", cluster=None):
         if name not in g.nodes:
-            g.nodes[name] = Node(name, label, kind, act.is_active(name) or name in wrt_leaves,
-                                 0, cluster)
+            g.nodes[name] = Node(name, label, kind, act.is_active(name) or name in wrt_leaves, 0, cluster)
         return g.nodes[name]
 
     def edge(src, dst, active_flow, label=""):
@@ -148,9 +149,13 @@ def _quote(text: str) -> str:
 
 
 def to_dot(g: Graph) -> str:
-    out = ["digraph sourcegrad {", "  rankdir=TB;", f"  label={_quote(g.title)}; labelloc=t;",
-           '  node [fontname="Helvetica", fontsize=10, shape=box, style="rounded"];',
-           '  edge [fontname="Helvetica", fontsize=8];']
+    out = [
+        "digraph sourcegrad {",
+        "  rankdir=TB;",
+        f"  label={_quote(g.title)}; labelloc=t;",
+        '  node [fontname="Helvetica", fontsize=10, shape=box, style="rounded"];',
+        '  edge [fontname="Helvetica", fontsize=8];',
+    ]
 
     def node_line(n: Node) -> str:
         label = n.label
@@ -176,7 +181,7 @@ def to_dot(g: Graph) -> str:
         label, _ = g.clusters[cid]
         pad = "  " * indent
         out.append(f"{pad}subgraph {_quote(cid)} {{")
-        out.append(f"{pad}  label={_quote(label)}; style=dashed; color=\"#888888\";")
+        out.append(f'{pad}  label={_quote(label)}; style=dashed; color="#888888";')
         for n in g.nodes.values():
             if n.cluster == cid:
                 out.append(f"{pad}  {node_line(n).strip()}")
@@ -192,8 +197,11 @@ def to_dot(g: Graph) -> str:
     for src, dst, kind, label in g.edges:
         if src not in g.nodes or dst not in g.nodes:
             continue
-        style = {"forward": "", "backward": ', color="#c2255c", style=dashed, constraint=false',
-                 "carry": ', color="#1c7ed6", style=dotted, constraint=false'}[kind]
+        style = {
+            "forward": "",
+            "backward": ', color="#c2255c", style=dashed, constraint=false',
+            "carry": ', color="#1c7ed6", style=dotted, constraint=false',
+        }[kind]
         lab = f", label={_quote(label)}" if label else ""
         out.append(f"  {_quote(src)} -> {_quote(dst)} [{lab.lstrip(', ')}{style}];".replace("[, ", "["))
     out.append("}")
@@ -207,7 +215,8 @@ def render(dot_text: str, fmt: str) -> bytes:
         raise GraphvizMissing(
             f"`{fmt}` output needs the `dot` program of Graphviz, which is not installed. "
             f"Install it (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz), "
-            f"or write .dot to get the graph as text")
+            f"or write .dot to get the graph as text"
+        )
     done = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode(), capture_output=True, check=False)
     if done.returncode != 0:
         raise SourcegradError(f"dot failed: {done.stderr.decode(errors='replace')[:500]}")
@@ -245,41 +254,51 @@ def to_svg(g: Graph) -> str:
         offset = (width - len(names) * (box_w + gap_x) + gap_x) / 2
         for i, n in enumerate(names):
             pos[n] = (offset + i * (box_w + gap_x), 30 + d * (box_h + gap_y))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" width="{width:.0f}" '
-             f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" font-family="Helvetica" '
-             f'font-size="10">',
-             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" '
-             'markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"/></marker>'
-             '<marker id="arrow-red" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" '
-             'markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
-             'fill="#c2255c"/></marker></defs>',
-             f'<text x="10" y="16" font-size="12">{html.escape(g.title)}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" width="{width:.0f}" '
+        f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" font-family="Helvetica" '
+        f'font-size="10">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" '
+        'markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"/></marker>'
+        '<marker id="arrow-red" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" '
+        'markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
+        'fill="#c2255c"/></marker></defs>',
+        f'<text x="10" y="16" font-size="12">{html.escape(g.title)}</text>',
+    ]
     for src, dst, kind, _ in g.edges:
         if src not in pos or dst not in pos or kind == "carry":
             continue
         (x1, y1), (x2, y2) = pos[src], pos[dst]
         if kind == "forward":
-            parts.append(f'<path d="M {x1 + box_w / 2:.0f} {y1 + box_h:.0f} L {x2 + box_w / 2:.0f} '
-                         f'{y2:.0f}" stroke="#444" fill="none" marker-end="url(#arrow)"/>')
+            parts.append(
+                f'<path d="M {x1 + box_w / 2:.0f} {y1 + box_h:.0f} L {x2 + box_w / 2:.0f} '
+                f'{y2:.0f}" stroke="#444" fill="none" marker-end="url(#arrow)"/>'
+            )
         else:
-            parts.append(f'<path d="M {x1 + box_w / 2 + 8:.0f} {y1:.0f} L {x2 + box_w / 2 + 8:.0f} '
-                         f'{y2 + box_h:.0f}" stroke="#c2255c" stroke-dasharray="4 3" fill="none" '
-                         f'marker-end="url(#arrow-red)"/>')
+            parts.append(
+                f'<path d="M {x1 + box_w / 2 + 8:.0f} {y1:.0f} L {x2 + box_w / 2 + 8:.0f} '
+                f'{y2 + box_h:.0f}" stroke="#c2255c" stroke-dasharray="4 3" fill="none" '
+                f'marker-end="url(#arrow-red)"/>'
+            )
     for n, (x, y) in pos.items():
         node = g.nodes[n]
         fill = {"wrt": "#ffe3ec", "output": "#e7f5ff"}.get(node.kind, "#ffffff")
         stroke = "#bbbbbb" if not node.active else ("#c2255c" if node.contributions >= 2 else "#333")
         dash = ' stroke-dasharray="3 2"' if not node.active else ""
-        parts.append(f'<g class="node" data-name="{html.escape(n)}"><rect x="{x:.0f}" y="{y:.0f}" '
-                     f'width="{box_w}" height="{box_h}" rx="6" fill="{fill}" stroke="{stroke}"{dash}/>')
+        parts.append(
+            f'<g class="node" data-name="{html.escape(n)}"><rect x="{x:.0f}" y="{y:.0f}" '
+            f'width="{box_w}" height="{box_h}" rx="6" fill="{fill}" stroke="{stroke}"{dash}/>'
+        )
         lines = node.label.split("\n")
         if node.contributions >= 2:
             lines.append(f"{node.contributions} contributions")
         for i, text in enumerate(lines[:3]):
             color = "#999" if not node.active else "#111"
-            parts.append(f'<text x="{x + box_w / 2:.0f}" y="{y + 14 + i * 12:.0f}" text-anchor="middle" '
-                         f'fill="{color}">{html.escape(text if len(text) <= 26 else text[:24] + "..")}'
-                         f'</text>')
+            parts.append(
+                f'<text x="{x + box_w / 2:.0f}" y="{y + 14 + i * 12:.0f}" text-anchor="middle" '
+                f'fill="{color}">{html.escape(text if len(text) <= 26 else text[:24] + "..")}'
+                f"</text>"
+            )
         parts.append("</g>")
     parts.append("</svg>")
     return "\n".join(parts)

@@ -77,7 +77,7 @@ def html_report(transformed) -> str:
     graph = build_graph(t)
     try:
         svg = render(to_dot(graph), "svg").decode()
-        svg = svg[svg.index("<svg"):]
+        svg = svg[svg.index("<svg") :]
         how = "laid out by Graphviz"
     except Exception:  # noqa: BLE001 - no dot: the built-in layout still draws it
         svg = to_svg(graph)

@@ -27,8 +27,16 @@ def escape_controls(text: str) -> str:
     """``text`` with terminal control characters written as ``\\xNN`` (ESC -> ``\\x1b``)."""
     return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
-_ANSI = {"keyword": "\033[1;35m", "comment": "\033[2;32m", "string": "\033[33m",
-         "number": "\033[36m", "accumulator": "\033[1;31m", "def": "\033[1;34m", "lax": "\033[1;36m"}
+
+_ANSI = {
+    "keyword": "\033[1;35m",
+    "comment": "\033[2;32m",
+    "string": "\033[33m",
+    "number": "\033[36m",
+    "accumulator": "\033[1;31m",
+    "def": "\033[1;34m",
+    "lax": "\033[1;36m",
+}
 _RESET = "\033[0m"
 
 
@@ -90,8 +98,9 @@ def highlight_ansi(source: str) -> str:
 
 def highlight_html(source: str, line_ids: str | None = None) -> str:
     """``<pre>`` with one ``<span class="line">`` per line; ids ``{line_ids}-{n}`` if given."""
-    lines = _apply(source, lambda s, k: f'<span class="tok-{k}">{html.escape(s)}</span>' if k and s
-                   else html.escape(s))
+    lines = _apply(
+        source, lambda s, k: f'<span class="tok-{k}">{html.escape(s)}</span>' if k and s else html.escape(s)
+    )
     rows = []
     for n, text in enumerate(lines, start=1):
         ident = f' id="{line_ids}-{n}" data-line="{n}"' if line_ids else ""
@@ -117,18 +126,24 @@ def side_by_side(transformed, width: int | None = None) -> str:
     right_w = max(40, width - left_w - 3)
     generated = transformed.source.split("\n")
     first = transformed.parsed.first_line
-    mine = sorted((g, u, s) for g, u, f, s in transformed.source_map.entries
-                  if f == transformed.gradient.name)
-    out = [f"{'your code':<{left_w}} | generated: {transformed.gradient.name}",
-           "-" * left_w + "-+-" + "-" * right_w]
+    mine = sorted(
+        (g, u, s) for g, u, f, s in transformed.source_map.entries if f == transformed.gradient.name
+    )
+    out = [
+        f"{'your code':<{left_w}} | generated: {transformed.gradient.name}",
+        "-" * left_w + "-+-" + "-" * right_w,
+    ]
     for section in ("forward", "backward"):
         out.append(f"{'':<{left_w}} | == {section}")
         last = None
         for g, u, s in mine:
             if s != section:
                 continue
-            text = transformed.parsed.lines[u - first].strip() if 0 <= u - first < len(
-                transformed.parsed.lines) else ""
+            text = (
+                transformed.parsed.lines[u - first].strip()
+                if 0 <= u - first < len(transformed.parsed.lines)
+                else ""
+            )
             left = textwrap.shorten(f"{u:>4}  {text}", left_w, placeholder="...") if u != last else ""
             out.append(f"{left:<{left_w}} | {generated[g - 1][:right_w]}")
             last = u

@@ -24,8 +24,11 @@ def parse_expr(text: str) -> ast.expr:
 
 
 def call(func: str, *args: ast.expr, **kwargs: ast.expr) -> ast.Call:
-    return ast.Call(func=parse_expr(func), args=list(args),
-                    keywords=[ast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+    return ast.Call(
+        func=parse_expr(func),
+        args=list(args),
+        keywords=[ast.keyword(arg=k, value=v) for k, v in kwargs.items()],
+    )
 
 
 def clone(node):
@@ -41,9 +44,16 @@ def clone(node):
     return new
 
 
-_CHILDREN = {ast.BinOp: ("left", "right"), ast.UnaryOp: ("operand",), ast.Attribute: ("value",),
-             ast.Subscript: ("value", "slice"), ast.Starred: ("value",), ast.keyword: ("value",),
-             ast.Slice: ("lower", "upper", "step"), ast.Compare: ("left",)}
+_CHILDREN = {
+    ast.BinOp: ("left", "right"),
+    ast.UnaryOp: ("operand",),
+    ast.Attribute: ("value",),
+    ast.Subscript: ("value", "slice"),
+    ast.Starred: ("value",),
+    ast.keyword: ("value",),
+    ast.Slice: ("lower", "upper", "step"),
+    ast.Compare: ("left",),
+}
 
 
 def walk(node):

@@ -24,20 +24,19 @@ import inspect
 from dataclasses import dataclass, field
 
 from ..frontend import fence
-
-from . import ir
 from ..frontend.desugar import desugar
-from .naming import Namer, identifiers_in
 from ..frontend.parse import ParsedFunction, parse_function
 from ..frontend.resolve import Environment
+from . import ir
+from .naming import Namer, identifiers_in
 
 __all__ = ["Callee", "CalleeTable"]
 
 
 @dataclass
 class Callee:
-    name: str                 # the primal's name in the generated module
-    function: ir.Function     # its normal form (parameters flattened to leaves)
+    name: str  # the primal's name in the generated module
+    function: ir.Function  # its normal form (parameters flattened to leaves)
     parsed: ParsedFunction
     namer: Namer
     vjps: dict = field(default_factory=dict)  # (active params, active outputs) -> (fwd, bwd) names
@@ -55,8 +54,8 @@ class CalleeTable:
         self.module_namer = module_namer
         self.max_iter = max_iter
         self.entries: dict = {}
-        self.stack: list = []          # callees being normalized, to refuse recursion
-        self.functions: list = []      # generated Functions, in definition order
+        self.stack: list = []  # callees being normalized, to refuse recursion
+        self.functions: list = []  # generated Functions, in definition order
 
     def identity(self, target):
         return ("def", target[0].filename, target[1].lineno) if isinstance(target, tuple) else target
@@ -79,8 +78,9 @@ class CalleeTable:
             return hit
         if isinstance(target, tuple):
             outer, node = target
-            parsed = ParsedFunction(node, outer.filename, outer.first_line, outer.indent, outer.lines,
-                                    outer.comments)
+            parsed = ParsedFunction(
+                node, outer.filename, outer.first_line, outer.indent, outer.lines, outer.comments
+            )
             fn_name = node.name
         else:
             parsed = parse_function(target)
@@ -91,9 +91,15 @@ class CalleeTable:
         namer = Namer(identifiers_in(parsed.node) | set(free))
         function = normalize_fn(parsed, env, namer, param_kinds, free)
         name = self.module_namer.fresh(fn_name)
-        function = ir.Function(name, function.params, function.body, doc=(
-            f"`{fn_name}` (called by the differentiated function), in normal form."),
-            globals_used=function.globals_used, temporaries=function.temporaries, meta=function.meta)
+        function = ir.Function(
+            name,
+            function.params,
+            function.body,
+            doc=(f"`{fn_name}` (called by the differentiated function), in normal form."),
+            globals_used=function.globals_used,
+            temporaries=function.temporaries,
+            meta=function.meta,
+        )
         callee = Callee(name, function, parsed, namer)
         self.entries[key] = callee
         return callee
@@ -115,9 +121,19 @@ def signature_of(target) -> inspect.Signature:
     positional = [*a.posonlyargs, *a.args]
     defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
     for arg, default in zip(positional, defaults):
-        params.append(inspect.Parameter(arg.arg, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                        default=inspect.Parameter.empty if default is None else default))
+        params.append(
+            inspect.Parameter(
+                arg.arg,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=inspect.Parameter.empty if default is None else default,
+            )
+        )
     for arg, default in zip(a.kwonlyargs, a.kw_defaults):
-        params.append(inspect.Parameter(arg.arg, inspect.Parameter.KEYWORD_ONLY,
-                                        default=inspect.Parameter.empty if default is None else default))
+        params.append(
+            inspect.Parameter(
+                arg.arg,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=inspect.Parameter.empty if default is None else default,
+            )
+        )
     return inspect.Signature(params)

@@ -43,9 +43,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Union
 
-from ..errors import InternalError
 from .astutil import walk
 
 # ----- atoms -----
@@ -62,7 +60,7 @@ class Const:
     text: str | None = field(default=None, compare=False)  # how it prints, if not repr: jnp.pi
 
 
-Atom = Union[Name, Const]
+Atom = Name | Const
 
 # ----- argument forms -----
 
@@ -115,7 +113,7 @@ class Raw:
     expr: ast.expr
 
 
-Expr = Union[Name, Const, Tup, Prim, Raw]
+Expr = Name | Const | Tup | Prim | Raw
 
 # ----- statements -----
 
@@ -199,16 +197,16 @@ class For:
     """``for targets in iters: body`` as a scan: each target walks one iterator, in lockstep."""
 
     targets: tuple  # names bound each iteration
-    iters: tuple    # RangeIter | ArrayIter, one per target
-    carry: tuple    # Carry
+    iters: tuple  # RangeIter | ArrayIter, one per target
+    carry: tuple  # Carry
     body: tuple
     origin: Origin | None = None
     name: str = "loop"
-    tape: tuple = ()    # set by reverse: (body name, stacked name) saved per iteration
+    tape: tuple = ()  # set by reverse: (body name, stacked name) saved per iteration
     status: tuple = ()  # set by reverse: (stacked flag, any-flag) of while loops inside the body
     checkpoint: object = None  # "sqrt" or a segment length: recompute segments instead of a tape
-    checkpointed: tuple = ()   # set by reverse when it checkpoints: (segment name, saved name)
-    shape_only: tuple = ()     # set by reverse: tape names the backward reads for their shape only
+    checkpointed: tuple = ()  # set by reverse when it checkpoints: (segment name, saved name)
+    shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
 
 
 @dataclass(frozen=True)
@@ -217,15 +215,17 @@ class While:
 
     carry: tuple
     test_body: tuple  # statements computing ``test`` from the carry params
-    test: object      # atom
+    test: object  # atom
     body: tuple
     max_iter: int
     origin: Origin | None = None
     name: str = "loop"
-    tape: tuple = ()    # set by reverse: (body name, stacked name), at most max_iter entries
-    count: str = ""     # set by reverse: the name of the number of iterations run
+    tape: tuple = ()  # set by reverse: (body name, stacked name), at most max_iter entries
+    count: str = ""  # set by reverse: the name of the number of iterations run
     overflow: str = ""  # set by reverse: the name of the flag "still running at max_iter"
     shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
+    checkpoints: object = None  # no max_iter: slots of online checkpointing (None: the default)
+    kept: str = ""      # set by reverse when checkpointed: the name of the checkpoints record
 
 
 @dataclass(frozen=True)
@@ -254,14 +254,14 @@ class CallFn:
     args: tuple  # atoms
     origin: Origin | None = None
     residual: str = ""  # set by reverse: the name holding what the callee's backward reads
-    forward: str = ""   # set by reverse: the callee's forward function, which returns it
+    forward: str = ""  # set by reverse: the callee's forward function, which returns it
 
 
 @dataclass(frozen=True)
 class Def:
     """A nested function definition in generated code (loop bodies, branches, their adjoints)."""
 
-    function: "Function"
+    function: Function
     origin: Origin | None = None
 
 
@@ -295,7 +295,7 @@ class Module:
     source_name: str = ""
 
 
-Stmt = Union[Assign, Unpack, NoGrad, Return, Comment, IfElse, Section, For, While, If, CallFn, Def]
+Stmt = Assign | Unpack | NoGrad | Return | Comment | IfElse | Section | For | While | If | CallFn | Def
 
 
 # ----- the normal-form checker -----
@@ -303,26 +303,6 @@ Stmt = Union[Assign, Unpack, NoGrad, Return, Comment, IfElse, Section, For, Whil
 
 def is_atom(e) -> bool:
     return isinstance(e, (Name, Const))
-
-
-def _check_arg(arg, where: str):
-    if is_atom(arg):
-        return
-    if isinstance(arg, Tup):
-        for item in arg.items:
-            if not is_atom(item):
-                raise InternalError(f"{where}: tuple argument holds a non-atom {item!r}")
-        return
-    if isinstance(arg, Index):
-        for item in arg.items:
-            if isinstance(item, Slice):
-                for part in (item.lower, item.upper, item.step):
-                    if part is not None and not is_atom(part):
-                        raise InternalError(f"{where}: slice bound {part!r} is not an atom")
-            elif not is_atom(item):
-                raise InternalError(f"{where}: index item {item!r} is not an atom")
-        return
-    raise InternalError(f"{where}: argument {arg!r} is not an atom, tuple or index")
 
 
 def names_read(e) -> list[str]:
@@ -381,102 +361,3 @@ def _flat(targets) -> list:
     for t in targets:
         out.extend(_flat(t) if isinstance(t, tuple) else [t])
     return out
-
-
-def check_normal_form(fn: Function, known_globals=()) -> None:
-    """Raise InternalError unless ``fn`` is in the normal form described above."""
-    seen: set = set()
-
-    def fail(msg):
-        raise InternalError(f"{fn.name}: {msg}")
-
-    def define(name, defined, where):
-        if name in seen:
-            fail(f"{where} assigns {name!r} a second time (the normal form assigns each name once)")
-        seen.add(name)
-        defined.add(name)
-
-    def use(names, defined, where):
-        for n in names:
-            if n not in defined:
-                fail(f"{where} reads {n!r} where it is not defined")
-
-    def block(stmts, defined, top):
-        for i, s in enumerate(stmts):
-            where = f"statement {i} ({type(s).__name__})"
-            if isinstance(s, Assign):
-                if isinstance(s.value, Prim):
-                    for _, a in s.value.args:
-                        _check_arg(a, where)
-                elif isinstance(s.value, Tup):
-                    _check_arg(s.value, where)
-                elif not is_atom(s.value):
-                    fail(f"{where} is not one operation: {s.value!r}")
-                use(names_read(s.value), defined, where)
-                define(s.target, defined, where)
-            elif isinstance(s, Unpack):
-                if not is_atom(s.value):
-                    fail(f"{where} unpacks a non-atom")
-                use(names_read(s.value), defined, where)
-                for t in _flat(s.targets):
-                    define(t, defined, where)
-            elif isinstance(s, NoGrad):
-                block(s.body, defined, False)
-            elif isinstance(s, For):
-                for it in s.iters:
-                    parts = (it.start, it.stop, it.step) if isinstance(it, RangeIter) else (it.array,)
-                    for p in parts:
-                        _check_arg(p, where)
-                        use(names_read(p), defined, where)
-                inner = set(defined)
-                for c in s.carry:
-                    use(names_read(c.init), defined, where)
-                    define(c.param, inner, where)
-                for t in s.targets:
-                    define(t, inner, where)
-                block(s.body, inner, False)
-                for c in s.carry:
-                    use([c.update], inner, where + " (loop update)")
-                    define(c.out, defined, where)
-            elif isinstance(s, While):
-                inner = set(defined)
-                for c in s.carry:
-                    use(names_read(c.init), defined, where)
-                    define(c.param, inner, where)
-                test_scope = set(inner)
-                block(s.test_body, test_scope, False)
-                use(names_read(s.test), test_scope, where + " (test)")
-                block(s.body, inner, False)
-                for c in s.carry:
-                    use([c.update], inner, where + " (loop update)")
-                    define(c.out, defined, where)
-            elif isinstance(s, If):
-                use(names_read(s.test), defined, where)
-                then_scope, else_scope = set(defined), set(defined)
-                block(s.body, then_scope, False)
-                block(s.orelse, else_scope, False)
-                for out, a, b in s.outputs:
-                    use(names_read(a), then_scope, where + " (then value)")
-                    use(names_read(b), else_scope, where + " (else value)")
-                    define(out, defined, where)
-            elif isinstance(s, CallFn):
-                for a in s.args:
-                    _check_arg(a, where)
-                    use(names_read(a), defined, where)
-                for t in s.targets:
-                    define(t, defined, where)
-            elif isinstance(s, Return):
-                if not top or i != len(stmts) - 1:
-                    fail("return is not the last statement")
-                if not (is_atom(s.value) or isinstance(s.value, Tup)):
-                    fail("return value is not an atom or tuple of atoms")
-                _check_arg(s.value, where)
-                use(names_read(s.value), defined, where)
-            elif isinstance(s, Comment):
-                pass
-            else:
-                fail(f"{where} is not a normal-form statement")
-
-    block(fn.body, set(fn.params) | set(known_globals) | set(fn.globals_used), True)
-    if not fn.body or not isinstance(fn.body[-1], Return):
-        fail("the normal form ends with a return")

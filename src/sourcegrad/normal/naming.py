@@ -7,6 +7,8 @@
   ``tanh``, ``mean``), numbered on collision.
 * The gradient accumulator of ``x`` is ``b_x`` ("bar x", the adjoint notation
   of the AD literature), or ``b_x_`` if the user already has a ``b_x``.
+* The tangent of ``x`` (forward mode) is ``d_x`` ("dot x"), or ``d_x_`` if the
+  user already has a ``d_x``.
 
 The same function always gets the same names: no counters shared between
 functions, no hashes, no ids, so generated source can be golden-tested.
@@ -42,7 +44,9 @@ class Namer:
         self._used: set[str] = set(_RESERVED) | set(taken)  # never handed out by fresh()
         self._claimed: set[str] = set()  # names the generated code already binds
         self._adjoints: dict[str, str] = {}
+        self._shared: dict[str, str] = {}  # role -> the one name generated functions share
         self._next: dict[str, int] = {}  # stem -> the next number fresh() tries
+        self._tangents: dict[str, str] = {}
 
     def reserve(self, *names: str) -> None:
         """Keep ``fresh`` from handing out these names (the user's identifiers, module globals)."""
@@ -73,14 +77,13 @@ class Namer:
 
     def shared(self, base: str) -> str:
         """One name for a role that many generated functions share (their ``carry`` parameter)."""
-        key = ("shared", base)
-        if key not in self._adjoints:
-            self._adjoints[key] = self.fresh(base)
-        return self._adjoints[key]
+        if base not in self._shared:
+            self._shared[base] = self.fresh(base)
+        return self._shared[base]
 
     def adjoint_names(self):
         """The accumulator names handed out so far."""
-        return [v for k, v in self._adjoints.items() if isinstance(k, str)]
+        return list(self._adjoints.values())
 
     def adjoint(self, primal: str) -> str:
         """The accumulator name of a primal variable: ``b_<name>``, always the same for one name."""
@@ -91,6 +94,21 @@ class Namer:
             self.claim(name)
             self._adjoints[primal] = name
         return self._adjoints[primal]
+
+
+    def tangent(self, primal: str) -> str:
+        """The tangent name of a primal variable: ``d_<name>``, always the same for one name."""
+        if primal not in self._tangents:
+            name = f"d_{primal}"
+            while name in self._used:
+                name += "_"
+            self.claim(name)
+            self._tangents[primal] = name
+        return self._tangents[primal]
+
+    def tangent_names(self):
+        """The tangent names handed out so far."""
+        return list(self._tangents.values())
 
 
 def _sanitize(base: str) -> str:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import ast
 
+from .. import rules
 from . import ir
 from .astutil import call, clone, name, parse_expr
-
-from .. import rules
 
 __all__ = ["to_ast", "instantiate", "forward_ast", "bound_args", "iterable", "trip_count"]
 
@@ -94,7 +93,8 @@ def forward_ast(prim: ir.Prim) -> ast.expr:
     if rule.operator is not None:
         return instantiate(rule.operator, bound_args(prim, rule))
     given = prim.arg_dict
-    args, keywords = [], []
+    args: list[ast.expr] = []
+    keywords: list[ast.keyword] = []
     for i, p in enumerate(rule.params):
         if p.varargs:
             if p.name in given:
@@ -103,10 +103,11 @@ def forward_ast(prim: ir.Prim) -> ast.expr:
         if i < rule.positional:
             if p.name in given:
                 args.append(to_ast(given[p.name]))
-            elif any(q.name in given for q in rule.params[i + 1:rule.positional]):
+            elif any(q.name in given for q in rule.params[i + 1 : rule.positional]):
                 args.append(_const(p.default))
         elif p.name in given:
             keywords.append(ast.keyword(arg=p.name, value=to_ast(given[p.name])))
+    assert rule.callee is not None, f"rule {rule.key} has neither an operator nor a callee"
     return ast.Call(func=parse_expr(rule.callee), args=args, keywords=keywords)
 
 

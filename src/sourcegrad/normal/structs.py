@@ -19,7 +19,7 @@ __all__ = ["Struct", "leaves", "paths", "rebuild", "kind_of", "same_layout"]
 
 @dataclass(frozen=True)
 class Struct:
-    kind: str     # "tuple", "list" or "dict"
+    kind: str  # "tuple", "list" or "dict"
     items: tuple  # ((key, atom or Struct), ...); keys are ints for tuple/list, strings for dict
 
     def get(self, key):
@@ -32,7 +32,7 @@ class Struct:
     def keys(self):
         return [k for k, _ in self.items]
 
-    def replace_values(self, values) -> "Struct":
+    def replace_values(self, values) -> Struct:
         return Struct(self.kind, tuple((k, v) for (k, _), v in zip(self.items, values)))
 
 
@@ -73,8 +73,11 @@ def same_layout(a, b) -> bool:
         return False
     if not isinstance(a, Struct):
         return True
-    return a.kind == b.kind and a.keys == b.keys and all(
-        same_layout(x, y) for (_, x), (_, y) in zip(a.items, b.items))
+    return (
+        a.kind == b.kind
+        and a.keys == b.keys
+        and all(same_layout(x, y) for (_, x), (_, y) in zip(a.items, b.items))
+    )
 
 
 def kind_of(value, top: bool = True):
@@ -86,14 +89,19 @@ def kind_of(value, top: bool = True):
     import numpy as np
 
     def static(v):
-        return v is None or (isinstance(v, (bool, int, str)) and not isinstance(v, np.generic)) \
+        return (
+            v is None
+            or (isinstance(v, (bool, int, str)) and not isinstance(v, np.generic))
             or (isinstance(v, tuple) and all(static(x) for x in v))
+        )
 
     if top and static(value):
         return "static"
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return ("dict", tuple((k, kind_of(v, False)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):
-        return ("list" if isinstance(value, list) else "tuple",
-                tuple((i, kind_of(v, False)) for i, v in enumerate(value)))
+        return (
+            "list" if isinstance(value, list) else "tuple",
+            tuple((i, kind_of(v, False)) for i, v in enumerate(value)),
+        )
     return "array"

@@ -23,8 +23,17 @@ from dataclasses import replace
 
 from . import ir
 
-__all__ = ["BLOCK_FIELDS", "blocks", "statements", "expressions", "expressions_deep", "binds",
-           "bound_deep", "map_blocks", "names_read_deep"]
+__all__ = [
+    "BLOCK_FIELDS",
+    "blocks",
+    "statements",
+    "expressions",
+    "expressions_deep",
+    "binds",
+    "bound_deep",
+    "map_blocks",
+    "names_read_deep",
+]
 
 #: The fields of each statement type that hold nested statement blocks, in execution order.
 BLOCK_FIELDS: dict[type, tuple[str, ...]] = {

@@ -7,79 +7,80 @@ it undoes; all shape logic runs while JAX traces (shapes are static), so a
 helper whose work is a no-op for the shapes at hand costs nothing.
 
 The helpers live in one module per kind (``core``, ``reductions``, ``linalg``, ``indexing``,
-``assembly``, ``elementwise``, ``loops``); generated code imports them from here, ``sourcegrad.runtime``.
+``assembly``, ``elementwise``, ``loops``, ``forward`` for tangent code); generated code imports them
+from here, ``sourcegrad.runtime``.
 """
 
 from __future__ import annotations
 
+from .assembly import pad_adjoint, transpose_of
 from .core import (
     SeedError,
-    seed_like,
     cast_like,
+    no_grad,
+    range_end,
+    reduced_size,
+    seed_like,
+    stop_gradient,
+    traced_bool,
     unbroadcast,
     unreduce,
-    reduced_size,
-    traced_bool,
-    range_end,
-    stop_gradient,
-    no_grad,
     vjp_of,
-)
-from .reductions import (
-    tie_split,
-    extremum_adjoint,
-    prod_adjoint,
-    var_adjoint,
-    std_adjoint,
-    norm_adjoint,
-    cumsum_adjoint,
-    sort_adjoint,
-)
-from .linalg import (
-    mT,
-    solve_outer,
-    matmul_adjoint_lhs,
-    matmul_adjoint_rhs,
-    dot_adjoint_lhs,
-    dot_adjoint_rhs,
-    inner_adjoint_lhs,
-    inner_adjoint_rhs,
-    einsum_adjoint,
-    cholesky_adjoint,
-    cholesky_lower,
-    eigvalsh_adjoint,
-)
-from .indexing import (
-    unslice,
-    inplace_set,
-    inplace_add,
-    inplace_multiply,
-    take_written,
-    transpose_adjoint,
-    unconcatenate,
-    roll_adjoint,
-    diag_adjoint,
-    linspace_adjoint,
-    trace_adjoint,
 )
 from .elementwise import (
     clip_mask,
     div_or_zero,
-    logaddexp_weight,
-    log_or_zero,
-    sinc_derivative,
     fmax_weight,
     fmin_weight,
+    log_or_zero,
+    logaddexp_weight,
+    sinc_derivative,
 )
-from .assembly import (
-    transpose_of,
-    pad_adjoint,
+from .forward import broadcast_like, einsum_tangent, jvp_of, pad_tangent
+from .indexing import (
+    diag_adjoint,
+    inplace_add,
+    inplace_multiply,
+    inplace_set,
+    linspace_adjoint,
+    roll_adjoint,
+    take_written,
+    trace_adjoint,
+    transpose_adjoint,
+    unconcatenate,
+    unslice,
+)
+from .linalg import (
+    cholesky_adjoint,
+    cholesky_lower,
+    dot_adjoint_lhs,
+    dot_adjoint_rhs,
+    eigvalsh_adjoint,
+    einsum_adjoint,
+    inner_adjoint_lhs,
+    inner_adjoint_rhs,
+    matmul_adjoint_lhs,
+    matmul_adjoint_rhs,
+    mT,
+    solve_outer,
 )
 from .loops import (
-    taped_while,
-    segment_length,
     checkpointed_scan,
     checkpointed_scan_adjoint,
+    checkpointed_while,
+    checkpointed_while_adjoint,
+    segment_length,
+    taped_while,
+)
+from .reductions import (
+    cumsum_adjoint,
+    extremum_adjoint,
+    norm_adjoint,
+    prod_adjoint,
+    sort_adjoint,
+    std_adjoint,
+    tie_split,
+    var_adjoint,
 )
 
 __all__ = [
@@ -124,6 +125,8 @@ __all__ = [
     "segment_length",
     "checkpointed_scan",
     "checkpointed_scan_adjoint",
+    "checkpointed_while",
+    "checkpointed_while_adjoint",
     "unslice",
     "inplace_set",
     "inplace_add",
@@ -138,4 +141,8 @@ __all__ = [
     "fmin_weight",
     "transpose_of",
     "pad_adjoint",
+    "broadcast_like",
+    "einsum_tangent",
+    "jvp_of",
+    "pad_tangent",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
@@ -22,10 +23,32 @@ def solve_outer(gb, ans):
     return jnp.expand_dims(gb, -1) * jnp.expand_dims(ans, -2)
 
 
-def _contract(a, b, a_axis, b_axis):
+def _contract(a, b, a_axis, b_axis, like=None):
     """``a`` and ``b`` contracted over one axis each, without materializing a transpose (inside a
-    loop XLA would copy a transposed operand on every iteration)."""
-    return lax.dot_general(a, b, (((a_axis,), (b_axis,)), ((), ())))
+    loop XLA would copy a transposed operand on every iteration). Under Explicit sharding the
+    result takes the sharding of ``like`` (the operand whose adjoint it is), as JAX's own transpose
+    of a matmul does, or is replicated when ``like`` has none: the contraction over a sharded batch
+    axis is then a cross-device sum."""
+    out = None
+    if like is not None:
+        out = _explicit_sharding(like)
+        if out is None:
+            mesh = next((m for m in map(_explicit_mesh, (a, b)) if m is not None), None)
+            out = None if mesh is None else jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+    return lax.dot_general(a, b, (((a_axis,), (b_axis,)), ((), ())), out_sharding=out)
+
+
+def _explicit_mesh(x):
+    """The mesh ``x`` is laid out on, when it has Explicit axes, else None."""
+    mesh = getattr(jax.typeof(x).sharding, "mesh", None)
+    if mesh is None or mesh.empty:
+        return None
+    return mesh if any(t == jax.sharding.AxisType.Explicit for t in mesh.axis_types) else None
+
+
+def _explicit_sharding(like):
+    """``like``'s sharding when it is laid out on a mesh with Explicit axes, else None."""
+    return jax.typeof(like).sharding if _explicit_mesh(like) is not None else None
 
 
 def matmul_adjoint_lhs(g, x, y):
@@ -35,9 +58,9 @@ def matmul_adjoint_lhs(g, x, y):
     if jnp.ndim(y) == 1:
         return unbroadcast(jnp.expand_dims(g, -1) * y, x)
     if jnp.ndim(x) == 1 and jnp.ndim(y) == 2:
-        return _contract(y, g, 1, 0)
+        return _contract(y, g, 1, 0, like=x)
     if jnp.ndim(x) == 2 and jnp.ndim(y) == 2:
-        return _contract(g, y, 1, 1)
+        return _contract(g, y, 1, 1, like=x)
     if jnp.ndim(x) == 1:
         return unbroadcast(jnp.matmul(jnp.expand_dims(g, -2), mT(y))[..., 0, :], x)
     return unbroadcast(jnp.matmul(g, mT(y)), x)
@@ -50,9 +73,9 @@ def matmul_adjoint_rhs(g, x, y):
     if jnp.ndim(x) == 1:
         return unbroadcast(jnp.expand_dims(x, -1) * jnp.expand_dims(g, -2), y)
     if jnp.ndim(x) == 2 and jnp.ndim(y) == 1:
-        return _contract(g, x, 0, 0)
+        return _contract(g, x, 0, 0, like=y)
     if jnp.ndim(x) == 2 and jnp.ndim(y) == 2:
-        return _contract(x, g, 0, 0)
+        return _contract(x, g, 0, 0, like=y)
     if jnp.ndim(y) == 1:
         return unbroadcast(jnp.matmul(mT(x), jnp.expand_dims(g, -1))[..., 0], y)
     return unbroadcast(jnp.matmul(mT(x), g), y)

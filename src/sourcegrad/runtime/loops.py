@@ -91,3 +91,95 @@ def checkpointed_scan_adjoint(step, step_adjoint, init, xs, saved, segment):
     ys = jax.tree_util.tree_map(
         lambda m, r: jnp.concatenate([m.reshape((-1,) + m.shape[2:]), r]), ys_main, ys_rest)
     return carry, ys
+
+
+#: How many copies of the loop state a data-dependent while loop without ``max_iter`` keeps.
+WHILE_CHECKPOINTS = 32
+
+
+def _put(buf, i, value):
+    return jax.tree_util.tree_map(lambda b, v: b.at[i].set(v), buf, value)
+
+
+def _get(buf, i):
+    return jax.tree_util.tree_map(lambda b: b[i], buf)
+
+
+def _advance(step, state, steps):
+    """``steps`` iterations of the loop from ``state`` (their tape rows are not kept)."""
+    return lax.fori_loop(0, steps, lambda _, s: step(s)[0], state)
+
+
+def checkpointed_while(test, step, init, slots):
+    """``while test(state): state, _ = step(state)`` keeping ``slots`` copies of the state.
+
+    Online checkpointing for a loop of unknown length: the state before iteration k is kept
+    when k is a multiple of the spacing (1 at first); when half the slots are full, every
+    other checkpoint is dropped and the spacing doubles, so at most ``slots // 2`` are kept
+    by the forward pass, spaced at most 2n / (slots // 2) apart, whatever the trip count n.
+    The other half is for the backward pass (``checkpointed_while_adjoint``). Returns the final
+    state and the checkpoints: (iteration of each slot, the states, slots used, n).
+    """
+    if slots < 4:
+        raise ValueError(f"a checkpointed while loop needs at least 4 slots, not {slots}")
+    half = slots // 2
+    keep = (half + 1) // 2
+    states = jax.tree_util.tree_map(lambda s: jnp.zeros((slots,) + jnp.shape(s), jnp.result_type(s)),
+                                    init)
+    where = jnp.zeros((slots,), jnp.int32)
+
+    def thin(kept):  # keep the even checkpoints (iterations 0, 2s, 4s, ...): half the slots free
+        where, states, used, spacing = kept
+        states = jax.tree_util.tree_map(lambda b: b.at[:keep].set(b[0:half:2]), states)
+        return where.at[:keep].set(where[0:half:2]), states, jnp.int32(keep), spacing * 2
+
+    def take(kept, k, state):  # a checkpoint of the state before iteration k, if k is due
+        where, states, used, spacing = kept
+        due = k % spacing == 0  # written without a branch: row `used` (< slots) is free anyway
+        states = jax.tree_util.tree_map(lambda b, v: b.at[used].set(jnp.where(due, v, b[used])),
+                                        states, state)
+        return where.at[used].set(jnp.where(due, k, where[used])), states, used + due, spacing
+
+    def body(loop):
+        k, state, kept = loop
+        kept = lax.cond((k % kept[3] == 0) & (kept[2] == half), thin, lambda c: c, kept)
+        return k + 1, step(state)[0], take(kept, k, state)
+
+    kept = (where, states, jnp.int32(0), jnp.int32(1))
+    n, state, (where, states, used, _) = lax.while_loop(
+        lambda loop: test(loop[1]), body, (jnp.int32(0), init, kept))
+    return state, (where, states, used, n)
+
+
+def checkpointed_while_adjoint(step, step_adjoint, init, checkpoints):
+    """The adjoint steps of a ``checkpointed_while`` loop, last iteration first.
+
+    ``step_adjoint(carry, row)`` needs iteration k's tape row, which is recomputed from the
+    nearest checkpoint at or before k (the recompute sweep). While slots are free, the sweep
+    bisects: it advances to the middle of the gap and keeps a checkpoint there, so reversing a
+    gap of g iterations costs about g log2(g) / 2 steps; with every slot used it advances
+    straight to k (cost: the gap). Memory: the slots, whatever the trip count.
+    """
+    where, states, used, n = checkpoints
+    slots = where.shape[0]
+
+    def bisect(loop):  # keep a checkpoint halfway between the nearest one and k
+        k, top, where, states, carry = loop
+        j = where[top - 1]
+        mid = (j + k + 1) // 2
+        state = _advance(step, _get(states, top - 1), mid - j)
+        return k, top + 1, where.at[top].set(mid), _put(states, top, state), carry
+
+    def reverse_one(loop):  # recompute iteration k's tape row, run its adjoint
+        k, top, where, states, carry = loop
+        j = where[top - 1]
+        state = _advance(step, _get(states, top - 1), k - j)
+        carry = step_adjoint(carry, step(state)[1])
+        return k - 1, jnp.where(j == k, top - 1, top), where, states, carry
+
+    def body(loop):
+        k, top, where, _, _ = loop
+        return lax.cond((where[top - 1] < k) & (top < slots), bisect, reverse_one, loop)
+
+    loop = (n - 1, used, where, states, init)
+    return lax.while_loop(lambda loop: loop[0] >= 0, body, loop)[4]

@@ -54,12 +54,7 @@ from ...normal.pyexpr import to_ast
 from ...normal.structs import leaves, paths
 from ...normal.walk import names_read_deep
 from ..activity import Activity
-from .analysis import (
-    SHAPE_ARGUMENTS,
-    callee_active_params,
-    loop_invariants,
-    read_for_shape_only,
-)
+from .analysis import SHAPE_ARGUMENTS, callee_active_params, loop_invariants, read_for_shape_only
 from .block import block
 from .context import Context, tuple_of
 

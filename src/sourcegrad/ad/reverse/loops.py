@@ -14,7 +14,8 @@ Every loop kind reverses the same way, and shares the code that does it:
 What differs is the template: a ``for`` loop's adjoint is a reversed ``lax.scan`` over its tape
 (``SCAN_ADJOINT``), a checkpointed one's recomputes each segment's tape first
 (``CHECKPOINTED_ADJOINT``), and a ``while`` loop's is a ``lax.fori_loop`` over the iterations
-that ran (``WHILE_ADJOINT``).
+that ran (``WHILE_ADJOINT``), or without ``max_iter`` a recompute sweep from a fixed number of
+checkpoints (``CHECKPOINTED_WHILE_ADJOINT``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ...normal import ir
 from ...normal.astutil import name
 from ...normal.pyexpr import iterable, trip_count
 from ...normal.walk import names_read_deep
+from ...runtime.loops import WHILE_CHECKPOINTS
 from .. import templates
 from ..simplify import fold_first_contributions
 from .analysis import loop_invariants, shape_only, without_no_grad
@@ -181,12 +183,15 @@ def checkpointed_loop(ctx, s: ir.For, parts: LoopParts, out: list):
 
 def while_loop(ctx, s: ir.While):
     """A data-dependent ``while`` loop: the forward saves at most ``max_iter`` rows and counts
-    the iterations; the backward is ``templates.WHILE_ADJOINT`` over those that ran."""
+    the iterations; the backward is ``templates.WHILE_ADJOINT`` over those that ran. Without
+    ``max_iter`` it is checkpointed instead (``checkpointed_while``)."""
     parts = reverse_body(ctx, s, [c.param for c in s.carry])
     if parts.inner.status:
         raise ctx.error(s.origin, "a data-dependent while loop inside another while loop",
                         "bound the inner loop with a for loop over range(max_iter)")
     tape = tape_names(ctx, parts.saved)
+    if s.max_iter is None:
+        return checkpointed_while(ctx, s, parts, tape)
     count = ctx.namer.fresh(f"{s.name}_count")
     overflow = ctx.namer.fresh(f"{s.name}_overflow")
     ctx.scope.status.append(overflow)
@@ -201,3 +206,32 @@ def while_loop(ctx, s: ir.While):
              for n, stacked in tape]
     mapping.update(COUNT=count, TAPE_READS=[r for read in reads for r in read])
     return fwd, emit(ctx, s, parts, out, templates.WHILE_ADJOINT, mapping)
+
+
+def checkpointed_while(ctx, s: ir.While, parts: LoopParts, tape):
+    """A while loop without ``max_iter``: the forward keeps a fixed number of checkpoints of
+    the loop state (``checkpointed_while``), the backward is ``templates.
+    CHECKPOINTED_WHILE_ADJOINT``, which recomputes each iteration's tape row from them."""
+    # in a branch on data the adjoint reruns the branch's forward, which defines the step function
+    # and the checkpoints again; a loop's adjoint step and a callee's bwd_ do not
+    if ctx.loop_depth or ctx.split_backward:
+        where = "in a loop" if ctx.loop_depth else "in a called function"
+        raise ctx.error(s.origin, f"a data-dependent while loop without max_iter {where}: its "
+                                  f"checkpointed gradient is only made for a loop at the top level "
+                                  f"of the function differentiated",
+                        "give the most iterations it may run: a comment `# sourcegrad: max_iter=100` "
+                        "on the while line, or grad(..., max_iter=100)")
+    slots = s.checkpoints or WHILE_CHECKPOINTS
+    kept = ctx.namer.fresh(f"{s.name}_checkpoints")
+    fwd = replace(s, body=tuple(parts.body_fwd), tape=tape, checkpoints=slots, kept=kept)
+    if not parts.needs_adjoint:
+        return replace(fwd, kept=""), []
+    out = enter(ctx, s, parts)
+    mapping = adjoint_names(ctx, s, parts, "carry", "row", stacks=False)
+    schedule = ir.Comment(
+        f"recompute sweep: each iteration's tape row is recomputed from the nearest of the "
+        f"{slots} checkpoint slots, last iteration first; free slots take checkpoints halfway: "
+        f"about n/2 * log2(4n/{slots}) steps recomputed for n iterations")
+    mapping.update(SAVED=tuple(n for n, _ in tape), STEP_FN=f"{s.name}_step", CHECKPOINTS=kept,
+                   SCHEDULE=[schedule])
+    return fwd, emit(ctx, s, parts, out, templates.CHECKPOINTED_WHILE_ADJOINT, mapping)

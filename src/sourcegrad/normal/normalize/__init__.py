@@ -1,7 +1,7 @@
 """Normalize: the user's function (Python AST) -> the normal form of ``ir``.
 
 The normal form is written down in the docstring of ``normal/ir.py`` (a grammar) and checked by
-``ir.check_normal_form``, which ``normalize`` runs on every function it returns. In short:
+``checker.check_normal_form``, which ``normalize`` runs on every function it returns. In short:
 
 * Expressions are flattened into one-operation assignments (``expressions.py``, ``rule_calls.py``).
 * Every name is assigned once: a re-assigned variable gets a new version (``y``, ``y_1``, ...),
@@ -34,7 +34,7 @@ import ast
 
 from ...frontend.parse import ParsedFunction
 from ...frontend.resolve import Environment
-from .. import ir
+from .. import checker, ir
 from ..naming import Namer
 from . import branches, expressions, loops, rule_calls, statements, user_calls
 from .context import Context, Handlers, assigned_names
@@ -82,5 +82,5 @@ def normalize(parsed: ParsedFunction, env: Environment, namer: Namer, param_kind
     transform's ``normal.calls.CalleeTable``."""
     cx = Context(parsed, env, namer, HANDLERS, param_kinds, max_iter, callees, checkpoint=checkpoint)
     fn = lower_function(cx)
-    ir.check_normal_form(fn)
+    checker.check_normal_form(fn)
     return fn

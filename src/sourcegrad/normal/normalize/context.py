@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ... import rules
 from .. import ir
 from ..structs import Struct
+from . import aliasing
 
 __all__ = ["Context", "Handlers", "assigned_names", "leaf_name", "VIEW_OPS", "STATIC_RESULT"]
 
@@ -95,6 +96,7 @@ class Context:
         self.free = tuple(free)         # a lifted nested def: the enclosing variables it reads
         self.local_functions: dict = {}  # nested defs: name -> ast.FunctionDef
         self.checkpoint = checkpoint  # grad(checkpoint=...): for loops' default
+        self.memory = aliasing.Memory()  # which names share memory under NumPy (aliasing.py)
 
     def error(self, node, what: str, fix: str = "", **kw):
         """A located error (file, line, column) at ``node`` of the user's function."""
@@ -179,6 +181,7 @@ class Context:
             if source is not None:
                 self.views[stmt.target] = (self.views.get(source, (source, 0))[0],
                                            self.origin.line if self.origin else 0)
+            aliasing.note_assign(self, stmt.target, stmt.value, VIEW_OPS)
             if self.is_static(stmt.value):
                 self.static.add(stmt.target)
             if isinstance(stmt.value, ir.Const) and isinstance(stmt.value.value, (int, str)):
@@ -228,6 +231,7 @@ class Context:
     def bind_name(self, user_name: str, ir_name: str):
         self.versions[user_name] = ir_name
         self.user_names.setdefault(ir_name, user_name)
+        aliasing.note_bind(self, ir_name)
         self.out_of_scope.pop(user_name, None)
 
     def bind_value(self, user, value):

@@ -23,6 +23,7 @@ from ...frontend.resolve import NOT_FOUND, describe, is_constant_value
 from ...transforms.methods import ATTRIBUTES
 from .. import ir
 from ..structs import Struct
+from .aliasing import check_read
 
 __all__ = ["BINOPS", "CMPOPS", "UNARYOPS", "AUGOPS", "constant", "name", "unary", "binary",
            "compare", "attribute", "subscript", "sequence", "dict_display", "index", "is_local",
@@ -95,7 +96,9 @@ def name(cx, node: ast.Name):
                        f"assign `{node.id}` before the loop or the `if`, so that it has a value on "
                        f"every path")
     if node.id in cx.versions:
-        return cx.current_value(node.id)
+        value = cx.current_value(node.id)
+        check_read(cx, node, value)
+        return value
     value = cx.env.lookup(node.id)
     if value is NOT_FOUND:
         raise cx.error(node, f"the name `{node.id}` is not defined (not a parameter, not assigned "

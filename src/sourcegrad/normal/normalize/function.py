@@ -5,13 +5,14 @@ from __future__ import annotations
 import ast
 
 from .. import ir
+from .aliasing import note_bind
 from .containers import flat_parameters, unpack_container
 
 __all__ = ["lower_function"]
 
 
 def lower_function(cx) -> ir.Function:
-    """The normal form of ``cx.parsed``'s function (not yet checked: see ``ir.check_normal_form``)."""
+    """The normal form of ``cx.parsed``'s function (not yet checked: see ``checker.check_normal_form``)."""
     fdef = cx.parsed.node
     args = fdef.args
     cx.origin = ir.Origin(cx.parsed.file_line(fdef), cx.parsed.line_text(fdef), entry=True)
@@ -30,6 +31,8 @@ def lower_function(cx) -> ir.Function:
             struct = unpack_container(cx, ir.Name(p), kind, p)
             cx.bind_value(p, struct)
             cx.inputs[p] = struct
+    for name in [*cx.versions.values(), *cx.params]:  # the parameters belong to the top block
+        note_bind(cx, name)
     body = list(fdef.body)
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):

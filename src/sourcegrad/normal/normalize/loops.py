@@ -9,7 +9,8 @@ after the loop). A name first assigned inside the loop is not visible after it.
   tuple of arrays it is written out element by element (``_unrolled_for``).
 * A counter loop ``i = 0; while i < n: ...; i += 1`` with static ``i`` and ``n`` is a ``For``.
 * Any other ``while`` is a ``While`` whose tape holds at most ``max_iter`` iterations (the
-  ``# sourcegrad: max_iter=N`` pragma on its line, or ``grad(max_iter=N)``).
+  ``# sourcegrad: max_iter=N`` pragma on its line, or ``grad(max_iter=N)``); without a bound,
+  its gradient keeps a fixed number of checkpoints (``# sourcegrad: checkpoints=N``).
 * ``# sourcegrad: checkpoint=sqrt`` (or a segment length) on a ``for`` line, or
   ``grad(checkpoint=...)``, recomputes the loop's tape in segments instead of storing it.
 """
@@ -20,6 +21,7 @@ import ast
 
 from .. import ir
 from ..structs import Struct, leaves, paths, rebuild, same_layout
+from .aliasing import note_assign, note_view
 from .context import assigned_names, leaf_name
 from .iterables import loop_iterables
 
@@ -41,27 +43,30 @@ def while_statement(cx, node: ast.While):
         return
     origin = cx.origin
     max_iter = cx.parsed.pragma(origin.line, "max_iter") or cx.max_iter
-    if max_iter is None:
-        raise cx.error(node, "this while loop's trip count depends on data, so its tape needs a bound",
-                       "give the most iterations it may run: a comment `# sourcegrad: max_iter=100` "
-                       "on the while line, or grad(..., max_iter=100); exceeding it is reported")
+    slots = cx.parsed.pragma(origin.line, "checkpoints")
     try:
-        max_iter = int(max_iter)
+        max_iter = None if max_iter is None else int(max_iter)
+        slots = None if slots is None else int(slots)
     except ValueError:
-        raise cx.error(node, f"max_iter={max_iter!r} is not an int") from None
+        raise cx.error(node, f"max_iter={max_iter!r} and checkpoints={slots!r} must be ints") from None
+    if slots is not None and slots < 4:
+        raise cx.error(node, f"checkpoints={slots} is too few", "give at least 4 checkpoint slots")
     carried = [v for v in assigned_names(node.body) if v in cx.versions]
     saved = dict(cx.versions)
+    cx.memory.loop_depth += 1
     entries = _begin_carries(cx, carried)
     outer, cx.block = cx.block, []
     test = cx.atom(node.test)
     test_body, cx.block = cx.block, outer
     body = cx.sub_block(node.body)
+    cx.memory.loop_depth -= 1
     carries, results = _end_carries(cx, entries, body, origin)
     cx.origin = origin
     cx.scope_exit(saved, f"it is assigned only inside the loop at line {origin.line}")
     _bind_results(cx, results)
     name = cx.namer.fresh(f"while_{origin.line}")
-    cx.emit(ir.While(tuple(carries), tuple(test_body), test, tuple(body), max_iter, origin, name))
+    cx.emit(ir.While(tuple(carries), tuple(test_body), test, tuple(body), max_iter, origin, name,
+                     checkpoints=slots))
 
 
 # ----- for loops -----
@@ -71,13 +76,17 @@ def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
     origin = cx.origin
     carried = [v for v in assigned_names(body_nodes) if v in cx.versions and v not in user_targets]
     saved = dict(cx.versions)
+    cx.memory.loop_depth += 1
     entries = _begin_carries(cx, carried)
     targets = []
-    for t in user_targets:
+    for t, it in zip(user_targets, iters):
         name = cx.namer.fresh(t) if (t in cx.versions or cx.namer.taken_by_ir(t)) else cx.namer.claim(t)
         targets.append(name)
         cx.bind_name(t, name)
+        if isinstance(it, ir.ArrayIter):  # `for row in X`: each row is a view of X under NumPy
+            note_view(cx, name, it.array)
     body = cx.sub_block(body_nodes)
+    cx.memory.loop_depth -= 1
     carries, results = _end_carries(cx, entries, body, origin)
     cx.origin = origin
     cx.scope_exit(saved, f"it is assigned only inside the loop at line {origin.line}")
@@ -180,6 +189,8 @@ def _begin_carries(cx, users):
         inits = leaves(value)
         leaf_paths = paths(value)
         params = [cx.namer.fresh(leaf_name(user, path)) for path in leaf_paths]
+        for param, init in zip(params, inits):  # an iteration's value is the memory it was before
+            note_assign(cx, param, init, ())
         entries.append((user, value, list(zip(params, inits, leaf_paths))))
         cx.bind_value(user, rebuild(value, [ir.Name(p) for p in params]))
     return entries

@@ -16,6 +16,7 @@ from ... import runtime
 from ...frontend.resolve import describe
 from .. import ir
 from ..structs import Struct
+from .aliasing import write_in_place
 from .expressions import AUGOPS, BINOPS, index, resolve_free
 
 __all__ = ["assign_statement", "annotated_assign", "augmented_assign", "return_statement",
@@ -39,12 +40,16 @@ def augmented_assign(cx, node: ast.AugAssign):
     if isinstance(node.target, ast.Subscript):
         _write_subscript(cx, node.target, node.value, node.op)
         return
-    _check_not_a_view(cx, node, node.target.id, op)
+    user = node.target.id
+    _check_not_a_view(cx, node, user, op)
     old = cx.atom(node.target)
     rhs = cx.atom(node.value)
-    target = cx.new_version(node.target.id)
+    target = cx.new_version(user)
     cx.emit(ir.Assign(target, ir.Prim(BINOPS[type(node.op)], (("x", old), ("y", rhs))), cx.origin))
-    cx.bind_name(node.target.id, target)
+    if isinstance(old, ir.Name) and not cx.is_static(old):  # an array's aliases see the write
+        write_in_place(cx, node, user, old.id, None, False, _text(node),
+                       f"write `{user} = {user} {op} ...` to make a new array")
+    cx.bind_name(user, target)
 
 
 def return_statement(cx, node: ast.Return):
@@ -117,7 +122,8 @@ def _write_subscript(cx, target: ast.Subscript, value_node, op):
         raise cx.error(target, "only a local array variable can be written into (`y[i] = v`)",
                        "assign the array to a name first")
     name = target.value.id
-    _check_not_a_view(cx, target, name, "+")
+    if cx.versions[name] in cx.memory.partial:  # a whole-array alias (y = x) is re-bound instead
+        _check_not_a_view(cx, target, name, "+")
     x = cx.atom(target.value)
     idx = index(cx, target.slice)
     v = cx.atom(value_node)
@@ -135,7 +141,17 @@ def _write_subscript(cx, target: ast.Subscript, value_node, op):
                        "write y[i] = y[i] <op> v")
     new = cx.new_version(name)
     cx.emit(ir.Assign(new, ir.Prim(key, (("x", x), ("idx", idx), ("v", v))), cx.origin))
+    if isinstance(x, ir.Name):
+        write_in_place(cx, target, name, x.id, new, True, _text(target, value_node, op),
+                       f"write into a copy: `{name} = {name}.copy()` before that line")
     cx.bind_name(name, new)
+
+
+def _text(node, value=None, op=None) -> str:
+    """The write as the user wrote it, on one line."""
+    if value is None:
+        return ast.unparse(node).split("\n")[0]
+    return f"{ast.unparse(node)} {AUGOPS.get(type(op), '') if op else ''}= {ast.unparse(value)}"
 
 
 # ----- checks -----
@@ -145,14 +161,22 @@ def _check_not_a_view(cx, node, name: str, op: str):
     if current not in cx.views:
         return
     base, line = cx.views[current]
-    user_base = next((u for u, v in cx.versions.items() if v == base), base)
+    root = cx.memory.root_of(current)
+    user_base = cx.user_names.get(root) or (root if root in cx.inputs else None) \
+        or next((u for u, v in cx.versions.items() if v == base), base)
     if user_base == name:
         return
+    if current in cx.memory.rows:
+        array = cx.memory.rows[current]
+        raise cx.error(node, f"`{_text(node)}` writes into a row of `{array}` (`{name}` walks its rows "
+                             f"since line {line}): under NumPy that changes `{array}`",
+                       f"write into `{array}` by index (`for i in range({array}.shape[0]): "
+                       f"{array}[i, ...] = ...`), or copy the row first: `{name} = {name}.copy()`")
     raise cx.error(node, f"`{ast.unparse(node).split(chr(10))[0]}` would also change `{user_base}` "
                          f"under NumPy (`{name}` shares its memory since line {line}), but not under "
                          f"JAX, whose semantics sourcegrad follows",
-                   f"write `{name} = {name} {op} ...` for a new array, or make a copy first: "
-                   f"`{name} = {user_base}.copy()`")
+                   f"write `{name} = {name} {op} ...` for a new array, or copy it where it is made "
+                   f"(`{name} = ....copy()`) so that `{user_base}` keeps its values")
 
 
 def _check_no_grad(cx, node: ast.With):

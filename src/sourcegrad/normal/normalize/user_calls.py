@@ -15,9 +15,10 @@ import functools
 import inspect
 
 from ...frontend.resolve import describe, is_constant_value
-from .. import ir
+from .. import checker, ir
 from ..calls import signature_of
 from ..structs import Struct, leaves
+from .aliasing import after_call, callee_summary
 from .containers import kind_of_value
 from .context import Context, assigned_names
 from .expressions import missing_rule, name
@@ -82,6 +83,7 @@ def user_call(cx, node, target):
     targets = tuple(cx.namer.fresh(base) for _ in range(callee.n_outputs))
     cx.temporaries.update(targets)
     cx.emit(ir.CallFn(targets, callee.name, args, cx.origin))
+    after_call(cx, node, label, callee.function.meta["aliasing"], callee.function.params, args, targets)
     if isinstance(callee.function.body[-1].value, ir.Tup):
         return Struct("tuple", tuple((i, ir.Name(t)) for i, t in enumerate(targets)))
     return ir.Name(targets[0])
@@ -121,5 +123,6 @@ def _normalize_callee(cx, nested, parsed, env, namer, kinds, free) -> ir.Functio
     if nested:  # a nested def may call its sibling nested defs
         callee.local_functions = dict(cx.local_functions)
     fn = lower_function(callee)
-    ir.check_normal_form(fn)
+    checker.check_normal_form(fn)
+    fn.meta["aliasing"] = callee_summary(callee, fn)
     return fn

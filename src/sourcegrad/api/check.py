@@ -38,10 +38,10 @@ class ArgumentCheck:
     """The worst direction for one argument: relative and absolute error, and both derivatives."""
 
     name: str
-    error: float        # |generated - numeric| / max(|generated|, |numeric|) at the worst direction
+    error: float  # |generated - numeric| / max(|generated|, |numeric|) at the worst direction
     abs_error: float
-    generated: float    # <gradient, v> from the generated code
-    numeric: float      # central difference of your function along v
+    generated: float  # <gradient, v> from the generated code
+    numeric: float  # central difference of your function along v
     ok: bool
 
 
@@ -53,14 +53,16 @@ class Divergence:
     line: int
     end_line: int
     text: str
-    kind: str           # "value" (the forward differs) or "derivative" (the adjoint differs)
+    kind: str  # "value" (the forward differs) or "derivative" (the adjoint differs)
     detail: str
     generated: dict = field(default_factory=dict)  # section -> [(generated line, its text)]
 
     def __str__(self) -> str:
         where = f"line {self.line}" + (f"-{self.end_line}" if self.end_line != self.line else "")
-        out = [f"first divergence: {self.filename}, {where}: {self.text}",
-               f"  the {self.kind} differs: {self.detail}"]
+        out = [
+            f"first divergence: {self.filename}, {where}: {self.text}",
+            f"  the {self.kind} differs: {self.detail}",
+        ]
         for section, lines in self.generated.items():
             out.append(f"  generated {section} lines:")
             out.extend(f"    {n:>4}  {text}" for n, text in lines)
@@ -103,25 +105,41 @@ class CheckResult:
         return f"<CheckResult of {self.function}: {'ok' if self.ok else 'FAILED'} ({errors}){where}>"
 
     def __str__(self) -> str:
-        head = (f"gradient check of `{self.function}`: {'ok' if self.ok else 'FAILED'} "
-                f"({self.directions} random directions per argument, rtol={self.rtol:g}, "
-                f"atol={self.atol:g})")
+        head = (
+            f"gradient check of `{self.function}`: {'ok' if self.ok else 'FAILED'} "
+            f"({self.directions} random directions per argument, rtol={self.rtol:g}, "
+            f"atol={self.atol:g})"
+        )
         out = [head]
         for a in self.arguments:
-            out.append(f"  {a.name}: worst relative error {a.error:.3g} (generated {a.generated:.10g}, "
-                       f"finite differences {a.numeric:.10g}){'' if a.ok else '  <-- differs'}")
+            out.append(
+                f"  {a.name}: worst relative error {a.error:.3g} (generated {a.generated:.10g}, "
+                f"finite differences {a.numeric:.10g}){'' if a.ok else '  <-- differs'}"
+            )
         if self.value_error > self.rtol:
-            out.append(f"  value: the generated primal differs from your function by "
-                       f"{self.value_error:.3g} (relative)")
+            out.append(
+                f"  value: the generated primal differs from your function by "
+                f"{self.value_error:.3g} (relative)"
+            )
         if self.divergence is not None:
             out.append(str(self.divergence))
         out.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(out)
 
 
-def check(fn, *args, wrt=None, directions: int = 3, random_state: int = 0, eps: float = 1e-6,
-          rtol: float = 1e-5, atol: float = 1e-6, locate: bool = True,
-          raise_on_failure: bool = False, **kwargs) -> CheckResult:
+def check(
+    fn,
+    *args,
+    wrt=None,
+    directions: int = 3,
+    random_state: int = 0,
+    eps: float = 1e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    locate: bool = True,
+    raise_on_failure: bool = False,
+    **kwargs,
+) -> CheckResult:
     """Check the generated gradient of ``fn`` at ``args`` against float64 central differences
     of ``fn`` itself, run as plain NumPy.
 
@@ -134,14 +152,17 @@ def check(fn, *args, wrt=None, directions: int = 3, random_state: int = 0, eps: 
     ``raise_on_failure``: raise :class:`GradientCheckError` instead of returning a failed result.
     Keyword arguments other than these are passed to ``fn``.
     """
-    from .api import GradFunction, grad
+    from .grad import GradFunction, grad
 
     options = {}
     if isinstance(fn, GradFunction):
         wrt = fn.wrt if wrt is None else wrt
-        options = {"max_iter": getattr(fn, "_max_iter", None),
-                   "checkpoint": getattr(fn, "_checkpoint", None)}
-        fn = fn.__wrapped__
+        options = {
+            "max_iter": getattr(fn, "_max_iter", None),
+            "checkpoint": getattr(fn, "_checkpoint", None),
+            "while_checkpoints": getattr(fn, "_while_checkpoints", None),
+        }
+        fn = fn._fn
     wrt = 0 if wrt is None else wrt
     g = grad(fn, wrt=tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,), **options)
     bound = inspect.signature(fn).bind(*args, **kwargs)
@@ -170,8 +191,10 @@ def _float64(leaf):
 def _call(fn, bound, replace=None):
     """``fn`` on the bound arguments (fresh copies of the arrays: NumPy code may write into them)."""
     arguments = dict(bound.arguments, **(replace or {}))
-    arguments = {k: jax.tree_util.tree_map(lambda v: v.copy() if isinstance(v, np.ndarray) else v, v)
-                 for k, v in arguments.items()}
+    arguments = {
+        k: jax.tree_util.tree_map(lambda v: v.copy() if isinstance(v, np.ndarray) else v, v)
+        for k, v in arguments.items()
+    }
     call = inspect.BoundArguments(bound.signature, arguments)
     return fn(*call.args, **call.kwargs)
 
@@ -209,8 +232,12 @@ def _measure(fn, g, bound, rng, *, directions, eps, rtol, atol):
             diff, scale = abs(generated - numeric), max(abs(generated), abs(numeric))
             badness = diff / (atol + rtol * scale)
             if worst is None or badness > worst[0]:
-                worst = (badness, ArgumentCheck(name, diff / scale if scale else 0.0, diff,
-                                                generated, numeric, badness <= 1.0))
+                worst = (
+                    badness,
+                    ArgumentCheck(
+                        name, diff / scale if scale else 0.0, diff, generated, numeric, badness <= 1.0
+                    ),
+                )
         results.append(worst[1])
     return results, value_error
 
@@ -232,6 +259,7 @@ def _relative(generated, reference) -> float:
 
 
 # ----- locating the first divergent statement -----
+
 
 def _assigned(stmt) -> list:
     """Names a top-level statement assigns (not inside nested defs), in order of appearance."""
@@ -258,8 +286,11 @@ def _assigned(stmt) -> list:
 def _is_float(value) -> bool:
     leaves = jax.tree_util.tree_leaves(value)
     return bool(leaves) and all(
-        isinstance(x, (float, np.floating, np.ndarray, jax.Array)) and not isinstance(x, bool)
-        and np.issubdtype(np.asarray(x).dtype, np.floating) for x in leaves)
+        isinstance(x, (float, np.floating, np.ndarray, jax.Array))
+        and not isinstance(x, bool)
+        and np.issubdtype(np.asarray(x).dtype, np.floating)
+        for x in leaves
+    )
 
 
 def _prefix(fn, file_lines, fdef, stop, returned, tag):
@@ -268,8 +299,10 @@ def _prefix(fn, file_lines, fdef, stop, returned, tag):
     def_line = fdef.lineno
     indent = len(file_lines[def_line - 1]) - len(file_lines[def_line - 1].lstrip())
     body_line = file_lines[fdef.body[0].lineno - 1]
-    body_indent = body_line[:len(body_line) - len(body_line.lstrip())][indent:]
-    kept = [line[indent:] if line[:indent].strip() == "" else line for line in file_lines[def_line - 1:stop]]
+    body_indent = body_line[: len(body_line) - len(body_line.lstrip())][indent:]
+    kept = [
+        line[indent:] if line[:indent].strip() == "" else line for line in file_lines[def_line - 1 : stop]
+    ]
     text = "\n" * (def_line - 1) + "".join(kept).rstrip("\n") + f"\n{body_indent}return {returned}\n"
     filename = f"<sourcegrad check: {fn.__name__} through line {stop} ({tag})>"
     linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
@@ -290,8 +323,8 @@ def _function_node(fn):
 
 
 def _locate(fn, g, bound, random_state, result, options, settings):
-    from .api import grad
-    from .errors import SourcegradError
+    from ..errors import SourcegradError
+    from .grad import grad
 
     try:
         filename, file_lines, fdef = _function_node(fn)
@@ -323,16 +356,20 @@ def _locate(fn, g, bound, random_state, result, options, settings):
                 rng = np.random.default_rng(random_state)
                 arguments, value_error = _measure(cut, gp, bound, rng, **settings)
             except SourcegradError as exc:
-                result.notes.append(f"line {stmt.lineno} was not checked on its own: "
-                                    f"{str(exc).splitlines()[0]}")
+                result.notes.append(
+                    f"line {stmt.lineno} was not checked on its own: {str(exc).splitlines()[0]}"
+                )
                 continue
             bad = [a for a in arguments if not a.ok]
             if value_error > settings["rtol"] or bad:
-                result.divergence = _divergence(g, filename, file_lines, stmt, floats,
-                                                value_error > settings["rtol"], value_error, bad)
+                result.divergence = _divergence(
+                    g, filename, file_lines, stmt, floats, value_error > settings["rtol"], value_error, bad
+                )
                 return
-        result.notes.append("no single statement diverges on its own: the difference comes from "
-                            "how the statements combine (or from the return)")
+        result.notes.append(
+            "no single statement diverges on its own: the difference comes from "
+            "how the statements combine (or from the return)"
+        )
     finally:
         for name in cache_names:
             linecache.cache.pop(name, None)
@@ -341,13 +378,16 @@ def _locate(fn, g, bound, random_state, result, options, settings):
 def _divergence(g, filename, file_lines, stmt, names, value_differs, value_error, bad):
     if value_differs:  # the forward already differs: the derivatives then differ too, usually
         kind = "value"
-        detail = (f"the generated forward computes {', '.join(names)} with a relative error of "
-                  f"{value_error:.3g} against your function run by NumPy")
+        detail = (
+            f"the generated forward computes {', '.join(names)} with a relative error of "
+            f"{value_error:.3g} against your function run by NumPy"
+        )
     else:
         kind = "derivative"
         detail = f"the derivative of {', '.join(names)}, along a random direction:" + "".join(
             f"\n    d/d{a.name}: generated {a.generated:.10g}, finite differences {a.numeric:.10g}"
-            for a in bad)
+            for a in bad
+        )
     source = g.source.split("\n")
     primal = g.__wrapped__.__name__
     generated: dict = {}
@@ -355,5 +395,6 @@ def _divergence(g, filename, file_lines, stmt, names, value_differs, value_error
         if stmt.lineno <= user <= stmt.end_lineno and function != primal:  # the gradient's lines
             generated.setdefault(section, []).append(gen)
     listing = {s: [(n, source[n - 1].strip()) for n in sorted(ns)] for s, ns in generated.items()}
-    return Divergence(filename, stmt.lineno, stmt.end_lineno, file_lines[stmt.lineno - 1].strip(),
-                      kind, detail, listing)
+    return Divergence(
+        filename, stmt.lineno, stmt.end_lineno, file_lines[stmt.lineno - 1].strip(), kind, detail, listing
+    )

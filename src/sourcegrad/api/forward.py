@@ -1,0 +1,107 @@
+"""Forward mode for users: ``jvp``, and the :class:`JVPFunction` it returns.
+
+``jvp(f, wrt=("x",))`` transforms ``f`` into its tangent function (``ad/forward``). Call it like
+``f``, plus ``tangents=``: one tangent per ``wrt`` input, each with its input's shape and
+structure (a bare tangent when ``wrt`` names one input). It returns ``(f(...), tangent of the
+output)``: ``jax.jvp``'s contract, with the primals passed as ``f``'s own arguments (static ones
+included)::
+
+    @sourcegrad.jvp(wrt=("x",))
+    def f(x, w):
+        return jnp.sum(jnp.sin(x) * w)
+
+    y, dy = f(x, w, tangents=dx)        # dy = J_x f(x, w) @ dx
+    print(f.source)                     # d_y = d_x * jnp.cos(x), line by line
+
+A tangent picks a column of the Jacobian as a seed of ``grad`` picks a row.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+
+from ..errors import SourcegradError, WrtError
+from ..pipeline_forward import transform_forward
+from . import boundary
+from .boundary import _public
+from .grad import GradFunction
+
+__all__ = ["jvp", "JVPFunction"]
+
+
+class JVPFunction(GradFunction):
+    """The tangent function (forward mode) of a Python function, made by :func:`jvp`."""
+
+    def _variant(self, kinds: tuple):
+        t = self._variants.get(kinds)
+        if t is None:
+            t = self._variants[kinds] = transform_forward(
+                self._fn, self.wrt, param_kinds=dict(zip(self._params, kinds)), max_iter=self._max_iter
+            )
+        self._transformed = t  # type: ignore[assignment]  (the same interface, forward mode)
+        return t
+
+    def _check_reserved(self):
+        boundary.check_reserved(self._fn, self._params, ("tangents",), "tangent")
+
+    def __repr__(self):
+        return f"<sourcegrad.jvp of {self._fn.__qualname__} along {', '.join(self.wrt)}>"
+
+    def _tangents(self, values, tangents):
+        if tangents is None:
+            raise WrtError(f"pass tangents= (one per wrt input: {', '.join(self.wrt)})")
+        given = (tangents,) if self._wrt_single else tuple(tangents)
+        if len(given) != len(self.wrt):
+            raise WrtError(
+                f"tangents= must hold one tangent per wrt input ({', '.join(self.wrt)}); got {len(given)}"
+            )
+        out = []
+        for w, t in zip(self.wrt, given):
+            primal = values[self._params.index(w)]
+            try:
+                out.append(
+                    jax.tree_util.tree_map(lambda p, d: jnp.asarray(d, dtype=jnp.result_type(p)), primal, t)
+                )
+            except ValueError:
+                raise WrtError(
+                    f"the tangent of `{w}` must have the structure of `{w}` "
+                    f"(same containers, one array per leaf)"
+                ) from None
+        return out
+
+    @_public
+    def __call__(self, *args, tangents=None, **kwargs):
+        """``(f(*args), its tangent along tangents)``."""
+        values, static, t = self._bind(args, kwargs)
+        return self._jit(t, static)(*values, *self._tangents(values, tangents))
+
+    def value_and_grad(self, *args, **kwargs):
+        raise TypeError(
+            "a jvp function returns (value, tangent) when called; it has no "
+            "value_and_grad (use sourcegrad.value_and_grad for gradients)"
+        )
+
+    def compile(self, *args, **kwargs):
+        raise TypeError(
+            "ahead-of-time compile() is for gradients; call the jvp function "
+            "(it is compiled with jax.jit on the first call)"
+        )
+
+
+def jvp(fn=None, *, wrt=0, max_iter: int | None = None):
+    """The tangent function of ``fn`` along ``wrt`` (forward mode), by source transformation.
+
+    ``wrt`` as for :func:`sourcegrad.grad`. Calling the result with ``f``'s arguments and
+    ``tangents=`` (one per ``wrt`` input) returns ``(output, output tangent)``; ``.source`` shows
+    the generated code: each primal line followed by its tangent line. Data-dependent ``while``
+    loops need no bound in forward mode (``max_iter`` is accepted for symmetry and ignored).
+    """
+    if fn is None:
+        return functools.partial(jvp, wrt=wrt, max_iter=max_iter)
+    try:
+        return JVPFunction(fn, wrt, max_iter=max_iter)
+    except SourcegradError as exc:
+        raise exc.with_traceback(None) from None

@@ -1,0 +1,439 @@
+"""The public API: ``grad``, ``value_and_grad``, and the :class:`GradFunction` they return.
+
+Why this is long: ``GradFunction`` is the object users hold, and its call protocol (bind the
+arguments, choose the precision, pick or make the variant, jit, turn the outputs into the
+result) reads best in one place; each step with a life of its own is elsewhere already
+(boundary.py: the checks; compiled.py: ahead-of-time compilation; views.py: the read-only views).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import threading
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import pipeline, runtime
+from ..errors import SeedError, SourcegradError, TapeOverflowError, UnsupportedSyntaxError, WrtError
+from ..normal.structs import kind_of
+from ..pipeline import Transformed
+from . import boundary, overflow
+from .boundary import _is_static, _public
+from .compiled import CompiledGrad, _signature_of, compile_gradient
+from .views import GradViews
+
+__all__ = ["grad", "value_and_grad", "GradFunction", "CompiledGrad"]
+
+_RESERVED_KEYWORDS = ("seed", "accumulate")
+
+
+CompiledGrad.__call__ = _public(CompiledGrad.__call__)  # type: ignore[method-assign]
+
+
+class GradFunction(GradViews):
+    """The gradient of a Python function, made by :func:`grad`.
+
+    Call it like the original function (plus ``seed=`` and ``accumulate=``) to
+    get the gradient; read :attr:`source` for the code that computes it.
+
+    Why this is long: see the module docstring (the call protocol in one place).
+    """
+
+    def __init__(
+        self,
+        fn,
+        wrt=0,
+        *,
+        return_value: bool = False,
+        max_iter: int | None = None,
+        checkpoint=None,
+        while_checkpoints: int | None = None,
+    ):
+        functools.update_wrapper(self, fn)
+        self._fn = fn
+        self._signature = inspect.signature(fn)
+        self._params = tuple(p.name for p in self._signature.parameters.values())
+        self._wrt_single = not isinstance(wrt, (tuple, list))
+        self.wrt = self._resolve_wrt(wrt)
+        self._return_value = return_value
+        self._max_iter = max_iter
+        self._checkpoint = checkpoint
+        self._while_checkpoints = while_checkpoints
+        self._wrt_index = frozenset(self._params.index(n) for n in self.wrt)
+        # one transform and one compile per signature, whatever the number of threads calling
+        self._lock = threading.RLock()
+        self._first_calls: dict = {}  # signature -> a lock held by its first call
+        self._seen: set = set()  # signatures that ran once (compiled)
+        self._variants: dict = {}  # static parameter names -> Transformed
+        self._reads: dict = {}  # id(Transformed) -> boundary.ModuleValues
+        self._jitted: dict = {}
+        self._compiled: dict = {}
+        self._deferred = None  # an error that the first call's argument kinds may resolve
+        self._transformed: Transformed | None = self._default_variant()
+        self._check_reserved()
+
+    # ----- construction -----
+    def _resolve_wrt(self, wrt) -> tuple:
+        items = tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,)
+        if not items:
+            raise WrtError("wrt is empty: name at least one parameter to differentiate with respect to")
+        names = []
+        positional = [
+            p.name
+            for p in self._signature.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        for item in items:
+            if isinstance(item, int) and not isinstance(item, bool):
+                if not -len(positional) <= item < len(positional):
+                    raise WrtError(
+                        f"wrt={item} is out of range: `{self._fn.__name__}` has "
+                        f"{len(positional)} positional parameters ({', '.join(positional)})"
+                    )
+                name = positional[item]
+            elif isinstance(item, str):
+                if item not in self._params:
+                    raise WrtError(
+                        f"wrt names `{item}`, which is not a parameter of "
+                        f"`{self._fn.__name__}` (parameters: {', '.join(self._params)})"
+                    )
+                name = item
+            else:
+                raise WrtError(f"wrt takes parameter positions (int) or names (str); got {item!r}")
+            kind = self._signature.parameters[name].kind
+            if kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                raise WrtError(f"wrt names `{name}`, a *args/**kwargs parameter; name a plain one")
+            if name in names:
+                raise WrtError(f"wrt names `{name}` twice")
+            names.append(name)
+        return tuple(names)
+
+    def _default_variant(self) -> Transformed:
+        """Transform now, so unsupported code fails at decoration: parameters with int/str/bool
+        defaults or annotations are assumed static, the others arrays; if that cannot be right
+        (``range(n)`` with an unannotated ``n``), every non-differentiated parameter is static."""
+        kinds = []
+        for p in self._signature.parameters.values():
+            static = p.name not in self.wrt and (
+                (p.default is not p.empty and _is_static(p.default))
+                or p.annotation in (int, str, bool, "int", "str", "bool")
+            )
+            kinds.append("static" if static else "array")
+        try:
+            return self._variant(tuple(kinds))
+        except UnsupportedSyntaxError as exc:
+            if getattr(exc, "kind_dependent", False):  # e.g. params.items(): wait for the call
+                self._deferred = exc
+                return None
+            if not getattr(exc, "binding_time", False):
+                raise
+            everything = tuple("array" if p in self.wrt else "static" for p in self._params)
+            try:
+                return self._variant(everything)
+            except UnsupportedSyntaxError:
+                raise exc from None
+
+    def _current(self) -> Transformed:
+        if self._transformed is None:
+            raise UnsupportedSyntaxError(
+                f"the generated code of `{self._fn.__name__}` depends on what its arguments are "
+                f"(arrays or containers); call it once first. Transforming with every argument an "
+                f"array failed: {self._deferred.msg}",
+                filename=self._deferred.filename,
+                line=self._deferred.lineno,
+                col=(self._deferred.offset or 1) - 1,
+                text=self._deferred.text or "",
+            )
+        return self._transformed
+
+    def _variant(self, kinds: tuple) -> Transformed:
+        """The transform for one kind of each argument: static, array, or a container layout
+        (made once, then cached)."""
+        t = self._variants.get(kinds)
+        if t is None:
+            with self._lock:
+                t = self._variants.get(kinds)
+                if t is None:
+                    t = pipeline.transform(
+                        self._fn,
+                        self.wrt,
+                        param_kinds=dict(zip(self._params, kinds)),
+                        max_iter=self._max_iter,
+                        checkpoint=self._checkpoint,
+                        while_checkpoints=self._while_checkpoints,
+                    )
+                    self._reads[id(t)] = boundary.ModuleValues(t.module_reads)
+                    self._variants[kinds] = t
+        elif self._stale(t):
+            with self._lock:  # a module value was rebound or written since: make it all again
+                if self._variants.get(kinds) is t:
+                    self._variants.clear()
+                    self._reads.clear()
+                    self._jitted.clear()
+                    self._compiled.clear()
+                    self._seen.clear()
+            return self._variant(kinds)
+        self._transformed = t
+        return t
+
+    def _stale(self, transformed) -> bool:
+        reads = self._reads.get(id(transformed))
+        return reads is None or (bool(reads.reads) and reads.changed() is not None)
+
+    def _check_reserved(self):
+        boundary.check_reserved(self._fn, self._params, _RESERVED_KEYWORDS, "gradient")
+
+    def __repr__(self):
+        return f"<sourcegrad.grad of {self._fn.__qualname__} wrt {', '.join(self.wrt)}>"
+
+    # ----- calling -----
+    def _arguments(self, args, kwargs) -> list:
+        """The call's arguments, one per parameter (defaults applied), checked."""
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self._fn.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        values = [bound.arguments[p] for p in self._params]
+        for name in self.wrt:
+            boundary.check_differentiated(name, values[self._params.index(name)])
+        boundary.check_no_complex(self._params, values)
+        return values
+
+    def _precision(self, values):
+        """JAX's x64 mode around what runs on 64-bit inputs (NumPy's precision); float32 stays."""
+        x64 = not jax.config.jax_enable_x64 and boundary.wants_x64(values, self._wrt_index)
+        return jax.enable_x64(True) if x64 else contextlib.nullcontext()
+
+    def _bind(self, args, kwargs):
+        """(values, static positions, transform) for a call's arguments (the bench reads it)."""
+        return self._prepare(self._arguments(args, kwargs))
+
+    def _prepare(self, values):
+        values = list(values)
+        for name in self.wrt:
+            i = self._params.index(name)
+            values[i] = self._check_wrt_value(name, values[i])
+        kinds = tuple(
+            "array" if p in self.wrt and kind_of(v) == "static" else kind_of(v)
+            for p, v in zip(self._params, values)
+        )
+        static = tuple(i for i, k in enumerate(kinds) if k == "static")
+        return values, static, self._variant(kinds)
+
+    def _check_wrt_value(self, name, value):
+        def check(leaf):
+            if isinstance(leaf, (bool, int)) and not isinstance(leaf, float):
+                raise WrtError(
+                    f"`{name}` is a Python {type(leaf).__name__}; gradients are "
+                    f"defined for floating-point inputs only. Pass a float "
+                    f"({float(leaf)!r}) or remove `{name}` from wrt"
+                )
+            dtype = leaf.dtype if isinstance(leaf, (np.ndarray, jax.Array)) else jnp.result_type(leaf)
+            if not jnp.issubdtype(dtype, jnp.inexact):
+                raise WrtError(
+                    f"`{name}` has dtype {dtype}; gradients are defined for "
+                    f"floating-point inputs only (sourcegrad does not return zeros "
+                    f"for integers). Convert it with `.astype(float)` or remove "
+                    f"`{name}` from wrt"
+                )
+            return jnp.asarray(leaf) if isinstance(leaf, float) else leaf
+
+        return jax.tree_util.tree_map(check, value)
+
+    def _accumulators(self, accumulate, values):
+        if accumulate is None:
+            return None
+        acc = (accumulate,) if self._wrt_single else tuple(accumulate)
+        if len(acc) != len(self.wrt):
+            raise WrtError(
+                f"accumulate= must hold one accumulator per wrt input ({', '.join(self.wrt)}); got {len(acc)}"
+            )
+        boundary.check_accumulate(self.wrt, [values[self._params.index(n)] for n in self.wrt], acc)
+        return acc
+
+    def _check_seed(self, transformed, seed):
+        if seed is None and transformed.output_is_tuple:
+            raise SeedError(
+                f"`{self._fn.__name__}` returns a tuple; pass seed= a tuple with one "
+                f"array per output (zeros for outputs to ignore)"
+            )
+        return seed
+
+    def _jit(self, transformed, static, kind="grad"):
+        # each variant is kept alive in self._variants; x64 traces apart
+        key = (kind, static, id(transformed), bool(jax.config.jax_enable_x64))
+        fn = self._jitted.get(key)
+        if fn is None:
+            with self._lock:
+                fn = self._jitted.get(key)
+                if fn is None:
+                    target = transformed.grad_fn if kind == "grad" else transformed.primal_fn
+                    fn = self._jitted[key] = jax.jit(target, static_argnums=static)
+        return fn
+
+    def _execute(self, transformed, static, kind, values, *extra):
+        """Run the compiled generated code: a signature's first call holds a lock (one trace and
+        one compile under any number of threads); errors in the user's code are located."""
+        fn = self._jit(transformed, static, kind)
+        try:
+            key = (
+                kind,
+                static,
+                id(transformed),
+                bool(jax.config.jax_enable_x64),
+                tuple(values[i] for i in static),
+                _signature_of([v for i, v in enumerate(values) if i not in static]),
+                *(_signature_of(e) for e in extra),
+            )
+            if key in self._seen:
+                return fn(*values, *extra)
+            with self._lock:
+                first = self._first_calls.setdefault(key, threading.Lock())
+            with first:
+                out = fn(*values, *extra)
+                self._seen.add(key)
+            self._first_calls.pop(key, None)
+            return out
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, (SourcegradError, runtime.SeedError)):
+                raise
+            located = boundary.located_runtime_error(exc, transformed)
+            if located is None:
+                raise
+            raise located.with_traceback(None) from None
+
+    def _results(self, transformed, out, callback: bool = True):
+        """(value, gradients) from the generated function's outputs; reports tape overflow: at
+        once for a concrete flag; under an outer transformation (jit, vmap, scan, export) with
+        NaN gradients and (unless ``callback`` is off, as for export) a host callback that raises
+        :class:`TapeOverflowError` when the compiled code runs (see ``overflow.py``)."""
+        if transformed.gradient.meta.get("has_status"):
+            value, grads, flag = out
+            message = overflow.message(self._fn.__name__, transformed.gradient.meta["while_loops"])
+            if overflow.is_traced(flag):
+                grads = overflow.guard(grads, flag, message, callback)
+            elif bool(flag):
+                raise TapeOverflowError(message)
+        else:
+            value, grads = out
+        return value, (grads[0] if self._wrt_single else tuple(grads))
+
+    def _run(self, args, kwargs, seed, accumulate):
+        values = self._arguments(args, kwargs)
+        with self._precision(values):
+            values, static, t = self._prepare(values)
+            out = self._execute(
+                t, static, "grad", values, self._check_seed(t, seed), self._accumulators(accumulate, values)
+            )
+            value, grads = self._results(t, out)
+            boundary.check_output(value, t, self._fn.__name__)
+            return value, grads
+
+    @_public
+    def __call__(self, *args, seed=None, accumulate=None, **kwargs):
+        """The gradient(s) at these arguments. ``seed``: the output's gradient (required for a
+        non-scalar output); ``accumulate``: gradients to add this call's gradients to."""
+        value, grads = self._run(args, kwargs, seed, accumulate)
+        return (value, grads) if self._return_value else grads
+
+    @_public
+    def value_and_grad(self, *args, seed=None, accumulate=None, **kwargs):
+        """``(f(*args), gradient)`` from one run of the generated code."""
+        return self._run(args, kwargs, seed, accumulate)
+
+    @_public
+    def primal(self, *args, **kwargs):
+        """The function's value, computed by the generated (normal-form) primal, compiled."""
+        values = self._arguments(args, kwargs)
+        with self._precision(values):
+            values, static, t = self._prepare(values)
+            return self._execute(t, static, "primal", values)
+
+    @_public
+    def compile(self, *args, seed=None, accumulate=None, **kwargs) -> CompiledGrad:
+        """Compile ahead of time for these arguments (arrays or ``jax.ShapeDtypeStruct``).
+
+        The result is callable with arguments of the same shapes and dtypes and
+        can be inspected (``as_text()``, ``cost_analysis()``,
+        ``memory_analysis()``). Compiling again for the same shapes, dtypes and
+        static values returns the cached object; other shapes compile anew.
+        """
+        return compile_gradient(self, args, kwargs, seed, accumulate)
+
+    @_public
+    def export(self, *args, platforms=("cpu",), seed=None, **kwargs) -> bytes:
+        """A serialized ``jax.export`` artifact of this gradient for these arguments (arrays or
+        ``jax.ShapeDtypeStruct``, dimensions may be symbolic). Load it with
+        ``jax.export.deserialize(data).call(*arrays)``; see ``sourcegrad.deploy.exporting``."""
+        from ..deploy.exporting import export_gradient
+
+        return export_gradient(self, args, kwargs, platforms=platforms, seed=seed)
+
+    @property
+    def compiled_count(self) -> int:
+        """How many ahead-of-time compilations this function holds in its cache."""
+        return len(self._compiled)
+
+
+def _checked_options(checkpoint, max_iter):
+    try:
+        boundary.check_options(checkpoint, max_iter)
+    except SourcegradError as exc:
+        raise exc.with_traceback(None) from None
+
+
+def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None, while_checkpoints=None):
+    """The gradient of ``fn`` with respect to ``wrt``, by source transformation.
+
+    ``wrt`` is a parameter position or name, or a tuple of them (default: the
+    first parameter, as ``jax.grad``). One gives one gradient, a tuple gives a
+    tuple. Use as ``grad(f)``, ``@grad`` or ``@grad(wrt=("W", "b"))``. The
+    function is transformed immediately, so unsupported code fails here, with
+    its location; ``.source`` shows the generated code. ``max_iter``: the tape
+    length of data-dependent ``while`` loops that have no
+    ``# sourcegrad: max_iter=N`` comment. ``checkpoint``: ``"sqrt"`` (or a segment length)
+    to store only every segment's start of the function's top-level ``for`` loops and
+    recompute their tapes in the backward pass (less memory, about twice the forward work);
+    a loop can ask for it with a ``# sourcegrad: checkpoint=sqrt`` comment. A data-dependent
+    ``while`` loop without ``max_iter`` keeps ``while_checkpoints`` copies of its state (default
+    32; per loop: ``# sourcegrad: checkpoints=N``) and recomputes its iterations from them.
+    """
+    _checked_options(checkpoint, max_iter)
+    if fn is None:
+        return functools.partial(
+            grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint, while_checkpoints=while_checkpoints
+        )
+    return _make(fn, wrt, False, max_iter, checkpoint, while_checkpoints)
+
+
+def value_and_grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None, while_checkpoints=None):
+    """Like :func:`grad`, but calling the result returns ``(value, gradient)``."""
+    _checked_options(checkpoint, max_iter)
+    if fn is None:
+        return functools.partial(
+            value_and_grad,
+            wrt=wrt,
+            max_iter=max_iter,
+            checkpoint=checkpoint,
+            while_checkpoints=while_checkpoints,
+        )
+    return _make(fn, wrt, True, max_iter, checkpoint, while_checkpoints)
+
+
+def _make(fn, wrt, return_value, max_iter, checkpoint=None, while_checkpoints=None):
+    try:
+        return GradFunction(
+            fn,
+            wrt,
+            return_value=return_value,
+            max_iter=max_iter,
+            checkpoint=checkpoint,
+            while_checkpoints=while_checkpoints,
+        )
+    except SourcegradError as exc:
+        raise exc.with_traceback(None) from None

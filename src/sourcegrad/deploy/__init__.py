@@ -1,0 +1,8 @@
+"""Deploying a gradient with JAX: as the reverse rule of a JAX function (``custom_vjp``,
+jaxnative.py), as a serialized ``jax.export`` artifact (exporting.py), and with JAX's persistent
+compilation cache for a fast start in a new process (caching.py)."""
+
+from .caching import enable_compilation_cache
+from .jaxnative import custom_vjp
+
+__all__ = ["custom_vjp", "enable_compilation_cache"]

@@ -1,0 +1,101 @@
+"""The project's differential fuzzer (sourcegrad.fuzz) in the default suite: a fixed-seed run of
+random programs, each judged against NumPy's float64 finite differences and jax.grad, with no
+wrong gradient and no crash; plus checks that the oracle itself can fail.
+
+The long run (10^5 programs) is documented in docs/testing.md; ``pytest -m slow`` runs a larger
+one here.
+"""
+
+import numpy as np
+import pytest
+
+import sourcegrad
+from sourcegrad.fuzz import FEATURES, check_function, generate, run
+from sourcegrad.fuzz.oracle import classify_error
+
+#: Features that give wrong gradients today (issue 9, item 1: writes through aliases and views,
+#: and helpers that write into their argument) or crash (squeeze_write: `y[0] = v` with v of
+#: shape (1,), which NumPy accepts). Re-enable each here as its fix lands.
+KNOWN_FAILING = {"alias", "helper_write", "squeeze_write"}
+DEFAULT_FEATURES = tuple(f for f in FEATURES if f not in KNOWN_FAILING)
+SEED = 20261129
+
+
+def _failures(report):
+    return "\n\n".join(f"{key} (program {seed}):\n{source}"
+                       for key, (seed, _, source) in report.classes.items())
+
+
+def test_fixed_seed_run_has_no_wrong_gradient_and_no_crash(tmp_path):
+    report = run(100, SEED, str(tmp_path), features=DEFAULT_FEATURES)
+    assert report.programs == 100
+    assert report.counts["wrong"] == 0 and report.counts["crash"] == 0, _failures(report)
+    # the run checks gradients, not only refusals
+    assert report.counts["ok"] >= 80, dict(report.counts)
+    assert (tmp_path / "summary.json").exists()
+
+
+@pytest.mark.slow
+def test_larger_run(tmp_path, request):
+    markexpr = request.config.getoption("markexpr") or ""
+    if "slow" not in markexpr or "not slow" in markexpr:
+        pytest.skip("a slow test: run it with pytest -m slow")
+    report = run(2000, SEED + 1, str(tmp_path), features=DEFAULT_FEATURES)
+    assert report.counts["wrong"] == 0 and report.counts["crash"] == 0, _failures(report)
+
+
+def test_programs_are_deterministic_and_cover_the_features():
+    assert generate("7:3").source() == generate("7:3").source()
+    seen = set()
+    for i in range(300):
+        seen |= generate(f"{SEED}:{i}").features()
+    assert seen == set(FEATURES)
+    restricted = set()
+    for i in range(100):
+        restricted |= generate(f"{SEED}:{i}", DEFAULT_FEATURES).features()
+    assert not restricted & KNOWN_FAILING
+
+
+def cube(x):
+    return x * x * x
+
+
+sourcegrad.register_rule(cube, "cube(x)", x="g * 2.0 * x * x")  # wrong on purpose: 3 x**2
+
+
+def uses_wrong_rule(x):
+    return np.sum(cube(x))
+
+
+def uses_print(x):
+    print(x)
+    return np.sum(x)
+
+
+def raises_inside(x):
+    return np.sum(x)
+
+
+def test_oracle_reports_a_wrong_gradient():
+    outcome = check_function(uses_wrong_rule, {"x": np.array([0.5, -1.0, 2.0])}, ("x",))
+    assert outcome.kind == "wrong", outcome
+
+
+def test_oracle_accepts_a_correct_gradient():
+    outcome = check_function(raises_inside, {"x": np.array([0.5, -1.0, 2.0])}, ("x",),
+                             jax_fn=raises_inside)
+    assert outcome.kind == "ok", outcome
+
+
+def test_oracle_locates_errors():
+    outcome = check_function(uses_print, {"x": np.array([0.5, -1.0])}, ("x",))
+    assert outcome.kind == "located-error", outcome
+    assert outcome.key.startswith("located:UnsupportedSyntaxError")
+
+
+def test_other_exceptions_are_crashes():
+    try:
+        raise ValueError("from inside")
+    except ValueError as exc:
+        outcome = classify_error(exc, __file__, 100)
+    assert outcome.kind == "crash" and outcome.failed
