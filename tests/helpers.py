@@ -110,3 +110,20 @@ def assert_close(actual, expected, rtol=1e-6, atol=1e-8, what=""):
         a, e = np.asarray(a), np.asarray(e)
         assert a.shape == e.shape, f"{what}: shape {a.shape} != {e.shape}"
         np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=what)
+
+
+def library_frames(exc) -> list:
+    """The frames of ``exc``'s traceback inside sourcegrad (and its rule tables), except those of
+    the public API package (``sourcegrad/api/``: ``grad`` and the ``_public`` wrapper re-raise the
+    user's errors there, with their own frames as the last): a located error for a mistake in the
+    user's code must have none."""
+    import os
+    import traceback
+
+    import sourcegrad
+
+    root = os.path.dirname(sourcegrad.__file__)
+    api = os.path.join(root, "api") + os.sep
+    return [f for f in traceback.extract_tb(exc.__traceback__)
+            if (f.filename.startswith(root) or f"{os.sep}transforms{os.sep}" in f.filename)
+            and not f.filename.startswith(api)]

@@ -8,14 +8,13 @@ NumPy itself in float64: the value, and the gradient against central finite diff
 call of the user's function gets a fresh copy, since it may write into its argument).
 """
 
-import traceback
 
 import numpy as np
 import pytest
 
 from sourcegrad import UnsupportedSyntaxError, value_and_grad
 
-from .helpers import assert_close, make_function
+from .helpers import assert_close, library_frames, make_function
 
 HELPERS = '''
 def clamp(a):
@@ -130,8 +129,7 @@ def test_refuses_with_located_error(key):
     assert line[err.offset - 1:].startswith(caret_text), (line, err.offset, caret_text)
     text = str(err)
     assert "how to fix:" in text and "^" in text.splitlines()[-1], text
-    inner = [f for f in traceback.extract_tb(err.__traceback__)
-             if "sourcegrad" in f.filename and "api.py" not in f.filename]
+    inner = library_frames(err)
     assert not inner, inner
 
 

@@ -4,7 +4,6 @@ import hashlib
 import linecache
 import subprocess
 import sys
-import traceback
 
 import jax
 import jax.numpy as jnp
@@ -14,7 +13,7 @@ import pytest
 import sourcegrad
 from sourcegrad import SeedError, WrtError, grad, value_and_grad
 
-from .helpers import assert_close, make_function
+from .helpers import assert_close, library_frames, make_function
 
 
 def loss(W, b, x, y):
@@ -195,8 +194,7 @@ def test_shape_errors_name_the_user_line_and_the_generated_line():
     line = int(generated[0])
     assert "@" in generated[1].split("\n")[0] and f.source.splitlines()[line - 1].strip() == \
         generated[1].split("\n")[0]
-    inner = [fr for fr in traceback.extract_tb(info.value.__traceback__)
-             if "sourcegrad" in fr.filename and "api.py" not in fr.filename]
+    inner = library_frames(info.value)
     assert not inner, inner
 
 

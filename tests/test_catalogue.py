@@ -1,26 +1,25 @@
 """The catalogue of bad and unusual inputs (issue 9): each gives the gradient NumPy's float64
 central differences give, or a located sourcegrad error (the user's line, no library frames).
 
-The cases live in tests/catalogue/cases.py; tests/catalogue/pending.py holds the ones that are
-wrong today (not collected), to move here as their fixes land.
+The cases live in tests/catalogue/cases.py, and those issue 9 listed as wrong in
+tests/catalogue/issue9.py.
 """
 
 import inspect
 import re
-import traceback
 
 import jax
 import numpy as np
 import pytest
 
-import sourcegrad
 from sourcegrad import SourcegradError, grad
 
-from .catalogue import cases
+from .catalogue import cases, issue9
 from .catalogue.table import GRAD, GRAD_OR_ERROR
-from .helpers import assert_close, fd_vjp
+from .helpers import assert_close, fd_vjp, library_frames
 
-BY_NAME = {c.name: c for c in cases.CASES}
+ALL = cases.CASES + issue9.CASES
+BY_NAME = {c.name: c for c in ALL}
 
 
 def _copy(tree):
@@ -33,10 +32,7 @@ def _wrt_names(case):
 
 
 def _library_frames(err):
-    root = sourcegrad.__file__.rsplit("/", 1)[0]
-    return [f for f in traceback.extract_tb(err.__traceback__)
-            if (f.filename.startswith(root) or "/transforms/" in f.filename)
-            and not f.filename.endswith("/api.py")]
+    return library_frames(err)
 
 
 def _marker_line(case):
@@ -47,7 +43,7 @@ def _marker_line(case):
 
 
 def run_case(case):
-    """Check one case; returns what happened (used by this test and to triage pending cases)."""
+    """Check one case; returns what happened (used by this test and to triage new cases)."""
     expect_grad = case.expect in (GRAD, GRAD_OR_ERROR)
     try:
         g = grad(case.fn, wrt=case.wrt, **case.grad_kwargs)
@@ -91,7 +87,5 @@ def test_catalogue(name):
 
 
 def test_catalogue_size():
-    assert len(cases.CASES) == len(BY_NAME), "case names must be unique"
-    from .catalogue import pending
-    assert len(cases.CASES) + len(pending.CASES) >= 100
-    assert not set(BY_NAME) & {c.name for c in pending.CASES}
+    assert len(ALL) == len(BY_NAME), "case names must be unique"
+    assert len(ALL) >= 100

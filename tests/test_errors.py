@@ -8,7 +8,7 @@ import pytest
 import sourcegrad
 from sourcegrad import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError, grad
 
-from .helpers import make_function
+from .helpers import library_frames, make_function
 
 # (source, the text the caret must point at, a phrase the message must contain)
 CASES = {
@@ -88,8 +88,7 @@ def test_located_error(key):
     assert "^" in text.splitlines()[-1]
     assert "how to fix:" in text or key in ("undefined",), text
     # the user sees no frames from deep inside the library
-    inner = [f for f in traceback.extract_tb(info.value.__traceback__)
-             if "sourcegrad" in f.filename and "api.py" not in f.filename]
+    inner = library_frames(info.value)
     assert not inner, inner
 
 

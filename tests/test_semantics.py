@@ -6,7 +6,6 @@ import functools
 import importlib.util
 import sys
 import textwrap
-import traceback
 
 import jax
 import jax.numpy as jnp
@@ -17,7 +16,7 @@ import sourcegrad
 from sourcegrad import grad
 from sourcegrad.frontend.parse import parse_function
 
-from .helpers import assert_close, make_function
+from .helpers import assert_close, library_frames, make_function
 from .helpers import fd_vjp as _fd_vjp
 
 
@@ -37,8 +36,7 @@ def load_module(tmp_path, name, text):
 
 
 def no_library_frames(exc):
-    inner = [f for f in traceback.extract_tb(exc.__traceback__)
-             if "sourcegrad" in f.filename and "api.py" not in f.filename]
+    inner = library_frames(exc)
     assert not inner, inner
 
 

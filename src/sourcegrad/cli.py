@@ -7,7 +7,7 @@
     sourcegrad report path/to/file.py:function [--wrt a,b] -o report.html
     sourcegrad export path/to/file.py:function [--wrt a,b] --shapes "W=f32[784,512] x=f32[B,784]"
                       [--platforms cpu,cuda] -o grad.jaxexport
-    sourcegrad bench [suite|scaling|while] [--json out.json] [--plot out.png]
+    sourcegrad bench [suite|scaling|while|gradbench] [--json out.json] [--plot out.png]
 
 Errors in the user's code print the located message and exit with status 2,
 without a Python traceback.
@@ -223,7 +223,11 @@ def _cmd_bench(args) -> int:
 
     from .bench import loops
 
-    if args.suite == "scaling":
+    if args.suite == "gradbench":
+        from .gradbench import bench as gradbench_bench
+
+        result = gradbench_bench.run(only=args.only.split(",") if args.only else None)
+    elif args.suite == "scaling":
         lengths = (10, 100) if args.quick else loops.LENGTHS
         print(f"# sourcegrad bench scaling: lengths {lengths}, JAX compile limit {args.timeout:.0f} s")
         result = loops.run(lengths, timeout=args.timeout)
@@ -248,7 +252,7 @@ def _bench_parser(sub):
                            description="Run a benchmark suite and print ratios against JAX. "
                                        "Without a suite name: suite.")
     bench.set_defaults(suite="suite", quick=False, only=None, plot=None, timeout=60.0, json=None)
-    suites = bench.add_subparsers(dest="suite", metavar="{suite,scaling,while}")
+    suites = bench.add_subparsers(dest="suite", metavar="{suite,scaling,while,gradbench}")
     suite = suites.add_parser("suite", help="eight workloads against JAX and PyTorch (default)",
                               description="Eight workloads: sourcegrad's gradient against "
                                           "jax.grad, expert JAX, PyTorch and the primal.")
@@ -264,7 +268,10 @@ def _bench_parser(sub):
     unbounded.add_argument("--quick", action="store_true", help="10 and 1000 iterations only")
     unbounded.set_defaults(timeout=60.0)
     unbounded.add_argument("--json", help="also write the measurements to this file")
-    for p in (suite, scaling):
+    gradbench = suites.add_parser("gradbench", help="GradBench evals: validity, steady state and "
+                                                    "first call against jax.jit(jax.grad)")
+    gradbench.add_argument("--only", help="comma-separated eval names")
+    for p in (suite, scaling, gradbench):
         p.add_argument("--timeout", type=float, default=60.0,
                        help="seconds a JAX compilation may take before it counts as failed")
         p.add_argument("--json", help="also write the measurements to this file")

@@ -31,7 +31,7 @@ __all__ = ["Outcome", "check_function", "classify_error", "library_frames"]
 
 _PACKAGE = os.path.dirname(os.path.abspath(sourcegrad.__file__))
 _FUZZ = os.path.join(_PACKAGE, "fuzz")
-_ALLOWED = (os.path.join(_PACKAGE, "api.py"),)  # the API boundary re-raises the user's errors
+_API = os.path.join(_PACKAGE, "api") + os.sep  # the public API re-raises the user's errors
 
 RTOL = 1e-5       # gradient against finite differences, relative to the magnitudes involved
 JAX_RTOL = 1e-6   # gradient against jax.grad, per leaf
@@ -65,7 +65,7 @@ def library_frames(exc: BaseException) -> list:
     frames = traceback.extract_tb(exc.__traceback__)
     return [f for f in frames if os.path.abspath(f.filename).startswith(_INSIDE)
             and not os.path.abspath(f.filename).startswith(_FUZZ)
-            and os.path.abspath(f.filename) not in _ALLOWED]
+            and not os.path.abspath(f.filename).startswith(_API)]
 
 
 def _normalize(message: str) -> str:

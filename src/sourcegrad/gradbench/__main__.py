@@ -1,0 +1,63 @@
+"""The GradBench tool protocol: one JSON message a line on stdin, one response a line on stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+
+import jax
+
+from sourcegrad import gradbench
+from sourcegrad.errors import SourcegradError
+
+jax.config.update("jax_enable_x64", True)  # GradBench's inputs and references are float64
+
+
+def timed_runs(fn: gradbench.Function, data: dict) -> dict:
+    """Run ``fn`` at least ``min_runs`` times and for at least ``min_seconds``, timing each run
+    up to the moment its result is ready on the device."""
+    args = fn.prepare(data)
+    runs = data if isinstance(data, dict) else {}  # hello's inputs are bare numbers: one run
+    min_runs, min_seconds = int(runs.get("min_runs", 1)), float(runs.get("min_seconds", 0))
+    timings, elapsed, out = [], 0.0, None
+    while len(timings) < min_runs or elapsed < min_seconds:
+        start = time.perf_counter_ns()
+        out = jax.block_until_ready(fn.compute(*args))
+        ns = time.perf_counter_ns() - start
+        timings.append({"name": "evaluate", "nanoseconds": ns})
+        elapsed += ns / 1e9
+    return {"success": True, "output": fn.post(out), "timings": timings}
+
+
+def respond(message: dict) -> dict:
+    """The response to one protocol message."""
+    response = {"id": message["id"]}
+    kind = message.get("kind")
+    try:
+        if kind == "start":
+            response["tool"] = "sourcegrad"
+        elif kind == "define":
+            start = time.perf_counter_ns()
+            gradbench.functions(message["module"])
+            response["success"] = True
+            response["timings"] = [{"name": "define", "nanoseconds": time.perf_counter_ns() - start}]
+        elif kind == "evaluate":
+            fn = gradbench.functions(message["module"])[message["function"]]
+            response |= timed_runs(fn, message["input"])
+    except Exception as exc:  # the protocol's answer to any failure is success: false
+        response["success"] = False
+        located = isinstance(exc, SourcegradError)  # the located message says it all
+        response["error"] = str(exc) if located else "".join(traceback.format_exception(exc))
+    return response
+
+
+def main() -> None:
+    for line in sys.stdin:
+        if line.strip():
+            print(json.dumps(respond(json.loads(line))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
