@@ -9,8 +9,14 @@ differentiates it with a random seed (a vector-Jacobian product) and compares wi
 import zlib
 
 import jax
+import jax.scipy.linalg
+import jax.scipy.special
+import jax.scipy.stats
 import numpy as np
 import pytest
+import scipy.linalg
+import scipy.special
+import scipy.stats
 
 from sourcegrad import grad
 from sourcegrad.rules import all_rules
@@ -75,6 +81,16 @@ TABLE = {
     "std": ("np.std(x, axis=0)", {"x": (N, (3, 4))}, 1e-6),
     "linalg.norm": ("np.linalg.norm(x, axis=1, keepdims=True)", {"x": (N, (3, 4))}, 1e-6),
     "cumsum": ("np.cumsum(x, axis=0)", {"x": (N, (3, 4))}, 1e-6),
+    "diff": ("np.diff(x, axis=0) + np.diff(x, n=2)[:1, :, :1]", {"x": (N, (2, 3, 4))}, 1e-6),
+    "cumprod": ("np.cumprod(x, axis=-1) + np.cumprod(x)[:4]", {"x": (N, (3, 4))}, 1e-6),
+    "median": ("np.median(x, axis=1) + np.median(x[:, :3], axis=(0, 1), keepdims=True)",
+               {"x": (N, (2, 4, 3))}, 1e-6),
+    "quantile": ("np.quantile(x, 0.3, axis=0) + np.quantile(x, np.array([0.2, 0.9]))[:, None]",
+                 {"x": (N, (5, 3))}, 1e-6),
+    "percentile": ("np.percentile(x, 30.0, axis=-1, keepdims=True)", {"x": (N, (2, 3, 5))}, 1e-6),
+    "average": ("np.average(x, axis=1, weights=y) + np.average(x)", {"x": (N, (2, 3)), "y": (P, (3,))}, 1e-6),
+    "sort": ("np.sort(x, axis=1) + np.sort(x)[:, :1] + np.sort(x, axis=None)[:12].reshape(3, 4)",
+             {"x": (N, (3, 4))}, 1e-6),
     # ----- linear algebra -----
     "dot": ("np.dot(x, y)", {"x": (N, (3, 4)), "y": (N, (4,))}, 1e-6),
     "inner": ("np.inner(x, y)", {"x": (N, (2, 4)), "y": (N, (3, 4))}, 1e-6),
@@ -85,6 +101,14 @@ TABLE = {
     "linalg.solve": ("np.linalg.solve(x, y)", {"x": ("spd", (3, 3)), "y": (N, (3, 2))}, 1e-6),
     "linalg.inv": ("np.linalg.inv(x)", {"x": ("spd", (3, 3))}, 1e-6),
     "linalg.det": ("np.linalg.det(x)", {"x": ("spd", (3, 3))}, 1e-6),
+    "cholesky_lower": ("np.linalg.cholesky(x @ x.T + y)", {"x": ("spd", (3, 3)), "y": ("spd", (3, 3))}, 1e-6),
+    "linalg.eigvalsh": ("np.linalg.eigvalsh(x + x.T)", {"x": ("spd", (3, 3))}, 1e-6),
+    "linalg.pinv": ("np.linalg.pinv(x)", {"x": (N, (3, 2))}, 1e-6),
+    "linalg.matrix_power": ("np.linalg.matrix_power(x, 3) + np.linalg.matrix_power(x, -2)",
+                            {"x": ("spd", (3, 3))}, 1e-6),
+    "scipy.linalg.solve_triangular": ("scipy.linalg.solve_triangular(x, y, lower=True) + "
+                                      "scipy.linalg.solve_triangular(x, y, trans=1)",
+                                      {"x": ("spd", (3, 3)), "y": (N, (3, 2))}, 1e-6),
     # ----- shapes -----
     "reshape": ("np.reshape(x, (4, 3))", {"x": (N, (2, 6))}, 1e-6),
     "ravel": ("np.ravel(x)", {"x": (N, (2, 3))}, 1e-6),
@@ -105,6 +129,75 @@ TABLE = {
     "copy": ("x.copy()", {"x": (N, (3,))}, 1e-6),
     "getitem": ("x[np.array([0, 2, 2])] * 2", {"x": (N, (3, 4))}, 1e-6),
     "getitem_static": ("x[1:, ::2, None] + x[-1, None, 1:3]", {"x": (N, (3, 4))}, 1e-6),
+    # ----- assembly -----
+    "moveaxis": ("np.moveaxis(x, 0, -1)", {"x": (N, (2, 3, 4))}, 1e-6),
+    "swapaxes": ("np.swapaxes(x, 0, 2)", {"x": (N, (2, 3, 4, 2))}, 1e-6),
+    "rollaxis": ("np.rollaxis(x, 2, 1)", {"x": (N, (2, 3, 4))}, 1e-6),
+    "fliplr": ("np.fliplr(x)", {"x": (N, (2, 3, 4))}, 1e-6),
+    "flipud": ("np.flipud(x)", {"x": (N, (3,))}, 1e-6),
+    "rot90": ("np.rot90(x, 3, axes=(1, 2))", {"x": (N, (2, 3, 4))}, 1e-6),
+    "tril": ("np.tril(x, -1)", {"x": (N, (2, 3, 4))}, 1e-6),
+    "triu": ("np.triu(x, k=1)", {"x": (N, (4, 3))}, 1e-6),
+    "diagonal": ("np.diagonal(x, 1, 2, 0)", {"x": (N, (3, 2, 4))}, 1e-6),
+    "atleast_1d": ("np.atleast_1d(x)", {"x": (N, ())}, 1e-6),
+    "atleast_2d": ("np.atleast_2d(x)", {"x": (N, (3,))}, 1e-6),
+    "atleast_3d": ("np.atleast_3d(x)", {"x": (N, (2, 3))}, 1e-6),
+    "repeat": ("np.repeat(x, 2, axis=-2)[:, :4] + np.repeat(x[:, :2], 2, axis=1) "
+               "+ np.repeat(x, 2)[:32].reshape(2, 4, 4)", {"x": (N, (2, 3, 4))}, 1e-6),
+    "tile": ("np.tile(x, (2, 1, 3))", {"x": (N, (3, 2))}, 1e-6),
+    "pad": ("np.pad(x, (1, 2), constant_values=3.0)[:6, :5] + np.pad(x, 1, mode='reflect')",
+            {"x": (N, (4, 3))}, 1e-6),
+    "take": ("np.take(x, np.array([0, 2, 2]), axis=-1) + np.take(x, np.array([1, 0, 5]).reshape(1, 3))",
+             {"x": (N, (2, 3))}, 1e-6),
+    "take_along_axis": ("np.take_along_axis(x, np.array([0, 3, 2, 2, 2, 0]).reshape(1, 3, 2), axis=-1)",
+                        {"x": (N, (2, 3, 4))}, 1e-6),
+    "tensordot": ("np.tensordot(x, y, axes=(2, 0)) + np.tensordot(x, y, 1)",
+                  {"x": (N, (2, 3, 4)), "y": (N, (4, 5, 2))},
+                  1e-6),
+    "kron": ("np.kron(x, y)", {"x": (N, (2, 3)), "y": (N, (2, 2, 1))}, 1e-6),
+    "cross": ("np.cross(x, y, axisa=0)", {"x": (N, (3, 4)), "y": (N, (2, 4, 3))}, 1e-6),
+    "append": ("np.append(x, y, axis=1) + np.append(y, x)[:6].reshape(2, 3)",
+               {"x": (N, (2, 2)), "y": (N, (2, 1))},
+               1e-6),
+    "hstack": ("np.hstack([x, y, x])", {"x": (N, (2, 3, 4)), "y": (N, (2, 1, 4))}, 1e-6),
+    "vstack": ("np.vstack([x, y])", {"x": (N, (3,)), "y": (N, (2, 3))}, 1e-6),
+    "dstack": ("np.dstack([x, y])", {"x": (N, (2, 3)), "y": (N, (2, 3, 2))}, 1e-6),
+    "column_stack": ("np.column_stack([x, y])", {"x": (N, (3,)), "y": (N, (3, 2))}, 1e-6),
+    "select": ("np.select([x > 0, y > 0], [x, x * y], y)", {"x": (N, (3, 4)), "y": (N, (4,))}, 1e-6),
+    # ----- more elementwise -----
+    "sinc": ("np.sinc(x) + np.sinc(x * 0)", {"x": (N, (2, 3))}, 1e-6),
+    "fabs": ("np.fabs(x)", {"x": (N, (4,))}, 1e-6),
+    "deg2rad": ("np.deg2rad(x) + np.radians(x)", {"x": (N, (2, 2))}, 1e-6),
+    "rad2deg": ("np.rad2deg(x) + np.degrees(x)", {"x": (N, (2, 1, 3))}, 1e-6),
+    "nan_to_num": ("np.nan_to_num(np.where(x > 0, x, np.inf), posinf=2.0)", {"x": (N, (6,))}, 1e-6),
+    "fmax": ("np.fmax(x, y)", {"x": (N, (3, 4)), "y": (N, (4,))}, 1e-6),
+    "fmin": ("np.fmin(x, y)", {"x": (N, (3, 1)), "y": (N, (2, 1, 4))}, 1e-6),
+    "logaddexp2": ("np.logaddexp2(x, y)", {"x": (N, (4,)), "y": (N, (3, 1))}, 1e-6),
+    # ----- scipy.special and scipy.stats.norm (the jax.numpy oracle runs jax.scipy) -----
+    "scipy.special.erf": ("scipy.special.erf(x)", {"x": (N, (2, 3))}, 1e-6),
+    "scipy.special.erfc": ("scipy.special.erfc(x)", {"x": (N, (4,))}, 1e-6),
+    "scipy.special.erfinv": ("scipy.special.erfinv(x)", {"x": (U, (2, 2))}, 1e-6),
+    "scipy.special.gammaln": ("scipy.special.gammaln(x)", {"x": (P, (4,))}, 1e-6),
+    "scipy.special.digamma": ("scipy.special.digamma(x)", {"x": (P, (3, 2))}, 1e-6),
+    "scipy.special.multigammaln": ("scipy.special.multigammaln(x, 3)", {"x": ("gt1", (4,))}, 1e-6),
+    "scipy.special.expit": ("scipy.special.expit(x)", {"x": (N, (2, 3, 2))}, 1e-6),
+    "scipy.special.logit": ("scipy.special.logit(x * 0.4 + 0.5)", {"x": (U, (4,))}, 1e-6),
+    "scipy.special.softmax": ("scipy.special.softmax(x, axis=1) + scipy.special.softmax(x)",
+                              {"x": (N, (2, 3, 2))}, 1e-6),
+    "scipy.special.log_softmax": ("scipy.special.log_softmax(x, axis=-1) + scipy.special.log_softmax(x)",
+                                  {"x": (N, (3, 4))}, 1e-6),
+    "scipy.special.xlogy": ("scipy.special.xlogy(x, y)", {"x": (N, (3, 4)), "y": (P, (4,))}, 1e-6),
+    "scipy.special.xlog1py": ("scipy.special.xlog1py(x, y)", {"x": (N, (3, 1)), "y": (P, (4,))}, 1e-6),
+    "scipy.special.betaln": ("scipy.special.betaln(x, y)", {"x": (P, (3, 4)), "y": (P, (4,))}, 1e-6),
+    "scipy.stats.norm.pdf": ("scipy.stats.norm.pdf(x, y, z)",
+                             {"x": (N, (3, 4)), "y": (N, (4,)), "z": (P, ())},
+                             1e-6),
+    "scipy.stats.norm.logpdf": ("scipy.stats.norm.logpdf(x, loc=y, scale=z)",
+                                {"x": (N, (2, 3)), "y": (N, ()), "z": (P, (3,))}, 1e-6),
+    "scipy.stats.norm.cdf": ("scipy.stats.norm.cdf(x, y, z) + scipy.stats.norm.cdf(x)",
+                             {"x": (N, (2, 3)), "y": (N, (3,)), "z": (P, (2, 1))}, 1e-6),
+    "scipy.stats.norm.logcdf": ("scipy.stats.norm.logcdf(x, y, scale=z)",
+                                {"x": (N, (4,)), "y": (N, (4,)), "z": (P, (4,))}, 1e-6),
     # ----- jax.nn and jax.scipy.special -----
     "nn.sigmoid": ("jax.nn.sigmoid(x)", {"x": (N, (4,))}, 1e-6),
     "nn.relu": ("jax.nn.relu(x)", {"x": (N, (5,))}, 1e-6),
@@ -119,8 +212,10 @@ TABLE = {
 }
 
 #: Rows checked against finite differences only: JAX arrays are immutable, so the jax.numpy
-#: version of an in-place write does not run.
-FD_ONLY = {"at_set", "at_add", "at_multiply"}
+#: version of an in-place write does not run; and where NumPy's function differs from JAX's.
+FD_ONLY = {"at_set", "at_add", "at_multiply",
+           # NumPy's cholesky reads only the lower triangle; jax.grad returns the symmetric part instead
+           "cholesky_lower"}
 
 #: Rules whose gradient is zero by definition: the gradient through them must be zero.
 NONDIFF = {
@@ -162,15 +257,16 @@ def test_rule(key):
     names = list(spec)
     *lines, result = [part.strip() for part in expr.split(";")]
     body = "".join(f"    {line}\n" for line in lines)
-    fn = make_function(f"def rule_{key.replace('.', '_')}({', '.join(names)}):\n{body}"
-                       f"    return {result}\n", namespace={"jax": jax})
+    source = f"def rule_{key.replace('.', '_')}({', '.join(names)}):\n{body}    return {result}\n"
+    fn = make_function(source, namespace={"jax": jax, "scipy": scipy})
+    oracle = make_function(source, namespace={"jax": jax, "scipy": jax.scipy})
     args = _inputs(spec, key)
     out = np.asarray(fn(**args))
     seed = np.random.default_rng(7).standard_normal(out.shape)
     g = grad(fn, wrt=tuple(names))
     ours = g(**args, seed=seed)
     _, fd = fd_vjp(fn, args, names, seed)
-    ref = fd if key in FD_ONLY else jax_vjp(fn, args, names, seed)[1]
+    ref = fd if key in FD_ONLY else jax_vjp(oracle, args, names, seed)[1]
     for name, mine, theirs, numeric in zip(names, ours, ref, fd):
         assert_close(mine, theirs, rtol=rtol, atol=1e-10, what=f"{key}: d/d{name} vs jax")
         assert_close(mine, numeric, rtol=1e-5, atol=1e-6, what=f"{key}: d/d{name} vs FD")

@@ -8,5 +8,6 @@ own function, call ``sourcegrad.register_rule`` from your code.
 """
 
 from . import arithmetic, elementwise, reductions, linalg, shapes, indexing, constants, nn  # noqa: F401
+from . import assembly, special  # noqa: F401
 from . import adjoint_helpers  # noqa: F401  (second order: the helpers adjoints call)
 from .methods import ATTRIBUTES, METHODS  # noqa: F401

@@ -29,3 +29,4 @@ defconst("range_end(start, stop, step)", static=("start", "stop", "step"),
          objects=(runtime.range_end,))
 defconst("traced_bool(value)", static=("value",), temp="flag", objects=(runtime.traced_bool,))
 defop("dtype", "x.dtype", differentiable=False, temp="dtype")
+defconst("jnp.heaviside(x1, x2)", nondiff=("x1", "x2"))

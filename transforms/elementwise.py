@@ -92,3 +92,26 @@ defrule("jnp.clip(a, a_min=None, a_max=None)", broadcast=True, positional=3,
         tangent=dict(a="d_a * clip_mask(a, a_min, a_max, 'a')",
                      a_min="d_a_min * clip_mask(a, a_min, a_max, 'a_min')",
                      a_max="d_a_max * clip_mask(a, a_min, a_max, 'a_max')"))
+
+# ----- more NumPy elementwise functions -----
+defrule("jnp.sinc(x)", x="g * sinc_derivative(x)",
+        tangent="d_x * sinc_derivative(x)")
+defrule("jnp.fabs(x)", temp="absolute", x="g * jnp.sign(x)",
+        tangent="d_x * jnp.sign(x)")
+defrule("jnp.deg2rad(x)", temp="rad", aliases=("radians",), x="g * (jnp.pi / 180)",
+        tangent="d_x * (jnp.pi / 180)")
+defrule("jnp.rad2deg(x)", temp="deg", aliases=("degrees",), x="g * (180 / jnp.pi)",
+        tangent="d_x * (180 / jnp.pi)")
+defrule("jnp.nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None)",
+        static=("copy", "nan", "posinf", "neginf"), positional=1, temp="finite",
+        x="jnp.where(jnp.isfinite(x), g, 0)",
+        tangent="jnp.where(jnp.isfinite(x), d_x, 0)")
+defrule("jnp.fmax(x1, x2)", broadcast=True, x1="g * fmax_weight(x1, x2)", x2="g * fmax_weight(x2, x1)",
+        tangent=dict(x1="d_x1 * fmax_weight(x1, x2)", x2="d_x2 * fmax_weight(x2, x1)"))
+defrule("jnp.fmin(x1, x2)", broadcast=True, x1="g * fmin_weight(x1, x2)", x2="g * fmin_weight(x2, x1)",
+        tangent=dict(x1="d_x1 * fmin_weight(x1, x2)", x2="d_x2 * fmin_weight(x2, x1)"))
+defrule("jnp.logaddexp2(x1, x2)", broadcast=True,
+        x1="g * logaddexp_weight(x1 * jnp.log(2.0), x2 * jnp.log(2.0))",
+        x2="g * logaddexp_weight(x2 * jnp.log(2.0), x1 * jnp.log(2.0))",
+        tangent=dict(x1="d_x1 * logaddexp_weight(x1 * jnp.log(2.0), x2 * jnp.log(2.0))",
+                     x2="d_x2 * logaddexp_weight(x2 * jnp.log(2.0), x1 * jnp.log(2.0))"))

@@ -5,6 +5,9 @@ helpers in ``sourcegrad.runtime`` spell out each case); ``mT`` swaps the last
 two axes.
 """
 
+import jax.numpy as jnp
+import numpy as np
+
 from sourcegrad.rules import defrule
 
 defrule("jnp.dot(a, b)", a="dot_adjoint_lhs(g, a, b)", b="dot_adjoint_rhs(g, a, b)",
@@ -32,3 +35,21 @@ defrule("jnp.linalg.inv(x)", temp="inverse", x="-mT(ans) @ g @ mT(ans)",
 defrule("jnp.linalg.det(x)", temp="det",
         x="jnp.expand_dims(g * ans, (-2, -1)) * mT(jnp.linalg.inv(x))",
         tangent="ans * jnp.trace(jnp.linalg.solve(x, d_x), axis1=-2, axis2=-1)")
+# NumPy's cholesky reads only the lower triangle of its argument: cholesky_lower computes that
+defrule("cholesky_lower(a)", temp="chol", objects=(np.linalg.cholesky, jnp.linalg.cholesky),
+        a="cholesky_adjoint(g, ans)",
+        tangent="jvp_of(cholesky_lower, d_a, (a,), 0)")
+defrule("jnp.linalg.eigvalsh(a)", temp="eigenvalues", a="eigvalsh_adjoint(g, a)",
+        tangent="jvp_of(jnp.linalg.eigvalsh, d_a, (a,), 0)")
+defrule("jnp.linalg.pinv(a)", temp="pseudo_inverse", a="vjp_of(jnp.linalg.pinv, g, (a,), 0)",
+        tangent="jvp_of(jnp.linalg.pinv, d_a, (a,), 0)")
+defrule("jnp.linalg.matrix_power(a, n)", static=("n",), temp="power",
+        a="vjp_of(jnp.linalg.matrix_power, g, (a, n), 0)",
+        tangent="jvp_of(jnp.linalg.matrix_power, d_a, (a, n), 0)")
+defrule("jax.scipy.linalg.solve_triangular(a, b, trans=0, lower=False)", static=("trans", "lower"),
+        temp="solution", positional=2,
+        a="vjp_of(jax.scipy.linalg.solve_triangular, g, (a, b), 0, trans=trans, lower=lower)",
+        b="vjp_of(jax.scipy.linalg.solve_triangular, g, (a, b), 1, trans=trans, lower=lower)",
+        tangent=dict(
+            a="jvp_of(jax.scipy.linalg.solve_triangular, d_a, (a, b), 0, trans=trans, lower=lower)",
+            b="jax.scipy.linalg.solve_triangular(a, d_b, trans=trans, lower=lower)"))

@@ -36,14 +36,18 @@ grouped by domain, one table per domain.
 from __future__ import annotations
 
 import ast
-import builtins
-from dataclasses import dataclass, field
+import inspect
+from dataclasses import dataclass, field, replace
 
-from . import runtime
 from .errors import RuleError
+from .rule_templates import parse_template as _parse_template
+from .rule_templates import registering_module as _registering_module
+from .rule_templates import tangents as _tangents
+from .suggest import is_numpy_or_scipy as _is_numpy_or_scipy
+from .suggest import suggestion
 
 __all__ = ["Param", "Rule", "defrule", "defop", "defconst", "register_rule", "lookup",
-           "lookup_key", "all_rules", "REQUIRED"]
+           "lookup_key", "all_rules", "objects_of", "suggestion", "REQUIRED"]
 
 
 class _Required:
@@ -90,6 +94,7 @@ class Rule:
     max_positional: int | None = None  # how many a user may pass positionally (None: all)
     user_object: object = None    # for user-registered functions: the callable itself
     helpers: dict = field(default_factory=dict)  # extra names its templates call (user rules)
+    domain: str = ""              # the module that registered it ("sourcegrad.transforms.special")
 
     @property
     def has_tangent(self) -> bool:
@@ -104,32 +109,9 @@ class Rule:
 
 
 _RULES: dict[str, Rule] = {}
-_BY_OBJECT: dict[int, tuple[object, str]] = {}  # id(obj) -> (obj, rule key); obj kept alive
+_BY_OBJECT: dict = {}  # _identity(obj) -> (obj, rule key); obj kept alive
 _USED: set[str] = set()  # keys of rules a transform has read: they can no longer change
 _LOADED = False
-
-_TEMPLATE_GLOBALS = {"g", "ans", "acc", "position", "jnp", "lax", "jax"}
-
-
-def _helper_names() -> set[str]:
-    return set(runtime.__all__)
-
-
-def _parse_template(rule_key: str, param: str, text: str, allowed: set,
-                    what: str = "adjoint") -> ast.expr:
-    try:
-        tree = ast.parse(text, mode="eval").body
-    except SyntaxError as exc:
-        raise RuleError(f"rule {rule_key!r}: the {what} of {param!r} does not parse: "
-                        f"{text!r} ({exc.msg})") from None
-    unknown = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-                     - allowed - _TEMPLATE_GLOBALS - _helper_names() - set(dir(builtins)))
-    if unknown:
-        raise RuleError(f"rule {rule_key!r}: the {what} of {param!r} ({text!r}) uses "
-                        f"{', '.join(unknown)}, which is neither a parameter of the rule, "
-                        f"g, ans, acc, jnp, lax nor a helper of sourcegrad.runtime")
-    return tree
-
 
 def _parse_signature(signature: str):
     """``"jnp.sum(x, axis=None)"`` -> ("jnp.sum", [Param("x"), Param("axis", None)])."""
@@ -193,31 +175,10 @@ def _make(key, params, adjoints: dict, *, callee=None, operator=None, broadcast=
                 max_positional=max_positional, user_object=user_object, helpers=helpers)
 
 
-def _tangents(key, params, tangent, allowed):
-    """(per-argument tangent contributions, joint template, their texts) of a rule."""
-    if tangent is None:
-        return {}, None, {}
-    diff = [p.name for p in params if p.kind in ("array", "sequence")]
-    allowed = allowed | {f"d_{p.name}" for p in params} | {"ans"}
-    if isinstance(tangent, str) and len(diff) != 1:
-        return {}, _parse_template(key, "*", tangent, allowed, "tangent"), {"*": tangent}
-    if isinstance(tangent, str):
-        tangent = {diff[0]: tangent}
-    unknown = [k for k in tangent if k not in diff]
-    if unknown:
-        raise RuleError(f"rule {key!r}: tangent given for {', '.join(unknown)}, which is not a "
-                        f"differentiable parameter (they are: {', '.join(diff) or 'none'})")
-    missing = [p for p in diff if p not in tangent]
-    if missing:
-        raise RuleError(f"rule {key!r}: differentiable parameter(s) {', '.join(missing)} have no "
-                        f"tangent contribution; give tangent=dict({missing[0]}=...)")
-    parsed = {p: _parse_template(key, p, text, allowed, "tangent") for p, text in tangent.items()}
-    return parsed, None, dict(tangent)
-
-
 def _install(rule: Rule, objects=()) -> Rule:
-    replaced = {rule.key} | {_BY_OBJECT[id(o)][1] for o in objects
-                             if id(o) in _BY_OBJECT and _BY_OBJECT[id(o)][0] is o}
+    rule = replace(rule, domain=_registering_module())
+    replaced = {rule.key} | {_BY_OBJECT[_identity(o)][1] for o in objects
+                             if _identity(o) in _BY_OBJECT and _same(_BY_OBJECT[_identity(o)][0], o)}
     used = sorted(replaced & _USED)
     if used:
         raise RuleError(
@@ -228,17 +189,33 @@ def _install(rule: Rule, objects=()) -> Rule:
             f"for a new function (a wrapper with another name) and make a new grad object")
     _RULES[rule.key] = rule
     for obj in objects:
-        _BY_OBJECT[id(obj)] = (obj, rule.key)
+        _BY_OBJECT[_identity(obj)] = (obj, rule.key)
     return rule
 
 
 def _numpy_objects(path: str):
-    """``numpy.<path>`` and ``jax.numpy.<path>``, where they exist."""
+    """``numpy.<path>`` and ``jax.numpy.<path>``, where they exist; for ``scipy.<path>``,
+    ``scipy.<path>`` and ``jax.scipy.<path>`` (``scipy.special.erf``, ``scipy.stats.norm.pdf``)."""
     import jax.numpy as jnp
     import numpy as np
 
+    if path.startswith("scipy."):
+        import importlib
+
+        import jax.scipy  # noqa: F401
+
+        package, _, rest = path[len("scipy."):].partition(".")
+        roots = []
+        for name in (f"scipy.{package}", f"jax.scipy.{package}"):
+            try:
+                roots.append(importlib.import_module(name))
+            except ImportError:
+                continue
+        path = rest
+    else:
+        roots = (np, jnp)
     out = []
-    for root in (np, jnp):
+    for root in roots:
         obj = root
         for part in path.split("."):
             obj = getattr(obj, part, None)
@@ -247,6 +224,14 @@ def _numpy_objects(path: str):
         if obj is not None:
             out.append(obj)
     return out
+
+
+def _identity(obj):
+    """What a rule is found by: the object, or for a bound method (``scipy.stats.norm.pdf``, a new
+    object at each attribute read) its instance and function."""
+    if inspect.ismethod(obj):
+        return (id(obj.__self__), id(obj.__func__))
+    return id(obj)
 
 
 def defrule(signature: str, *, aliases=(), **options) -> Rule:
@@ -318,7 +303,7 @@ def defconst(signature: str, *, aliases=(), **options) -> Rule:
     return _install(rule, objects)
 
 
-def register_rule(fn, signature: str, **adjoints) -> Rule:
+def register_rule(fn, signature: str, *, jax_impl=None, **adjoints) -> Rule:
     """Teach sourcegrad the derivative of your own function. One call::
 
         def softplus(x):
@@ -331,8 +316,13 @@ def register_rule(fn, signature: str, **adjoints) -> Rule:
     parameter, in terms of the parameters, ``g`` (the incoming gradient) and
     ``ans`` (the result). Declare non-differentiable parameters with
     ``static=("axis",)`` or ``nondiff=("mask",)``; set ``broadcast=True`` for
-    functions that broadcast their arguments. ``fn`` must accept JAX arrays:
-    the generated code calls it as is. Registering the same function again
+    functions that broadcast their arguments. The generated code calls ``fn`` on JAX
+    arrays; for a function that cannot take them (a NumPy or SciPy function,
+    ``np.i0``), name the JAX function that computes the same with ``jax_impl=``::
+
+        sourcegrad.register_rule(np.i0, "i0(x)", x="g * jax.scipy.special.i1(x)", jax_impl=jnp.i0)
+
+    Registering the same function again
     replaces its rule, until a gradient has used it: then it is refused (``RuleError``),
     since gradient objects made before would mix the old and the new rule. Templates may
     call your own functions, passed as ``helpers={"name": fn}``.
@@ -340,14 +330,30 @@ def register_rule(fn, signature: str, **adjoints) -> Rule:
     in terms of the parameters, ``ans`` and ``d_<param>``.
     """
     callee, params, positional = _parse_signature(signature)
-    callee = callee.split(".")[-1]  # the generated module binds the function under this name
-    key = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', callee)}"
+    name = callee.split(".")[-1]
+    hit = _BY_OBJECT.get(_identity(fn))
+    used = hit is not None and _same(hit[0], fn) and hit[1] in _USED  # _install says why it is refused
+    # (its results are named <name>_value: a temporary named like the function would hide it)
+    if jax_impl is None and _is_numpy_or_scipy(fn) and not used:
+        raise RuleError(f"register_rule({name}): {getattr(fn, '__module__', None) or 'numpy'}."
+                        f"{getattr(fn, '__name__', name)} cannot run on the JAX arrays of the generated "
+                        f"code; name the JAX function that computes the same: jax_impl=jnp.{name} "
+                        f"(or jax.scipy.special.{name}, or your own function)")
+    callee = name  # the generated module binds the implementation under this name
+
+    key = f"{getattr(fn, '__module__', None) or ''}.{getattr(fn, '__qualname__', name)}"
 
     options = {k: adjoints.pop(k) for k in ("static", "nondiff", "broadcast", "sequence", "helpers",
                                             "tangent") if k in adjoints}
     rule = _make(key, params, adjoints, callee=callee, positional=positional,
-                 user_object=fn, temp=callee.split(".")[-1], **options)
+                 user_object=fn if jax_impl is None else jax_impl, temp=f"{name}_value", **options)
     return _install(rule, [fn])
+
+
+def _same(a, b) -> bool:
+    if inspect.ismethod(a) and inspect.ismethod(b):
+        return a.__self__ is b.__self__ and a.__func__ is b.__func__
+    return a is b
 
 
 def _ensure_loaded():
@@ -360,8 +366,8 @@ def _ensure_loaded():
 def lookup(obj) -> Rule | None:
     """The rule for a Python object (``numpy.sin``, ``jnp.sum``, a user's registered function)."""
     _ensure_loaded()
-    hit = _BY_OBJECT.get(id(obj))
-    if hit is None or hit[0] is not obj:
+    hit = _BY_OBJECT.get(_identity(obj))
+    if hit is None or not _same(hit[0], obj):
         return None
     _USED.add(hit[1])
     return _RULES[hit[1]]
@@ -379,6 +385,12 @@ def lookup_key(key: str) -> Rule:
 def has_key(key: str) -> bool:
     _ensure_loaded()
     return key in _RULES
+
+
+def objects_of(key: str) -> list:
+    """The Python objects a rule applies to (``numpy.sin``, ``jax.numpy.sin``), in registration order."""
+    _ensure_loaded()
+    return [obj for obj, k in _BY_OBJECT.values() if k == key]
 
 
 def all_rules() -> dict[str, Rule]:

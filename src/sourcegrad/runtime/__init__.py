@@ -7,11 +7,13 @@ it undoes; all shape logic runs while JAX traces (shapes are static), so a
 helper whose work is a no-op for the shapes at hand costs nothing.
 
 The helpers live in one module per kind (``core``, ``reductions``, ``linalg``, ``indexing``,
-``elementwise``, ``loops``, ``forward`` for tangent code); generated code imports them from here, ``sourcegrad.runtime``.
+``assembly``, ``elementwise``, ``loops``, ``forward`` for tangent code); generated code imports them
+from here, ``sourcegrad.runtime``.
 """
 
 from __future__ import annotations
 
+from .assembly import pad_adjoint, transpose_of
 from .core import (
     SeedError,
     cast_like,
@@ -23,9 +25,18 @@ from .core import (
     traced_bool,
     unbroadcast,
     unreduce,
+    vjp_of,
 )
-from .elementwise import clip_mask, div_or_zero, log_or_zero, logaddexp_weight
-from .forward import broadcast_like, einsum_tangent
+from .elementwise import (
+    clip_mask,
+    div_or_zero,
+    fmax_weight,
+    fmin_weight,
+    log_or_zero,
+    logaddexp_weight,
+    sinc_derivative,
+)
+from .forward import broadcast_like, einsum_tangent, jvp_of, pad_tangent
 from .indexing import (
     diag_adjoint,
     inplace_add,
@@ -40,8 +51,11 @@ from .indexing import (
     unslice,
 )
 from .linalg import (
+    cholesky_adjoint,
+    cholesky_lower,
     dot_adjoint_lhs,
     dot_adjoint_rhs,
+    eigvalsh_adjoint,
     einsum_adjoint,
     inner_adjoint_lhs,
     inner_adjoint_rhs,
@@ -63,6 +77,7 @@ from .reductions import (
     extremum_adjoint,
     norm_adjoint,
     prod_adjoint,
+    sort_adjoint,
     std_adjoint,
     tie_split,
     var_adjoint,
@@ -82,6 +97,7 @@ __all__ = [
     "std_adjoint",
     "norm_adjoint",
     "cumsum_adjoint",
+    "sort_adjoint",
     "matmul_adjoint_lhs",
     "matmul_adjoint_rhs",
     "dot_adjoint_lhs",
@@ -116,6 +132,17 @@ __all__ = [
     "inplace_add",
     "inplace_multiply",
     "take_written",
+    "vjp_of",
+    "cholesky_adjoint",
+    "cholesky_lower",
+    "eigvalsh_adjoint",
+    "sinc_derivative",
+    "fmax_weight",
+    "fmin_weight",
+    "transpose_of",
+    "pad_adjoint",
     "broadcast_like",
     "einsum_tangent",
+    "jvp_of",
+    "pad_tangent",
 ]

@@ -99,3 +99,17 @@ class no_grad:
 
     def __exit__(self, *exc):
         return False
+
+
+def vjp_of(fn, g, args, k=0, **kwargs):
+    """Adjoint of ``fn(*args, **kwargs)`` with respect to ``args[k]``: JAX's vector-Jacobian product of
+    that one call, for the few primitives whose adjoint is an algorithm rather than a formula
+    (cumprod with zeros, quantiles, matrix functions). Only this call is differentiated by JAX."""
+    args = list(args)
+
+    def one(v):
+        return fn(*args[:k], v, *args[k + 1:], **kwargs)
+
+    _, pullback = jax.vjp(one, args[k])
+    (adjoint,) = pullback(g)
+    return adjoint

@@ -38,3 +38,21 @@ def log_or_zero(x):
     """log(x), with 0 where x == 0 (d x**y / dy at x = 0 is 0, as jax.grad gives)."""
     safe = jnp.where(x == 0, 1, x)
     return jnp.log(safe)
+
+
+def sinc_derivative(x):
+    """d sinc(x) / dx = (cos(pi x) - sinc(x)) / x, with its limit 0 at x = 0."""
+    zero = x == 0
+    safe = jnp.where(zero, 1, x)
+    return jnp.where(zero, 0, (jnp.cos(jnp.pi * safe) - jnp.sinc(safe)) / safe)
+
+
+def fmax_weight(a, b):
+    """d fmax(a, b) / da: as maximum (1/2 at a tie), and 1 where only ``b`` is NaN (fmax ignores NaN)."""
+    tie = jnp.where(a > b, 1.0, jnp.where(a == b, 0.5, 0.0))
+    return jnp.where(jnp.isnan(b), 1.0, jnp.where(jnp.isnan(a), 0.0, tie)).astype(jnp.result_type(a, b))
+
+
+def fmin_weight(a, b):
+    """d fmin(a, b) / da: as minimum (1/2 at a tie), and 1 where only ``b`` is NaN (fmin ignores NaN)."""
+    return fmax_weight(-a, -b)

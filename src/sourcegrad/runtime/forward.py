@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 
@@ -17,3 +18,29 @@ def einsum_tangent(subscripts, k, t, *operands):
     ops = list(operands)
     ops[k] = t
     return jnp.einsum(subscripts, *ops)
+
+
+def jvp_of(fn, t, args, k=0, **kwargs):
+    """The tangent of ``fn(*args, **kwargs)`` along ``t``, the tangent of ``args[k]`` (the others
+    held fixed): JAX's Jacobian-vector product of that one call, the forward counterpart of
+    ``vjp_of`` for the primitives whose derivative is an algorithm rather than a formula."""
+    args = list(args)
+
+    def one(v):
+        return fn(*args[:k], v, *args[k + 1:], **kwargs)
+
+    primal = jax.tree_util.tree_map(jnp.asarray, args[k])
+    t = jax.tree_util.tree_map(lambda p, d: jnp.asarray(d, dtype=p.dtype), primal, t)
+    return jax.jvp(one, (primal,), (t,))[1]
+
+
+_LINEAR_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "mean", "empty")
+
+
+def pad_tangent(t, pad_width, mode="constant"):
+    """The tangent of ``pad(array, pad_width, mode)`` along ``t``, for the modes linear in ``array``:
+    the same padding of ``t`` (the constant values of mode="constant" are constants: zero tangent)."""
+    if mode not in _LINEAR_PAD_MODES:
+        raise ValueError(f"pad mode {mode!r} has no rule: sourcegrad differentiates np.pad with "
+                         f"mode in {', '.join(map(repr, _LINEAR_PAD_MODES))}")
+    return jnp.pad(t, pad_width, mode="constant" if mode == "empty" else mode)

@@ -192,3 +192,27 @@ def einsum_adjoint(subscripts, k, g, *operands):
             eyes.append(jnp.eye(sizes[c], dtype=part.dtype))
         part = jnp.einsum(",".join([unique] + specs) + "->" + rebuilt, part, *eyes)
     return part
+
+
+def cholesky_adjoint(g, L):
+    """Adjoint of ``L = cholesky(A)`` (lower): with P = Phi(L^T G) (lower triangle, half diagonal) and
+    S = L^-T P L^-1, A-bar is the lower triangle of S + S^T with S's diagonal: NumPy reads only A's
+    lower triangle, so its upper triangle gets no gradient (jax.grad and autograd give the symmetric
+    part instead, which differs from NumPy's function off the diagonal)."""
+    P = jnp.tril(mT(L) @ g)
+    P = P - 0.5 * jnp.eye(jnp.shape(L)[-1], dtype=P.dtype) * P
+    S = lax.linalg.triangular_solve(L, P, left_side=False, lower=True, transpose_a=False)
+    S = lax.linalg.triangular_solve(L, S, left_side=True, lower=True, transpose_a=True)
+    return jnp.tril(S + mT(S)) - jnp.eye(jnp.shape(L)[-1], dtype=S.dtype) * S
+
+
+def eigvalsh_adjoint(g, a):
+    """Adjoint of the eigenvalues of a symmetric matrix: V diag(g) V^T, V its eigenvectors."""
+    _, v = jnp.linalg.eigh(a)
+    return (v * jnp.expand_dims(g, -2)) @ mT(v)
+
+
+def cholesky_lower(a):
+    """NumPy's ``linalg.cholesky``: the factor of the symmetric matrix whose lower triangle is ``a``'s
+    (NumPy reads only that triangle; ``jnp.linalg.cholesky`` would symmetrize ``a`` instead)."""
+    return jnp.linalg.cholesky(jnp.tril(a) + mT(jnp.tril(a, -1)))

@@ -109,3 +109,13 @@ def cumsum_adjoint(g, x, axis=None):
     if axis is None:
         return jnp.reshape(jnp.flip(jnp.cumsum(jnp.flip(jnp.ravel(g)))), jnp.shape(x))
     return jnp.flip(jnp.cumsum(jnp.flip(g, axis), axis=axis), axis)
+
+
+def sort_adjoint(g, x, axis=-1):
+    """Adjoint of sort: each element of ``g`` goes back to where its value came from (the inverse of
+    the sorting permutation; ties are ordered as a stable argsort orders them)."""
+    if axis is None:
+        order = jnp.argsort(jnp.ravel(x), stable=True)
+        return jnp.reshape(jnp.zeros_like(g).at[order].set(g), jnp.shape(x))
+    order = jnp.argsort(x, axis=axis, stable=True)
+    return jnp.put_along_axis(jnp.zeros_like(g), order, g, axis=axis, inplace=False)

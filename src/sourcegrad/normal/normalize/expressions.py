@@ -13,7 +13,6 @@ function's module. Calls are in ``rule_calls.py`` (library functions, array meth
 from __future__ import annotations
 
 import ast
-import inspect
 import types
 
 import jax.numpy as jnp
@@ -222,18 +221,7 @@ def missing_rule(cx, func, obj) -> UnsupportedSyntaxError:
     if obj is runtime.no_grad:
         return cx.error(func, "no_grad() is a context manager",
                         "write `with no_grad():` and indent the block")
-    params = ", ".join(_param_names(obj)) or "x"
-    first = _param_names(obj)[0] if _param_names(obj) else "x"
     return cx.error(func, f"no derivative rule for `{written}` ({describe(obj)})",
                     f"use a supported function, or register a rule once, before grad():\n"
-                    f"      sourcegrad.register_rule({written}, \"{written.split('.')[-1]}({params})\", "
-                    f"{first}=\"g * <d {written.split('.')[-1]} / d {first}>\")",
+                    f"      {rules.suggestion(written, obj)}",
                     cls=MissingRuleError)
-
-
-def _param_names(obj) -> list[str]:
-    try:
-        return [p.name for p in inspect.signature(obj).parameters.values()
-                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][:3]
-    except (TypeError, ValueError):
-        return []
