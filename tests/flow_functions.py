@@ -7,7 +7,7 @@ from sourcegrad import no_grad
 
 def recurrence(x, k, n):
     y = x
-    for i in range(n):
+    for _i in range(n):
         y = np.sin(y) * k + x
     return np.sum(y)
 
@@ -68,18 +68,18 @@ def rows_with_remainder(W, X):
     h = np.zeros(3)
     for t, row in enumerate(X):
         h = np.tanh(W @ h + row) * (1.0 + 0.01 * t)
-    return np.sum(h ** 2)
+    return np.sum(h**2)
 
 
 def pragma_checkpoint(x, n):
     y = x
-    for i in range(n):  # sourcegrad: checkpoint=7
+    for _i in range(n):  # sourcegrad: checkpoint=7
         y = np.sin(y) * 0.9 + x * 0.1
     return np.sum(y)
 
 
 def euler_with_invariants(y, k, n):
-    for i in range(n):
+    for _i in range(n):
         y = y + 0.1 * (-k * y + np.sin(y))
     return np.sum(y)
 
@@ -97,12 +97,12 @@ def nested_invariant(x, w):
 def polynomial(x, c, n):
     acc = np.zeros_like(x)
     for i in range(n):
-        acc = acc + c[i] * x ** i
+        acc = acc + c[i] * x**i
     return np.sum(acc)
 
 
 def static_branch_in_loop(x, k, mode):
-    for i in range(3):
+    for _i in range(3):
         if mode == "a":
             x = np.sin(x) * k
         else:
@@ -123,7 +123,7 @@ def static_branch_in_callee(x, k, mode):
 
 
 def _checkpointed_helper(x, k):
-    for i in range(8):  # sourcegrad: checkpoint=2
+    for _i in range(8):  # sourcegrad: checkpoint=2
         x = np.sin(x) * k
     return x
 
@@ -134,7 +134,7 @@ def checkpoint_in_callee(x, k):
 
 def static_value_in_no_grad_in_loop(x, k):
     m = x.shape[0]
-    for i in range(3):
+    for _i in range(3):
         with no_grad():
             h = m * 2
         x = np.sin(x) * k * h

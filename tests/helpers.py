@@ -20,8 +20,9 @@ import numpy as np
 _counter = itertools.count()
 
 
-def make_function(source: str, name: str | None = None, namespace: dict | None = None,
-                  filename: str | None = None):
+def make_function(
+    source: str, name: str | None = None, namespace: dict | None = None, filename: str | None = None
+):
     source = textwrap.dedent(source).lstrip("\n")
     filename = filename or f"<test-source-{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
@@ -29,8 +30,11 @@ def make_function(source: str, name: str | None = None, namespace: dict | None =
     ns.update(namespace or {})
     exec(compile(source, filename, "exec"), ns)
     if name is None:
-        name = next(n for n, v in ns.items() if isinstance(v, types.FunctionType)
-                    and v.__code__.co_filename == filename)
+        name = next(
+            n
+            for n, v in ns.items()
+            if isinstance(v, types.FunctionType) and v.__code__.co_filename == filename
+        )
     return ns[name]
 
 
@@ -70,6 +74,7 @@ def jax_vjp(fn, args: dict, wrt, seed=None):
 def fd_vjp(fn, args: dict, wrt, seed=None, eps=1e-6):
     """Central finite differences in float64: d <seed, fn(args)> / d args[w], element by element.
     ``args[w]`` may be a container of arrays; the result has its structure."""
+
     def as64(v):
         return jax.tree_util.tree_map(lambda a: np.array(a, dtype=np.float64), v)
 
@@ -85,13 +90,15 @@ def fd_vjp(fn, args: dict, wrt, seed=None, eps=1e-6):
             g = np.zeros_like(x)
             flat = g.reshape(-1)
             for i in range(x.size):
-                def at(delta):
+
+                def at(delta, x=x, i=i, j=j, leaves=leaves, tree=tree, w=w):  # this iteration's
                     moved = x.copy().reshape(-1)
                     moved[i] += delta
                     new_leaves = list(leaves)
                     new_leaves[j] = moved.reshape(x.shape) if x.ndim else np.float64(moved[0])
                     value = jax.tree_util.tree_unflatten(tree, new_leaves)
                     return np.asarray(fn(**{**args, w: value}), dtype=np.float64)
+
                 h = eps * max(1.0, abs(x.reshape(-1)[i]))
                 flat[i] = np.sum(seed * (at(h) - at(-h))) / (2 * h)
             leaf_grads.append(g)
@@ -124,6 +131,9 @@ def library_frames(exc) -> list:
 
     root = os.path.dirname(sourcegrad.__file__)
     api = os.path.join(root, "api") + os.sep
-    return [f for f in traceback.extract_tb(exc.__traceback__)
-            if (f.filename.startswith(root) or f"{os.sep}transforms{os.sep}" in f.filename)
-            and not f.filename.startswith(api)]
+    return [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if (f.filename.startswith(root) or f"{os.sep}transforms{os.sep}" in f.filename)
+        and not f.filename.startswith(api)
+    ]

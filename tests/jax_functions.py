@@ -5,7 +5,7 @@ import numpy as np
 
 def mlp(W, b, x):
     h = np.tanh(x @ W + b)
-    return np.sum(h ** 2)
+    return np.sum(h**2)
 
 
 def recurrence(x, k):

@@ -55,7 +55,7 @@ def frozen_first_layer(W1, W2, x, y):
 def with_no_grad(x, w):
     """Page 002: values computed under no_grad are constants for the backward pass."""
     with no_grad():
-        norm = np.sqrt(np.sum(w ** 2))
+        norm = np.sqrt(np.sum(w**2))
     return np.sum((x @ w) / norm)
 
 

@@ -8,7 +8,6 @@ NumPy itself in float64: the value, and the gradient against central finite diff
 call of the user's function gets a fresh copy, since it may write into its argument).
 """
 
-
 import numpy as np
 import pytest
 
@@ -16,7 +15,7 @@ from sourcegrad import UnsupportedSyntaxError, value_and_grad
 
 from .helpers import assert_close, library_frames, make_function
 
-HELPERS = '''
+HELPERS = """
 def clamp(a):
     a[0] = 0.0
     return a
@@ -30,7 +29,7 @@ def bump(a):
 def both(a, b):
     a[0] = 0.0
     return a * b
-'''
+"""
 
 X = np.array([1.5, -2.0, 3.0, 0.5])
 M = np.array([[1.0, 2.0, -1.0], [0.5, -3.0, 2.5]])
@@ -42,8 +41,10 @@ REPRODUCED = {
     "write_through_original": ("y = x\n    x[0] = 3.0 * x[1]\n    return (y * x).sum()", X),
     "write_through_alias": ("y = x\n    y[1] += x[0] * 2.0\n    return (y * x).sum() + x[1]", X),
     "alias_by_unpacking": ("a, b = x, x * 2.0\n    a[1] = 0.0\n    return (x * b).sum()", X),
-    "list_loop_writes": ("y = x * 3.0\n    for a in [x, y]:\n        a[0] = 1.0\n"
-                         "    return (x * y).sum()", X),
+    "list_loop_writes": (
+        "y = x * 3.0\n    for a in [x, y]:\n        a[0] = 1.0\n    return (x * y).sum()",
+        X,
+    ),
     "rebinding_is_not_in_place": ("y = x\n    x = x + 1.0\n    return (y * x).sum()", X),
     "augmented_without_alias": ("x += 1.0\n    x *= x\n    return x.sum()", X),
     "augmented_python_scalar": ("s = 2.0\n    t = s\n    s += 1.0\n    return (t * x + s).sum()", X),
@@ -57,34 +58,72 @@ REPRODUCED = {
 REFUSED = {
     "read_after_helper_augmented": ("b = bump(x)\n    return (x * b).sum()", "x * b", "if the argument is"),
     "augmented_with_alias": ("y = x\n    x += 1.0\n    return (y * x).sum()", "y * x", "if `x` is a NumPy"),
-    "augmented_reduction_alias": ("s = x.sum()\n    t = s\n    s += 1.0\n    return t * s", "t * s",
-                                  "if `s` is a NumPy"),
-    "write_into_alias_augmented": ("y = x\n    y += 1.0\n    return x.sum()", "y += 1.0",
-                                   "would also change `x`"),
-    "row_while_iterating": ("for row in x:\n        row[0] = 5.0\n    return x.sum()", "row[0]",
-                            "writes into a row of `x`"),
-    "view_then_write_base": ("y = x[1:]\n    x[1] = 2.0 * x[0]\n    return y.sum()", "y.sum()",
-                             "changed in place"),
-    "write_into_slice_view": ("y = x[1:]\n    y[0] = 2.0\n    return x.sum()", "y[0]",
-                              "would also change `x`"),
+    "augmented_reduction_alias": (
+        "s = x.sum()\n    t = s\n    s += 1.0\n    return t * s",
+        "t * s",
+        "if `s` is a NumPy",
+    ),
+    "write_into_alias_augmented": (
+        "y = x\n    y += 1.0\n    return x.sum()",
+        "y += 1.0",
+        "would also change `x`",
+    ),
+    "row_while_iterating": (
+        "for row in x:\n        row[0] = 5.0\n    return x.sum()",
+        "row[0]",
+        "writes into a row of `x`",
+    ),
+    "view_then_write_base": (
+        "y = x[1:]\n    x[1] = 2.0 * x[0]\n    return y.sum()",
+        "y.sum()",
+        "changed in place",
+    ),
+    "write_into_slice_view": (
+        "y = x[1:]\n    y[0] = 2.0\n    return x.sum()",
+        "y[0]",
+        "would also change `x`",
+    ),
     "transpose_view": ("y = x.T\n    x[0, 1] = 0.0\n    return y.sum()", "y.sum()", "changed in place"),
-    "reshape_view_write": ("y = x.reshape(-1)\n    y[0] = 1.0\n    return x.sum()", "y[0]",
-                           "would also change `x`"),
-    "fancy_index_copy": ("y = x[np.array([0, 2])]\n    x[0] = 5.0\n    return y.sum()", "y.sum()",
-                         "changed in place"),
+    "reshape_view_write": (
+        "y = x.reshape(-1)\n    y[0] = 1.0\n    return x.sum()",
+        "y[0]",
+        "would also change `x`",
+    ),
+    "fancy_index_copy": (
+        "y = x[np.array([0, 2])]\n    x[0] = 5.0\n    return y.sum()",
+        "y.sum()",
+        "changed in place",
+    ),
     "same_array_twice": ("return both(x, x).sum()", "both(x, x)", "passes the same memory"),
-    "container_element": ("t = (x, x * 2.0)\n    x[0] = 0.0\n    return t[0].sum()", "t[0]",
-                          "changed in place"),
-    "alias_written_in_branch": ("y = x\n    if x.shape[0] > 2:\n        x[0] = 0.0\n    return y.sum()",
-                                "y.sum()", "changed in place"),
-    "loop_write_reaches_alias": ("y = x\n    for i in range(3):\n        x[i] = x[i] * 2.0\n"
-                                 "    return y.sum()", "x[i]", "bound before this loop"),
-    "loop_helper_writes": ("s = 0.0\n    for i in range(2):\n        b = clamp(x)\n"
-                           "        s = s + b.sum()\n    return s", "clamp(x)", "bound before this loop"),
+    "container_element": (
+        "t = (x, x * 2.0)\n    x[0] = 0.0\n    return t[0].sum()",
+        "t[0]",
+        "changed in place",
+    ),
+    "alias_written_in_branch": (
+        "y = x\n    if x.shape[0] > 2:\n        x[0] = 0.0\n    return y.sum()",
+        "y.sum()",
+        "changed in place",
+    ),
+    "loop_write_reaches_alias": (
+        "y = x\n    for i in range(3):\n        x[i] = x[i] * 2.0\n    return y.sum()",
+        "x[i]",
+        "bound before this loop",
+    ),
+    "loop_helper_writes": (
+        "s = 0.0\n    for i in range(2):\n        b = clamp(x)\n        s = s + b.sum()\n    return s",
+        "clamp(x)",
+        "bound before this loop",
+    ),
 }
 
-TWO_D = {"write_2d_through_alias", "row_by_index", "transpose_view", "reshape_view_write",
-         "row_while_iterating"}
+TWO_D = {
+    "write_2d_through_alias",
+    "row_by_index",
+    "transpose_view",
+    "reshape_view_write",
+    "row_while_iterating",
+}
 
 
 def _function(key, body):
@@ -126,7 +165,7 @@ def test_refuses_with_located_error(key):
     assert phrase in err.msg, err.msg
     assert err.filename == f"/project/alias_{key}.py"
     line = src.splitlines()[err.lineno - 1]
-    assert line[err.offset - 1:].startswith(caret_text), (line, err.offset, caret_text)
+    assert line[err.offset - 1 :].startswith(caret_text), (line, err.offset, caret_text)
     text = str(err)
     assert "how to fix:" in text and "^" in text.splitlines()[-1], text
     inner = library_frames(err)
@@ -138,17 +177,17 @@ def test_numpy_semantics_the_cases_rely_on():
     x = X.copy()
     y = x
     x += 1.0
-    assert y is x and y[0] == X[0] + 1.0          # += on an array writes in place
+    assert y is x and y[0] == X[0] + 1.0  # += on an array writes in place
     s = np.float64(2.0)
     t = s
     s += 1.0
-    assert t == 2.0                                # += on a NumPy scalar makes a new value
+    assert t == 2.0  # += on a NumPy scalar makes a new value
     x = X.copy()
     v, c = x[1:], x[np.array([0, 2])]
     x[1] = 9.0
     x[0] = 7.0
-    assert v[0] == 9.0 and c[0] == X[0]            # basic slice: a view; integer array: a copy
+    assert v[0] == 9.0 and c[0] == X[0]  # basic slice: a view; integer array: a copy
     m = M.copy()
     for row in m:
         row[0] = 5.0
-    assert (m[:, 0] == 5.0).all()                  # rows of a loop are views
+    assert (m[:, 0] == 5.0).all()  # rows of a loop are views

@@ -29,8 +29,9 @@ def data(dtype=np.float64):
     return [rng.standard_normal(s).astype(dtype) for s in ((4, 3), (3,), (5, 4), (5, 3))]
 
 
-@pytest.mark.parametrize("wrt, argnums", [(0, 0), ("b", 1), ((0, 1), (0, 1)), (("W", "b"), (0, 1)),
-                                          (("b", "W"), (1, 0)), (-1, 3)])
+@pytest.mark.parametrize(
+    "wrt, argnums", [(0, 0), ("b", 1), ((0, 1), (0, 1)), (("W", "b"), (0, 1)), (("b", "W"), (1, 0)), (-1, 3)]
+)
 def test_wrt_positions_and_names(wrt, argnums):
     args = data()
     ours = grad(loss, wrt=wrt)(*args)
@@ -65,8 +66,16 @@ def test_decorator_forms():
     assert_close(gy, np.ones(2))
 
 
-@pytest.mark.parametrize("wrt, match", [(7, "out of range"), ("nope", "not a parameter"),
-                                         (("W", "W"), "twice"), ((), "empty"), (1.5, "positions")])
+@pytest.mark.parametrize(
+    "wrt, match",
+    [
+        (7, "out of range"),
+        ("nope", "not a parameter"),
+        (("W", "W"), "twice"),
+        ((), "empty"),
+        (1.5, "positions"),
+    ],
+)
 def test_bad_wrt(wrt, match):
     with pytest.raises(WrtError, match=match):
         grad(loss, wrt=wrt)
@@ -192,8 +201,10 @@ def test_shape_errors_name_the_user_line_and_the_generated_line():
     assert "return np.sum(x @ W)" in str(info.value)
     generated = str(info.value).split("(line ", 1)[1].split(" of .source): ", 1)
     line = int(generated[0])
-    assert "@" in generated[1].split("\n")[0] and f.source.splitlines()[line - 1].strip() == \
-        generated[1].split("\n")[0]
+    assert (
+        "@" in generated[1].split("\n")[0]
+        and f.source.splitlines()[line - 1].strip() == generated[1].split("\n")[0]
+    )
     inner = library_frames(info.value)
     assert not inner, inner
 
@@ -202,17 +213,28 @@ def test_source_is_deterministic_across_runs_and_processes():
     a = grad(loss, wrt=("W", "b")).source
     b = grad(loss, wrt=("W", "b")).source
     assert a == b
-    script = ("import sys; sys.path.insert(0, '.'); from tests.test_api import loss; import hashlib; "
-              "from sourcegrad import grad; "
-              "print(hashlib.sha256(grad(loss, wrt=('W','b')).source.encode()).hexdigest())")
-    outs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                           check=True, env={"PYTHONHASHSEED": str(seed), "PATH": ""},
-                           cwd=_repo_root()).stdout.strip() for seed in (1, 2)}
+    script = (
+        "import sys; sys.path.insert(0, '.'); from tests.test_api import loss; import hashlib; "
+        "from sourcegrad import grad; "
+        "print(hashlib.sha256(grad(loss, wrt=('W','b')).source.encode()).hexdigest())"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": str(seed), "PATH": ""},
+            cwd=_repo_root(),
+        ).stdout.strip()
+        for seed in (1, 2)
+    }
     assert outs == {hashlib.sha256(a.encode()).hexdigest()}
 
 
 def _repo_root():
     import pathlib
+
     return str(pathlib.Path(__file__).resolve().parents[1])
 
 
@@ -231,8 +253,12 @@ def test_aot_compile_cache_and_inspection():
     assert cost["flops"] > 0 and cost["transcendentals"] >= 15  # tanh of the 5x3 activations
     assert c1.memory_analysis().argument_size_in_bytes > 0
     # other shapes compile anew; ShapeDtypeStructs are enough to compile
-    specs = [jax.ShapeDtypeStruct((4, 3), jnp.float32), jax.ShapeDtypeStruct((3,), jnp.float32),
-             jax.ShapeDtypeStruct((7, 4), jnp.float32), jax.ShapeDtypeStruct((7, 3), jnp.float32)]
+    specs = [
+        jax.ShapeDtypeStruct((4, 3), jnp.float32),
+        jax.ShapeDtypeStruct((3,), jnp.float32),
+        jax.ShapeDtypeStruct((7, 4), jnp.float32),
+        jax.ShapeDtypeStruct((7, 3), jnp.float32),
+    ]
     c2 = f.compile(*specs)
     assert c2 is not c1 and f.compiled_count == 2
     small = [np.asarray(a[:7] if a.ndim == 2 and a.shape[0] == 5 else a, np.float32) for a in args]
@@ -253,8 +279,9 @@ def uses_softplus(x):
 def test_register_rule_for_a_user_function():
     with pytest.raises(sourcegrad.MissingRuleError, match="register_rule"):
         grad(uses_softplus)
-    sourcegrad.register_rule(softplus_user, "softplus_user(x)",
-                             x="g * jax.nn.sigmoid(x) * (1 + x * (1 - jax.nn.sigmoid(x)))")
+    sourcegrad.register_rule(
+        softplus_user, "softplus_user(x)", x="g * jax.nn.sigmoid(x) * (1 + x * (1 - jax.nn.sigmoid(x)))"
+    )
     f = grad(uses_softplus)
     x = np.array([-1.0, 0.0, 2.0])
     assert_close(f(x), jax.grad(lambda v: jnp.sum(jax.nn.silu(v) * 2))(x))

@@ -89,7 +89,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
             if (m, n) in ALLOWED_CYCLE_EDGES:
                 continue
             if state.get(n) == 1:
-                return stack[stack.index(n):] + [n]
+                return stack[stack.index(n) :] + [n]
             if n not in state:
                 found = visit(n)
                 if found:
@@ -127,20 +127,27 @@ def test_module_and_class_sizes(module):
     if lines > MAX_MODULE_LINES:
         assert _docstring_has_reason(tree), (
             f"{path.relative_to(ROOT)} has {lines} lines (limit {MAX_MODULE_LINES}): split it by "
-            f"concern, or say in its docstring why not ('{REASON} ...')")
+            f"concern, or say in its docstring why not ('{REASON} ...')"
+        )
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
             size = (node.end_lineno or node.lineno) - node.lineno + 1
             if size > MAX_CLASS_LINES:
                 assert _docstring_has_reason(node), (
                     f"class {node.name} in {path.relative_to(ROOT)} has {size} lines (limit "
-                    f"{MAX_CLASS_LINES}): split it, or say in its docstring why not ('{REASON} ...')")
+                    f"{MAX_CLASS_LINES}): split it, or say in its docstring why not ('{REASON} ...')"
+                )
 
 
 def test_the_checks_see_the_whole_package():
     modules = _modules()
-    for name in ("sourcegrad.api.grad", "sourcegrad.normal.ir", "sourcegrad.ad.activity",
-                 "sourcegrad.backend.emit", "sourcegrad.transforms.elementwise"):
+    for name in (
+        "sourcegrad.api.grad",
+        "sourcegrad.normal.ir",
+        "sourcegrad.ad.activity",
+        "sourcegrad.backend.emit",
+        "sourcegrad.transforms.elementwise",
+    ):
         assert name in modules
     graph = _imports(modules)
     assert "sourcegrad.normal.ir" in graph["sourcegrad.ad.activity"]

@@ -5,11 +5,10 @@ side); correctness and the structure of the report are.
 """
 
 import json
+import pathlib
 import subprocess
 import sys
-import pathlib
 
-import numpy as np
 import pytest
 
 from sourcegrad.bench import report, suite
@@ -45,20 +44,46 @@ def test_workload_gradient_matches_its_reference(name):
 
 
 def test_verdicts_state_every_target():
-    rows = [dict(workload="a", kind="loop", sourcegrad_s=1.0, jax_expert_s=1.0, primal_s=0.5,
-                 torch_s=5.0, sourcegrad_first_s=0.2, jax_user_first_s=None,
-                 jax_user_note="did not compile in 60 s"),
-            dict(workload="b", kind="long", sourcegrad_s=1.0, jax_expert_s=None, primal_s=0.4,
-                 torch_s=2.0, sourcegrad_first_s=0.2, jax_user_first_s=1.0, jax_user_note="")]
+    rows = [
+        dict(
+            workload="a",
+            kind="loop",
+            sourcegrad_s=1.0,
+            jax_expert_s=1.0,
+            primal_s=0.5,
+            torch_s=5.0,
+            sourcegrad_first_s=0.2,
+            jax_user_first_s=None,
+            jax_user_note="did not compile in 60 s",
+        ),
+        dict(
+            workload="b",
+            kind="long",
+            sourcegrad_s=1.0,
+            jax_expert_s=None,
+            primal_s=0.4,
+            torch_s=2.0,
+            sourcegrad_first_s=0.2,
+            jax_user_first_s=1.0,
+            jax_user_note="",
+        ),
+    ]
     scaling = [{"statements": 100, "transform_s": 0.04}, {"statements": 1000, "transform_s": 0.5}]
-    ckpt = {"steps": 10000, "plain_s": 1.0, "checkpoint_s": 1.5, "plain_temp_bytes": 100,
-            "checkpoint_temp_bytes": 5}
+    ckpt = {
+        "steps": 10000,
+        "plain_s": 1.0,
+        "checkpoint_s": 1.5,
+        "plain_temp_bytes": 100,
+        "checkpoint_temp_bytes": 5,
+    }
     lines = report.verdicts(rows, scaling, ckpt)
     text = "\n".join(lines)
     assert "every workload <= 1.05x: worst 1.00x (a) -> met" in text
     assert "faster than PyTorch eager on small and loop workloads, >= 3x: least 2.0x (b) -> NOT MET" in text
     assert "checkpointing at 10000 steps (RK4): tape memory 20x smaller for 1.50x" in text
-    assert "gradient / primal time, every workload <= 3x: worst 2.50x (b; jax.grad (expert): -) -> met" in text
+    assert (
+        "gradient / primal time, every workload <= 3x: worst 2.50x (b; jax.grad (expert): -) -> met" in text
+    )
 
 
 def test_plot_without_pytorch_or_expert_columns(tmp_path):
@@ -70,10 +95,27 @@ def test_plot_without_pytorch_or_expert_columns(tmp_path):
 
 def test_bench_command_runs_one_workload(tmp_path):
     out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "-m", "sourcegrad", "bench", "suite", "--only", "logsumexp",
-                           "--timeout", "60", "--json", str(out), "--plot", str(tmp_path / "bench.png")],
-                          capture_output=True, text=True,
-                          cwd=REPO, timeout=900)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sourcegrad",
+            "bench",
+            "suite",
+            "--only",
+            "logsumexp",
+            "--timeout",
+            "60",
+            "--json",
+            str(out),
+            "--plot",
+            str(tmp_path / "bench.png"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "logsumexp" in done.stdout and "transform time," in done.stdout
     data = json.loads(out.read_text())

@@ -22,8 +22,13 @@ SCRIPT = textwrap.dedent("""
 
 
 def run(path, env=None):
-    done = subprocess.run([sys.executable, "-c", SCRIPT.format(path=path, repo=str(REPO))],
-                          capture_output=True, text=True, timeout=300, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(path=path, repo=str(REPO))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout.split()
 
@@ -39,6 +44,7 @@ def test_a_second_process_reads_the_cache(tmp_path):
 
 def test_default_folder_follows_sourcegrad_cache_dir(tmp_path):
     import os
+
     env = dict(os.environ, SOURCEGRAD_CACHE_DIR=str(tmp_path / "root"))
     folder, _ = run("None", env)
     assert pathlib.Path(folder) == tmp_path / "root" / "xla"

@@ -73,9 +73,16 @@ def run_case(case):
     def numpy_fn(**kw):  # NumPy may change its arguments in place: give it copies
         return case.fn(**_copy(kw))
 
-    _, expected = fd_vjp(numpy_fn, case.args, wrt, seed=None if case.seed is None
-                         else np.concatenate([np.ravel(s) for s in case.seed])
-                         if isinstance(case.seed, tuple) else case.seed)
+    _, expected = fd_vjp(
+        numpy_fn,
+        case.args,
+        wrt,
+        seed=None
+        if case.seed is None
+        else np.concatenate([np.ravel(s) for s in case.seed])
+        if isinstance(case.seed, tuple)
+        else case.seed,
+    )
     for name, mine, theirs in zip(wrt, ours, expected):
         assert_close(mine, theirs, rtol=1e-5, atol=1e-7, what=f"{case.name}: d/d{name}")
     return "grad"

@@ -17,6 +17,7 @@ def line_of(fn, text):
 
 # ----- a rule with a deliberately wrong adjoint: d(x*x)/dx is 2x, not 3x -----
 
+
 def wrong_square(x):
     return x * x
 
@@ -42,7 +43,7 @@ def uses_wrong_rule(x, w):
 
 def wrong_rule_in_loop(x, n=4):
     z = np.tanh(x)
-    for i in range(n):
+    for _i in range(n):
         z = z * 0.9 + wrong_square(z) * 0.1
     return np.sum(z * z)
 
@@ -55,13 +56,14 @@ def forward_differs(x):
 
 # ----- correct functions: the check passes -----
 
+
 def mlp(W, b, x):
     h = np.tanh(x @ W + b)
-    return np.mean(h ** 2)
+    return np.mean(h**2)
 
 
 def recurrence(x, h, n=5):
-    for i in range(n):
+    for _i in range(n):
         h = np.sin(h * x) + 0.5 * h
     return h
 
@@ -94,19 +96,25 @@ rng = np.random.default_rng(0)
 W, b, X = rng.standard_normal((4, 3)), rng.standard_normal(3), rng.standard_normal((5, 4))
 
 
-@pytest.mark.parametrize("fn, args, wrt", [
-    (mlp, (W, b, X), ("W", "b", "x")),
-    (recurrence, (np.array([0.3, -0.7, 1.1]), np.array([0.5, 0.1, -0.2])), ("x", "h")),
-    (branchy, (np.array([0.5, 1.5]), np.array([1.0, 2.0])), ("x", "y")),
-    (branchy, (np.array([-0.5, -1.5]), np.array([1.0, 2.0])), ("x", "y")),
-    (with_dict, ({"W": W, "b": b}, X), ("params", "x")),
-    (newton_sqrt, (np.array([2.0, 3.0, 10.0]),), 0),
-])
+@pytest.mark.parametrize(
+    "fn, args, wrt",
+    [
+        (mlp, (W, b, X), ("W", "b", "x")),
+        (recurrence, (np.array([0.3, -0.7, 1.1]), np.array([0.5, 0.1, -0.2])), ("x", "h")),
+        (branchy, (np.array([0.5, 1.5]), np.array([1.0, 2.0])), ("x", "y")),
+        (branchy, (np.array([-0.5, -1.5]), np.array([1.0, 2.0])), ("x", "y")),
+        (with_dict, ({"W": W, "b": b}, X), ("params", "x")),
+        (newton_sqrt, (np.array([2.0, 3.0, 10.0]),), 0),
+    ],
+)
 def test_correct_functions_pass(fn, args, wrt):
     result = check(fn, *args, wrt=wrt)
     assert result.ok, str(result)
-    names = wrt if isinstance(wrt, tuple) else (inspect.signature(fn).parameters and
-                                                 list(inspect.signature(fn).parameters)[wrt],)
+    names = (
+        wrt
+        if isinstance(wrt, tuple)
+        else (inspect.signature(fn).parameters and list(inspect.signature(fn).parameters)[wrt],)
+    )
     assert list(result.errors) == list(names)
     assert all(e < 1e-6 for e in result.errors.values()), result.errors
     assert result.divergence is None
@@ -164,8 +172,7 @@ def test_deterministic_and_takes_a_grad_function():
 
 
 def test_float32_inputs_are_checked_in_float64():
-    result = check(mlp, W.astype(np.float32), b.astype(np.float32), X.astype(np.float32),
-                   wrt=("W", "b"))
+    result = check(mlp, W.astype(np.float32), b.astype(np.float32), X.astype(np.float32), wrt=("W", "b"))
     assert result.ok and all(e < 1e-6 for e in result.errors.values())
 
 
@@ -174,7 +181,7 @@ def test_check_is_exported():
 
 
 def writes_into_its_argument(x):
-    x[0] = 0.0   # NumPy code may write into its inputs: every evaluation gets a fresh copy
+    x[0] = 0.0  # NumPy code may write into its inputs: every evaluation gets a fresh copy
     return np.sum(np.sin(x) * x)
 
 
@@ -183,6 +190,7 @@ def closure_maker(scale):
         y = np.cos(x) * scale
         z = wrong_square(y)
         return np.sum(z)
+
     return inner
 
 

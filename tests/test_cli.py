@@ -20,8 +20,9 @@ MODEL = HERE / "data" / "model_file.py"
 
 
 def cli(*args, cwd=REPO, **kw):
-    return subprocess.run([sys.executable, "-m", "sourcegrad", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "sourcegrad", *map(str, args)], capture_output=True, text=True, cwd=cwd, **kw
+    )
 
 
 def refused(done, *phrases):
@@ -41,6 +42,7 @@ def cli_here(*args):
     process's exit status and stderr end to end)."""
     import contextlib
     import io
+
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
@@ -103,8 +105,11 @@ def test_show_into_a_closed_pipe_ends_quietly():
 
 def test_show_escapes_terminal_control_characters(tmp_path):
     target = tmp_path / "esc.py"
-    target.write_text('import numpy as np\n\ndef f(x):\n    y = np.sum(x)  # \x1b[31mred\x1b[0m\n'
-                      '    return y * len("\x1b]0;title\x07")\n', encoding="utf-8")
+    target.write_text(
+        "import numpy as np\n\ndef f(x):\n    y = np.sum(x)  # \x1b[31mred\x1b[0m\n"
+        '    return y * len("\x1b]0;title\x07")\n',
+        encoding="utf-8",
+    )
     for extra in ((), ("--side-by-side",), ("--stages",)):
         done = cli_here("show", f"{target}:f", *extra)
         assert done.returncode == 0, done.stderr
@@ -121,6 +126,7 @@ def test_help_says_the_target_is_imported_and_bench_suite_has_its_own_help():
     scaling = cli_here("bench", "scaling", "--help").stdout
     assert "usage: sourcegrad bench scaling" in scaling and "--quick" in scaling
     from sourcegrad.cli import build_parser
+
     parse = build_parser().parse_args
     assert parse(["bench"]).suite is None and parse(["bench"]).timeout == 60.0  # runs the suite
     assert parse(["bench", "scaling", "--quick"]).quick
@@ -195,6 +201,7 @@ def test_emitted_module_keeps_defaults_and_writes_inf_nan_and_safe_constants(tmp
     """)
     assert not marker.exists()
     import json
+
     gp, gz = json.loads(got)
     sys.path.insert(0, str(tmp_path))
     try:
@@ -206,24 +213,39 @@ def test_emitted_module_keeps_defaults_and_writes_inf_nan_and_safe_constants(tmp
     assert_close(np.asarray(gz), np.asarray(rz), rtol=1e-4)
 
 
-@pytest.mark.parametrize("value, phrase", [
-    (1 + 2j, "a complex"),
-    (np.array(["a", "b"]), "is not a real number type"),
-    (np.array([1 + 1j]), "is not a real number type"),
-])
+@pytest.mark.parametrize(
+    "value, phrase",
+    [
+        (1 + 2j, "a complex"),
+        (np.array(["a", "b"]), "is not a real number type"),
+        (np.array([1 + 1j]), "is not a real number type"),
+    ],
+)
 def test_emit_refuses_values_it_cannot_write_as_literals(value, phrase):
     from sourcegrad.backend.standalone import _literal
     from sourcegrad.errors import SourcegradError
+
     with pytest.raises(SourcegradError, match=phrase):
         _literal("C", value)
 
 
 def test_emit_literals_round_trip_their_dtype():
-    from sourcegrad.backend.standalone import _literal
     import math
-    values = {"A": np.array([[1.5, -np.inf], [np.nan, 1e-300]]), "B": np.arange(4, dtype=np.int16),
-              "C": np.float32(0.1), "D": np.array([True, False]), "E": 7, "F": -0.0, "G": None,
-              "H": "mode", "I": np.uint8(255), "J": float("nan")}
+
+    from sourcegrad.backend.standalone import _literal
+
+    values = {
+        "A": np.array([[1.5, -np.inf], [np.nan, 1e-300]]),
+        "B": np.arange(4, dtype=np.int16),
+        "C": np.float32(0.1),
+        "D": np.array([True, False]),
+        "E": 7,
+        "F": -0.0,
+        "G": None,
+        "H": "mode",
+        "I": np.uint8(255),
+        "J": float("nan"),
+    }
     ns = {"np": np, "math": math}
     exec("\n".join(_literal(k, v) for k, v in values.items()), ns)
     for k, v in values.items():

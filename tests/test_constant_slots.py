@@ -16,13 +16,16 @@ from sourcegrad import grad
 from .helpers import assert_close, fd_vjp, jax_vjp, make_function
 
 
-@pytest.mark.parametrize("expr, xshape", [
-    ("np.linspace(x, 3.4, 5)", ()),
-    ("np.linspace(-1.0, x, num=4)", ()),
-    ("np.linspace(x, 2 * x, 6)", (3,)),
-    ("np.linspace(x, x ** 2, 2)", (2, 2)),
-    ("np.linspace(x, 1.0, 1)", ()),
-])
+@pytest.mark.parametrize(
+    "expr, xshape",
+    [
+        ("np.linspace(x, 3.4, 5)", ()),
+        ("np.linspace(-1.0, x, num=4)", ()),
+        ("np.linspace(x, 2 * x, 6)", (3,)),
+        ("np.linspace(x, x ** 2, 2)", (2, 2)),
+        ("np.linspace(x, 1.0, 1)", ()),
+    ],
+)
 def test_linspace_bounds_are_differentiable(expr, xshape):
     fn = make_function(f"def lin(x):\n    y = {expr}\n    return np.sum(np.sin(y) * y)\n")
     x = np.random.default_rng(3).standard_normal(xshape) if xshape else 0.7
@@ -33,16 +36,20 @@ def test_linspace_bounds_are_differentiable(expr, xshape):
     assert_close(ours, ref, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("call, arg", [
-    ("np.arange(x, 3.4, 0.5)", "start"),
-    ("np.arange(0.0, x, 0.5)", "stop"),
-    ("np.arange(0.0, 2.0, x)", "step"),
-    ("np.reshape(np.ones(4), y)", "shape"),
-    ("np.round(np.ones(3), y)", "decimals"),
-])
+@pytest.mark.parametrize(
+    "call, arg",
+    [
+        ("np.arange(x, 3.4, 0.5)", "start"),
+        ("np.arange(0.0, x, 0.5)", "stop"),
+        ("np.arange(0.0, 2.0, x)", "step"),
+        ("np.reshape(np.ones(4), y)", "shape"),
+        ("np.round(np.ones(3), y)", "decimals"),
+    ],
+)
 def test_a_differentiated_value_in_a_static_slot_is_refused(call, arg):
-    fn = make_function(f"def static_slot(x):\n    y = x.astype(np.int64)\n    z = {call}\n"
-                       f"    return np.sum(z * x)\n")
+    fn = make_function(
+        f"def static_slot(x):\n    y = x.astype(np.int64)\n    z = {call}\n    return np.sum(z * x)\n"
+    )
     with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
         grad(fn)
     err = info.value
@@ -56,8 +63,7 @@ def test_a_static_slot_of_a_user_rule_is_refused():
         return v * k
 
     sourcegrad.register_rule(scaled, "scaled(v, k)", static=("k",), v="g * k")
-    fn = make_function("def uses(x):\n    return np.sum(scaled(x, x[0]))\n",
-                       namespace={"scaled": scaled})
+    fn = make_function("def uses(x):\n    return np.sum(scaled(x, x[0]))\n", namespace={"scaled": scaled})
     with pytest.raises(sourcegrad.UnsupportedSyntaxError, match="argument `k` of `scaled`"):
         grad(fn)
 

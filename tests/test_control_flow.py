@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from sourcegrad import TapeOverflowError, UnsupportedSyntaxError, grad
+from sourcegrad import TapeOverflowError, grad
 
 from . import flow_functions as ff
 from .helpers import assert_close, fd_vjp
@@ -57,8 +57,9 @@ def test_loop_invariant_values_are_recomputed_not_taped():
     g = grad(ff.euler_with_invariants, wrt=("y", "k"))
     tape = g.source.split("(y_2,), (")[1].split(")")[0]
     assert "neg" not in tape and "y_1" in tape  # -k is the same every step; y_1 varies
-    _assert_matches_fd(g, ff.euler_with_invariants, {"y": np.linspace(-1, 1, 5), "k": 0.7, "n": 20},
-                       ["y", "k"])
+    _assert_matches_fd(
+        g, ff.euler_with_invariants, {"y": np.linspace(-1, 1, 5), "k": 0.7, "n": 20}, ["y", "k"]
+    )
 
 
 def test_partials_of_outer_values_and_the_index_are_not_taped():
@@ -68,23 +69,25 @@ def test_partials_of_outer_values_and_the_index_are_not_taped():
     x, c = jnp.ones(512, jnp.float32), jnp.ones(1000, jnp.float32)
     temp = g.compile(x, c, 1000).memory_analysis().temp_size_in_bytes
     assert temp < 1000 * 512 * 4 * 1.5, temp  # one n x |x| array (c[i] * x ** i, for c), not two
-    _assert_matches_fd(g, ff.polynomial, {"x": np.linspace(0.5, 1.5, 5), "c": np.linspace(-1, 1, 6),
-                                          "n": 6}, ["x", "c"])
+    _assert_matches_fd(
+        g, ff.polynomial, {"x": np.linspace(0.5, 1.5, 5), "c": np.linspace(-1, 1, 6), "n": 6}, ["x", "c"]
+    )
 
 
 def test_power_rule_at_zero_with_a_zero_exponent():
     """d(x ** 0)/dx is 0, also at x = 0, where 0 * 0 ** -1 would give NaN (it did)."""
     x, c = np.array([0.0, 0.5]), np.array([1.0, 2.0, 3.0])
     gx, gc = grad(ff.polynomial, wrt=("x", "c"))(x, c, 3)
-    ref = jax.grad(lambda x, c: jnp.sum(c[0] + c[1] * x + c[2] * x ** 2), argnums=(0, 1))(x, c)
+    ref = jax.grad(lambda x, c: jnp.sum(c[0] + c[1] * x + c[2] * x**2), argnums=(0, 1))(x, c)
     assert_close(gx, ref[0])
     assert_close(gc, ref[1])
 
 
 def test_invariant_of_an_inner_loop_that_varies_in_the_outer_one():
     g = grad(ff.nested_invariant, wrt=("x", "w"))
-    _assert_matches_fd(g, ff.nested_invariant, {"x": np.linspace(-1, 1, 5), "w": np.linspace(0.2, 0.8, 3)},
-                       ["x", "w"])
+    _assert_matches_fd(
+        g, ff.nested_invariant, {"x": np.linspace(-1, 1, 5), "w": np.linspace(0.2, 0.8, 3)}, ["x", "w"]
+    )
 
 
 def test_data_dependent_while_which_jax_grad_cannot_reverse():
@@ -93,6 +96,7 @@ def test_data_dependent_while_which_jax_grad_cannot_reverse():
             x, _ = state
             x_new = 0.5 * (x + a / x)
             return x_new, jnp.max(jnp.abs(x_new - x))
+
         x, _ = lax.while_loop(lambda s: s[1] > 1e-12, body, (jnp.ones_like(a), 1.0))
         return jnp.sum(x)
 
@@ -165,7 +169,7 @@ def test_inplace_write_over_a_value_the_backward_needs():
     assert_close(g(x), ref, rtol=1e-6)
     assert "y_1 = inplace_set(y, jnp.s_[0], 5.0)" in g.source
     backward = g.source.split("== backward")[-1]
-    assert "b_mul * y_1" in backward          # the new version, for y_1 * x
+    assert "b_mul * y_1" in backward  # the new version, for y_1 * x
     assert "unbroadcast(b_z * y, y)" in backward  # the old version, for z = y * y
 
 
@@ -183,8 +187,9 @@ def test_checkpointed_loops_give_the_same_gradient(segment):
 def test_static_value_from_a_no_grad_block_in_a_loop():
     """Known while tracing, so not taped: the adjoint body computes it again (NameError before)."""
     g = grad(ff.static_value_in_no_grad_in_loop, wrt=("x", "k"))
-    _assert_matches_fd(g, ff.static_value_in_no_grad_in_loop, {"x": np.array([0.1, 0.2]), "k": 0.7},
-                       ["x", "k"])
+    _assert_matches_fd(
+        g, ff.static_value_in_no_grad_in_loop, {"x": np.array([0.1, 0.2]), "k": 0.7}, ["x", "k"]
+    )
 
 
 def test_checkpoint_pragma_in_a_called_function_keeps_a_full_tape():

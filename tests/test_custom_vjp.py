@@ -48,11 +48,15 @@ def test_under_jit_and_vmap():
 def test_while_loop_and_static_argument():
     newton = sourcegrad.custom_vjp(F.newton)
     a = jnp.asarray([2.0, 3.0, 5.0])
-    np.testing.assert_allclose(jax.grad(lambda a: newton(a) ** 2)(a),
-                               2 * jnp.sum(jnp.sqrt(a)) * 0.5 / jnp.sqrt(a), rtol=1e-8)
+    np.testing.assert_allclose(
+        jax.grad(lambda a: newton(a) ** 2)(a), 2 * jnp.sum(jnp.sqrt(a)) * 0.5 / jnp.sqrt(a), rtol=1e-8
+    )
     rec = sourcegrad.custom_vjp(F.recurrence)
-    np.testing.assert_allclose(jax.grad(rec, argnums=(0, 1))(X[0], 0.6)[1],
-                               jax.grad(jax_version(F.recurrence), argnums=1)(X[0], 0.6), rtol=1e-10)
+    np.testing.assert_allclose(
+        jax.grad(rec, argnums=(0, 1))(X[0], 0.6)[1],
+        jax.grad(jax_version(F.recurrence), argnums=1)(X[0], 0.6),
+        rtol=1e-10,
+    )
 
 
 def test_a_differentiated_argument_outside_wrt_is_an_error_not_a_zero():
@@ -65,8 +69,13 @@ def test_a_differentiated_argument_outside_wrt_is_an_error_not_a_zero():
 
 
 def run(script):
-    done = subprocess.run([sys.executable, str(REPO / "examples" / script)], capture_output=True,
-                          text=True, cwd=REPO, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / script)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 

@@ -38,8 +38,13 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_data_parallel_gradients_on_eight_devices():
-    done = subprocess.run([sys.executable, "-c", SCRIPT.format(repo=str(REPO))], capture_output=True,
-                          text=True, timeout=600, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(repo=str(REPO))],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     for mode in ("Explicit", "Auto"):
         m = re.search(rf"^{mode} (\S+) (\S+) (.*)$", done.stdout, re.M)
@@ -50,8 +55,13 @@ def test_data_parallel_gradients_on_eight_devices():
 
 
 def test_data_parallel_example():
-    done = subprocess.run([sys.executable, str(REPO / "examples" / "data_parallel.py")],
-                          capture_output=True, text=True, timeout=600, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "data_parallel.py")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "devices: 8" in done.stdout
     for mode in ("Explicit", "Auto"):

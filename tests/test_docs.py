@@ -30,8 +30,12 @@ def test_reference_pages_match_the_docstrings(page):
 
 def test_mkdocs_builds_strict(tmp_path):
     pytest.importorskip("mkdocs", reason="mkdocs is in the test extras")
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path)],
-                          cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "index.html").exists() and (tmp_path / "internals" / "index.html").exists()
 
@@ -46,12 +50,15 @@ def test_readme_quickstart_runs(tmp_path):
     assert "def grad_f(a, b, c, seed=None, acc=None):" in done.stdout
     assert "b_b = b_b + b_mul_1 * 2" in done.stdout
     # the README and the docs' front page show the quickstart's gradient function as it is printed
-    shown = [b for page in ("README.md", "docs/index.md")
-             for b in _python_blocks(REPO / page) if "def grad_f(" in b]
+    shown = [
+        b
+        for page in ("README.md", "docs/index.md")
+        for b in _python_blocks(REPO / page)
+        if "def grad_f(" in b
+    ]
     assert len(shown) == 2
     for block in shown:
         assert _contains(done.stdout, block), f"this excerpt is not what the quickstart prints:\n{block}"
-
 
 
 def _python_blocks(page: pathlib.Path) -> list[str]:
@@ -78,7 +85,7 @@ def _contains(text: str, block: str) -> bool:
     """Whether the block's lines stand, contiguous and unchanged, in text (docstrings optional)."""
     want = block.rstrip("\n").splitlines()
     for have in (text.splitlines(), _without_docstrings(text.splitlines())):
-        if any(have[i:i + len(want)] == want for i in range(len(have) - len(want) + 1)):
+        if any(have[i : i + len(want)] == want for i in range(len(have) - len(want) + 1)):
             return True
     return False
 
@@ -93,8 +100,9 @@ def _generated_excerpts():
                 yield page.name, block
 
 
-@pytest.mark.parametrize("page,block", list(_generated_excerpts()),
-                         ids=lambda v: v if v.endswith(".md") else "")
+@pytest.mark.parametrize(
+    "page,block", list(_generated_excerpts()), ids=lambda v: v if v.endswith(".md") else ""
+)
 def test_generated_code_in_the_docs_is_current(page, block):
     """Every excerpt of generated code in docs/ stands, line for line, in a golden file, and the
     golden tests hold those to the generator: the docs cannot show code sourcegrad no longer
@@ -102,4 +110,5 @@ def test_generated_code_in_the_docs_is_current(page, block):
     goldens = sorted((REPO / "tests" / "golden").glob("*.golden.py"))
     assert any(_contains(g.read_text(), block) for g in goldens), (
         f"a generated-code excerpt in docs/{page} matches no file in tests/golden/; it begins:\n"
-        + "\n".join(block.splitlines()[:4]))
+        + "\n".join(block.splitlines()[:4])
+    )

@@ -19,10 +19,12 @@ CASES = {
     "dictcomp": ("d = {i: i for i in range(3)}", "{i: i for i in range(3)}", "dict comprehensions"),
     "genexp": ("s = sum(v for v in x)", "(v for v in x)", "generator expressions"),
     "global": ("global G\n    G = 1", "global G", "`global`"),
-    "nonlocal": ("def inner():\n        nonlocal x\n        x = 1\n    inner()", "nonlocal x",
-                 "`nonlocal`"),
-    "recursion": ("def inner(v):\n        return inner(v * 0.5)\n    x = inner(x)", "inner(v * 0.5)",
-                  "calls itself"),
+    "nonlocal": ("def inner():\n        nonlocal x\n        x = 1\n    inner()", "nonlocal x", "`nonlocal`"),
+    "recursion": (
+        "def inner(v):\n        return inner(v * 0.5)\n    x = inner(x)",
+        "inner(v * 0.5)",
+        "calls itself",
+    ),
     "yield": ("yield x", "yield x", "`yield`"),
     "print": ("print(x)", "print(x)", "print()"),
     "raise": ("raise ValueError('no')", "raise ValueError('no')", "`raise`"),
@@ -50,20 +52,27 @@ CASES = {
     "after_return": ("return np.sum(x)\n    y = x", "y = x", "after `return`"),
     "aliased_update": ("y = x\n    y += 1.0", "y += 1.0", "would also change `x` under NumPy"),
     "view_write": ("y = x[1:]\n    y[0] = 2.0", "y[0]", "would also change `x` under NumPy"),
-    "traced_range": ("n = np.sum(x)\n    for i in range(n):\n        x = x * 2", "range(n)",
-                     "trip count is not known"),
-    "loop_local": ("for i in range(3):\n        t = x * i\n    x = t", "t",
-                   "assigned only inside the loop"),
-    "one_branch": ("if np.sum(x) > 0:\n        t = x * 2\n    x = t", "t",
-                   "assigned on only one branch"),
+    "traced_range": (
+        "n = np.sum(x)\n    for i in range(n):\n        x = x * 2",
+        "range(n)",
+        "trip count is not known",
+    ),
+    "loop_local": ("for i in range(3):\n        t = x * i\n    x = t", "t", "assigned only inside the loop"),
+    "one_branch": ("if np.sum(x) > 0:\n        t = x * 2\n    x = t", "t", "assigned on only one branch"),
     "container_key": ("d = {'a': x}\n    k = 'a' + ''\n    x = d[k]", "k", "constant key"),
     "container_as_array": ("t = (x, x)\n    x = np.sin(t)", "t", "takes one array"),
     "container_operand": ("t = (x, x)\n    x = t * 2", "t", "cannot be used as one array"),
-    "unknown_length": ("for v in map(np.sin, x):\n        x = x + v", "map(np.sin, x)",
-                       "length is not known"),
+    "unknown_length": (
+        "for v in map(np.sin, x):\n        x = x + v",
+        "map(np.sin, x)",
+        "length is not known",
+    ),
     "generator_def": ("def gen():\n        yield x\n    x = x * 2", "yield x", "`yield`"),
-    "for_else": ("for i in range(3):\n        x = x * 2\n    else:\n        x = x", "for i in range(3):",
-                 "`for ... else`"),
+    "for_else": (
+        "for i in range(3):\n        x = x * 2\n    else:\n        x = x",
+        "for i in range(3):",
+        "`for ... else`",
+    ),
 }
 
 
@@ -94,13 +103,17 @@ def test_located_error(key):
 
 def test_mutual_recursion_through_module_functions():
     ns = {}
-    fn = make_function("""
+    fn = make_function(
+        """
         def ping(x, n):
             return pong(x * 2, n)
 
         def pong(x, n):
             return ping(x, n)
-    """, "ping", namespace=ns)
+    """,
+        "ping",
+        namespace=ns,
+    )
     with pytest.raises(UnsupportedSyntaxError, match="calls itself"):
         grad(fn)
 
@@ -151,13 +164,15 @@ def test_missing_rule_shows_how_to_register():
     fn = make_function("def fn(x):\n    return np.sum(np.i0(x))\n", "fn")
     with pytest.raises(MissingRuleError) as info:
         grad(fn)
-    assert ('sourcegrad.register_rule(np.i0, "i0(x)", x="g * <d i0 / d x>", jax_impl=jnp.i0)'
-            in str(info.value))
+    assert 'sourcegrad.register_rule(np.i0, "i0(x)", x="g * <d i0 / d x>", jax_impl=jnp.i0)' in str(
+        info.value
+    )
 
 
 def test_error_messages_print_with_python_traceback_formatting():
-    fn = make_function("def fn(x):\n    y = lambda v: v * 2\n    return x\n", "fn",
-                       filename="/project/lam.py")
+    fn = make_function(
+        "def fn(x):\n    y = lambda v: v * 2\n    return x\n", "fn", filename="/project/lam.py"
+    )
     with pytest.raises(UnsupportedSyntaxError) as info:
         grad(fn)
     formatted = "".join(traceback.format_exception_only(type(info.value), info.value))

@@ -1,9 +1,9 @@
 """Every script in examples/ runs, and prints the numbers its seed page is about."""
 
+import pathlib
 import re
 import subprocess
 import sys
-import pathlib
 
 import pytest
 
@@ -11,8 +11,13 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
 def run(script, *args):
-    done = subprocess.run([sys.executable, str(REPO / "examples" / script), *map(str, args)],
-                          capture_output=True, text=True, cwd=REPO, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
@@ -21,7 +26,7 @@ def test_zero_grad():
     out = run("zero_grad.py")
     assert "if acc is None:" in out and "b_W, b_b = acc" in out
     for name in ("gradient descent", "Adam"):
-        line = next(l for l in out.splitlines() if l.startswith(name))
+        line = next(text for text in out.splitlines() if text.startswith(name))
         zeroed, kept = map(float, re.findall(r"(\d+\.\d+)", line))
         assert zeroed * 10 < kept, line  # without zeroing, stale gradients keep pushing
     diff = float(re.search(r"max difference (\S+)", out).group(1))

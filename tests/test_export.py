@@ -34,22 +34,41 @@ def call_elsewhere(artifact: pathlib.Path, inputs: pathlib.Path, out: pathlib.Pa
         leaves = jax.tree_util.tree_leaves(out)
         np.savez({str(out)!r}, **{{f"g{{i}}": np.asarray(v) for i, v in enumerate(leaves)}})
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd="/", timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd="/", timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     got = np.load(out)
     return [got[f"g{i}"] for i in range(len(got.files))]
 
 
 CASES = {
-    "straight": (F.mlp, ("W", "b"), (jax.ShapeDtypeStruct((3, 5), f32), jax.ShapeDtypeStruct((5,), f32),
-                                     jax.ShapeDtypeStruct((B, 3), f32)),
-                 lambda n: (np.full((3, 5), 0.1, np.float32), np.zeros(5, np.float32),
-                            np.linspace(0, 1, 3 * n, dtype=np.float32).reshape(n, 3))),
-    "loop": (F.recurrence, ("x", "k"), (jax.ShapeDtypeStruct((B,), f32), jax.ShapeDtypeStruct((), f32)),
-             lambda n: (np.linspace(0.1, 1, n, dtype=np.float32), np.float32(0.6))),
-    "while": (F.newton, "a", (jax.ShapeDtypeStruct((B,), f32),),
-              lambda n: (np.linspace(1, 5, n, dtype=np.float32),)),
+    "straight": (
+        F.mlp,
+        ("W", "b"),
+        (
+            jax.ShapeDtypeStruct((3, 5), f32),
+            jax.ShapeDtypeStruct((5,), f32),
+            jax.ShapeDtypeStruct((B, 3), f32),
+        ),
+        lambda n: (
+            np.full((3, 5), 0.1, np.float32),
+            np.zeros(5, np.float32),
+            np.linspace(0, 1, 3 * n, dtype=np.float32).reshape(n, 3),
+        ),
+    ),
+    "loop": (
+        F.recurrence,
+        ("x", "k"),
+        (jax.ShapeDtypeStruct((B,), f32), jax.ShapeDtypeStruct((), f32)),
+        lambda n: (np.linspace(0.1, 1, n, dtype=np.float32), np.float32(0.6)),
+    ),
+    "while": (
+        F.newton,
+        "a",
+        (jax.ShapeDtypeStruct((B,), f32),),
+        lambda n: (np.linspace(1, 5, n, dtype=np.float32),),
+    ),
 }
 
 
@@ -72,11 +91,22 @@ def test_exported_gradient_runs_without_sourcegrad(case, tmp_path):
 
 def test_cli_export(tmp_path):
     model = tmp_path / "model.py"
-    model.write_text("import numpy as np\n\n\ndef loss(W, b, x, y):\n"
-                     "    return np.mean((np.tanh(x @ W + b) - y) ** 2)\n")
+    model.write_text(
+        "import numpy as np\n\n\ndef loss(W, b, x, y):\n    return np.mean((np.tanh(x @ W + b) - y) ** 2)\n"
+    )
     out = tmp_path / "grad_loss.jaxexport"
-    code = main(["export", f"{model}:loss", "--wrt", "W,b", "--shapes",
-                 "W=f32[4,3] b=f32[3] x=f32[B,4] y=f32[B,3]", "-o", str(out)])
+    code = main(
+        [
+            "export",
+            f"{model}:loss",
+            "--wrt",
+            "W,b",
+            "--shapes",
+            "W=f32[4,3] b=f32[3] x=f32[B,4] y=f32[B,3]",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0
     rng = np.random.default_rng(0)
     args = [rng.normal(size=s).astype(np.float32) for s in ((4, 3), (3,), (6, 4), (6, 3))]
@@ -91,8 +121,11 @@ def test_cli_export(tmp_path):
 def test_export_for_shapes_that_do_not_fit_is_located():
     g = grad(F.mlp, wrt=("W", "b"))
     with pytest.raises(ShapeError, match=r"jax_functions.py:7:.*contracting dimensions"):
-        g.export(jax.ShapeDtypeStruct((3, 5), f32), jax.ShapeDtypeStruct((5,), f32),
-                 jax.ShapeDtypeStruct((B, 4), f32))
+        g.export(
+            jax.ShapeDtypeStruct((3, 5), f32),
+            jax.ShapeDtypeStruct((5,), f32),
+            jax.ShapeDtypeStruct((B, 4), f32),
+        )
 
 
 def test_cli_export_usage_errors(tmp_path, capsys):
@@ -101,11 +134,11 @@ def test_cli_export_usage_errors(tmp_path, capsys):
     out = str(tmp_path / "g.jaxexport")
     assert main(["export", f"{model}:loss", "--wrt", "W", "--shapes", "W=f32[4,3]", "-o", out]) == 2
     assert "no shape for x" in capsys.readouterr().err
-    assert main(["export", f"{model}:loss", "--wrt", "W", "--shapes", "W=q7[4] x=f32[2,4]",
-                 "-o", out]) == 2
+    assert main(["export", f"{model}:loss", "--wrt", "W", "--shapes", "W=q7[4] x=f32[2,4]", "-o", out]) == 2
     assert "unknown dtype 'q7'" in capsys.readouterr().err
-    assert main(["export", f"{model}:loss", "--wrt", "W", "--shapes", "W=f32[4,3] x=f32[2,5]",
-                 "-o", out]) == 2
+    assert (
+        main(["export", f"{model}:loss", "--wrt", "W", "--shapes", "W=f32[4,3] x=f32[2,5]", "-o", out]) == 2
+    )
     assert "ShapeError" in capsys.readouterr().err
 
 

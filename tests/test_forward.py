@@ -19,18 +19,22 @@ from .helpers import assert_close, jax_version, make_function
 
 def random_tangents(case, args):
     rng = np.random.default_rng(zlib.crc32(case.name.encode()) + 7)
-    return tuple(jax.tree_util.tree_map(lambda a: rng.standard_normal(np.shape(a)), args[w])
-                 for w in case.wrt)
+    return tuple(
+        jax.tree_util.tree_map(lambda a: rng.standard_normal(np.shape(a)), args[w]) for w in case.wrt
+    )
 
 
 def fd_jvp(fn, args, wrt, tangents, eps=1e-6):
     """Central finite differences in float64 along the tangent: (f(x + h t) - f(x - h t)) / 2h."""
+
     def moved(sign):
         new = dict(args)
         for w, t in zip(wrt, tangents):
             new[w] = jax.tree_util.tree_map(
-                lambda a, d: np.asarray(a, np.float64) + sign * eps * np.asarray(d), args[w], t)
+                lambda a, d: np.asarray(a, np.float64) + sign * eps * np.asarray(d), args[w], t
+            )
         return jax.tree_util.tree_map(lambda v: np.asarray(v, np.float64), fn(**new))
+
     plus, minus = moved(1.0), moved(-1.0)
     return jax.tree_util.tree_map(lambda a, b: (a - b) / (2 * eps), plus, minus)
 
@@ -46,8 +50,10 @@ def reference_jvp(fn, args, wrt, tangents):
 
 
 def as64(args, wrt):
-    return {k: (jax.tree_util.tree_map(lambda a: np.asarray(a, np.float64), v) if k in wrt else v)
-            for k, v in args.items()}
+    return {
+        k: (jax.tree_util.tree_map(lambda a: np.asarray(a, np.float64), v) if k in wrt else v)
+        for k, v in args.items()
+    }
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -85,12 +91,12 @@ def _uses_softplus_no_tangent(x):
 
 def test_register_rule_takes_a_tangent():
     from sourcegrad import register_rule
+
     register_rule(_softplus_no_tangent, "_softplus_no_tangent(x)", x="g * jax.nn.sigmoid(x)")
     with pytest.raises(sourcegrad.MissingRuleError, match="no tangent rule") as info:
         jvp(_uses_softplus_no_tangent)
     assert info.value.lineno > 0 and "_softplus_no_tangent(x) * x" in info.value.text
-    register_rule(_softplus, "_softplus(x)", x="g * jax.nn.sigmoid(x)",
-                  tangent="d_x * jax.nn.sigmoid(x)")
+    register_rule(_softplus, "_softplus(x)", x="g * jax.nn.sigmoid(x)", tangent="d_x * jax.nn.sigmoid(x)")
     x, dx = np.array([0.5, -1.0]), np.array([1.0, 2.0])
     f = jvp(_uses_softplus)
     assert "d_softplus_value = d_x * jax.nn.sigmoid(x)" in f.source, f.source
@@ -144,6 +150,7 @@ def test_while_loop_needs_no_bound_in_forward_mode():
 
 def test_tangent_names_are_stable():
     from sourcegrad.normal.naming import Namer
+
     n = Namer({"x", "d_y"})
     assert n.tangent("x") == "d_x" and n.tangent("x") == "d_x"
     assert n.tangent("y") == "d_y_"

@@ -22,8 +22,9 @@ SEED = 20261129
 
 
 def _failures(report):
-    return "\n\n".join(f"{key} (program {seed}):\n{source}"
-                       for key, (seed, _, source) in report.classes.items())
+    return "\n\n".join(
+        f"{key} (program {seed}):\n{source}" for key, (seed, _, source) in report.classes.items()
+    )
 
 
 def test_fixed_seed_run_has_no_wrong_gradient_and_no_crash(tmp_path):
@@ -82,8 +83,7 @@ def test_oracle_reports_a_wrong_gradient():
 
 
 def test_oracle_accepts_a_correct_gradient():
-    outcome = check_function(raises_inside, {"x": np.array([0.5, -1.0, 2.0])}, ("x",),
-                             jax_fn=raises_inside)
+    outcome = check_function(raises_inside, {"x": np.array([0.5, -1.0, 2.0])}, ("x",), jax_fn=raises_inside)
     assert outcome.kind == "ok", outcome
 
 

@@ -18,10 +18,16 @@ HELPER_TABLE = {
     "unbroadcast": ("unbroadcast(x, y) * 2", {"x": (3, 4), "y": (1, 4)}, ("x",)),
     "broadcast_like": ("broadcast_like(x, y)", {"x": (4,), "y": (3, 4)}, ("x",)),
     "unreduce": ("unreduce(x, y, axis=1)", {"x": (3,), "y": (3, 4)}, ("x",)),
-    "matmul_adjoint_lhs": ("matmul_adjoint_lhs(v, x, y)", {"v": (2, 4), "x": (2, 3), "y": (3, 4)},
-                           ("v", "y")),
-    "matmul_adjoint_rhs": ("matmul_adjoint_rhs(v, x, y)", {"v": (2, 4), "x": (2, 3), "y": (3, 4)},
-                           ("v", "x")),
+    "matmul_adjoint_lhs": (
+        "matmul_adjoint_lhs(v, x, y)",
+        {"v": (2, 4), "x": (2, 3), "y": (3, 4)},
+        ("v", "y"),
+    ),
+    "matmul_adjoint_rhs": (
+        "matmul_adjoint_rhs(v, x, y)",
+        {"v": (2, 4), "x": (2, 3), "y": (3, 4)},
+        ("v", "x"),
+    ),
     "mT": ("mT(x)", {"x": (2, 3, 4)}, ("x",)),
     "transpose_adjoint": ("transpose_adjoint(x, (1, 2, 0))", {"x": (2, 3, 4)}, ("x",)),
     "unslice": ("unslice(x, y, 1)", {"x": (4,), "y": (3, 4)}, ("x",)),
@@ -30,16 +36,21 @@ HELPER_TABLE = {
 
 
 def test_every_helper_rule_is_covered():
-    helpers = {k for k, r in all_rules().items() if r.differentiable and r.user_object is None
-               and k in runtime.__all__}
+    helpers = {
+        k
+        for k, r in all_rules().items()
+        if r.differentiable and r.user_object is None and k in runtime.__all__
+    }
     assert helpers == set(HELPER_TABLE)
 
 
 @pytest.mark.parametrize("key", sorted(HELPER_TABLE))
 def test_helper_rule(key):
     expr, shapes, wrt = HELPER_TABLE[key]
-    fn = make_function(f"def helper_{key}({', '.join(shapes)}):\n    return {expr}\n",
-                       namespace={k: getattr(runtime, k) for k in runtime.__all__})
+    fn = make_function(
+        f"def helper_{key}({', '.join(shapes)}):\n    return {expr}\n",
+        namespace={k: getattr(runtime, k) for k in runtime.__all__},
+    )
     rng = np.random.default_rng(zlib.crc32(key.encode()))
     args = {k: rng.uniform(0.5, 2.0, s) for k, s in shapes.items()}
     out = np.asarray(fn(**args))
@@ -52,7 +63,7 @@ def test_helper_rule(key):
         assert_close(mine, numeric, rtol=1e-5, atol=1e-6, what=f"{key}: d/d{name} vs FD")
     tangents = tuple(rng.standard_normal(shapes[w]) for w in wrt)
     _, d_out = jvp(fn, wrt=wrt)(**args, tangents=tangents)
-    assert_close(d_out, reference_jvp(fn, args, wrt, tangents)[1], rtol=1e-9, atol=1e-10,
-                 what=f"{key}: tangent vs jax")
-    assert_close(d_out, fd_jvp(fn, args, wrt, tangents), rtol=1e-5, atol=1e-6,
-                 what=f"{key}: tangent vs FD")
+    assert_close(
+        d_out, reference_jvp(fn, args, wrt, tangents)[1], rtol=1e-9, atol=1e-10, what=f"{key}: tangent vs jax"
+    )
+    assert_close(d_out, fd_jvp(fn, args, wrt, tangents), rtol=1e-5, atol=1e-6, what=f"{key}: tangent vs FD")

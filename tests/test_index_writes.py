@@ -35,8 +35,9 @@ CASES = {
 
 def _function(name, lines):
     body = "".join(f"    {line}\n" for line in lines)
-    return make_function(f"def write_{name}(x, v):\n    y = x * 1.5\n{body}"
-                         f"    return np.sum(y * np.cos(y))\n")
+    return make_function(
+        f"def write_{name}(x, v):\n    y = x * 1.5\n{body}    return np.sum(y * np.cos(y))\n"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -44,8 +45,10 @@ def test_write_matches_numpy(name):
     lines, xshape, vshape = CASES[name]
     fn = _function(name, lines)
     rng = np.random.default_rng(len(name))
-    args = {"x": rng.standard_normal(xshape),
-            "v": rng.standard_normal(vshape) if vshape else float(rng.standard_normal())}
+    args = {
+        "x": rng.standard_normal(xshape),
+        "v": rng.standard_normal(vshape) if vshape else float(rng.standard_normal()),
+    }
     value, grads = value_and_grad(fn, wrt=("x", "v"))(**args)
     expected, fd = fd_vjp(fn, args, ["x", "v"])
     assert_close(value, expected, rtol=1e-12, atol=1e-12, what=f"{name}: value")

@@ -12,7 +12,6 @@ import textwrap
 import numpy as np
 import pytest
 
-import sourcegrad
 from sourcegrad import grad
 from sourcegrad.inspect.graph import GraphvizMissing
 
@@ -25,8 +24,9 @@ REPO = HERE.parent
 
 
 def run_cli(*args, check=True):
-    done = subprocess.run([sys.executable, "-m", "sourcegrad", *map(str, args)], capture_output=True,
-                          text=True, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-m", "sourcegrad", *map(str, args)], capture_output=True, text=True, cwd=REPO
+    )
     if check and done.returncode != 0:
         raise AssertionError(done.stderr)
     return done
@@ -73,7 +73,7 @@ def test_source_map_both_ways():
         assert g.line_of(gen) == int(text.split()[2].rstrip(":"))
     both = g.lines_for(22)  # h = h + np.sin(h)
     assert set(both) == {"forward", "backward"}
-    for section, gens in both.items():
+    for _section, gens in both.items():
         assert all(g.line_of(n) == 22 for n in gens)
         assert any("sin" in lines[n - 1] or "b_sin" in lines[n - 1] for n in gens)
     assert g.line_of(1) is None  # the header is scaffolding
@@ -85,7 +85,7 @@ def test_source_map_both_ways():
 def test_stages_are_python_after_every_pass():
     g = grad(sin_recurrence, wrt=("x", "k"))
     assert list(g.stages) == ["source", "normalized", "activity", "reversed", "simplified"]
-    for name, text in g.stages.items():
+    for _name, text in g.stages.items():
         ast.parse(textwrap.dedent(text))
     assert "# active" in g.stages["activity"]
     # the simplifier drops default arguments of helpers: visible between the two stages
@@ -95,9 +95,18 @@ def test_stages_are_python_after_every_pass():
 
 
 def test_debug_environment_variable_prints_stages():
-    done = subprocess.run([sys.executable, "-c", "from tests.golden.functions import seed_page_001; "
-                           "from sourcegrad import grad; grad(seed_page_001)"], capture_output=True,
-                          text=True, cwd=REPO, env={**os.environ, "SOURCEGRAD_DEBUG": "1"})
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from tests.golden.functions import seed_page_001; "
+            "from sourcegrad import grad; grad(seed_page_001)",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "SOURCEGRAD_DEBUG": "1"},
+    )
     assert done.returncode == 0, done.stderr
     for stage in ("source", "normalized", "activity", "reversed", "simplified"):
         assert f"===== sourcegrad stage: {stage}" in done.stderr
@@ -112,7 +121,7 @@ def test_graph_marks_inputs_pruned_values_and_fan_out():
     assert '"W2" [label="W2", shape=doubleoctagon' in dot
     assert '"h" [label="h = jnp.tanh(matmul)", fontcolor="#999999"' in dot  # pruned: grey, dashed
     fan = grad(fan_out_and_versions, wrt=("x", "w")).graph()
-    assert "b_h_2: 2 contributions" in fan and 'style=dashed, constraint=false' in fan
+    assert "b_h_2: 2 contributions" in fan and "style=dashed, constraint=false" in fan
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
@@ -142,28 +151,58 @@ def _chromium():
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
-@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed "
-                    "(Debian: apt-get install chromium chromium-driver; .ci/run installs it)")
+@pytest.mark.skipif(
+    _chromium() is None,
+    reason="headless Chromium is not installed "
+    "(Debian: apt-get install chromium chromium-driver; .ci/run installs it)",
+)
 def test_report_renders_in_headless_chromium(tmp_path):
     g = grad(sin_recurrence, wrt=("x", "k"))
     page = tmp_path / "report.html"
     g.report(page)
-    done = subprocess.run([_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-                           "--dump-dom", page.as_uri() + "#select=src-4"], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [
+            _chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            page.as_uri() + "#select=src-4",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     dom = done.stdout
     assert '<div id="status">ready</div>' in dom, done.stderr[-2000:]  # the script ran to the end
-    assert '<div id="errors"></div>' in dom                             # and raised nothing
+    assert '<div id="errors"></div>' in dom  # and raised nothing
     assert 'id="primal"' in dom and 'id="adjoint"' in dom and "<svg" in dom
-    assert 'class="line hit"' in dom and 'hit-fwd' in dom and 'hit-bwd' in dom  # line links work
+    assert 'class="line hit"' in dom and "hit-fwd" in dom and "hit-bwd" in dom  # line links work
     shot = tmp_path / "report.png"
-    subprocess.run([_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile2'}",
-                    "--window-size=1500,1000", "--hide-scrollbars", f"--screenshot={shot}",
-                    page.as_uri() + "#select=src-4"], capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            _chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile2'}",
+            "--window-size=1500,1000",
+            "--hide-scrollbars",
+            f"--screenshot={shot}",
+            page.as_uri() + "#select=src-4",
+        ],
+        capture_output=True,
+        timeout=120,
+    )
     assert shot.read_bytes().startswith(b"\x89PNG")
     if os.environ.get("SOURCEGRAD_UPDATE_SCREENSHOT"):
         shutil.copy(shot, REPO / "docs" / "report-screenshot.png")
@@ -214,6 +253,7 @@ def test_emitted_module_runs_without_sourcegrad(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     import json
+
     value, gW, gb = json.loads(done.stdout)
     sys.path.insert(0, str(MODEL.parent))
     try:
@@ -226,14 +266,18 @@ def test_emitted_module_runs_without_sourcegrad(tmp_path):
     rW, rb = grad(loss, wrt=("W", "b"))(W, b, x, y)
     assert_close(np.asarray(gW), rW, rtol=1e-5)
     assert_close(np.asarray(gb), rb, rtol=1e-5)
-    assert "sourcegrad" not in "".join(l for l in out.read_text().splitlines() if l.startswith(("import", "from")))
+    assert "sourcegrad" not in "".join(
+        line for line in out.read_text().splitlines() if line.startswith(("import", "from"))
+    )
 
 
 def test_emit_refuses_huge_module_arrays(tmp_path):
-    from sourcegrad.errors import SourcegradError
     from sourcegrad.backend.standalone import MAX_ARRAY_ELEMENTS
+    from sourcegrad.errors import SourcegradError
+
     ns = {"BIG": np.zeros(MAX_ARRAY_ELEMENTS + 1)}
     from .helpers import make_function
+
     fn = make_function("def f(x):\n    return np.sum(x * BIG[0])\n", "f", namespace=ns)
     with pytest.raises(SourcegradError, match="Pass it to the function as an argument"):
         grad(fn).emit()

@@ -15,8 +15,9 @@ from .helpers import assert_close, jax_version, make_function
 from .test_forward import as64
 
 #: corpus cases with array-valued inputs (no containers), some of each kind of control flow
-CHOSEN = [c for c in CASES if c.jax and all(
-    isinstance(c.make_args()[w], (np.ndarray, float)) for w in c.wrt)][::4]
+CHOSEN = [
+    c for c in CASES if c.jax and all(isinstance(c.make_args()[w], (np.ndarray, float)) for w in c.wrt)
+][::4]
 
 
 def fd_jacobian(fn, args, w, eps=1e-6):
@@ -39,6 +40,7 @@ def reference(fn, args, wrt, which):
 
     def f(*w):
         return jfn(**{**args, **dict(zip(names, w))})
+
     jac = (jax.jacfwd if which == "fwd" else jax.jacrev)(f, argnums=tuple(range(len(names))))
     return jac(*[jnp.asarray(args[w]) for w in names])
 
@@ -56,8 +58,9 @@ def test_jacobians_match_jax_and_finite_differences(case):
     for w, f, r, t in zip(case.wrt, fwd, rev, theirs):
         assert_close(f, t, rtol=case.rtol, atol=1e-9, what=f"{case.name}: jacfwd d/d{w} vs jax")
         assert_close(r, t, rtol=case.rtol, atol=1e-9, what=f"{case.name}: jacrev d/d{w} vs jax")
-        assert_close(f, fd_jacobian(case.fn, args, w), rtol=1e-5, atol=1e-6,
-                     what=f"{case.name}: jacfwd d/d{w} vs FD")
+        assert_close(
+            f, fd_jacobian(case.fn, args, w), rtol=1e-5, atol=1e-6, what=f"{case.name}: jacfwd d/d{w} vs FD"
+        )
 
 
 def test_single_input_gives_one_array():

@@ -19,8 +19,12 @@ K = jnp.asarray(0.6)
 
 # name: (function, wrt, arguments of one example, index of the batched argument)
 CASES = {
-    "straight": (F.mlp, ("W", "b"), (jnp.asarray(rng.normal(size=(3, 5))) * 0.5,
-                                     jnp.asarray(rng.normal(size=5)), X[0]), 2),
+    "straight": (
+        F.mlp,
+        ("W", "b"),
+        (jnp.asarray(rng.normal(size=(3, 5))) * 0.5, jnp.asarray(rng.normal(size=5)), X[0]),
+        2,
+    ),
     "loop": (F.recurrence, ("x", "k"), (X[0], K), 0),
     "checkpointed": (F.checkpointed, ("x", "k"), (X[0], K), 0),
     "branch": (F.branch, "x", (X[0] - 0.5,), 0),
@@ -33,7 +37,7 @@ def _branch(x):  # F.branch with the data-dependent `if` as a select, so vmap ca
 
 
 def oracle(fn, wrt):
-    names = fn.__code__.co_varnames[:fn.__code__.co_argcount]
+    names = fn.__code__.co_varnames[: fn.__code__.co_argcount]
     single = isinstance(wrt, str)
     idx = (names.index(wrt),) if single else tuple(names.index(n) for n in wrt)
     g = jax.grad(_branch if fn is F.branch else jax_version(fn), argnums=idx)
@@ -62,8 +66,9 @@ def test_vmap_per_example(case):
     batched = list(args)
     batched[b] = X - 0.6 if case == "branch" else X  # rows on both sides of the branch
     axes = [0 if i == b else None for i in range(len(args))]
-    close(jax.vmap(grad(fn, wrt=wrt), in_axes=axes)(*batched),
-          jax.vmap(oracle(fn, wrt), in_axes=axes)(*batched))
+    close(
+        jax.vmap(grad(fn, wrt=wrt), in_axes=axes)(*batched), jax.vmap(oracle(fn, wrt), in_axes=axes)(*batched)
+    )
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -75,8 +80,11 @@ def test_jvp_and_grad_over_the_gradient(case):
 
     def scalar(h):
         return lambda *a: sum(jnp.sum(jnp.sin(v)) for v in jax.tree_util.tree_leaves(h(*a)))
-    close(jax.grad(scalar(g), argnums=tuple(range(len(args))))(*args),
-          jax.grad(scalar(ref), argnums=tuple(range(len(args))))(*args))
+
+    close(
+        jax.grad(scalar(g), argnums=tuple(range(len(args))))(*args),
+        jax.grad(scalar(ref), argnums=tuple(range(len(args))))(*args),
+    )
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -88,7 +96,9 @@ def test_inside_a_scan_body(case):
         def body(carry, scale):
             out = h(*[a * scale for a in args])
             return carry + sum(jnp.sum(v) for v in jax.tree_util.tree_leaves(out)), out
+
         return jax.lax.scan(body, jnp.zeros(()), jnp.asarray([1.0, 0.9, 1.1]))
+
     close(jax.jit(lambda: run(g))(), run(ref))
 
 
@@ -106,8 +116,11 @@ def test_while_loop_under_jit_vmap_scan_and_forward_mode():
 def test_tape_overflow_under_jit_is_an_error_not_a_truncated_gradient():
     g = grad(F.newton_short)
     a = jnp.asarray([2.0, 3.0])
-    with pytest.raises(Exception, match=r"TapeOverflowError: a while loop of `newton_short`.*"
-                                        r"max_iter=3"):
+    with pytest.raises(
+        Exception,
+        match=r"TapeOverflowError: a while loop of `newton_short`.*"
+        r"max_iter=3",
+    ):
         jax.block_until_ready(jax.jit(g)(a))
 
 
@@ -125,6 +138,7 @@ def test_tape_overflow_without_a_callback_gives_nan_gradients():
 
     def run(a):
         return g._results(t, t.grad_fn(a), callback=False)[1]
+
     out = jax.jit(run)(a)
     assert np.all(np.isnan(np.asarray(out)))
     # a loop that ends within its tape is untouched
@@ -136,9 +150,15 @@ def test_per_example_gradients_example():
     import re
     import subprocess
     import sys
+
     repo = pathlib.Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, str(repo / "examples" / "per_example_grads.py")],
-                          capture_output=True, text=True, cwd=repo, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(repo / "examples" / "per_example_grads.py")],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert float(re.search(r"max difference vmap vs loop: (\S+)", done.stdout).group(1)) < 1e-4
     assert float(re.search(r"ratio (\d+)x", done.stdout).group(1)) > 1

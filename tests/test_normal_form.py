@@ -27,16 +27,19 @@ def normal_forms(case):
     those of the callees it calls: (primal, [callee functions], {callee function objects})."""
     bound = inspect.signature(case.fn).bind(**case.make_args())
     bound.apply_defaults()
-    kinds = {p: "array" if p in case.wrt and kind_of(v) == "static" else kind_of(v)
-             for p, v in bound.arguments.items()}
+    kinds = {
+        p: "array" if p in case.wrt and kind_of(v) == "static" else kind_of(v)
+        for p, v in bound.arguments.items()
+    }
     parsed = parse_function(case.fn)
     fence.check(parsed)
     identifiers = identifiers_in(parsed.node)
     parsed = desugar(parsed, identifiers)
     callees = CalleeTable(Namer(), case.options.get("max_iter"))
     callees.enter(case.fn, None)
-    primal = normalize(parsed, Environment.of(case.fn), Namer(identifiers), kinds,
-                       case.options.get("max_iter"), callees)
+    primal = normalize(
+        parsed, Environment.of(case.fn), Namer(identifiers), kinds, case.options.get("max_iter"), callees
+    )
     functions = [c.function for c in callees.entries.values()]
     objects = {identity for identity, _, _ in callees.entries if callable(identity)}
     return primal, functions, objects
@@ -58,8 +61,12 @@ def test_every_corpus_function_is_normalized():
     covered = {case.fn for case in CASES}
     for case in CASES:
         covered |= normal_forms(case)[2]
-    defined = {f for m in CORPUS_MODULES for f in vars(m).values()
-               if inspect.isfunction(f) and f.__module__ == m.__name__}
+    defined = {
+        f
+        for m in CORPUS_MODULES
+        for f in vars(m).values()
+        if inspect.isfunction(f) and f.__module__ == m.__name__
+    }
     missing = sorted(f.__qualname__ for f in defined - covered)
     assert not missing, f"corpus functions never normalized: {missing}"
 
@@ -75,24 +82,43 @@ def _mul(x, y):
 X, Y = ir.Name("x"), ir.Name("y")
 
 
-@pytest.mark.parametrize("fn, why", [
-    (_fn(ir.Assign("y", _mul(X, X)), ir.Assign("y", _mul(Y, X)), ir.Return(Y)), "a second time"),
-    (_fn(ir.Assign("y", _mul(_mul(X, X), X)), ir.Return(Y)), "is not an atom"),
-    (_fn(ir.Assign("y", _mul(X, ir.Name("z"))), ir.Return(Y)), "reads 'z' where it is not defined"),
-    (_fn(ir.Return(X), ir.Assign("y", _mul(X, X))), "return is not the last statement"),
-    (_fn(ir.Assign("y", _mul(X, X))), "the normal form ends with a return"),
-    (_fn(ir.If(X, (ir.Assign("y", _mul(X, X)),), (), (), False), ir.Return(Y)),
-     "reads 'y' where it is not defined"),
-    (_fn(ir.For(("i",), (ir.RangeIter(ir.Const(0), ir.Const(3), ir.Const(1)),), (),
-                (ir.Assign("y", _mul(X, X)),)), ir.Return(Y)), "reads 'y' where it is not defined"),
-])
+@pytest.mark.parametrize(
+    "fn, why",
+    [
+        (_fn(ir.Assign("y", _mul(X, X)), ir.Assign("y", _mul(Y, X)), ir.Return(Y)), "a second time"),
+        (_fn(ir.Assign("y", _mul(_mul(X, X), X)), ir.Return(Y)), "is not an atom"),
+        (_fn(ir.Assign("y", _mul(X, ir.Name("z"))), ir.Return(Y)), "reads 'z' where it is not defined"),
+        (_fn(ir.Return(X), ir.Assign("y", _mul(X, X))), "return is not the last statement"),
+        (_fn(ir.Assign("y", _mul(X, X))), "the normal form ends with a return"),
+        (
+            _fn(ir.If(X, (ir.Assign("y", _mul(X, X)),), (), (), False), ir.Return(Y)),
+            "reads 'y' where it is not defined",
+        ),
+        (
+            _fn(
+                ir.For(
+                    ("i",),
+                    (ir.RangeIter(ir.Const(0), ir.Const(3), ir.Const(1)),),
+                    (),
+                    (ir.Assign("y", _mul(X, X)),),
+                ),
+                ir.Return(Y),
+            ),
+            "reads 'y' where it is not defined",
+        ),
+    ],
+)
 def test_checker_rejects_what_is_not_normal_form(fn, why):
     with pytest.raises(InternalError, match=why):
         checker.check_normal_form(fn)
 
 
 def test_checker_accepts_the_scoped_names():
-    loop = ir.For(("i",), (ir.RangeIter(ir.Const(0), ir.Const(3), ir.Const(1)),),
-                  (ir.Carry("acc", X, "acc_1", "acc_2"),), (ir.Assign("acc_1", _mul(ir.Name("acc"), X)),))
+    loop = ir.For(
+        ("i",),
+        (ir.RangeIter(ir.Const(0), ir.Const(3), ir.Const(1)),),
+        (ir.Carry("acc", X, "acc_1", "acc_2"),),
+        (ir.Assign("acc_1", _mul(ir.Name("acc"), X)),),
+    )
     branch = ir.If(X, (ir.Assign("a", _mul(X, X)),), (), (("out", ir.Name("a"), X),), False)
     checker.check_normal_form(_fn(loop, branch, ir.Return(ir.Tup((ir.Name("acc_2"), ir.Name("out"))))))

@@ -1,7 +1,9 @@
 """The wheel must ship every subpackage of src/sourcegrad: a non-editable install (what CI and users
 get) only contains the packages pyproject.toml lists, so a new folder that is not listed imports
 fine in a dev checkout and fails everywhere else."""
+
 import pathlib
+
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

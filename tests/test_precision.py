@@ -39,7 +39,7 @@ def test_float64_inputs_give_float64_gradients_to_float64_accuracy():
     # float32 arithmetic would leave relative errors near 1e-7
     np.testing.assert_allclose(gW, refW, rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(gb, refb, rtol=1e-8, atol=1e-12)
-    assert not jax.config.jax_enable_x64   # scoped: the global setting is untouched
+    assert not jax.config.jax_enable_x64  # scoped: the global setting is untouched
 
 
 def test_float32_inputs_stay_float32_after_float64_calls():
@@ -82,8 +82,12 @@ def test_value_primal_and_compile_follow_the_inputs_precision():
     assert out.dtype == np.float64
     np.testing.assert_allclose(out, fd(loss, {"W": W64, "b": B64}, ("W",))[0], rtol=1e-6)
     np.testing.assert_array_equal(out, g(W64, B64))
-    assert g.compile(W64.astype(np.float32), B64.astype(np.float32))(
-        W64.astype(np.float32), B64.astype(np.float32)).dtype == np.float32
+    assert (
+        g.compile(W64.astype(np.float32), B64.astype(np.float32))(
+            W64.astype(np.float32), B64.astype(np.float32)
+        ).dtype
+        == np.float32
+    )
 
 
 def test_int64_data_switches_to_64_bit_too():

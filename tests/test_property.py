@@ -15,11 +15,31 @@ from sourcegrad import grad
 
 from .helpers import assert_close, jax_version, make_function
 
-UNARY = ["np.sin({a})", "np.cos({a})", "np.tanh({a})", "np.exp(-{a} * {a})", "np.log({a} ** 2 + 1.0)",
-         "np.sqrt({a} ** 2 + 1.0)", "{a} ** 2", "-{a}", "np.arctan({a})", "np.square({a}) * 0.5",
-         "np.sum({a}) + {a}", "np.mean({a} * {a})", "np.maximum({a}, 0.1)"]
-BINARY = ["{a} + {b}", "{a} - {b}", "{a} * {b}", "{a} / ({b} ** 2 + 1.0)", "np.maximum({a}, {b})",
-          "np.where({a} > {b}, {a}, {b} * 2.0)", "np.hypot({a}, {b})", "np.logaddexp({a}, {b})"]
+UNARY = [
+    "np.sin({a})",
+    "np.cos({a})",
+    "np.tanh({a})",
+    "np.exp(-{a} * {a})",
+    "np.log({a} ** 2 + 1.0)",
+    "np.sqrt({a} ** 2 + 1.0)",
+    "{a} ** 2",
+    "-{a}",
+    "np.arctan({a})",
+    "np.square({a}) * 0.5",
+    "np.sum({a}) + {a}",
+    "np.mean({a} * {a})",
+    "np.maximum({a}, 0.1)",
+]
+BINARY = [
+    "{a} + {b}",
+    "{a} - {b}",
+    "{a} * {b}",
+    "{a} / ({b} ** 2 + 1.0)",
+    "np.maximum({a}, {b})",
+    "np.where({a} > {b}, {a}, {b} * 2.0)",
+    "np.hypot({a}, {b})",
+    "np.logaddexp({a}, {b})",
+]
 AUG = ["+=", "-=", "*="]
 
 
@@ -48,13 +68,13 @@ def programs(draw):
     lines.append(f"return {mixed}")
     src = f"def prog({', '.join(names)}):\n" + "".join(f"    {line}\n" for line in lines)
     values = draw(st.lists(st.floats(-2.0, 2.0), min_size=3 * n_in, max_size=3 * n_in))
-    args = [np.float64(values[3 * k]) if s else np.array(values[3 * k:3 * k + 3])
-            for k, s in enumerate(scalar)]
+    args = [
+        np.float64(values[3 * k]) if s else np.array(values[3 * k : 3 * k + 3]) for k, s in enumerate(scalar)
+    ]
     return src, names, args
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
 def test_random_programs_match_jax_grad(program):
     src, names, args = program
@@ -65,8 +85,12 @@ def test_random_programs_match_jax_grad(program):
         assert_close(mine, theirs, rtol=1e-7, atol=1e-9, what=f"d/d{name} of\n{src}")
 
 
-LOOP_BODY = ["{v} = {v} * 0.9 + np.sin({v}) * 0.1", "{v} = np.tanh({v} + {w})",
-             "{v} = {v} * np.cos({w}) + 0.05 * {w}", "{v} = np.maximum({v}, -0.5) * 0.95"]
+LOOP_BODY = [
+    "{v} = {v} * 0.9 + np.sin({v}) * 0.1",
+    "{v} = np.tanh({v} + {w})",
+    "{v} = {v} * np.cos({w}) + 0.05 * {w}",
+    "{v} = np.maximum({v}, -0.5) * 0.95",
+]
 
 
 @st.composite
@@ -98,8 +122,7 @@ def loop_programs(draw):
     return src, np.array(values)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(loop_programs())
 def test_random_loop_programs_match_jax_grad(program):
     """jax.grad runs the Python loops and ifs on concrete values: the reference semantics."""
@@ -128,7 +151,7 @@ def basic_indices(draw):
         else:
             items.append(slice(None))
     if draw(st.booleans()):
-        items = items[:draw(st.integers(0, len(items)))] + [Ellipsis]
+        items = items[: draw(st.integers(0, len(items)))] + [Ellipsis]
     return shape, tuple(items)
 
 

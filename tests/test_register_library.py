@@ -18,11 +18,13 @@ from .helpers import assert_close, make_function
 
 
 def test_a_numpy_function_is_registered_with_its_jax_implementation():
-    sourcegrad.register_rule(scipy.special.i0e, "i0e(x)",
-                             x="g * (jax.scipy.special.i1e(x) - jnp.sign(x) * ans)",
-                             jax_impl=jax.scipy.special.i0e)
-    fn = make_function("def f(x):\n    return np.sum(scipy.special.i0e(x) * x)\n",
-                       namespace={"scipy": scipy})
+    sourcegrad.register_rule(
+        scipy.special.i0e,
+        "i0e(x)",
+        x="g * (jax.scipy.special.i1e(x) - jnp.sign(x) * ans)",
+        jax_impl=jax.scipy.special.i0e,
+    )
+    fn = make_function("def f(x):\n    return np.sum(scipy.special.i0e(x) * x)\n", namespace={"scipy": scipy})
     x = np.array([0.3, -1.2, 2.5])
     expected = jax.grad(lambda v: jnp.sum(jax.scipy.special.i0e(v) * v))(x)
     assert_close(grad(fn)(x), expected, rtol=1e-6)
@@ -38,10 +40,10 @@ def test_the_suggestion_for_a_missing_rule_is_a_call_that_works():
     with pytest.raises(MissingRuleError) as info:
         grad(fn)
     call = next(line.strip() for line in str(info.value).splitlines() if "register_rule" in line)
-    assert call == ('sourcegrad.register_rule(np.trunc, "trunc(x)", x="g * <d trunc / d x>", '
-                    'jax_impl=jnp.trunc)')
-    exec(call.replace("<d trunc / d x>", "0"),
-         {"sourcegrad": sourcegrad, "np": np, "jnp": jnp, "jax": jax})
+    assert call == (
+        'sourcegrad.register_rule(np.trunc, "trunc(x)", x="g * <d trunc / d x>", jax_impl=jnp.trunc)'
+    )
+    exec(call.replace("<d trunc / d x>", "0"), {"sourcegrad": sourcegrad, "np": np, "jnp": jnp, "jax": jax})
     x = np.array([0.3, -1.2, 2.5])
     expected = np.trunc(x * 3.7)
     assert_close(grad(fn)(x), expected, rtol=1e-6)
@@ -59,8 +61,9 @@ def test_a_temporary_named_like_the_function_does_not_hide_it():
     exec("import jax.numpy as jnp\ndef erf(x):\n    return jnp.tanh(x)\n", module.__dict__)
     sys.modules[module.__name__] = module
     sourcegrad.register_rule(module.erf, "erf(x)", x="g * (1 - ans ** 2)")
-    fn = make_function("def f(x):\n    return np.sum(mylib.erf(x) * mylib.erf(2 * x))\n",
-                       namespace={"mylib": module})
+    fn = make_function(
+        "def f(x):\n    return np.sum(mylib.erf(x) * mylib.erf(2 * x))\n", namespace={"mylib": module}
+    )
     x = np.array([0.3, -1.2, 2.5])
     expected = jax.grad(lambda v: jnp.sum(jnp.tanh(v) * jnp.tanh(2 * v)))(x)
     assert_close(grad(fn)(x), expected, rtol=1e-6)

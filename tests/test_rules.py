@@ -83,14 +83,23 @@ TABLE = {
     "cumsum": ("np.cumsum(x, axis=0)", {"x": (N, (3, 4))}, 1e-6),
     "diff": ("np.diff(x, axis=0) + np.diff(x, n=2)[:1, :, :1]", {"x": (N, (2, 3, 4))}, 1e-6),
     "cumprod": ("np.cumprod(x, axis=-1) + np.cumprod(x)[:4]", {"x": (N, (3, 4))}, 1e-6),
-    "median": ("np.median(x, axis=1) + np.median(x[:, :3], axis=(0, 1), keepdims=True)",
-               {"x": (N, (2, 4, 3))}, 1e-6),
-    "quantile": ("np.quantile(x, 0.3, axis=0) + np.quantile(x, np.array([0.2, 0.9]))[:, None]",
-                 {"x": (N, (5, 3))}, 1e-6),
+    "median": (
+        "np.median(x, axis=1) + np.median(x[:, :3], axis=(0, 1), keepdims=True)",
+        {"x": (N, (2, 4, 3))},
+        1e-6,
+    ),
+    "quantile": (
+        "np.quantile(x, 0.3, axis=0) + np.quantile(x, np.array([0.2, 0.9]))[:, None]",
+        {"x": (N, (5, 3))},
+        1e-6,
+    ),
     "percentile": ("np.percentile(x, 30.0, axis=-1, keepdims=True)", {"x": (N, (2, 3, 5))}, 1e-6),
     "average": ("np.average(x, axis=1, weights=y) + np.average(x)", {"x": (N, (2, 3)), "y": (P, (3,))}, 1e-6),
-    "sort": ("np.sort(x, axis=1) + np.sort(x)[:, :1] + np.sort(x, axis=None)[:12].reshape(3, 4)",
-             {"x": (N, (3, 4))}, 1e-6),
+    "sort": (
+        "np.sort(x, axis=1) + np.sort(x)[:, :1] + np.sort(x, axis=None)[:12].reshape(3, 4)",
+        {"x": (N, (3, 4))},
+        1e-6,
+    ),
     # ----- linear algebra -----
     "dot": ("np.dot(x, y)", {"x": (N, (3, 4)), "y": (N, (4,))}, 1e-6),
     "inner": ("np.inner(x, y)", {"x": (N, (2, 4)), "y": (N, (3, 4))}, 1e-6),
@@ -104,11 +113,16 @@ TABLE = {
     "cholesky_lower": ("np.linalg.cholesky(x @ x.T + y)", {"x": ("spd", (3, 3)), "y": ("spd", (3, 3))}, 1e-6),
     "linalg.eigvalsh": ("np.linalg.eigvalsh(x + x.T)", {"x": ("spd", (3, 3))}, 1e-6),
     "linalg.pinv": ("np.linalg.pinv(x)", {"x": (N, (3, 2))}, 1e-6),
-    "linalg.matrix_power": ("np.linalg.matrix_power(x, 3) + np.linalg.matrix_power(x, -2)",
-                            {"x": ("spd", (3, 3))}, 1e-6),
-    "scipy.linalg.solve_triangular": ("scipy.linalg.solve_triangular(x, y, lower=True) + "
-                                      "scipy.linalg.solve_triangular(x, y, trans=1)",
-                                      {"x": ("spd", (3, 3)), "y": (N, (3, 2))}, 1e-6),
+    "linalg.matrix_power": (
+        "np.linalg.matrix_power(x, 3) + np.linalg.matrix_power(x, -2)",
+        {"x": ("spd", (3, 3))},
+        1e-6,
+    ),
+    "scipy.linalg.solve_triangular": (
+        "scipy.linalg.solve_triangular(x, y, lower=True) + scipy.linalg.solve_triangular(x, y, trans=1)",
+        {"x": ("spd", (3, 3)), "y": (N, (3, 2))},
+        1e-6,
+    ),
     # ----- shapes -----
     "reshape": ("np.reshape(x, (4, 3))", {"x": (N, (2, 6))}, 1e-6),
     "ravel": ("np.ravel(x)", {"x": (N, (2, 3))}, 1e-6),
@@ -123,8 +137,7 @@ TABLE = {
     "asarray": ("np.asarray(x) * 2", {"x": (N, (3,))}, 1e-6),
     "array": ("np.array([x, y * 2, x])", {"x": (N, ()), "y": (N, ())}, 1e-6),
     "full": ("np.full((2, 3), x)", {"x": (N, (3,))}, 1e-6),
-    "linspace": ("np.linspace(x, y, 5) + np.linspace(y, 1.0, num=1)", {"x": (N, ()), "y": (N, (3,))},
-                 1e-6),
+    "linspace": ("np.linspace(x, y, 5) + np.linspace(y, 1.0, num=1)", {"x": (N, ()), "y": (N, (3,))}, 1e-6),
     "astype": ("x.astype(np.float64)", {"x": (N, (3,))}, 1e-6),
     "copy": ("x.copy()", {"x": (N, (3,))}, 1e-6),
     "getitem": ("x[np.array([0, 2, 2])] * 2", {"x": (N, (3, 4))}, 1e-6),
@@ -142,23 +155,40 @@ TABLE = {
     "atleast_1d": ("np.atleast_1d(x)", {"x": (N, ())}, 1e-6),
     "atleast_2d": ("np.atleast_2d(x)", {"x": (N, (3,))}, 1e-6),
     "atleast_3d": ("np.atleast_3d(x)", {"x": (N, (2, 3))}, 1e-6),
-    "repeat": ("np.repeat(x, 2, axis=-2)[:, :4] + np.repeat(x[:, :2], 2, axis=1) "
-               "+ np.repeat(x, 2)[:32].reshape(2, 4, 4)", {"x": (N, (2, 3, 4))}, 1e-6),
+    "repeat": (
+        "np.repeat(x, 2, axis=-2)[:, :4] + np.repeat(x[:, :2], 2, axis=1) "
+        "+ np.repeat(x, 2)[:32].reshape(2, 4, 4)",
+        {"x": (N, (2, 3, 4))},
+        1e-6,
+    ),
     "tile": ("np.tile(x, (2, 1, 3))", {"x": (N, (3, 2))}, 1e-6),
-    "pad": ("np.pad(x, (1, 2), constant_values=3.0)[:6, :5] + np.pad(x, 1, mode='reflect')",
-            {"x": (N, (4, 3))}, 1e-6),
-    "take": ("np.take(x, np.array([0, 2, 2]), axis=-1) + np.take(x, np.array([1, 0, 5]).reshape(1, 3))",
-             {"x": (N, (2, 3))}, 1e-6),
-    "take_along_axis": ("np.take_along_axis(x, np.array([0, 3, 2, 2, 2, 0]).reshape(1, 3, 2), axis=-1)",
-                        {"x": (N, (2, 3, 4))}, 1e-6),
-    "tensordot": ("np.tensordot(x, y, axes=(2, 0)) + np.tensordot(x, y, 1)",
-                  {"x": (N, (2, 3, 4)), "y": (N, (4, 5, 2))},
-                  1e-6),
+    "pad": (
+        "np.pad(x, (1, 2), constant_values=3.0)[:6, :5] + np.pad(x, 1, mode='reflect')",
+        {"x": (N, (4, 3))},
+        1e-6,
+    ),
+    "take": (
+        "np.take(x, np.array([0, 2, 2]), axis=-1) + np.take(x, np.array([1, 0, 5]).reshape(1, 3))",
+        {"x": (N, (2, 3))},
+        1e-6,
+    ),
+    "take_along_axis": (
+        "np.take_along_axis(x, np.array([0, 3, 2, 2, 2, 0]).reshape(1, 3, 2), axis=-1)",
+        {"x": (N, (2, 3, 4))},
+        1e-6,
+    ),
+    "tensordot": (
+        "np.tensordot(x, y, axes=(2, 0)) + np.tensordot(x, y, 1)",
+        {"x": (N, (2, 3, 4)), "y": (N, (4, 5, 2))},
+        1e-6,
+    ),
     "kron": ("np.kron(x, y)", {"x": (N, (2, 3)), "y": (N, (2, 2, 1))}, 1e-6),
     "cross": ("np.cross(x, y, axisa=0)", {"x": (N, (3, 4)), "y": (N, (2, 4, 3))}, 1e-6),
-    "append": ("np.append(x, y, axis=1) + np.append(y, x)[:6].reshape(2, 3)",
-               {"x": (N, (2, 2)), "y": (N, (2, 1))},
-               1e-6),
+    "append": (
+        "np.append(x, y, axis=1) + np.append(y, x)[:6].reshape(2, 3)",
+        {"x": (N, (2, 2)), "y": (N, (2, 1))},
+        1e-6,
+    ),
     "hstack": ("np.hstack([x, y, x])", {"x": (N, (2, 3, 4)), "y": (N, (2, 1, 4))}, 1e-6),
     "vstack": ("np.vstack([x, y])", {"x": (N, (3,)), "y": (N, (2, 3))}, 1e-6),
     "dstack": ("np.dstack([x, y])", {"x": (N, (2, 3)), "y": (N, (2, 3, 2))}, 1e-6),
@@ -182,22 +212,39 @@ TABLE = {
     "scipy.special.multigammaln": ("scipy.special.multigammaln(x, 3)", {"x": ("gt1", (4,))}, 1e-6),
     "scipy.special.expit": ("scipy.special.expit(x)", {"x": (N, (2, 3, 2))}, 1e-6),
     "scipy.special.logit": ("scipy.special.logit(x * 0.4 + 0.5)", {"x": (U, (4,))}, 1e-6),
-    "scipy.special.softmax": ("scipy.special.softmax(x, axis=1) + scipy.special.softmax(x)",
-                              {"x": (N, (2, 3, 2))}, 1e-6),
-    "scipy.special.log_softmax": ("scipy.special.log_softmax(x, axis=-1) + scipy.special.log_softmax(x)",
-                                  {"x": (N, (3, 4))}, 1e-6),
+    "scipy.special.softmax": (
+        "scipy.special.softmax(x, axis=1) + scipy.special.softmax(x)",
+        {"x": (N, (2, 3, 2))},
+        1e-6,
+    ),
+    "scipy.special.log_softmax": (
+        "scipy.special.log_softmax(x, axis=-1) + scipy.special.log_softmax(x)",
+        {"x": (N, (3, 4))},
+        1e-6,
+    ),
     "scipy.special.xlogy": ("scipy.special.xlogy(x, y)", {"x": (N, (3, 4)), "y": (P, (4,))}, 1e-6),
     "scipy.special.xlog1py": ("scipy.special.xlog1py(x, y)", {"x": (N, (3, 1)), "y": (P, (4,))}, 1e-6),
     "scipy.special.betaln": ("scipy.special.betaln(x, y)", {"x": (P, (3, 4)), "y": (P, (4,))}, 1e-6),
-    "scipy.stats.norm.pdf": ("scipy.stats.norm.pdf(x, y, z)",
-                             {"x": (N, (3, 4)), "y": (N, (4,)), "z": (P, ())},
-                             1e-6),
-    "scipy.stats.norm.logpdf": ("scipy.stats.norm.logpdf(x, loc=y, scale=z)",
-                                {"x": (N, (2, 3)), "y": (N, ()), "z": (P, (3,))}, 1e-6),
-    "scipy.stats.norm.cdf": ("scipy.stats.norm.cdf(x, y, z) + scipy.stats.norm.cdf(x)",
-                             {"x": (N, (2, 3)), "y": (N, (3,)), "z": (P, (2, 1))}, 1e-6),
-    "scipy.stats.norm.logcdf": ("scipy.stats.norm.logcdf(x, y, scale=z)",
-                                {"x": (N, (4,)), "y": (N, (4,)), "z": (P, (4,))}, 1e-6),
+    "scipy.stats.norm.pdf": (
+        "scipy.stats.norm.pdf(x, y, z)",
+        {"x": (N, (3, 4)), "y": (N, (4,)), "z": (P, ())},
+        1e-6,
+    ),
+    "scipy.stats.norm.logpdf": (
+        "scipy.stats.norm.logpdf(x, loc=y, scale=z)",
+        {"x": (N, (2, 3)), "y": (N, ()), "z": (P, (3,))},
+        1e-6,
+    ),
+    "scipy.stats.norm.cdf": (
+        "scipy.stats.norm.cdf(x, y, z) + scipy.stats.norm.cdf(x)",
+        {"x": (N, (2, 3)), "y": (N, (3,)), "z": (P, (2, 1))},
+        1e-6,
+    ),
+    "scipy.stats.norm.logcdf": (
+        "scipy.stats.norm.logcdf(x, y, scale=z)",
+        {"x": (N, (4,)), "y": (N, (4,)), "z": (P, (4,))},
+        1e-6,
+    ),
     # ----- jax.nn and jax.scipy.special -----
     "nn.sigmoid": ("jax.nn.sigmoid(x)", {"x": (N, (4,))}, 1e-6),
     "nn.relu": ("jax.nn.relu(x)", {"x": (N, (5,))}, 1e-6),
@@ -213,14 +260,21 @@ TABLE = {
 
 #: Rows checked against finite differences only: JAX arrays are immutable, so the jax.numpy
 #: version of an in-place write does not run; and where NumPy's function differs from JAX's.
-FD_ONLY = {"at_set", "at_add", "at_multiply",
-           # NumPy's cholesky reads only the lower triangle; jax.grad returns the symmetric part instead
-           "cholesky_lower"}
+FD_ONLY = {
+    "at_set",
+    "at_add",
+    "at_multiply",
+    # NumPy's cholesky reads only the lower triangle; jax.grad returns the symmetric part instead
+    "cholesky_lower",
+}
 
 #: Rules whose gradient is zero by definition: the gradient through them must be zero.
 NONDIFF = {
-    "sign": "np.sign(x) * 2", "floor": "np.floor(x) * 2", "ceil": "np.ceil(x)",
-    "round": "np.round(x, 1)", "argmax": "x[np.argmax(x)] * 0 + np.argmax(x)",
+    "sign": "np.sign(x) * 2",
+    "floor": "np.floor(x) * 2",
+    "ceil": "np.ceil(x)",
+    "round": "np.round(x, 1)",
+    "argmax": "x[np.argmax(x)] * 0 + np.argmax(x)",
     "stop_gradient": "stop_gradient(x) ** 2",
 }
 
@@ -274,8 +328,10 @@ def test_rule(key):
 
 @pytest.mark.parametrize("key", sorted(NONDIFF))
 def test_non_differentiable_rule_gives_zero(key):
-    fn = make_function(f"def nd_{key}(x):\n    return np.sum({NONDIFF[key]})\n",
-                       namespace={"stop_gradient": __import__("sourcegrad").stop_gradient})
+    fn = make_function(
+        f"def nd_{key}(x):\n    return np.sum({NONDIFF[key]})\n",
+        namespace={"stop_gradient": __import__("sourcegrad").stop_gradient},
+    )
     g = grad(fn)(np.array([0.3, -1.7, 2.2]))
     assert_close(g, np.zeros(3))
     assert "b_x = b_x +" not in grad(fn).source

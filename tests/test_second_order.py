@@ -11,16 +11,19 @@ import numpy as np
 import pytest
 
 from sourcegrad import grad
-from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.api.second_order import hessian, hvp
+from sourcegrad.errors import UnsupportedSyntaxError
 
 from .corpus import control_flow, straight_line  # noqa: F401  (registers the cases)
 from .corpus.registry import CASES
 from .helpers import assert_close, jax_version, make_function
 from .test_forward import as64
 
-SCALAR = [c for c in CASES if not c.seed and c.jax and all(
-    isinstance(c.make_args()[w], (np.ndarray, float)) for w in c.wrt)]
+SCALAR = [
+    c
+    for c in CASES
+    if not c.seed and c.jax and all(isinstance(c.make_args()[w], (np.ndarray, float)) for w in c.wrt)
+]
 STRAIGHT = [c for c in SCALAR if c.fn.__module__.endswith("straight_line")]
 FLOW = [c for c in SCALAR if c.fn.__module__.endswith("control_flow")]
 

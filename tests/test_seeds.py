@@ -20,8 +20,8 @@ def test_page001_weighted_seed_reproduces_printed_gradients():
     c = np.array([6.0, 7.0, 8.0], dtype=np.float32)
     ga, gb, gc = f(a, b, c, seed=np.array([0.1, 1.0, 0.0001], dtype=np.float32))
     # printed on the page: tensor([3.0000e-01, 3.0000e+00, 3.0000e-04]) etc.
-    assert_close(ga, [3.0000e-01, 3.0000e+00, 3.0000e-04], rtol=1e-4)
-    assert_close(gb, [1.2000e+00, 1.6000e+01, 2.0000e-03], rtol=1e-4)
+    assert_close(ga, [3.0000e-01, 3.0000e00, 3.0000e-04], rtol=1e-4)
+    assert_close(gb, [1.2000e00, 1.6000e01, 2.0000e-03], rtol=1e-4)
     assert_close(gc, [1.6667e-02, 1.4286e-01, 1.2500e-05], rtol=1e-4)
     assert ga.dtype == np.float32
 
@@ -142,7 +142,7 @@ def test_page000_zeroing_matters_for_training():
     start = _total_loss(W0, b0, data, targets)
     *_, zeroed = _train(zero_grad=True)
     *_, accumulated = _train(zero_grad=False)
-    assert zeroed[-1] < 0.05 * start          # plain gradient descent converges
+    assert zeroed[-1] < 0.05 * start  # plain gradient descent converges
     assert accumulated[-1] > 10 * zeroed[-1]  # stale gradients keep pushing: it does not
 
 
@@ -152,7 +152,7 @@ def test_page000_gradient_accumulation_over_micro_batches():
     f = grad(sf.page000_loss, wrt=("W", "b"))
     acc = None
     for start in range(0, 16, 4):  # 4 micro-batches of 4 samples
-        acc = f(W, b, data[start:start + 4], targets[start:start + 4], accumulate=acc)
+        acc = f(W, b, data[start : start + 4], targets[start : start + 4], accumulate=acc)
     full = f(W, b, data, targets)
     assert_close(acc[0], full[0])
     assert_close(acc[1], full[1])
@@ -167,8 +167,9 @@ def test_page000_adam_matches_adam_on_jax_gradients():
         t += 1
         m = [b1 * mi + (1 - b1) * g for mi, g in zip(m, grads)]
         v = [b2 * vi + (1 - b2) * g * g for vi, g in zip(v, grads)]
-        new = [p - lr * (mi / (1 - b1 ** t)) / (np.sqrt(vi / (1 - b2 ** t)) + eps)
-               for p, mi, vi in zip(params, m, v)]
+        new = [
+            p - lr * (mi / (1 - b1**t)) / (np.sqrt(vi / (1 - b2**t)) + eps) for p, mi, vi in zip(params, m, v)
+        ]
         return new, (m, v, t)
 
     ours = [W, b]
@@ -192,8 +193,9 @@ def test_page003_two_losses_accumulate_before_one_step():
     xs, ys = rng.standard_normal((8, 4)), rng.standard_normal((8, 2))
     g1 = grad(sf.page003_task1)(W, xs, ys)
     both = grad(sf.page003_task2)(W, xs, ys, accumulate=g1)
-    ref = jax.grad(lambda W: jnp.mean((jnp.tanh(xs @ W) - ys) ** 2)
-                   + jnp.mean(jnp.abs(xs @ W - ys) ** 1.5))(W)
+    ref = jax.grad(lambda W: jnp.mean((jnp.tanh(xs @ W) - ys) ** 2) + jnp.mean(jnp.abs(xs @ W - ys) ** 1.5))(
+        W
+    )
     assert_close(both, ref)
 
 
@@ -218,7 +220,7 @@ def test_page002_no_grad_values_are_constants():
     f = grad(sf.with_no_grad, wrt="w")
     rng = np.random.default_rng(1)
     x, w = rng.standard_normal((4, 3)), rng.standard_normal(3)
-    ref = jax.grad(lambda w: jnp.sum((x @ w) / jax.lax.stop_gradient(jnp.sqrt(jnp.sum(w ** 2)))))(w)
+    ref = jax.grad(lambda w: jnp.sum((x @ w) / jax.lax.stop_gradient(jnp.sqrt(jnp.sum(w**2)))))(w)
     assert_close(f(x, w), ref)
     backward = f.source.split("== backward")[1]
     assert "block: constants (no_grad), no adjoint" in backward

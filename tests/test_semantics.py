@@ -94,7 +94,7 @@ def test_partial_and_bound_methods_are_clear_errors():
 
     class Model:
         def loss(self, x):
-            return np.sum(x ** 2)
+            return np.sum(x**2)
 
     with pytest.raises(sourcegrad.SourceUnavailableError, match="bound method"):
         grad(Model().loss)
@@ -104,12 +104,16 @@ def test_partial_and_bound_methods_are_clear_errors():
 
 # ----- 4. the file changed on disk -----
 def test_a_file_edited_after_import_is_refused(tmp_path):
-    mod, path = load_module(tmp_path, "sg_edited", """
+    mod, path = load_module(
+        tmp_path,
+        "sg_edited",
+        """
         import numpy as np
 
         def f(x):
             return np.sum(np.sin(x))
-    """)
+    """,
+    )
     assert_close(grad(mod.f)(X), np.cos(X))
     path.write_text(path.read_text().replace("np.sin(x)", "np.cos(x)"))
     with pytest.raises(sourcegrad.SourceChangedError) as info:
@@ -121,7 +125,10 @@ def test_a_file_edited_after_import_is_refused(tmp_path):
 
 
 def test_closures_methods_and_nested_code_match_their_source(tmp_path):
-    mod, _ = load_module(tmp_path, "sg_shapes_of_code", """
+    mod, _ = load_module(
+        tmp_path,
+        "sg_shapes_of_code",
+        """
         from __future__ import annotations
         import numpy as np
         from numpy import sin
@@ -136,14 +143,18 @@ def test_closures_methods_and_nested_code_match_their_source(tmp_path):
                 def sq(v: float):
                     return v * v
                 return np.sum(sq(x))
-    """)
+    """,
+    )
     assert_close(grad(mod.outer(3.0))(X), 3.0 * np.cos(X))
     parse_function(mod.Model.loss)  # a method with a nested def and annotations: the same code
 
 
 # ----- 5. module values are read at call time -----
 def test_module_values_rebound_or_written_in_place_are_read_at_call_time(tmp_path):
-    mod, _ = load_module(tmp_path, "sg_globals", """
+    mod, _ = load_module(
+        tmp_path,
+        "sg_globals",
+        """
         import numpy as np
 
         SCALE = 2.0
@@ -155,7 +166,8 @@ def test_module_values_rebound_or_written_in_place_are_read_at_call_time(tmp_pat
             for _ in range(N):
                 y = np.sin(y) * W
             return np.sum(y * SCALE)
-    """)
+    """,
+    )
     g = grad(mod.f)
 
     def check():
@@ -164,11 +176,11 @@ def test_module_values_rebound_or_written_in_place_are_read_at_call_time(tmp_pat
     check()
     mod.SCALE = 3.0
     check()
-    mod.W[1] = -4.0   # in place
+    mod.W[1] = -4.0  # in place
     check()
-    mod.W = np.array([0.5, 0.5, 0.5])   # rebound
+    mod.W = np.array([0.5, 0.5, 0.5])  # rebound
     check()
-    mod.N = 3   # a static value: the loop's length
+    mod.N = 3  # a static value: the loop's length
     check()
     compiled = g.compile(X)
     mod.SCALE = -1.0
@@ -176,20 +188,28 @@ def test_module_values_rebound_or_written_in_place_are_read_at_call_time(tmp_pat
 
 
 def test_a_callee_in_another_module_reads_its_own_module(tmp_path):
-    helper, _ = load_module(tmp_path, "sg_helper_mod", """
+    helper, _ = load_module(
+        tmp_path,
+        "sg_helper_mod",
+        """
         import numpy as np
         K = 2.0
 
         def scaled(x):
             return np.sin(x) * K
-    """)
-    mod, _ = load_module(tmp_path, "sg_caller_mod", """
+    """,
+    )
+    mod, _ = load_module(
+        tmp_path,
+        "sg_caller_mod",
+        """
         import numpy as np
         from sg_helper_mod import scaled
 
         def f(x):
             return np.sum(scaled(x) ** 2)
-    """)
+    """,
+    )
     g = grad(mod.f)
     assert_close(g(X), fd(mod.f, X), rtol=1e-6)
     helper.K = -0.5
@@ -212,8 +232,17 @@ def test_complex_inputs_are_refused_naming_the_argument():
 
 
 # ----- 11. an integer or a shape is not differentiable -----
-@pytest.mark.parametrize("body", ["return x.shape[0]", "return np.argmax(x)", "return x.size",
-                                  "return np.sum(x > 0)", "return x.shape", "return x > 0"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "return x.shape[0]",
+        "return np.argmax(x)",
+        "return x.size",
+        "return np.sum(x > 0)",
+        "return x.shape",
+        "return x > 0",
+    ],
+)
 def test_integer_outputs_are_refused_at_the_return(body):
     f = make_function(f"""
         def f(x):
@@ -231,8 +260,10 @@ def test_integer_outputs_are_refused_at_the_return(body):
 
 
 # ----- internal tracebacks become located errors -----
-@pytest.mark.parametrize("expr, shapes", [("x + y", ((3,), (4,))), ("x @ y", ((3, 2), (3, 2))),
-                                          ("np.reshape(x, (5,)) * y", ((3,), (5,)))])
+@pytest.mark.parametrize(
+    "expr, shapes",
+    [("x + y", ((3,), (4,))), ("x @ y", ((3, 2), (3, 2))), ("np.reshape(x, (5,)) * y", ((3,), (5,)))],
+)
 def test_shape_mismatch_is_located_on_the_user_line(expr, shapes):
     f = make_function(f"""
         def f(x, y):
@@ -242,7 +273,7 @@ def test_shape_mismatch_is_located_on_the_user_line(expr, shapes):
     """)
     x, y = (np.ones(s) for s in shapes)
     with pytest.raises(ValueError):
-        f(x, y)   # NumPy fails on the same line
+        f(x, y)  # NumPy fails on the same line
     with pytest.raises(sourcegrad.ShapeError) as info:
         grad(f)(x, y)
     err = info.value
@@ -265,8 +296,9 @@ def test_accumulate_of_the_wrong_shape_or_structure():
     assert_close(acc[0], 1 + (1 - np.tanh(W) ** 2))
 
 
-@pytest.mark.parametrize("value, what", [(None, "None"), ("abc", "str"), ([], "empty list"),
-                                         ({"a": "s"}, "str")])
+@pytest.mark.parametrize(
+    "value, what", [(None, "None"), ("abc", "str"), ([], "empty list"), ({"a": "s"}, "str")]
+)
 def test_non_numbers_where_an_array_is_differentiated(value, what):
     f = make_function("""
         def f(x):
@@ -279,15 +311,27 @@ def test_non_numbers_where_an_array_is_differentiated(value, what):
 
 
 # ----- grad's options -----
-@pytest.mark.parametrize("option", [{"checkpoint": -3}, {"checkpoint": True}, {"checkpoint": 0},
-                                    {"checkpoint": "binomial"}, {"checkpoint": 2.5},
-                                    {"max_iter": 0}, {"max_iter": "10"}])
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"checkpoint": -3},
+        {"checkpoint": True},
+        {"checkpoint": 0},
+        {"checkpoint": "binomial"},
+        {"checkpoint": 2.5},
+        {"max_iter": 0},
+        {"max_iter": "10"},
+    ],
+)
 def test_invalid_options_name_the_valid_values(option):
     def f(x):
         return np.sum(x)
 
-    for make in (lambda: grad(f, **option), lambda: grad(**option),
-                 lambda: sourcegrad.value_and_grad(f, **option)):
+    for make in (
+        lambda: grad(f, **option),
+        lambda: grad(**option),
+        lambda: sourcegrad.value_and_grad(f, **option),
+    ):
         with pytest.raises(sourcegrad.OptionError) as info:
             make()
         assert "positive int" in str(info.value)

@@ -68,8 +68,7 @@ TABLE = {
     "einsum_reduce": ("np.einsum('ijk,kj->i', x, y)", (2, 3, 4), (4, 3)),
     "einsum_implicit": ("np.einsum('ijk,jl', x, y)", (2, 3, 4), (3, 2)),
     "broadcast_to_4d": ("np.broadcast_to(x, (2, 3, 4, 2))", (3, 1, 2), None),
-    "logsumexp_tuple": ("jax.scipy.special.logsumexp(x, axis=(0, -1), keepdims=True)", (2, 3, 4),
-                        None),
+    "logsumexp_tuple": ("jax.scipy.special.logsumexp(x, axis=(0, -1), keepdims=True)", (2, 3, 4), None),
     "softmax_mid": ("jax.nn.softmax(x, axis=1)", (2, 3, 4), None),
     "log_softmax_neg": ("jax.nn.log_softmax(x, axis=-3)", (2, 3, 4), None),
     "getitem_3d": ("x[0, ::-1, None, 1:3] + x[1, :, None][..., 1:3]", (2, 3, 4), None),
@@ -86,8 +85,7 @@ TABLE = {
 def test_shape_rule(name):
     expr, xshape, yshape = TABLE[name]
     names = ["x"] if yshape is None else ["x", "y"]
-    fn = make_function(f"def shape_{name}({', '.join(names)}):\n    return {expr}\n",
-                       namespace={"jax": jax})
+    fn = make_function(f"def shape_{name}({', '.join(names)}):\n    return {expr}\n", namespace={"jax": jax})
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     args = {"x": rng.uniform(0.5, 1.5, xshape) * rng.choice([-1, 1], xshape)}
     if yshape is not None:
@@ -134,8 +132,9 @@ EINSUM = {
 def test_einsum(name):
     spec, shapes = EINSUM[name]
     names = [f"a{i}" for i in range(len(shapes))]
-    fn = make_function(f"def einsum_{name}({', '.join(names)}):\n"
-                       f"    return np.einsum({spec!r}, {', '.join(names)})\n")
+    fn = make_function(
+        f"def einsum_{name}({', '.join(names)}):\n    return np.einsum({spec!r}, {', '.join(names)})\n"
+    )
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     args = {n: rng.standard_normal(s) for n, s in zip(names, shapes)}
     out = np.asarray(fn(**args))
@@ -148,21 +147,39 @@ def test_einsum(name):
 
 #: linalg.norm with every ord NumPy accepts, for vectors and matrices (and stacks, other axes).
 NORMS = [
-    ("None", (5,), None), ("2", (5,), None), ("1", (5,), None), ("np.inf", (5,), None),
-    ("-np.inf", (5,), None), ("0", (5,), None), ("3", (5,), None), ("0.5", (5,), None),
-    ("-1", (5,), None), ("-2.5", (5,), None), ("4", (2, 3, 4), 1),
-    ("'fro'", (3, 4), None), ("'nuc'", (3, 4), None), ("2", (3, 4), None), ("-2", (4, 3), None),
-    ("1", (3, 4), None), ("-1", (3, 4), None), ("np.inf", (3, 4), None), ("-np.inf", (3, 4), None),
-    ("'nuc'", (2, 3, 4), (2, 0)), ("2", (3, 2, 4), (0, -1)), ("1", (2, 3, 4), (-1, 1)),
-    ("-np.inf", (2, 3, 4), (0, 2)), ("'fro'", (2, 3, 4), (2, 1)),
+    ("None", (5,), None),
+    ("2", (5,), None),
+    ("1", (5,), None),
+    ("np.inf", (5,), None),
+    ("-np.inf", (5,), None),
+    ("0", (5,), None),
+    ("3", (5,), None),
+    ("0.5", (5,), None),
+    ("-1", (5,), None),
+    ("-2.5", (5,), None),
+    ("4", (2, 3, 4), 1),
+    ("'fro'", (3, 4), None),
+    ("'nuc'", (3, 4), None),
+    ("2", (3, 4), None),
+    ("-2", (4, 3), None),
+    ("1", (3, 4), None),
+    ("-1", (3, 4), None),
+    ("np.inf", (3, 4), None),
+    ("-np.inf", (3, 4), None),
+    ("'nuc'", (2, 3, 4), (2, 0)),
+    ("2", (3, 2, 4), (0, -1)),
+    ("1", (2, 3, 4), (-1, 1)),
+    ("-np.inf", (2, 3, 4), (0, 2)),
+    ("'fro'", (2, 3, 4), (2, 1)),
 ]
 
 
 @pytest.mark.parametrize("ord_, shape, axis", NORMS)
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_norm_ord(ord_, shape, axis, keepdims):
-    fn = make_function(f"def norm_ord(x):\n    return np.linalg.norm(x, ord={ord_}, axis={axis!r}, "
-                       f"keepdims={keepdims})\n")
+    fn = make_function(
+        f"def norm_ord(x):\n    return np.linalg.norm(x, ord={ord_}, axis={axis!r}, keepdims={keepdims})\n"
+    )
     rng = np.random.default_rng(zlib.crc32(f"{ord_}{shape}{axis}".encode()))
     x = rng.uniform(0.5, 1.5, shape) * rng.choice([-1, 1], shape)
     out = np.asarray(fn(x))

@@ -36,8 +36,11 @@ def _row_function(key):
     body = "".join(f"    {line}\n" for line in lines)
     source = f"def tangent_{key.replace('.', '_')}({', '.join(names)}):\n{body}    return {result}\n"
     # the function calls SciPy; its oracle, the same source, calls jax.scipy (as in test_rules.py)
-    return (make_function(source, namespace={"jax": jax, "scipy": scipy}),
-            make_function(source, namespace={"jax": jax, "scipy": jax.scipy}), names)
+    return (
+        make_function(source, namespace={"jax": jax, "scipy": scipy}),
+        make_function(source, namespace={"jax": jax, "scipy": jax.scipy}),
+        names,
+    )
 
 
 def _subsets(names):
@@ -62,8 +65,10 @@ def test_tangent_rule(key):
 
 @pytest.mark.parametrize("key", sorted(NONDIFF))
 def test_non_differentiable_rule_has_zero_tangent(key):
-    fn = make_function(f"def nd_tangent_{key}(x):\n    return np.sum({NONDIFF[key]})\n",
-                       namespace={"stop_gradient": __import__("sourcegrad").stop_gradient})
+    fn = make_function(
+        f"def nd_tangent_{key}(x):\n    return np.sum({NONDIFF[key]})\n",
+        namespace={"stop_gradient": __import__("sourcegrad").stop_gradient},
+    )
     f = jvp(fn)
     _, d_out = f(np.array([0.3, -1.7, 2.2]), tangents=np.ones(3))
     assert float(d_out) == 0.0

@@ -27,21 +27,31 @@ def assign(target, text):
     return ir.Assign(target, ir.Raw(ast.parse(text, mode="eval").body))
 
 
-STEP = Template('''
+STEP = Template("""
 def ADJOINT(CARRY, XS):
     CARRY_IN = CARRY
     ROW = XS
     BODY
     return cast_like(CARRY_OUT, CARRY), STACK_ROW
 CARRY_OUT, STACKS = lax.scan(ADJOINT, INIT, SCANNED, length=LENGTH, reverse=True)
-''')
+""")
 
 
 def scan_mapping(**changes):
-    mapping = dict(ADJOINT="loop_adjoint", CARRY="carry", XS="xs", CARRY_IN=("b_y",),
-                   ROW=("w",), BODY=[assign("b_y", "b_y * w")], CARRY_OUT=("b_y",),
-                   STACK_ROW=ast.Constant(None), STACKS="_", INIT=("b_out",),
-                   SCANNED=("w_tape",), LENGTH=None)
+    mapping = dict(
+        ADJOINT="loop_adjoint",
+        CARRY="carry",
+        XS="xs",
+        CARRY_IN=("b_y",),
+        ROW=("w",),
+        BODY=[assign("b_y", "b_y * w")],
+        CARRY_OUT=("b_y",),
+        STACK_ROW=ast.Constant(None),
+        STACKS="_",
+        INIT=("b_out",),
+        SCANNED=("w_tape",),
+        LENGTH=None,
+    )
     mapping.update(changes)
     return mapping
 
@@ -53,7 +63,8 @@ def test_a_template_prints_the_code_it_shows_with_its_placeholders_filled_in():
         "    w, = xs\n"
         "    b_y = b_y * w\n"
         "    return cast_like((b_y,), carry), None\n"
-        "(b_y,), _ = lax.scan(loop_adjoint, (b_out,), (w_tape,), reverse=True)\n")
+        "(b_y,), _ = lax.scan(loop_adjoint, (b_out,), (w_tape,), reverse=True)\n"
+    )
 
 
 def test_expressions_are_substituted_as_trees_so_precedence_is_kept():
@@ -63,11 +74,11 @@ def test_expressions_are_substituted_as_trees_so_precedence_is_kept():
 
 
 def test_a_statement_placeholder_splices_a_list_of_statements_in_place():
-    t = Template('''
+    t = Template("""
     first = 1
     BODY
     last = 2
-    ''')
+    """)
     body = [assign("x", "first + 1"), assign("y", "x * 2")]
     assert printed(t.instantiate(BODY=body)) == "first = 1\nx = first + 1\ny = x * 2\nlast = 2\n"
     assert printed(t.instantiate(BODY=[])) == "first = 1\nlast = 2\n"
@@ -79,13 +90,13 @@ def test_a_statement_whose_target_is_the_empty_tuple_is_dropped():
         "def loop_adjoint(carry, xs):\n"
         "    b_y, = carry\n"
         "    return cast_like((b_y,), carry), None\n"
-        "(b_y,), _ = lax.scan(loop_adjoint, (b_out,), (), length=5, reverse=True)\n")
+        "(b_y,), _ = lax.scan(loop_adjoint, (b_out,), (), length=5, reverse=True)\n"
+    )
 
 
 def test_a_keyword_given_none_is_dropped_and_one_given_a_value_is_kept():
     t = Template("OUT = f(X, length=LENGTH, axis=AXIS)")
-    assert printed(t.instantiate(OUT="r", X="x", LENGTH=None, AXIS=ast.Constant(0))) == \
-        "r = f(x, axis=0)\n"
+    assert printed(t.instantiate(OUT="r", X="x", LENGTH=None, AXIS=ast.Constant(0))) == "r = f(x, axis=0)\n"
 
 
 def test_targets_nest_and_an_empty_part_prints_as_an_empty_tuple():
@@ -98,16 +109,20 @@ def test_targets_nest_and_an_empty_part_prints_as_an_empty_tuple():
 
 
 def test_a_parameter_placeholder_may_stand_for_several_parameters_and_star_spreads_arguments():
-    t = Template('''
+    t = Template("""
     def ADJOINT(ACCUMULATORS):
         return RETURNED
     RETURNED = lax.cond(TEST, ADJOINT, ADJOINT, *ACCUMULATORS)
-    ''')
-    out = t.instantiate(ADJOINT="side", ACCUMULATORS=("b_y", "b_w"), RETURNED=("b_w",),
-                        TEST=ast.parse("p > 0", mode="eval").body)
-    assert printed(out) == ("def side(b_y, b_w):\n"
-                            "    return b_w,\n"
-                            "b_w, = lax.cond(p > 0, side, side, b_y, b_w)\n")
+    """)
+    out = t.instantiate(
+        ADJOINT="side",
+        ACCUMULATORS=("b_y", "b_w"),
+        RETURNED=("b_w",),
+        TEST=ast.parse("p > 0", mode="eval").body,
+    )
+    assert printed(out) == (
+        "def side(b_y, b_w):\n    return b_w,\nb_w, = lax.cond(p > 0, side, side, b_y, b_w)\n"
+    )
 
 
 def test_the_origin_goes_on_the_top_level_statements_only():
@@ -152,9 +167,16 @@ def test_the_scan_adjoint_of_a_product_recurrence_matches_its_derivative():
     w = np.array([0.5, 2.0, 3.0, -1.5])
     y0 = 1.25
     body = [assign("b_w", "b_y * y"), assign("b_y", "b_y * w")]
-    out = templates.SCAN_ADJOINT.instantiate(**scan_mapping(
-        ROW=("w", "y"), BODY=body, SCANNED=("w_tape", "y_tape"), STACK_ROW=("b_w",),
-        STACKS=("b_w_stack",), RECOMPUTE=[]))
+    out = templates.SCAN_ADJOINT.instantiate(
+        **scan_mapping(
+            ROW=("w", "y"),
+            BODY=body,
+            SCANNED=("w_tape", "y_tape"),
+            STACK_ROW=("b_w",),
+            STACKS=("b_w_stack",),
+            RECOMPUTE=[],
+        )
+    )
     y_tape = y0 * np.concatenate([[1.0], np.cumprod(w)[:-1]])
     scope = run_generated(out, b_out=jnp.asarray(1.0), w_tape=jnp.asarray(w), y_tape=jnp.asarray(y_tape))
     np.testing.assert_allclose(scope["b_y"], np.prod(w), rtol=1e-6)
@@ -166,8 +188,17 @@ def test_the_while_adjoint_reads_the_tape_of_the_iterations_that_ran_last_first(
     tape = np.array([2.0, 3.0, 5.0, 7.0, 11.0])
     reads = templates.TAPE_READ.instantiate(VALUE="f", TAPE="f_tape", STEP="step")
     out = templates.WHILE_ADJOINT.instantiate(
-        ADJOINT="while_adjoint", K="k", CARRY="carry", STEP="step", COUNT="count", CARRY_IN=("b_y",),
-        TAPE_READS=reads, RECOMPUTE=[], BODY=[assign("b_y", "b_y * f")], CARRY_OUT=("b_y",),
-        INIT=("b_out",))
+        ADJOINT="while_adjoint",
+        K="k",
+        CARRY="carry",
+        STEP="step",
+        COUNT="count",
+        CARRY_IN=("b_y",),
+        TAPE_READS=reads,
+        RECOMPUTE=[],
+        BODY=[assign("b_y", "b_y * f")],
+        CARRY_OUT=("b_y",),
+        INIT=("b_out",),
+    )
     scope = run_generated(out, b_out=jnp.asarray(1.0), f_tape=jnp.asarray(tape), count=3)
     np.testing.assert_allclose(scope["b_y"], 30.0)

@@ -35,6 +35,7 @@ def counting(monkeypatch):
                 counts["trace"] += 1
             time.sleep(0.02)
             return fn(*args)
+
         return real_jit(traced, **kwargs)
 
     monkeypatch.setattr(sourcegrad.pipeline, "transform", transform)
@@ -71,12 +72,15 @@ def test_sixteen_threads_first_calling_one_function(monkeypatch):
                 total = total + np.sum(np.sin(v * x))
             return total
     """)
-    g = grad(f)   # params.items(): the transform waits for the first call's argument kinds
+    g = grad(f)  # params.items(): the transform waits for the first call's argument kinds
     assert counts["transform"] <= 1
     before = counts["transform"]
-    signatures = [({"a": np.ones(3)}, np.full(3, 0.5)), ({"a": np.ones(4)}, np.full(4, 0.5)),
-                  ({"a": np.ones(3), "b": np.ones(3) * 2}, np.full(3, 0.5)),
-                  ({"a": np.ones(4), "b": np.ones(4) * 2}, np.full(4, 0.5))]
+    signatures = [
+        ({"a": np.ones(3)}, np.full(3, 0.5)),
+        ({"a": np.ones(4)}, np.full(4, 0.5)),
+        ({"a": np.ones(3), "b": np.ones(3) * 2}, np.full(3, 0.5)),
+        ({"a": np.ones(4), "b": np.ones(4) * 2}, np.full(4, 0.5)),
+    ]
     calls = [(lambda s=s: g(*s)) for s in signatures for _ in range(4)]
     results = run_together(calls)
     # two argument kinds (one or two dict entries): two transforms; four shapes: four traces
@@ -145,5 +149,9 @@ def test_memory_stays_bounded_over_many_gradients():
     grown = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
     assert grown < 300 * 1024, f"{grown} bytes kept after 300 gradients were dropped"
-    assert not [k for k in linecache.cache if k.startswith("<sourcegrad: grad of f from <test-source")
-                and k.endswith(f"{f.__code__.co_filename}:1>")]
+    assert not [
+        k
+        for k in linecache.cache
+        if k.startswith("<sourcegrad: grad of f from <test-source")
+        and k.endswith(f"{f.__code__.co_filename}:1>")
+    ]

@@ -61,17 +61,20 @@ def test_loop_indexed_by_its_counter_at_long_trip_counts(n):
 
 def _counter_jax(x, w, n):
     import jax.numpy as jnp
+
     body = lambda i, x: x * w[i % 5] + 0.01 * jnp.cos(x * w[(i + 1) % 5])  # noqa: E731
     return jnp.sum(jax.lax.fori_loop(0, n, body, x))
 
 
 def test_pragma_sets_the_slots():
-    src = ("def fn(x, tol):\n    err = np.sum(x * x)\n"
-           "    while err > tol:  # sourcegrad: checkpoints=5\n"
-           "        x = 0.5 * x\n        err = np.sum(x * x)\n    return np.sum(x)\n")
+    src = (
+        "def fn(x, tol):\n    err = np.sum(x * x)\n"
+        "    while err > tol:  # sourcegrad: checkpoints=5\n"
+        "        x = 0.5 * x\n        err = np.sum(x * x)\n    return np.sum(x)\n"
+    )
     g = grad(make_function(src, "fn"))
     assert "5 slots" in g.source
-    assert_close(g(np.array([1.0, 2.0]), 1e-4), [0.5 ** 8] * 2)  # err = 5 * 4**-k < 1e-4 first at k = 8
+    assert_close(g(np.array([1.0, 2.0]), 1e-4), [0.5**8] * 2)  # err = 5 * 4**-k < 1e-4 first at k = 8
 
 
 def in_branch(x, w, tol):
@@ -95,12 +98,23 @@ def test_loop_in_a_branch_on_data(x):
     assert_close(got, tuple(expected), rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("where,src,line", [
-    ("in a loop", "def fn(x):\n    for i in range(2):\n        while np.sum(x) < 3:\n"
-                  "            x = x * 2\n    return np.sum(x)\n", 3),
-    ("in a called function", "def inner(x):\n    while np.sum(x) < 3:\n        x = x * 2\n"
-                             "    return x\n\n\ndef fn(x):\n    return np.sum(inner(x))\n", 2),
-])
+@pytest.mark.parametrize(
+    "where,src,line",
+    [
+        (
+            "in a loop",
+            "def fn(x):\n    for i in range(2):\n        while np.sum(x) < 3:\n"
+            "            x = x * 2\n    return np.sum(x)\n",
+            3,
+        ),
+        (
+            "in a called function",
+            "def inner(x):\n    while np.sum(x) < 3:\n        x = x * 2\n"
+            "    return x\n\n\ndef fn(x):\n    return np.sum(inner(x))\n",
+            2,
+        ),
+    ],
+)
 def test_unsupported_places_are_located_errors(where, src, line):
     with pytest.raises(UnsupportedSyntaxError, match=f"without max_iter {where}") as info:
         grad(make_function(src, "fn", filename="/p/m.py"))
@@ -109,11 +123,15 @@ def test_unsupported_places_are_located_errors(where, src, line):
 
 def test_memory_does_not_grow_with_the_trip_count():
     """XLA's temp memory of the gradient at 100 and 10,000 iterations: the same buffers."""
+
     def temp(n):
         step = lambda s: ((s[0] * 0.999, s[1] + 1), (s[0],))  # noqa: E731
+
         def f(x):
             st, ck = checkpointed_while(lambda s: s[1] < n, step, (x, 0), 8)
             return checkpointed_while_adjoint(step, lambda c, r: (c[0] * 0.999,), (st[0],), ck)
+
         compiled = jax.jit(f).lower(np.ones(1000)).compile()
         return compiled.memory_analysis().temp_size_in_bytes
+
     assert temp(10_000) == temp(100)

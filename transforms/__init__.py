@@ -7,7 +7,17 @@ To add a rule for a NumPy function, add a line to the domain's table; for your
 own function, call ``sourcegrad.register_rule`` from your code.
 """
 
-from . import arithmetic, elementwise, reductions, linalg, shapes, indexing, constants, nn  # noqa: F401
-from . import assembly, special  # noqa: F401
-from . import adjoint_helpers  # noqa: F401  (second order: the helpers adjoints call)
+from . import (  # noqa: F401  # noqa: F401
+    adjoint_helpers,  # noqa: F401  (second order: the helpers adjoints call)
+    arithmetic,
+    assembly,
+    constants,
+    elementwise,
+    indexing,
+    linalg,
+    nn,
+    reductions,
+    shapes,
+    special,
+)
 from .methods import ATTRIBUTES, METHODS  # noqa: F401

@@ -15,33 +15,85 @@ from sourcegrad.rules import defconst, defrule
 _AK = "axis=axis, keepdims=keepdims"
 
 # ----- broadcasting and reductions: linear in v, the other argument gives the shape -----
-defrule("unbroadcast(v, like)", nondiff=("like",), objects=(runtime.unbroadcast,), temp="unbroadcast",
-        v="broadcast_like(g, v)", tangent="unbroadcast(d_v, like)")
-defrule("broadcast_like(v, like)", nondiff=("like",), objects=(runtime.broadcast_like,), temp="spread",
-        v="unbroadcast(g, v)", tangent="broadcast_like(d_v, like)")
-defrule("unreduce(v, like, axis=None, keepdims=False)", nondiff=("like",), temp="unreduced",
-        static=("axis", "keepdims"), objects=(runtime.unreduce,),
-        v=f"jnp.sum(g, {_AK})", tangent=f"unreduce(d_v, like, {_AK})")
-defconst("reduced_size(x, axis=None)", nondiff=("x",), static=("axis",), temp="size",
-         objects=(runtime.reduced_size,))
+defrule(
+    "unbroadcast(v, like)",
+    nondiff=("like",),
+    objects=(runtime.unbroadcast,),
+    temp="unbroadcast",
+    v="broadcast_like(g, v)",
+    tangent="unbroadcast(d_v, like)",
+)
+defrule(
+    "broadcast_like(v, like)",
+    nondiff=("like",),
+    objects=(runtime.broadcast_like,),
+    temp="spread",
+    v="unbroadcast(g, v)",
+    tangent="broadcast_like(d_v, like)",
+)
+defrule(
+    "unreduce(v, like, axis=None, keepdims=False)",
+    nondiff=("like",),
+    temp="unreduced",
+    static=("axis", "keepdims"),
+    objects=(runtime.unreduce,),
+    v=f"jnp.sum(g, {_AK})",
+    tangent=f"unreduce(d_v, like, {_AK})",
+)
+defconst(
+    "reduced_size(x, axis=None)",
+    nondiff=("x",),
+    static=("axis",),
+    temp="size",
+    objects=(runtime.reduced_size,),
+)
 defconst("tie_split(x, y)", nondiff=("x", "y"), objects=(runtime.tie_split,), temp="share")
 
 # ----- products: v is a cotangent of x @ y; the adjoint of a VJP is the JVP (g @ y) -----
-defrule("matmul_adjoint_lhs(v, x, y)", nondiff=("x",), objects=(runtime.matmul_adjoint_lhs,),
-        temp="matmul_adj", v="g @ y", y="matmul_adjoint_rhs(v, g, y)",
-        tangent=dict(v="matmul_adjoint_lhs(d_v, x, y)", y="matmul_adjoint_lhs(v, x, d_y)"))
-defrule("matmul_adjoint_rhs(v, x, y)", nondiff=("y",), objects=(runtime.matmul_adjoint_rhs,),
-        temp="matmul_adj", v="x @ g", x="matmul_adjoint_lhs(v, x, g)",
-        tangent=dict(v="matmul_adjoint_rhs(d_v, x, y)", x="matmul_adjoint_rhs(v, d_x, y)"))
+defrule(
+    "matmul_adjoint_lhs(v, x, y)",
+    nondiff=("x",),
+    objects=(runtime.matmul_adjoint_lhs,),
+    temp="matmul_adj",
+    v="g @ y",
+    y="matmul_adjoint_rhs(v, g, y)",
+    tangent=dict(v="matmul_adjoint_lhs(d_v, x, y)", y="matmul_adjoint_lhs(v, x, d_y)"),
+)
+defrule(
+    "matmul_adjoint_rhs(v, x, y)",
+    nondiff=("y",),
+    objects=(runtime.matmul_adjoint_rhs,),
+    temp="matmul_adj",
+    v="x @ g",
+    x="matmul_adjoint_lhs(v, x, g)",
+    tangent=dict(v="matmul_adjoint_rhs(d_v, x, y)", x="matmul_adjoint_rhs(v, d_x, y)"),
+)
 defrule("mT(a)", objects=(runtime.mT,), temp="swapped", a="mT(g)", tangent="mT(d_a)")
-defrule("transpose_adjoint(v, axes=None)", static=("axes",), objects=(runtime.transpose_adjoint,),
-        temp="transposed", v="jnp.transpose(g, axes)", tangent="transpose_adjoint(d_v, axes)")
+defrule(
+    "transpose_adjoint(v, axes=None)",
+    static=("axes",),
+    objects=(runtime.transpose_adjoint,),
+    temp="transposed",
+    v="jnp.transpose(g, axes)",
+    tangent="transpose_adjoint(d_v, axes)",
+)
 
 # ----- shapes and indexing: linear in v -----
-defrule("unslice(v, x, index)", nondiff=("x",), static=("index",), objects=(runtime.unslice,),
-        temp="unsliced", v="g[index]", tangent="unslice(d_v, x, index)")
+defrule(
+    "unslice(v, x, index)",
+    nondiff=("x",),
+    static=("index",),
+    objects=(runtime.unslice,),
+    temp="unsliced",
+    v="g[index]",
+    tangent="unslice(d_v, x, index)",
+)
 
 # ----- elementwise -----
-defrule("log_or_zero(x)", objects=(runtime.log_or_zero,), temp="log",
-        x="jnp.where(x == 0, 0, g / jnp.where(x == 0, 1, x))",
-        tangent="jnp.where(x == 0, 0, d_x / jnp.where(x == 0, 1, x))")
+defrule(
+    "log_or_zero(x)",
+    objects=(runtime.log_or_zero,),
+    temp="log",
+    x="jnp.where(x == 0, 0, g / jnp.where(x == 0, 1, x))",
+    tangent="jnp.where(x == 0, 0, d_x / jnp.where(x == 0, 1, x))",
+)

@@ -8,23 +8,65 @@ the argument was broadcast (``unbroadcast``), so ``b`` of shape (3,) added to a
 from sourcegrad.rules import defop
 
 # ----- Binary arithmetic (broadcasting) -----
-defop("add", "x + y", numpy_name="add", broadcast=True, x="g", y="g",
-      tangent=dict(x="d_x", y="d_y"))
-defop("subtract", "x - y", numpy_name="subtract", broadcast=True, temp="sub", x="g", y="-g",
-      tangent=dict(x="d_x", y="-d_y"))
-defop("multiply", "x * y", numpy_name="multiply", broadcast=True, temp="mul", x="g * y", y="g * x",
-      tangent=dict(x="d_x * y", y="x * d_y"))
-defop("divide", "x / y", numpy_name="divide", broadcast=True, temp="div", x="g / y", y="-g * ans / y",
-      tangent=dict(x="d_x / y", y="-d_y * ans / y"))
-defop("power", "x ** y", numpy_name="power", broadcast=True, temp="power",
-      x="g * jnp.where(y == 0, 0, y * x ** (y - 1))", y="g * ans * log_or_zero(x)",
-      tangent=dict(x="d_x * jnp.where(y == 0, 0, y * x ** (y - 1))",
-                   y="d_y * ans * log_or_zero(x)"))
-defop("mod", "x % y", numpy_name="mod", broadcast=True, x="g", y="-g * jnp.floor_divide(x, y)",
-      tangent=dict(x="d_x", y="-d_y * jnp.floor_divide(x, y)"))
-defop("matmul", "x @ y", numpy_name="matmul", temp="matmul",
-      x="matmul_adjoint_lhs(g, x, y)", y="matmul_adjoint_rhs(g, x, y)",
-      tangent=dict(x="d_x @ y", y="x @ d_y"))
+defop("add", "x + y", numpy_name="add", broadcast=True, x="g", y="g", tangent=dict(x="d_x", y="d_y"))
+defop(
+    "subtract",
+    "x - y",
+    numpy_name="subtract",
+    broadcast=True,
+    temp="sub",
+    x="g",
+    y="-g",
+    tangent=dict(x="d_x", y="-d_y"),
+)
+defop(
+    "multiply",
+    "x * y",
+    numpy_name="multiply",
+    broadcast=True,
+    temp="mul",
+    x="g * y",
+    y="g * x",
+    tangent=dict(x="d_x * y", y="x * d_y"),
+)
+defop(
+    "divide",
+    "x / y",
+    numpy_name="divide",
+    broadcast=True,
+    temp="div",
+    x="g / y",
+    y="-g * ans / y",
+    tangent=dict(x="d_x / y", y="-d_y * ans / y"),
+)
+defop(
+    "power",
+    "x ** y",
+    numpy_name="power",
+    broadcast=True,
+    temp="power",
+    x="g * jnp.where(y == 0, 0, y * x ** (y - 1))",
+    y="g * ans * log_or_zero(x)",
+    tangent=dict(x="d_x * jnp.where(y == 0, 0, y * x ** (y - 1))", y="d_y * ans * log_or_zero(x)"),
+)
+defop(
+    "mod",
+    "x % y",
+    numpy_name="mod",
+    broadcast=True,
+    x="g",
+    y="-g * jnp.floor_divide(x, y)",
+    tangent=dict(x="d_x", y="-d_y * jnp.floor_divide(x, y)"),
+)
+defop(
+    "matmul",
+    "x @ y",
+    numpy_name="matmul",
+    temp="matmul",
+    x="matmul_adjoint_lhs(g, x, y)",
+    y="matmul_adjoint_rhs(g, x, y)",
+    tangent=dict(x="d_x @ y", y="x @ d_y"),
+)
 
 # ----- Unary -----
 defop("negative", "-x", numpy_name="negative", temp="neg", x="-g", tangent="-d_x")

@@ -23,10 +23,13 @@ defconst("jnp.ceil(x)", nondiff=("x",))
 defconst("jnp.round(x, decimals=0)", nondiff=("x",), static=("decimals",), aliases=("around",))
 defconst("jnp.isnan(x)", nondiff=("x",))
 defconst("jnp.isfinite(x)", nondiff=("x",))
-defconst("lax.stop_gradient(x)", nondiff=("x",), temp="const",
-         objects=(runtime.stop_gradient, jax.lax.stop_gradient))
-defconst("range_end(start, stop, step)", static=("start", "stop", "step"),
-         objects=(runtime.range_end,))
+defconst(
+    "lax.stop_gradient(x)",
+    nondiff=("x",),
+    temp="const",
+    objects=(runtime.stop_gradient, jax.lax.stop_gradient),
+)
+defconst("range_end(start, stop, step)", static=("start", "stop", "step"), objects=(runtime.range_end,))
 defconst("traced_bool(value)", static=("value",), temp="flag", objects=(runtime.traced_bool,))
 defop("dtype", "x.dtype", differentiable=False, temp="dtype")
 defconst("jnp.heaviside(x1, x2)", nondiff=("x1", "x2"))

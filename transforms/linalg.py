@@ -10,46 +10,94 @@ import numpy as np
 
 from sourcegrad.rules import defrule
 
-defrule("jnp.dot(a, b)", a="dot_adjoint_lhs(g, a, b)", b="dot_adjoint_rhs(g, a, b)",
-        tangent=dict(a="jnp.dot(d_a, b)", b="jnp.dot(a, d_b)"))
-defrule("jnp.inner(a, b)", a="inner_adjoint_lhs(g, a, b)", b="inner_adjoint_rhs(g, a, b)",
-        tangent=dict(a="jnp.inner(d_a, b)", b="jnp.inner(a, d_b)"))
-defrule("jnp.outer(a, b)",
-        a="jnp.reshape(g @ jnp.ravel(b), jnp.shape(a))",
-        b="jnp.reshape(jnp.ravel(a) @ g, jnp.shape(b))",
-        tangent=dict(a="jnp.outer(d_a, b)", b="jnp.outer(a, d_b)"))
-defrule("jnp.einsum(subscripts, *operands)", static=("subscripts",),
-        operands="einsum_adjoint(subscripts, position, g, *operands)",
-        tangent="einsum_tangent(subscripts, position, d_operands, *operands)")
-defrule("jnp.trace(x, offset=0, axis1=0, axis2=1)", static=("offset", "axis1", "axis2"),
-        positional=1, x="trace_adjoint(g, x, offset, axis1, axis2)",
-        tangent="jnp.trace(d_x, offset, axis1, axis2)")
-defrule("jnp.transpose(x, axes=None)", static=("axes",), temp="transposed",
-        x="transpose_adjoint(g, axes)", tangent="jnp.transpose(d_x, axes)")
-defrule("jnp.linalg.solve(a, b)", temp="solution",
-        a="-solve_outer(jnp.linalg.solve(mT(a), g), ans)",
-        b="jnp.linalg.solve(mT(a), g)",
-        tangent=dict(a="-jnp.linalg.solve(a, d_a @ ans)", b="jnp.linalg.solve(a, d_b)"))
-defrule("jnp.linalg.inv(x)", temp="inverse", x="-mT(ans) @ g @ mT(ans)",
-        tangent="-ans @ d_x @ ans")
-defrule("jnp.linalg.det(x)", temp="det",
-        x="jnp.expand_dims(g * ans, (-2, -1)) * mT(jnp.linalg.inv(x))",
-        tangent="ans * jnp.trace(jnp.linalg.solve(x, d_x), axis1=-2, axis2=-1)")
+defrule(
+    "jnp.dot(a, b)",
+    a="dot_adjoint_lhs(g, a, b)",
+    b="dot_adjoint_rhs(g, a, b)",
+    tangent=dict(a="jnp.dot(d_a, b)", b="jnp.dot(a, d_b)"),
+)
+defrule(
+    "jnp.inner(a, b)",
+    a="inner_adjoint_lhs(g, a, b)",
+    b="inner_adjoint_rhs(g, a, b)",
+    tangent=dict(a="jnp.inner(d_a, b)", b="jnp.inner(a, d_b)"),
+)
+defrule(
+    "jnp.outer(a, b)",
+    a="jnp.reshape(g @ jnp.ravel(b), jnp.shape(a))",
+    b="jnp.reshape(jnp.ravel(a) @ g, jnp.shape(b))",
+    tangent=dict(a="jnp.outer(d_a, b)", b="jnp.outer(a, d_b)"),
+)
+defrule(
+    "jnp.einsum(subscripts, *operands)",
+    static=("subscripts",),
+    operands="einsum_adjoint(subscripts, position, g, *operands)",
+    tangent="einsum_tangent(subscripts, position, d_operands, *operands)",
+)
+defrule(
+    "jnp.trace(x, offset=0, axis1=0, axis2=1)",
+    static=("offset", "axis1", "axis2"),
+    positional=1,
+    x="trace_adjoint(g, x, offset, axis1, axis2)",
+    tangent="jnp.trace(d_x, offset, axis1, axis2)",
+)
+defrule(
+    "jnp.transpose(x, axes=None)",
+    static=("axes",),
+    temp="transposed",
+    x="transpose_adjoint(g, axes)",
+    tangent="jnp.transpose(d_x, axes)",
+)
+defrule(
+    "jnp.linalg.solve(a, b)",
+    temp="solution",
+    a="-solve_outer(jnp.linalg.solve(mT(a), g), ans)",
+    b="jnp.linalg.solve(mT(a), g)",
+    tangent=dict(a="-jnp.linalg.solve(a, d_a @ ans)", b="jnp.linalg.solve(a, d_b)"),
+)
+defrule("jnp.linalg.inv(x)", temp="inverse", x="-mT(ans) @ g @ mT(ans)", tangent="-ans @ d_x @ ans")
+defrule(
+    "jnp.linalg.det(x)",
+    temp="det",
+    x="jnp.expand_dims(g * ans, (-2, -1)) * mT(jnp.linalg.inv(x))",
+    tangent="ans * jnp.trace(jnp.linalg.solve(x, d_x), axis1=-2, axis2=-1)",
+)
 # NumPy's cholesky reads only the lower triangle of its argument: cholesky_lower computes that
-defrule("cholesky_lower(a)", temp="chol", objects=(np.linalg.cholesky, jnp.linalg.cholesky),
-        a="cholesky_adjoint(g, ans)",
-        tangent="jvp_of(cholesky_lower, d_a, (a,), 0)")
-defrule("jnp.linalg.eigvalsh(a)", temp="eigenvalues", a="eigvalsh_adjoint(g, a)",
-        tangent="jvp_of(jnp.linalg.eigvalsh, d_a, (a,), 0)")
-defrule("jnp.linalg.pinv(a)", temp="pseudo_inverse", a="vjp_of(jnp.linalg.pinv, g, (a,), 0)",
-        tangent="jvp_of(jnp.linalg.pinv, d_a, (a,), 0)")
-defrule("jnp.linalg.matrix_power(a, n)", static=("n",), temp="power",
-        a="vjp_of(jnp.linalg.matrix_power, g, (a, n), 0)",
-        tangent="jvp_of(jnp.linalg.matrix_power, d_a, (a, n), 0)")
-defrule("jax.scipy.linalg.solve_triangular(a, b, trans=0, lower=False)", static=("trans", "lower"),
-        temp="solution", positional=2,
-        a="vjp_of(jax.scipy.linalg.solve_triangular, g, (a, b), 0, trans=trans, lower=lower)",
-        b="vjp_of(jax.scipy.linalg.solve_triangular, g, (a, b), 1, trans=trans, lower=lower)",
-        tangent=dict(
-            a="jvp_of(jax.scipy.linalg.solve_triangular, d_a, (a, b), 0, trans=trans, lower=lower)",
-            b="jax.scipy.linalg.solve_triangular(a, d_b, trans=trans, lower=lower)"))
+defrule(
+    "cholesky_lower(a)",
+    temp="chol",
+    objects=(np.linalg.cholesky, jnp.linalg.cholesky),
+    a="cholesky_adjoint(g, ans)",
+    tangent="jvp_of(cholesky_lower, d_a, (a,), 0)",
+)
+defrule(
+    "jnp.linalg.eigvalsh(a)",
+    temp="eigenvalues",
+    a="eigvalsh_adjoint(g, a)",
+    tangent="jvp_of(jnp.linalg.eigvalsh, d_a, (a,), 0)",
+)
+defrule(
+    "jnp.linalg.pinv(a)",
+    temp="pseudo_inverse",
+    a="vjp_of(jnp.linalg.pinv, g, (a,), 0)",
+    tangent="jvp_of(jnp.linalg.pinv, d_a, (a,), 0)",
+)
+defrule(
+    "jnp.linalg.matrix_power(a, n)",
+    static=("n",),
+    temp="power",
+    a="vjp_of(jnp.linalg.matrix_power, g, (a, n), 0)",
+    tangent="jvp_of(jnp.linalg.matrix_power, d_a, (a, n), 0)",
+)
+defrule(
+    "jax.scipy.linalg.solve_triangular(a, b, trans=0, lower=False)",
+    static=("trans", "lower"),
+    temp="solution",
+    positional=2,
+    a="vjp_of(jax.scipy.linalg.solve_triangular, g, (a, b), 0, trans=trans, lower=lower)",
+    b="vjp_of(jax.scipy.linalg.solve_triangular, g, (a, b), 1, trans=trans, lower=lower)",
+    tangent=dict(
+        a="jvp_of(jax.scipy.linalg.solve_triangular, d_a, (a, b), 0, trans=trans, lower=lower)",
+        b="jax.scipy.linalg.solve_triangular(a, d_b, trans=trans, lower=lower)",
+    ),
+)

@@ -29,10 +29,12 @@ from .errors import SourcegradError
 
 __all__ = ["main", "load_function", "default_wrt"]
 
-EPILOG = ("The target file is imported as a module to find the function: its top-level code runs, "
-          "as with `python file.py` (guard scripts with `if __name__ == \"__main__\":`). Without "
-          "--wrt, every parameter that can hold floats is differentiated: all but those with an "
-          "int, str, bool or None default or annotation, *args/**kwargs, and those used in range().")
+EPILOG = (
+    "The target file is imported as a module to find the function: its top-level code runs, "
+    'as with `python file.py` (guard scripts with `if __name__ == "__main__":`). Without '
+    "--wrt, every parameter that can hold floats is differentiated: all but those with an "
+    "int, str, bool or None default or annotation, *args/**kwargs, and those used in range()."
+)
 
 
 class UsageError(Exception):
@@ -61,8 +63,11 @@ def load_function(target: str):
     except (SyntaxError, SourcegradError):
         raise
     except Exception as exc:  # the user's top-level code failed: say where, not our frames
-        frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if pathlib.Path(f.filename).resolve() == path.resolve()]
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if pathlib.Path(f.filename).resolve() == path.resolve()
+        ]
         where = f"{path}:{frames[-1].lineno}: {frames[-1].line}: " if frames else f"{path}: "
         raise UsageError(f"importing {where}{type(exc).__name__}: {exc}") from None
     finally:
@@ -115,10 +120,15 @@ def _wrt(text: str | None, fn):
         return items[0] if len(items) == 1 else items
     chosen = default_wrt(fn)
     if not chosen:
-        raise UsageError(f"`{fn.__name__}` has no parameter that can hold floats; name the "
-                         f"parameters to differentiate with --wrt")
-    print(f"sourcegrad: differentiating `{fn.__name__}` with respect to {', '.join(chosen)} "
-          f"(choose with --wrt)", file=sys.stderr)
+        raise UsageError(
+            f"`{fn.__name__}` has no parameter that can hold floats; name the "
+            f"parameters to differentiate with --wrt"
+        )
+    print(
+        f"sourcegrad: differentiating `{fn.__name__}` with respect to {', '.join(chosen)} "
+        f"(choose with --wrt)",
+        file=sys.stderr,
+    )
     return chosen[0] if len(chosen) == 1 else chosen
 
 
@@ -177,11 +187,16 @@ def _cmd_export(args) -> int:
     _check_output(args)
     fn = load_function(args.target)
     shapes = parse_shapes(args.shapes, list(inspect.signature(fn).parameters))
-    missing = [p.name for p in inspect.signature(fn).parameters.values()
-               if p.name not in shapes and p.default is p.empty]
+    missing = [
+        p.name
+        for p in inspect.signature(fn).parameters.values()
+        if p.name not in shapes and p.default is p.empty
+    ]
     if missing:
-        raise UsageError(f"--shapes gives no shape for {', '.join(missing)}; add name=dtype[dims] "
-                         f"(such as f32[B,784]) or name=value for a static argument")
+        raise UsageError(
+            f"--shapes gives no shape for {', '.join(missing)}; add name=dtype[dims] "
+            f"(such as f32[B,784]) or name=value for a static argument"
+        )
     from .api.grad import grad
 
     g = grad(fn, wrt=_wrt(args.wrt, fn))
@@ -201,8 +216,10 @@ def _check_output(args):
     if not out.parent.is_dir():
         raise UsageError(f"-o {out}: the directory {out.parent} does not exist")
     if out.exists() and source.exists() and os.path.samefile(out, source):
-        raise UsageError(f"-o {out} is the file of {args.target}: refusing to overwrite your "
-                         f"source; choose another output file")
+        raise UsageError(
+            f"-o {out} is the file of {args.target}: refusing to overwrite your "
+            f"source; choose another output file"
+        )
 
 
 def _write(path, data):
@@ -251,53 +268,74 @@ def _cmd_bench(args) -> int:
 
 
 def _bench_parser(sub):
-    bench = sub.add_parser("bench", help="run a benchmark suite and print ratios against JAX",
-                           description="Run a benchmark suite and print ratios against JAX. "
-                                       "Without a suite name: suite.")
+    bench = sub.add_parser(
+        "bench",
+        help="run a benchmark suite and print ratios against JAX",
+        description="Run a benchmark suite and print ratios against JAX. Without a suite name: suite.",
+    )
     bench.set_defaults(suite="suite", quick=False, only=None, plot=None, timeout=60.0, json=None)
     suites = bench.add_subparsers(dest="suite", metavar="{suite,scaling,while,gradbench}")
-    suite = suites.add_parser("suite", help="eight workloads against JAX and PyTorch (default)",
-                              description="Eight workloads: sourcegrad's gradient against "
-                                          "jax.grad, expert JAX, PyTorch and the primal.")
+    suite = suites.add_parser(
+        "suite",
+        help="eight workloads against JAX and PyTorch (default)",
+        description="Eight workloads: sourcegrad's gradient against "
+        "jax.grad, expert JAX, PyTorch and the primal.",
+    )
     suite.add_argument("--only", help="comma-separated workload names")
     suite.add_argument("--plot", help="write a PNG of the ratios")
-    scaling = suites.add_parser("scaling", help="loop gradients at 10..10000 steps",
-                                description="Loop gradients at 10..10000 steps against jax.grad.")
+    scaling = suites.add_parser(
+        "scaling",
+        help="loop gradients at 10..10000 steps",
+        description="Loop gradients at 10..10000 steps against jax.grad.",
+    )
     scaling.add_argument("--quick", action="store_true", help="fewer sizes")
-    unbounded = suites.add_parser("while", help="a while loop's checkpoints against its full tape",
-                                  description="Memory and time of a data-dependent while loop's "
-                                              "gradient, checkpointed and full tape, at 10, 1000 "
-                                              "and 100000 iterations.")
+    unbounded = suites.add_parser(
+        "while",
+        help="a while loop's checkpoints against its full tape",
+        description="Memory and time of a data-dependent while loop's "
+        "gradient, checkpointed and full tape, at 10, 1000 "
+        "and 100000 iterations.",
+    )
     unbounded.add_argument("--quick", action="store_true", help="10 and 1000 iterations only")
     unbounded.set_defaults(timeout=60.0)
     unbounded.add_argument("--json", help="also write the measurements to this file")
-    gradbench = suites.add_parser("gradbench", help="GradBench evals: validity, steady state and "
-                                                    "first call against jax.jit(jax.grad)")
+    gradbench = suites.add_parser(
+        "gradbench", help="GradBench evals: validity, steady state and first call against jax.jit(jax.grad)"
+    )
     gradbench.add_argument("--only", help="comma-separated eval names")
     for p in (suite, scaling, gradbench):
-        p.add_argument("--timeout", type=float, default=60.0,
-                       help="seconds a JAX compilation may take before it counts as failed")
+        p.add_argument(
+            "--timeout",
+            type=float,
+            default=60.0,
+            help="seconds a JAX compilation may take before it counts as failed",
+        )
         p.add_argument("--json", help="also write the measurements to this file")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sourcegrad", description=__doc__.split("\n\n")[0],
-                                     epilog=EPILOG)
+    parser = argparse.ArgumentParser(prog="sourcegrad", description=__doc__.split("\n\n")[0], epilog=EPILOG)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="print a generated gradient and check it against jax.grad")
 
     def target(name, help):
         p = sub.add_parser(name, help=help, description=help, epilog=EPILOG)
-        p.add_argument("target", help="path/to/file.py:function (the file is imported: its "
-                                      "top-level code runs)")
-        p.add_argument("--wrt", help="comma-separated parameter names (default: every parameter "
-                                     "that can hold floats, see below)")
+        p.add_argument(
+            "target", help="path/to/file.py:function (the file is imported: its top-level code runs)"
+        )
+        p.add_argument(
+            "--wrt",
+            help="comma-separated parameter names (default: every parameter that can hold floats, see below)",
+        )
         return p
 
     show = target("show", "print the generated gradient of file.py:function")
     show.add_argument("--stages", action="store_true", help="print the source after every stage")
-    show.add_argument("--side-by-side", action="store_true",
-                      help="each generated line beside the line of your code it comes from")
+    show.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="each generated line beside the line of your code it comes from",
+    )
     emit = target("emit", "write a standalone module (only JAX/NumPy needed)")
     emit.add_argument("-o", "--output", help="the .py file to write (default: stdout)")
     graph = target("graph", "the dataflow graph: .dot, .svg or .png (SVG/PNG need Graphviz's dot)")
@@ -305,17 +343,27 @@ def build_parser() -> argparse.ArgumentParser:
     report = target("report", "a self-contained HTML report")
     report.add_argument("-o", "--output", help="the .html file to write (default: stdout)")
     export = target("export", "write the gradient as a serialized jax.export artifact")
-    export.add_argument("--shapes", required=True,
-                        help='every parameter as name=dtype[dims] (dims may be symbols: '
-                             '"W=f32[784,512] x=f32[B,784]") or name=value for a static one')
+    export.add_argument(
+        "--shapes",
+        required=True,
+        help="every parameter as name=dtype[dims] (dims may be symbols: "
+        '"W=f32[784,512] x=f32[B,784]") or name=value for a static one',
+    )
     export.add_argument("--platforms", default="cpu", help="comma-separated: cpu,cuda,rocm,tpu")
     export.add_argument("-o", "--output", help="the artifact to write (.jaxexport)")
     _bench_parser(sub)
     return parser
 
 
-COMMANDS = {"demo": _cmd_demo, "show": _cmd_show, "emit": _cmd_emit, "graph": _cmd_graph,
-            "report": _cmd_report, "bench": _cmd_bench, "export": _cmd_export}
+COMMANDS = {
+    "demo": _cmd_demo,
+    "show": _cmd_show,
+    "emit": _cmd_emit,
+    "graph": _cmd_graph,
+    "report": _cmd_report,
+    "bench": _cmd_bench,
+    "export": _cmd_export,
+}
 
 
 def main(argv=None) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import builtins
 import sys
+import types
 
 from . import runtime
 from .errors import RuleError
@@ -18,19 +19,26 @@ def helper_names() -> set[str]:
     return set(runtime.__all__)
 
 
-def parse_template(rule_key: str, param: str, text: str, allowed: set,
-                    what: str = "adjoint") -> ast.expr:
+def parse_template(rule_key: str, param: str, text: str, allowed: set, what: str = "adjoint") -> ast.expr:
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as exc:
-        raise RuleError(f"rule {rule_key!r}: the {what} of {param!r} does not parse: "
-                        f"{text!r} ({exc.msg})") from None
-    unknown = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-                     - allowed - _TEMPLATE_GLOBALS - helper_names() - set(dir(builtins)))
+        raise RuleError(
+            f"rule {rule_key!r}: the {what} of {param!r} does not parse: {text!r} ({exc.msg})"
+        ) from None
+    unknown = sorted(
+        {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        - allowed
+        - _TEMPLATE_GLOBALS
+        - helper_names()
+        - set(dir(builtins))
+    )
     if unknown:
-        raise RuleError(f"rule {rule_key!r}: the {what} of {param!r} ({text!r}) uses "
-                        f"{', '.join(unknown)}, which is neither a parameter of the rule, "
-                        f"g, ans, acc, jnp, lax nor a helper of sourcegrad.runtime")
+        raise RuleError(
+            f"rule {rule_key!r}: the {what} of {param!r} ({text!r}) uses "
+            f"{', '.join(unknown)}, which is neither a parameter of the rule, "
+            f"g, ans, acc, jnp, lax nor a helper of sourcegrad.runtime"
+        )
     return tree
 
 
@@ -46,19 +54,23 @@ def tangents(key, params, tangent, allowed):
         tangent = {diff[0]: tangent}
     unknown = [k for k in tangent if k not in diff]
     if unknown:
-        raise RuleError(f"rule {key!r}: tangent given for {', '.join(unknown)}, which is not a "
-                        f"differentiable parameter (they are: {', '.join(diff) or 'none'})")
+        raise RuleError(
+            f"rule {key!r}: tangent given for {', '.join(unknown)}, which is not a "
+            f"differentiable parameter (they are: {', '.join(diff) or 'none'})"
+        )
     missing = [p for p in diff if p not in tangent]
     if missing:
-        raise RuleError(f"rule {key!r}: differentiable parameter(s) {', '.join(missing)} have no "
-                        f"tangent contribution; give tangent=dict({missing[0]}=...)")
+        raise RuleError(
+            f"rule {key!r}: differentiable parameter(s) {', '.join(missing)} have no "
+            f"tangent contribution; give tangent=dict({missing[0]}=...)"
+        )
     parsed = {p: parse_template(key, p, text, allowed, "tangent") for p, text in tangent.items()}
     return parsed, None, dict(tangent)
 
 
 def registering_module() -> str:
     """The module whose code called defrule/defop/defconst/register_rule."""
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__") in ("sourcegrad.rules", __name__):
         frame = frame.f_back
     return frame.f_globals.get("__name__", "") if frame is not None else ""

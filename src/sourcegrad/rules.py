@@ -31,6 +31,11 @@ Every template is parsed and its names checked when the rule is registered, and
 every differentiable parameter must have exactly one template. The rules
 themselves live in ``transforms/`` (shipped as ``sourcegrad.transforms``),
 grouped by domain, one table per domain.
+
+Why this is long: this is the whole extension API in one module (the registry, ``defrule``,
+``defop``, ``defconst``, ``register_rule``), as autograd keeps its own in one small module, so that
+a reader of the rule tables finds every option in one place; the parsing and checking of templates
+live in ``rule_templates.py`` and the suggestion for a missing rule in ``suggest.py``.
 """
 
 from __future__ import annotations
@@ -46,8 +51,20 @@ from .rule_templates import tangents as _tangents
 from .suggest import is_numpy_or_scipy as _is_numpy_or_scipy
 from .suggest import suggestion
 
-__all__ = ["Param", "Rule", "defrule", "defop", "defconst", "register_rule", "lookup",
-           "lookup_key", "all_rules", "objects_of", "suggestion", "REQUIRED"]
+__all__ = [
+    "Param",
+    "Rule",
+    "defrule",
+    "defop",
+    "defconst",
+    "register_rule",
+    "lookup",
+    "lookup_key",
+    "all_rules",
+    "objects_of",
+    "suggestion",
+    "REQUIRED",
+]
 
 
 class _Required:
@@ -77,24 +94,24 @@ class Param:
 
 @dataclass(frozen=True)
 class Rule:
-    key: str                      # "sin", "linalg.norm", "add", "getitem", or a user's name
-    params: tuple                 # Param, in call order
-    callee: str | None = None     # how a call-form forward prints: "jnp.sin"
+    key: str  # "sin", "linalg.norm", "add", "getitem", or a user's name
+    params: tuple  # Param, in call order
+    callee: str | None = None  # how a call-form forward prints: "jnp.sin"
     operator: ast.expr | None = None  # operator-form forward template: x + y
-    adjoints: dict = field(default_factory=dict)   # param -> parsed template (ast.expr)
-    sources: dict = field(default_factory=dict)    # param -> template text
-    tangents: dict = field(default_factory=dict)   # param -> parsed tangent contribution
-    joint_tangent: ast.expr | None = None          # one template linear in every d_<param>
+    adjoints: dict = field(default_factory=dict)  # param -> parsed template (ast.expr)
+    sources: dict = field(default_factory=dict)  # param -> template text
+    tangents: dict = field(default_factory=dict)  # param -> parsed tangent contribution
+    joint_tangent: ast.expr | None = None  # one template linear in every d_<param>
     tangent_sources: dict = field(default_factory=dict)  # param (or "*" for joint) -> text
-    broadcast: bool = False       # contributions are summed back over broadcast axes
+    broadcast: bool = False  # contributions are summed back over broadcast axes
     differentiable: bool = True
-    temp: str = ""                # base name of the temporaries this rule produces
+    temp: str = ""  # base name of the temporaries this rule produces
     alternate: str | None = None  # rule to use when a sequence parameter gets one array
-    positional: int = 1           # how many leading parameters print positionally
+    positional: int = 1  # how many leading parameters print positionally
     max_positional: int | None = None  # how many a user may pass positionally (None: all)
-    user_object: object = None    # for user-registered functions: the callable itself
+    user_object: object = None  # for user-registered functions: the callable itself
     helpers: dict = field(default_factory=dict)  # extra names its templates call (user rules)
-    domain: str = ""              # the module that registered it ("sourcegrad.transforms.special")
+    domain: str = ""  # the module that registered it ("sourcegrad.transforms.special")
 
     @property
     def has_tangent(self) -> bool:
@@ -112,6 +129,7 @@ _RULES: dict[str, Rule] = {}
 _BY_OBJECT: dict = {}  # _identity(obj) -> (obj, rule key); obj kept alive
 _USED: set[str] = set()  # keys of rules a transform has read: they can no longer change
 _LOADED = False
+
 
 def _parse_signature(signature: str):
     """``"jnp.sum(x, axis=None)"`` -> ("jnp.sum", [Param("x"), Param("axis", None)])."""
@@ -133,21 +151,40 @@ def _parse_signature(signature: str):
         try:
             default = ast.literal_eval(kw.value)
         except ValueError:
-            raise RuleError(f"rule signature {signature!r}: the default of {kw.arg!r} "
-                            f"must be a literal") from None
+            raise RuleError(
+                f"rule signature {signature!r}: the default of {kw.arg!r} must be a literal"
+            ) from None
+        if kw.arg is None:  # **kwargs in a signature: not a parameter a template can name
+            raise RuleError(f"rule signature {signature!r}: `**` is not supported")
         params.append(Param(kw.arg, default))
     return ast.unparse(call.func), params, len(call.args)
 
 
-def _make(key, params, adjoints: dict, *, callee=None, operator=None, broadcast=False,
-          static=(), nondiff=(), sequence=(), index=(), differentiable=True, temp=None,
-          alternate=None, positional=1, max_positional=None, user_object=None,
-          helpers=None, tangent=None) -> Rule:
+def _make(
+    key,
+    params,
+    adjoints: dict,
+    *,
+    callee=None,
+    operator=None,
+    broadcast=False,
+    static=(),
+    nondiff=(),
+    sequence=(),
+    index=(),
+    differentiable=True,
+    temp=None,
+    alternate=None,
+    positional=1,
+    max_positional=None,
+    user_object=None,
+    helpers=None,
+    tangent=None,
+) -> Rule:
     names = [p.name for p in params]
     helpers = dict(helpers or {})
     kinds = {p.name: p.kind for p in params if p.varargs}
-    for kind, group in (("static", static), ("nondiff", nondiff), ("sequence", sequence),
-                        ("index", index)):
+    for kind, group in (("static", static), ("nondiff", nondiff), ("sequence", sequence), ("index", index)):
         for name in group:
             if name not in names:
                 raise RuleError(f"rule {key!r}: {kind} parameter {name!r} is not in its signature")
@@ -157,28 +194,49 @@ def _make(key, params, adjoints: dict, *, callee=None, operator=None, broadcast=
     parsed, sources = {}, {}
     for name, text in adjoints.items():
         if name not in names:
-            raise RuleError(f"rule {key!r}: adjoint given for {name!r}, which is not a parameter "
-                            f"(parameters: {', '.join(names)})")
+            raise RuleError(
+                f"rule {key!r}: adjoint given for {name!r}, which is not a parameter "
+                f"(parameters: {', '.join(names)})"
+            )
         parsed[name] = _parse_template(key, name, text, allowed)
         sources[name] = text
     if differentiable:
         missing = [p.name for p in params if p.kind in ("array", "sequence") and p.name not in parsed]
         if missing:
-            raise RuleError(f"rule {key!r}: differentiable parameter(s) {', '.join(missing)} have "
-                            f"no adjoint template; give one, or declare them nondiff=(...) "
-                            f"or static=(...)")
+            raise RuleError(
+                f"rule {key!r}: differentiable parameter(s) {', '.join(missing)} have "
+                f"no adjoint template; give one, or declare them nondiff=(...) "
+                f"or static=(...)"
+            )
     tangents, joint, tangent_sources = _tangents(key, params, tangent, allowed)
-    return Rule(key=key, params=params, callee=callee, operator=operator, adjoints=parsed,
-                sources=sources, tangents=tangents, joint_tangent=joint,
-                tangent_sources=tangent_sources, broadcast=broadcast, differentiable=differentiable,
-                temp=temp or key.split(".")[-1], alternate=alternate, positional=positional,
-                max_positional=max_positional, user_object=user_object, helpers=helpers)
+    return Rule(
+        key=key,
+        params=params,
+        callee=callee,
+        operator=operator,
+        adjoints=parsed,
+        sources=sources,
+        tangents=tangents,
+        joint_tangent=joint,
+        tangent_sources=tangent_sources,
+        broadcast=broadcast,
+        differentiable=differentiable,
+        temp=temp or key.split(".")[-1],
+        alternate=alternate,
+        positional=positional,
+        max_positional=max_positional,
+        user_object=user_object,
+        helpers=helpers,
+    )
 
 
 def _install(rule: Rule, objects=()) -> Rule:
     rule = replace(rule, domain=_registering_module())
-    replaced = {rule.key} | {_BY_OBJECT[_identity(o)][1] for o in objects
-                             if _identity(o) in _BY_OBJECT and _same(_BY_OBJECT[_identity(o)][0], o)}
+    replaced = {rule.key} | {
+        _BY_OBJECT[_identity(o)][1]
+        for o in objects
+        if _identity(o) in _BY_OBJECT and _same(_BY_OBJECT[_identity(o)][0], o)
+    }
     used = sorted(replaced & _USED)
     if used:
         raise RuleError(
@@ -186,7 +244,8 @@ def _install(rule: Rule, objects=()) -> Rule:
             f"would reach only gradients made later, and a gradient object made before (which "
             f"transforms again for each new signature) would mix the two rules. Register rules "
             f"before the first grad(...) that uses them; to try another derivative, register it "
-            f"for a new function (a wrapper with another name) and make a new grad object")
+            f"for a new function (a wrapper with another name) and make a new grad object"
+        )
     _RULES[rule.key] = rule
     for obj in objects:
         _BY_OBJECT[_identity(obj)] = (obj, rule.key)
@@ -204,8 +263,8 @@ def _numpy_objects(path: str):
 
         import jax.scipy  # noqa: F401
 
-        package, _, rest = path[len("scipy."):].partition(".")
-        roots = []
+        package, _, rest = path[len("scipy.") :].partition(".")
+        roots: list = []
         for name in (f"scipy.{package}", f"jax.scipy.{package}"):
             try:
                 roots.append(importlib.import_module(name))
@@ -213,10 +272,10 @@ def _numpy_objects(path: str):
                 continue
         path = rest
     else:
-        roots = (np, jnp)
+        roots = [np, jnp]
     out = []
     for root in roots:
-        obj = root
+        obj: object = root
         for part in path.split("."):
             obj = getattr(obj, part, None)
             if obj is None:
@@ -259,7 +318,7 @@ def defrule(signature: str, *, aliases=(), **options) -> Rule:
 def _key_of(callee: str) -> str:
     for prefix in ("jnp.", "lax.", "jax."):
         if callee.startswith(prefix):
-            return callee[len(prefix):]
+            return callee[len(prefix) :]
     return callee
 
 
@@ -278,8 +337,9 @@ def defop(key: str, template: str, *, numpy_name: str | None = None, **options) 
     if seen:
         _parse_template(key, "the forward", template, set(seen))
     else:
-        for n in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name)),
-                        key=lambda n: (n.lineno, n.col_offset)):
+        for n in sorted(
+            (n for n in ast.walk(tree) if isinstance(n, ast.Name)), key=lambda n: (n.lineno, n.col_offset)
+        ):
             if n.id not in seen:
                 seen.append(n.id)
     defaults = options.pop("defaults", {})
@@ -335,18 +395,31 @@ def register_rule(fn, signature: str, *, jax_impl=None, **adjoints) -> Rule:
     used = hit is not None and _same(hit[0], fn) and hit[1] in _USED  # _install says why it is refused
     # (its results are named <name>_value: a temporary named like the function would hide it)
     if jax_impl is None and _is_numpy_or_scipy(fn) and not used:
-        raise RuleError(f"register_rule({name}): {getattr(fn, '__module__', None) or 'numpy'}."
-                        f"{getattr(fn, '__name__', name)} cannot run on the JAX arrays of the generated "
-                        f"code; name the JAX function that computes the same: jax_impl=jnp.{name} "
-                        f"(or jax.scipy.special.{name}, or your own function)")
+        raise RuleError(
+            f"register_rule({name}): {getattr(fn, '__module__', None) or 'numpy'}."
+            f"{getattr(fn, '__name__', name)} cannot run on the JAX arrays of the generated "
+            f"code; name the JAX function that computes the same: jax_impl=jnp.{name} "
+            f"(or jax.scipy.special.{name}, or your own function)"
+        )
     callee = name  # the generated module binds the implementation under this name
 
     key = f"{getattr(fn, '__module__', None) or ''}.{getattr(fn, '__qualname__', name)}"
 
-    options = {k: adjoints.pop(k) for k in ("static", "nondiff", "broadcast", "sequence", "helpers",
-                                            "tangent") if k in adjoints}
-    rule = _make(key, params, adjoints, callee=callee, positional=positional,
-                 user_object=fn if jax_impl is None else jax_impl, temp=f"{name}_value", **options)
+    options = {
+        k: adjoints.pop(k)
+        for k in ("static", "nondiff", "broadcast", "sequence", "helpers", "tangent")
+        if k in adjoints
+    }
+    rule = _make(
+        key,
+        params,
+        adjoints,
+        callee=callee,
+        positional=positional,
+        user_object=fn if jax_impl is None else jax_impl,
+        temp=f"{name}_value",
+        **options,
+    )
     return _install(rule, [fn])
 
 

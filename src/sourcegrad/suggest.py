@@ -19,8 +19,13 @@ def suggestion(written: str, obj) -> str:
     else:
         try:
             sig = inspect.signature(obj).parameters.values()
-            params = [p.name for p in sig if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-                      and p.default is p.empty and p.name not in _NOT_PARAMS][:3] or ["x"]
+            params = [
+                p.name
+                for p in sig
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                and p.default is p.empty
+                and p.name not in _NOT_PARAMS
+            ][:3] or ["x"]
         except (TypeError, ValueError):
             params = ["x"]
     adjoints = ", ".join(f'{p}="g * <d {name} / d {p}>"' for p in params)
@@ -42,7 +47,7 @@ def _twin(written: str, obj, root) -> str | None:
 
     if root == "jnp":
         path = written.split(".", 1)[1] if "." in written else written
-        found = jnp
+        found: object = jnp
         for part in path.split("."):
             found = getattr(found, part, None)
         return f"jnp.{path}" if found is not None else None

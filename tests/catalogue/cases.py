@@ -2,14 +2,22 @@
 
 Each function is one case; ``CASES`` at the end says what each must give (see table.py).
 """
+
 # flake8: noqa
 import functools
 import math
 
 import numpy as np
 
-from sourcegrad import (MissingRuleError, SeedError, SourcegradError, SourceUnavailableError,
-                        UnsupportedSyntaxError, WrtError, no_grad)
+from sourcegrad import (
+    MissingRuleError,
+    SeedError,
+    SourcegradError,
+    SourceUnavailableError,
+    UnsupportedSyntaxError,
+    WrtError,
+    no_grad,
+)
 
 from .table import GRAD, X3, X4, X23, X33, X234, Y3, case
 
@@ -70,6 +78,7 @@ def c_nonlocal(x):
     def inner():
         nonlocal x
         x = x * 2
+
     inner()
     return np.sum(x)
 
@@ -94,17 +103,20 @@ def c_del(x):
 
 def c_import(x):
     import math as m
+
     return np.sum(x)
 
 
 def c_import_from(x):
     from math import pi
+
     return np.sum(x) * pi
 
 
 def c_class(x):
     class A:
         pass
+
     return np.sum(x)
 
 
@@ -251,6 +263,7 @@ def c_after_return(x):
 def c_recursion(x):
     def inner(v):
         return inner(v * 0.5)
+
     return np.sum(inner(x))
 
 
@@ -331,6 +344,7 @@ def c_unknown_length(x):
 def c_inner_generator(x):
     def gen():
         yield x
+
     return np.sum(x)
 
 
@@ -338,6 +352,7 @@ def c_decorated_inner(x):
     @functools.lru_cache
     def inner(v):
         return v * 2
+
     return np.sum(inner(x))
 
 
@@ -533,6 +548,7 @@ def c_static_int(x, n=3):
 def c_inner_helper(x):
     def sq(v):
         return v * v
+
     return np.sum(sq(x) + sq(np.sin(x)))
 
 
@@ -774,7 +790,7 @@ def c_take_axis(x):
 
 
 def c_where_3d(x):
-    return np.sum(np.where(x > 0.0, x * W234, x ** 2))
+    return np.sum(np.where(x > 0.0, x * W234, x**2))
 
 
 def c_concat_axis_3d(x):
@@ -813,8 +829,7 @@ CASES = [
     case("async_def", c_async, {"x": X3}, expect=UnsupportedSyntaxError, marker="async def"),
     case("del", c_del, {"x": X3}, expect=UnsupportedSyntaxError, marker="del y"),
     case("import", c_import, {"x": X3}, expect=UnsupportedSyntaxError, marker="import math"),
-    case("import_from", c_import_from, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="from math import"),
+    case("import_from", c_import_from, {"x": X3}, expect=UnsupportedSyntaxError, marker="from math import"),
     case("class", c_class, {"x": X3}, expect=UnsupportedSyntaxError, marker="class A"),
     case("walrus", c_walrus, {"x": X3}, expect=UnsupportedSyntaxError, marker="z :="),
     case("fstring", c_fstring, {"x": X3}, expect=UnsupportedSyntaxError, marker='f"{x}"'),
@@ -834,14 +849,17 @@ CASES = [
     case("rshift", c_rshift, {"x": X3}, expect=UnsupportedSyntaxError, marker="x >> 2"),
     case("xor", c_xor, {"x": X3}, expect=UnsupportedSyntaxError, marker="x ^ x"),
     case("print", c_print, {"x": X3}, expect=UnsupportedSyntaxError, marker="    print(x)"),
-    case("expression_statement", c_expression_statement, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="    x * 2"),
-    case("bare_annotation", c_bare_annotation, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="y: float"),
+    case(
+        "expression_statement",
+        c_expression_statement,
+        {"x": X3},
+        expect=UnsupportedSyntaxError,
+        marker="    x * 2",
+    ),
+    case("bare_annotation", c_bare_annotation, {"x": X3}, expect=UnsupportedSyntaxError, marker="y: float"),
     case("setattr", c_setattr, {"x": X3}, expect=UnsupportedSyntaxError, marker="x.flags = 1"),
     case("with_open", c_with_open, {"x": X3}, expect=UnsupportedSyntaxError, marker="with open"),
-    case("computed_call", c_computed_call, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="fs[0](x)"),
+    case("computed_call", c_computed_call, {"x": X3}, expect=UnsupportedSyntaxError, marker="fs[0](x)"),
     case("star_args", c_star_args, {"x": X3}, expect=UnsupportedSyntaxError, marker="*rest"),
     case("star_kwargs", c_star_kwargs, {"x": X3}, expect=UnsupportedSyntaxError, marker="**rest"),
     case("bare_return", c_bare_return, {"x": X3}, expect=UnsupportedSyntaxError, marker="    return"),
@@ -857,56 +875,84 @@ CASES = [
     case("loop_local", c_loop_local, {"x": X3}, expect=UnsupportedSyntaxError, marker="np.sum(t)"),
     case("one_branch", c_one_branch, {"x": X3}, expect=UnsupportedSyntaxError, marker="np.sum(t)"),
     case("dynamic_key", c_dynamic_key, {"x": X3}, expect=UnsupportedSyntaxError, marker="d[k]"),
-    case("container_as_array", c_container_as_array, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="np.sin(t)"),
-    case("container_operand", c_container_operand, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="t * 2"),
-    case("unknown_length", c_unknown_length, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="map(np.sin, x)"),
-    case("inner_generator", c_inner_generator, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="yield x"),
-    case("decorated_inner", c_decorated_inner, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="def inner"),
-    case("nested_unpack", c_nested_unpack, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="(a, b), c"),
-    case("undefined_name", c_undefined, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="undefined_name_here"),
+    case(
+        "container_as_array",
+        c_container_as_array,
+        {"x": X3},
+        expect=UnsupportedSyntaxError,
+        marker="np.sin(t)",
+    ),
+    case("container_operand", c_container_operand, {"x": X3}, expect=UnsupportedSyntaxError, marker="t * 2"),
+    case(
+        "unknown_length", c_unknown_length, {"x": X3}, expect=UnsupportedSyntaxError, marker="map(np.sin, x)"
+    ),
+    case("inner_generator", c_inner_generator, {"x": X3}, expect=UnsupportedSyntaxError, marker="yield x"),
+    case("decorated_inner", c_decorated_inner, {"x": X3}, expect=UnsupportedSyntaxError, marker="def inner"),
+    case("nested_unpack", c_nested_unpack, {"x": X3}, expect=UnsupportedSyntaxError, marker="(a, b), c"),
+    case(
+        "undefined_name", c_undefined, {"x": X3}, expect=UnsupportedSyntaxError, marker="undefined_name_here"
+    ),
     case("missing_rule", c_missing_rule, {"x": X3}, expect=MissingRuleError, marker="np.sinc(x)"),
-    case("library_function", c_library_function, {"x": X3}, expect=MissingRuleError,
-         marker="math.erf"),
-    case("dtype_keyword", c_dtype_keyword, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="dtype=float"),
-    case("method_cumprod", c_method_cumprod, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="x.cumprod()"),
-    case("attribute_real", c_attribute_real, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="x.real"),
+    case("library_function", c_library_function, {"x": X3}, expect=MissingRuleError, marker="math.erf"),
+    case("dtype_keyword", c_dtype_keyword, {"x": X3}, expect=UnsupportedSyntaxError, marker="dtype=float"),
+    case("method_cumprod", c_method_cumprod, {"x": X3}, expect=UnsupportedSyntaxError, marker="x.cumprod()"),
+    case("attribute_real", c_attribute_real, {"x": X3}, expect=UnsupportedSyntaxError, marker="x.real"),
     case("float_call", c_float_call, {"x": X3}, expect=UnsupportedSyntaxError, marker="float(x[0])"),
     case("view_write", c_view_write, {"x": X3}, expect=UnsupportedSyntaxError, marker="y[0] = 2.0"),
-    case("aliased_update", c_aliased_update, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="y += 1.0"),
-    case("return_in_loop", c_return_in_loop, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="            return"),
-    case("nested_while", c_nested_while, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="while np.sum(x) < 10"),
-    case("seed_param", c_seed_param, {"x": X3, "seed": 2.0}, expect=UnsupportedSyntaxError,
-         marker="def c_seed_param"),
-    case("accumulate_param", c_accumulate_param, {"x": X3, "accumulate": 2.0},
-         expect=UnsupportedSyntaxError, marker="def c_accumulate_param"),
-    case("with_no_grad_as", c_with_no_grad_as, {"x": X3}, expect=UnsupportedSyntaxError,
-         marker="with no_grad() as ng"),
+    case("aliased_update", c_aliased_update, {"x": X3}, expect=UnsupportedSyntaxError, marker="y += 1.0"),
+    case(
+        "return_in_loop",
+        c_return_in_loop,
+        {"x": X3},
+        expect=UnsupportedSyntaxError,
+        marker="            return",
+    ),
+    case(
+        "nested_while",
+        c_nested_while,
+        {"x": X3},
+        expect=UnsupportedSyntaxError,
+        marker="while np.sum(x) < 10",
+    ),
+    case(
+        "seed_param",
+        c_seed_param,
+        {"x": X3, "seed": 2.0},
+        expect=UnsupportedSyntaxError,
+        marker="def c_seed_param",
+    ),
+    case(
+        "accumulate_param",
+        c_accumulate_param,
+        {"x": X3, "accumulate": 2.0},
+        expect=UnsupportedSyntaxError,
+        marker="def c_accumulate_param",
+    ),
+    case(
+        "with_no_grad_as",
+        c_with_no_grad_as,
+        {"x": X3},
+        expect=UnsupportedSyntaxError,
+        marker="with no_grad() as ng",
+    ),
     # errors about the call: no line to name, the message says what to change
-    case("not_a_python_function", np.sin, {"x": X3}, expect=SourceUnavailableError,
-         match="Python functions"),
-    case("wrt_not_a_parameter", c_plain, {"x": X3}, wrt=("z",), expect=WrtError,
-         match="not a parameter"),
+    case("not_a_python_function", np.sin, {"x": X3}, expect=SourceUnavailableError, match="Python functions"),
+    case("wrt_not_a_parameter", c_plain, {"x": X3}, wrt=("z",), expect=WrtError, match="not a parameter"),
     case("wrt_twice", c_two, {"x": X3, "y": Y3}, wrt=("x", "x"), expect=WrtError, match="twice"),
     case("wrt_integer_array", c_plain, {"x": np.array([1, 2, 3])}, expect=WrtError, match="dtype"),
     case("wrt_python_int", c_plain, {"x": 3}, expect=WrtError, match="Python int"),
     case("wrt_bool_array", c_plain, {"x": np.array([True, False])}, expect=WrtError, match="dtype"),
     case("vector_output_without_seed", c_vector_out, {"x": X3}, expect=SeedError, match="seed"),
     case("tuple_output_without_seed", c_tuple_out, {"x": X3}, expect=SeedError, match="tuple"),
-    case("accumulate_count", c_two, {"x": X3, "y": Y3}, wrt=("x", "y"), expect=WrtError,
-         match="one accumulator", call_kwargs={"accumulate": (np.zeros(3),)}),
+    case(
+        "accumulate_count",
+        c_two,
+        {"x": X3, "y": Y3},
+        wrt=("x", "y"),
+        expect=WrtError,
+        match="one accumulator",
+        call_kwargs={"accumulate": (np.zeros(3),)},
+    ),
     # unusual inputs that are supported: the gradient NumPy's finite differences give
     case("scalar_input", c_scalar_input, {"x": 0.7}),
     case("zero_d_array", c_zero_d, {"x": np.array(0.4)}),
@@ -952,8 +998,7 @@ CASES = [
     case("reshape", c_reshape, {"x": X23}),
     case("string_arg", c_string_arg, {"x": X3, "mode": "mean"}),
     case("none_arg", c_none_arg, {"x": X3, "w": None}),
-    case("tuple_output_seed", c_tuple_output, {"x": X3}, seed=(1.0, 0.5),
-         call_kwargs={"seed": (1.0, 0.5)}),
+    case("tuple_output_seed", c_tuple_output, {"x": X3}, seed=(1.0, 0.5), call_kwargs={"seed": (1.0, 0.5)}),
     case("vector_output_seed", c_vector_output, {"x": X3}, seed=Y3, call_kwargs={"seed": Y3}),
     case("trace_2d", c_trace_2d, {"x": X33}),
     case("floor_divide", c_float_literal_int_op, {"x": X3}),
@@ -988,6 +1033,12 @@ CASES = [
     case("transpose_4d", c_swap_by_transpose_4d, {"x": X2345}),
     case("index_3d", c_index_3d, {"x": X234}),
     case("sum_negative_axis_4d", c_sum_negative_axis_4d, {"x": X2345}),
-    case("accumulate_wrong_shape", c_plain, {"x": X3}, expect=SourcegradError, match="accumulate",
-         call_kwargs={"accumulate": np.zeros(4)}),
+    case(
+        "accumulate_wrong_shape",
+        c_plain,
+        {"x": X3},
+        expect=SourcegradError,
+        match="accumulate",
+        call_kwargs={"accumulate": np.zeros(4)},
+    ),
 ]

@@ -2,6 +2,7 @@
 each must give now: NumPy's gradient or a located error. All are checked by
 tests/test_catalogue.py, beside the cases in cases.py.
 """
+
 # flake8: noqa
 import atexit
 import functools
@@ -76,6 +77,7 @@ def doubled(fn):
     @functools.wraps(fn)
     def wrapper(x):
         return 2.0 * fn(x)
+
     return wrapper
 
 
@@ -172,48 +174,133 @@ def p_norm_nuc(x):
 
 
 CASES = [
-    case("helper_writes_argument", p_helper_writes_argument, {"x": X3}, expect=GRAD_OR_ERROR,
-         marker="z = clamp(y)", note="issue 9.1: clamp(y) changes y under NumPy"),
-    case("write_through_original", p_write_through_original, {"x": X3}, expect=GRAD_OR_ERROR,
-         marker="return np.sum(y * y)", note="issue 9.1: y = x; x += 1 changes y (refused where y is read)"),
-    case("write_rows", p_write_rows, {"x": X23}, expect=GRAD_OR_ERROR, marker="row[0] = 5.0",
-         note="issue 9.1: rows are views of x"),
-    case("helper_scales_argument", p_helper_scales_argument, {"x": X3}, expect=GRAD_OR_ERROR,
-         marker="return np.sum(y * x) + s",
-         note="issue 9.1: a *= 1.5 inside the helper changes y (refused where y is read)"),
-    case("repeated_index_set", p_repeated_index_set, {"x": X3}, expect=GRAD_OR_ERROR,
-         marker="y[idx] = x", note="issue 9.2: NumPy keeps the last write"),
-    case("repeated_index_add", p_repeated_index_add, {"x": X3}, expect=GRAD_OR_ERROR,
-         marker="y[idx] += x", note="issue 9.2: += applies once per distinct index"),
-    case("decorated_wrapper", p_decorated, {"x": X3}, expect=GRAD_OR_ERROR,
-         note="issue 9.3: the wrapper doubles the output"),
-    case("source_changed_on_disk", _stale_function(), {"x": X3}, expect=GRAD_OR_ERROR,
-         note="issue 9.4: the file was edited after import; the code that runs is x * 2"),
-    case("module_value_rebound", p_module_value, {"x": X3}, prepare=_rebind_module_value,
-         note="issue 9.5: MODULE_W is 2.5 when the gradient is asked for"),
-    case("hypot_zero", p_hypot_zero, {"x": np.array([0.0, 1.0, 2.0]), "y": np.array([0.0, 1.0, 1.0])},
-         wrt=("x", "y"), note="issue 9.7: hypot(0, 0) must not give NaN"),
+    case(
+        "helper_writes_argument",
+        p_helper_writes_argument,
+        {"x": X3},
+        expect=GRAD_OR_ERROR,
+        marker="z = clamp(y)",
+        note="issue 9.1: clamp(y) changes y under NumPy",
+    ),
+    case(
+        "write_through_original",
+        p_write_through_original,
+        {"x": X3},
+        expect=GRAD_OR_ERROR,
+        marker="return np.sum(y * y)",
+        note="issue 9.1: y = x; x += 1 changes y (refused where y is read)",
+    ),
+    case(
+        "write_rows",
+        p_write_rows,
+        {"x": X23},
+        expect=GRAD_OR_ERROR,
+        marker="row[0] = 5.0",
+        note="issue 9.1: rows are views of x",
+    ),
+    case(
+        "helper_scales_argument",
+        p_helper_scales_argument,
+        {"x": X3},
+        expect=GRAD_OR_ERROR,
+        marker="return np.sum(y * x) + s",
+        note="issue 9.1: a *= 1.5 inside the helper changes y (refused where y is read)",
+    ),
+    case(
+        "repeated_index_set",
+        p_repeated_index_set,
+        {"x": X3},
+        expect=GRAD_OR_ERROR,
+        marker="y[idx] = x",
+        note="issue 9.2: NumPy keeps the last write",
+    ),
+    case(
+        "repeated_index_add",
+        p_repeated_index_add,
+        {"x": X3},
+        expect=GRAD_OR_ERROR,
+        marker="y[idx] += x",
+        note="issue 9.2: += applies once per distinct index",
+    ),
+    case(
+        "decorated_wrapper",
+        p_decorated,
+        {"x": X3},
+        expect=GRAD_OR_ERROR,
+        note="issue 9.3: the wrapper doubles the output",
+    ),
+    case(
+        "source_changed_on_disk",
+        _stale_function(),
+        {"x": X3},
+        expect=GRAD_OR_ERROR,
+        note="issue 9.4: the file was edited after import; the code that runs is x * 2",
+    ),
+    case(
+        "module_value_rebound",
+        p_module_value,
+        {"x": X3},
+        prepare=_rebind_module_value,
+        note="issue 9.5: MODULE_W is 2.5 when the gradient is asked for",
+    ),
+    case(
+        "hypot_zero",
+        p_hypot_zero,
+        {"x": np.array([0.0, 1.0, 2.0]), "y": np.array([0.0, 1.0, 1.0])},
+        wrt=("x", "y"),
+        note="issue 9.7: hypot(0, 0) must not give NaN",
+    ),
     case("linspace_start", p_linspace_start, {"x": 0.3}, note="issue 9.8: start is differentiable"),
-    case("arange_start", p_arange_start, {"x": 0.3}, expect=GRAD_OR_ERROR, marker="np.arange",
-         note="issue 9.8"),
+    case(
+        "arange_start", p_arange_start, {"x": 0.3}, expect=GRAD_OR_ERROR, marker="np.arange", note="issue 9.8"
+    ),
     case("trace_3d", p_trace_3d, {"x": X234[:, :2, :]}, note="issue 9.9: NumPy traces axes 0, 1"),
-    case("complex_input", p_complex, {"x": X3 + 1j * Y3}, expect=SourcegradError, match="complex",
-         note="issue 9.10: refuse complex inputs (or support them with a documented convention "
-              "and move this case to a gradient check)"),
-    case("returns_shape", p_returns_shape, {"x": X3}, expect=SourcegradError,
-         marker="return x.shape[0]", note="issue 9.11"),
-    case("returns_argmax", p_returns_argmax, {"x": X3}, expect=SourcegradError,
-         marker="return np.argmax(x)", note="issue 9.11"),
-    case("shape_mismatch", p_shape_mismatch, {"x": X3, "y": X4}, wrt=("x", "y"),
-         expect=SourcegradError, marker="z = x + y", note="issue 9: shapes (3,) and (4,)"),
-    case("matmul_mismatch", p_matmul_mismatch, {"x": X23}, expect=SourcegradError,
-         marker="z = x @ x"),
-    case("accumulate_wrong_structure", p_plain, {"x": X3}, expect=SourcegradError,
-         match="accumulate", call_kwargs={"accumulate": {"x": np.zeros(3)}}),
+    case(
+        "complex_input",
+        p_complex,
+        {"x": X3 + 1j * Y3},
+        expect=SourcegradError,
+        match="complex",
+        note="issue 9.10: refuse complex inputs (or support them with a documented convention "
+        "and move this case to a gradient check)",
+    ),
+    case(
+        "returns_shape",
+        p_returns_shape,
+        {"x": X3},
+        expect=SourcegradError,
+        marker="return x.shape[0]",
+        note="issue 9.11",
+    ),
+    case(
+        "returns_argmax",
+        p_returns_argmax,
+        {"x": X3},
+        expect=SourcegradError,
+        marker="return np.argmax(x)",
+        note="issue 9.11",
+    ),
+    case(
+        "shape_mismatch",
+        p_shape_mismatch,
+        {"x": X3, "y": X4},
+        wrt=("x", "y"),
+        expect=SourcegradError,
+        marker="z = x + y",
+        note="issue 9: shapes (3,) and (4,)",
+    ),
+    case("matmul_mismatch", p_matmul_mismatch, {"x": X23}, expect=SourcegradError, marker="z = x @ x"),
+    case(
+        "accumulate_wrong_structure",
+        p_plain,
+        {"x": X3},
+        expect=SourcegradError,
+        match="accumulate",
+        call_kwargs={"accumulate": {"x": np.zeros(3)}},
+    ),
     case("none_differentiated", p_plain, {"x": None}, expect=InputError, match="None"),
     case("string_differentiated", p_plain, {"x": "abc"}, expect=InputError, match="str"),
-    case("einsum_ellipsis", p_einsum_ellipsis, {"x": X23}, expect=GRAD_OR_ERROR,
-         marker="np.einsum"),
+    case("einsum_ellipsis", p_einsum_ellipsis, {"x": X23}, expect=GRAD_OR_ERROR, marker="np.einsum"),
     case("norm_ord3", p_norm_ord3, {"x": X3}, expect=GRAD_OR_ERROR, marker="ord=3"),
-    case("norm_nuc", p_norm_nuc, {"x": X23}, expect=GRAD_OR_ERROR, marker="ord=\"nuc\""),
+    case("norm_nuc", p_norm_nuc, {"x": X23}, expect=GRAD_OR_ERROR, marker='ord="nuc"'),
 ]

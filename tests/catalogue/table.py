@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -31,11 +32,11 @@ class Case:
     args: dict
     wrt: tuple = ("x",)
     expect: Any = GRAD
-    marker: str | None = None        # text on the line an error must name
-    match: str | None = None         # a regex the error message must contain
-    seed: Any = None                 # the output's gradient for non-scalar outputs
-    call_kwargs: dict = field(default_factory=dict)   # seed=/accumulate= and such
-    grad_kwargs: dict = field(default_factory=dict)   # grad(..., max_iter=, checkpoint=)
+    marker: str | None = None  # text on the line an error must name
+    match: str | None = None  # a regex the error message must contain
+    seed: Any = None  # the output's gradient for non-scalar outputs
+    call_kwargs: dict = field(default_factory=dict)  # seed=/accumulate= and such
+    grad_kwargs: dict = field(default_factory=dict)  # grad(..., max_iter=, checkpoint=)
     prepare: Callable | None = None  # run after grad() and before the call (the GradFunction)
     note: str = ""
 

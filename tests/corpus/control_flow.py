@@ -17,7 +17,7 @@ from .registry import case, pos
 @case(wrt="x", x=(3,))
 def sin_recurrence(x, n=20):
     y = x
-    for i in range(n):
+    for _i in range(n):
         y = np.sin(y) + x
     return np.sum(y)
 
@@ -39,7 +39,7 @@ def rk4_inline(y0, k, n=8, dt=0.1):
         k3 = -k * (y + 0.5 * dt * k2) + np.sin(y + 0.5 * dt * k2)
         k4 = -k * (y + dt * k3) + np.sin(y + dt * k3)
         y = y + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
-    return np.sum(y ** 2)
+    return np.sum(y**2)
 
 
 @case(wrt=("y0", "k"), y0=(4,), k=())
@@ -54,7 +54,7 @@ def rk4_called(y0, k, n=6):
 def euler_decay(y0, k):
     y = y0
     t = 0.0
-    for i in range(10):
+    for _i in range(10):
         y = y - 0.1 * k * y * (1.0 + t)
         t = t + 0.1
     return np.sum(y)
@@ -66,14 +66,14 @@ def mass_spring(x, v, steps=12):
         force = -2.0 * x + 0.5 * (np.roll(x, 1) + np.roll(x, -1) - 2 * x)
         v = v + 0.05 * force
         x = x + 0.05 * v
-    return np.sum(x ** 2) + 0.5 * np.sum(v ** 2)
+    return np.sum(x**2) + 0.5 * np.sum(v**2)
 
 
 @case(wrt="x", x=(2,))
 def fibonacci_like(x):
     a = x
     b = x * 0.5
-    for i in range(6):
+    for _i in range(6):
         a, b = b, a + b * np.tanh(x)
     return np.sum(b)
 
@@ -82,7 +82,7 @@ def fibonacci_like(x):
 def cumulative_product_loop(x):
     p = np.ones_like(x)
     out = 0.0
-    for i in range(4):
+    for _i in range(4):
         p = p * (1.0 + 0.1 * x)
         out = out + np.sum(p)
     return out
@@ -96,7 +96,7 @@ def rnn(Wh, Wx, xs):
     h = np.zeros(3)
     for x in xs:
         h = np.tanh(Wh @ h + Wx @ x)
-    return np.sum(h ** 2)
+    return np.sum(h**2)
 
 
 @case(wrt="p", p={"Wf": (2, 3), "Uf": (3, 3), "Wc": (2, 3), "Uc": (3, 3)}, xs=(4, 2))
@@ -108,7 +108,7 @@ def gated_cell(p, xs):
         g = np.tanh(x @ p["Wc"] + h @ p["Uc"])
         c = f * c + (1.0 - f) * g
         h = np.tanh(c)
-    return np.sum(h) + np.sum(c ** 2)
+    return np.sum(h) + np.sum(c**2)
 
 
 @case(wrt=("W", "xs"), W=(3, 3), xs=(4, 3))
@@ -137,7 +137,7 @@ def nested_loops(x):
     total = 0.0
     y = x
     for i in range(3):
-        for j in range(4):
+        for _j in range(4):
             y = y * 0.9 + np.sin(y) * 0.1
             total = total + np.sum(y) * (i + 1)
     return total
@@ -190,10 +190,10 @@ def mirrored_products(x):
 @case(wrt="x", x=(5,))
 def loop_with_argmax(x):
     y = x
-    for i in range(3):
+    for _i in range(3):
         j = np.argmax(y)
         y = y * 0.5 + y[j] * 0.1
-    return np.sum(y ** 2)
+    return np.sum(y**2)
 
 
 @case(wrt="x", x=(3,))
@@ -246,7 +246,7 @@ def fixed_point_cos(c):
         x_next = np.cos(x) * 0.5 + c
         delta = np.max(np.abs(x_next - x))
         x = x_next
-    return np.sum(x ** 2)
+    return np.sum(x**2)
 
 
 @case(wrt="x", x=pos(2), options={"max_iter": 40})
@@ -282,7 +282,7 @@ def branch_on_data(x, w):
 def branch_elif_chain(x):
     s = np.sum(x)
     if s > 1.0:
-        y = x ** 3
+        y = x**3
     elif s > -1.0:
         y = np.exp(x)
     else:
@@ -295,7 +295,7 @@ def branch_without_else(x):
     y = x * 2.0
     if np.max(x) > 0.0:
         y = y + np.sin(x)
-    return np.sum(y ** 2)
+    return np.sum(y**2)
 
 
 @case(wrt="x", x=(3,))
@@ -329,7 +329,7 @@ def static_shape_branch(x):
         y = np.sum(x, axis=0)
     else:
         y = x
-    return np.sum(y ** 2)
+    return np.sum(y**2)
 
 
 @case(wrt="x", x=(4,))
@@ -337,14 +337,14 @@ def early_return(x):
     if np.sum(x) > 0:
         return np.sum(np.sin(x))
     y = x * 2
-    return np.sum(y ** 2)
+    return np.sum(y**2)
 
 
 @case(wrt="x", x=(4,))
 def early_return_nested(x):
     if np.max(x) > 1.0:
         if np.min(x) < -1.0:
-            return np.sum(x ** 2)
+            return np.sum(x**2)
         return np.sum(np.abs(x))
     return np.sum(np.cos(x))
 
@@ -352,18 +352,18 @@ def early_return_nested(x):
 @case(wrt="x", x=(4,))
 def branch_inside_loop(x):
     y = x
-    for i in range(5):
+    for _i in range(5):
         if np.sum(y) > 0:
             y = y * 0.8 - 0.1
         else:
             y = y * 1.1 + 0.2
-    return np.sum(y ** 2)
+    return np.sum(y**2)
 
 
 @case(wrt="x", x=(3,))
 def relu_steps(x):
     h = x
-    for i in range(4):
+    for _i in range(4):
         h = np.maximum(h * 1.5 - 0.2, 0.0) + 0.01 * h
     return np.sum(h)
 
@@ -372,7 +372,7 @@ def relu_steps(x):
 def loop_inside_dynamic_branch(x):
     if np.sum(x) > -10.0:
         y = x
-        for i in range(3):
+        for _i in range(3):
             y = np.sin(y) * 1.1
     else:
         y = x * 0.0
@@ -382,7 +382,7 @@ def loop_inside_dynamic_branch(x):
 @case(wrt="x", x=(3,), n=3)
 def loop_inside_static_branch(x, n=2):
     if n > 2:
-        for i in range(n):
+        for _i in range(n):
             x = x * np.cos(x)
     return np.sum(x)
 
@@ -390,7 +390,7 @@ def loop_inside_static_branch(x, n=2):
 @case(wrt="x", x=(3,), n=7)
 def int_trip_count(x, n=4):
     s = x
-    for i in range(n):
+    for _i in range(n):
         s = s * 0.9 + np.sin(s) * 0.2
     return np.sum(s)
 
@@ -401,7 +401,7 @@ def int_trip_count(x, n=4):
 @case(wrt="x", x=pos(2))
 def break_when_large(x):
     s = x
-    for i in range(10):
+    for _i in range(10):
         s = s * 1.5
         if np.sum(s) > 8.0:
             break
@@ -436,7 +436,7 @@ def break_inner_loop_only(x):
     total = 0.0
     for i in range(3):
         y = x * (i + 1)
-        for j in range(5):
+        for _j in range(5):
             y = y * 0.7
             if np.sum(np.abs(y)) < 0.5:
                 break
@@ -451,11 +451,11 @@ def break_inner_loop_only(x):
 def two_dense_calls(W1, b1, W2, x):
     h = dense(x, W1, b1)
     out = dense(h, W2, 0.0)
-    return np.sum(out ** 2)
+    return np.sum(out**2)
 
 
 def _scaled_norm(v, scale):
-    return np.sqrt(np.sum(v ** 2)) * scale
+    return np.sqrt(np.sum(v**2)) * scale
 
 
 def _split(v):
@@ -507,7 +507,7 @@ def call_inside_loop_with_branch(x):
     y = x
     for i in range(4):
         y = step(y, i)
-    return np.sum(y ** 2)
+    return np.sum(y**2)
 
 
 # ----- containers -----
@@ -600,7 +600,7 @@ def slice_write(x, v):
     y = x * 1.0
     y[1:3] = v * 2.0
     y[3:] *= v[0]
-    return np.sum(y ** 2)
+    return np.sum(y**2)
 
 
 @case(wrt="x", x=(3,), jax=False)
@@ -617,13 +617,13 @@ def inplace_subtract(x):
     y = x * 1.0
     y[0] -= x[1] * x[2]
     y[2:] -= 0.5
-    return np.sum(y ** 3)
+    return np.sum(y**3)
 
 
 @case(wrt="params", params={"a": (3,), "b": (3,), "c": (3,)})
 def dict_items_loop(params):
     total = 0.0
-    for name, value in params.items():
+    for _name, value in params.items():
         total = total + np.sum(np.sin(value))
     for key in params:
         total = total + np.sum(params[key] ** 2)

@@ -39,10 +39,10 @@ class Case:
     fn: object
     inputs: dict
     wrt: tuple
-    seed: bool = False            # the output is not a scalar: test with a random seed
+    seed: bool = False  # the output is not a scalar: test with a random seed
     rtol: float = 1e-6
     tags: tuple = field(default_factory=tuple)
-    jax: bool = True              # False where jax.numpy cannot run it (in-place writes)
+    jax: bool = True  # False where jax.numpy cannot run it (in-place writes)
     options: dict = field(default_factory=dict)  # keywords for grad() (max_iter)
 
     @property
@@ -78,7 +78,18 @@ class Case:
 
 def case(wrt, seed=False, rtol=1e-6, tags=(), jax=True, options=None, **inputs):
     def register(fn):
-        CASES.append(Case(fn, inputs, tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,),
-                          seed, rtol, tuple(tags), jax, dict(options or {})))
+        CASES.append(
+            Case(
+                fn,
+                inputs,
+                tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,),
+                seed,
+                rtol,
+                tuple(tags),
+                jax,
+                dict(options or {}),
+            )
+        )
         return fn
+
     return register

@@ -30,12 +30,12 @@ def divide_broadcast_denominator(x, y):
 
 @case(wrt=("x", "y"), x=pos(4, 3), y=(3,))
 def power_broadcast(x, y):
-    return np.sum(x ** y)
+    return np.sum(x**y)
 
 
 @case(wrt="x", x=(5,))
 def power_constant(x):
-    return np.sum(x ** 3 - 2 * x ** 2)
+    return np.sum(x**3 - 2 * x**2)
 
 
 @case(wrt=("x", "b"), x=(4, 3), b=(3,))
@@ -97,7 +97,7 @@ def tuple_unpack_shape(x):
 
 @case(wrt=("x",), x=(3,), scale=2.5)
 def keyword_default(x, scale=3.0):
-    return np.sum(scale * x ** 2)
+    return np.sum(scale * x**2)
 
 
 @case(wrt="x", x=(3,))
@@ -171,7 +171,7 @@ def clip_values(x, lo):
 
 @case(wrt=("x", "y"), x=(4,), y=(4,))
 def where_select(x, y):
-    return np.sum(np.where(x > 0, x * y, y ** 2))
+    return np.sum(np.where(x > 0, x * y, y**2))
 
 
 @case(wrt=("y", "x"), y=(4,), x=(4,))

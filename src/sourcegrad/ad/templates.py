@@ -36,8 +36,16 @@ from ..normal import ir
 from ..normal.astutil import clone, name
 from ..normal.pyexpr import instantiate
 
-__all__ = ["Template", "SCAN_ADJOINT", "CHECKPOINTED_ADJOINT", "WHILE_ADJOINT", "TAPE_READ",
-           "CHECKPOINTED_WHILE_ADJOINT", "COND_ADJOINT", "BRANCH_ADJOINT"]
+__all__ = [
+    "Template",
+    "SCAN_ADJOINT",
+    "CHECKPOINTED_ADJOINT",
+    "WHILE_ADJOINT",
+    "TAPE_READ",
+    "CHECKPOINTED_WHILE_ADJOINT",
+    "COND_ADJOINT",
+    "BRANCH_ADJOINT",
+]
 
 
 def is_placeholder(ident: str) -> bool:
@@ -52,8 +60,15 @@ class Template:
         self.body = ast.parse(self.source).body
         found: list = []
         for node in ast.walk(ast.Module(body=self.body, type_ignores=[])):
-            ident = node.id if isinstance(node, ast.Name) else node.name \
-                if isinstance(node, ast.FunctionDef) else node.arg if isinstance(node, ast.arg) else None
+            ident = (
+                node.id
+                if isinstance(node, ast.Name)
+                else node.name
+                if isinstance(node, ast.FunctionDef)
+                else node.arg
+                if isinstance(node, ast.arg)
+                else None
+            )
             if ident is not None and is_placeholder(ident) and ident not in found:
                 found.append(ident)
         self.placeholders = tuple(found)
@@ -64,8 +79,10 @@ class Template:
         missing = [p for p in self.placeholders if p not in mapping]
         unknown = [k for k in mapping if k not in self.placeholders]
         if missing or unknown:
-            raise InternalError(f"template {self.source.splitlines()[0]!r}: "
-                                f"unreplaced placeholders {missing}, unknown ones {unknown}")
+            raise InternalError(
+                f"template {self.source.splitlines()[0]!r}: "
+                f"unreplaced placeholders {missing}, unknown ones {unknown}"
+            )
         exprs = {k: _expr(v) for k, v in mapping.items() if v is not None and not isinstance(v, list)}
         return _Filler(mapping, exprs).block(self.body, origin)
 
@@ -125,10 +142,16 @@ class _Filler:
         node = clone(node)
         for n in ast.walk(node):  # keywords whose value maps to None: dropped
             if isinstance(n, ast.Call):
-                n.keywords = [k for k in n.keywords if not (
-                    isinstance(k.value, ast.Name) and self.mapping.get(k.value.id, 0) is None)]
-        left = [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and is_placeholder(n.id)
-                and self.mapping[n.id] is None]
+                n.keywords = [
+                    k
+                    for k in n.keywords
+                    if not (isinstance(k.value, ast.Name) and self.mapping.get(k.value.id, 0) is None)
+                ]
+        left = [
+            n.id
+            for n in ast.walk(node)
+            if isinstance(n, ast.Name) and is_placeholder(n.id) and self.mapping[n.id] is None
+        ]
         if left:
             raise InternalError(f"placeholders {left} map to None outside a keyword argument")
         return instantiate(node, self.exprs)
@@ -136,30 +159,36 @@ class _Filler:
 
 #: The adjoint step of a ``for`` loop: the carry holds the accumulators, ``xs`` one row of what
 #: the loop iterates and of its tape; it returns the next carry and the row's gradients.
-_SCAN_STEP = '''
+_SCAN_STEP = """
 def ADJOINT(CARRY, XS):
     CARRY_IN = CARRY
     ROW = XS
     RECOMPUTE
     BODY
     return cast_like(CARRY_OUT, CARRY), STACK_ROW
-'''
+"""
 
 #: The backward of a ``for`` loop: a reversed ``lax.scan`` of the step over the same iterations,
 #: reading the forward's tape (and the iterated values) last row first.
-SCAN_ADJOINT = Template(_SCAN_STEP + '''
+SCAN_ADJOINT = Template(
+    _SCAN_STEP
+    + """
 CARRY_OUT, STACKS = lax.scan(ADJOINT, INIT, SCANNED, length=LENGTH, reverse=True)
-''')
+"""
+)
 
 #: The backward of a checkpointed ``for`` loop: ``checkpointed_scan_adjoint`` reruns each
 #: segment's forward from its checkpoint, then scans the same step over that segment.
-CHECKPOINTED_ADJOINT = Template(_SCAN_STEP + '''
+CHECKPOINTED_ADJOINT = Template(
+    _SCAN_STEP
+    + """
 CARRY_OUT, STACKS = checkpointed_scan_adjoint(LOOP, ADJOINT, INIT, SCANNED, CHECKPOINTS, SEGMENT)
-''')
+"""
+)
 
 #: The backward of a taped ``while`` loop: a ``lax.fori_loop`` over the iterations that ran,
 #: reading the tape from the last of them back.
-WHILE_ADJOINT = Template('''
+WHILE_ADJOINT = Template("""
 def ADJOINT(K, CARRY):
     CARRY_IN = CARRY
     STEP = COUNT - 1 - K
@@ -168,12 +197,12 @@ def ADJOINT(K, CARRY):
     BODY
     return cast_like(CARRY_OUT, CARRY)
 CARRY_OUT = lax.fori_loop(0, COUNT, ADJOINT, INIT)
-''')
+""")
 
 #: The backward of a checkpointed ``while`` loop (no ``max_iter``): the adjoint step takes one
 #: iteration's tape row, which the recompute sweep of ``checkpointed_while_adjoint`` reruns from
 #: the nearest of the forward's checkpoints (``SCHEDULE`` says what it costs), last iteration first.
-CHECKPOINTED_WHILE_ADJOINT = Template('''
+CHECKPOINTED_WHILE_ADJOINT = Template("""
 def ADJOINT(CARRY, ROW):
     CARRY_IN = CARRY
     SAVED = ROW
@@ -182,24 +211,24 @@ def ADJOINT(CARRY, ROW):
     return cast_like(CARRY_OUT, CARRY)
 SCHEDULE
 CARRY_OUT = checkpointed_while_adjoint(STEP_FN, ADJOINT, INIT, CHECKPOINTS)
-''')
+""")
 
 #: One tape entry of a while loop's iteration ``STEP``.
-TAPE_READ = Template('''
+TAPE_READ = Template("""
 VALUE = TAPE[STEP]
-''')
+""")
 
 #: One side of a branch on traced data: the branch's forward runs again, then its adjoint; the
 #: accumulators of the values outside the branch come back.
-BRANCH_ADJOINT = Template('''
+BRANCH_ADJOINT = Template("""
 def ADJOINT(ACCUMULATORS):
     BODY
     return RETURNED
-''')
+""")
 
 #: The backward of a branch on traced data: ``lax.cond`` runs the adjoint of the branch taken.
-COND_ADJOINT = Template('''
+COND_ADJOINT = Template("""
 THEN_ADJOINT
 ELSE_ADJOINT
 RETURNED = lax.cond(TEST, THEN, ELSE, *OPERANDS)
-''')
+""")

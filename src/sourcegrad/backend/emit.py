@@ -104,8 +104,12 @@ class _Printer:
                 continue
             origin = getattr(s, "origin", None)
             user_line = origin.line if origin is not None else None
-            if origin is not None and origin != last_origin and section in ("forward", "backward") \
-                    and not isinstance(s, ir.NoGrad):
+            if (
+                origin is not None
+                and origin != last_origin
+                and section in ("forward", "backward")
+                and not isinstance(s, ir.NoGrad)
+            ):
                 self.comment(f"line {origin.line}: {origin.text}", indent, user_line, section)
             last_origin = origin if origin is not None else last_origin
             self.statement(s, indent, section, user_line)
@@ -116,8 +120,7 @@ class _Printer:
         if isinstance(s, ir.Assign):
             self.line(f"{s.target} = {self.text(s.value)}{suffix}", indent, user_line, section)
         elif isinstance(s, ir.Unpack):
-            self.line(f"{_targets(s.targets)} = {self.text(s.value)}{suffix}", indent, user_line,
-                      section)
+            self.line(f"{_targets(s.targets)} = {self.text(s.value)}{suffix}", indent, user_line, section)
         elif isinstance(s, ir.Return):
             text = expr_text(s.value)
             if isinstance(s.value, ir.Raw) and isinstance(s.value.expr, ast.Tuple) and s.value.expr.elts:
@@ -128,8 +131,13 @@ class _Printer:
         elif isinstance(s, ir.Comment):
             self.comment(s.text, indent, _comment_line(s), section)
         elif isinstance(s, ir.NoGrad):
-            self.comment(f"line {s.origin.line}: {s.origin.text}  (values computed under "
-                         f"no_grad() are constants for the backward pass)", indent, user_line, section)
+            self.comment(
+                f"line {s.origin.line}: {s.origin.text}  (values computed under "
+                f"no_grad() are constants for the backward pass)",
+                indent,
+                user_line,
+                section,
+            )
             self.block(s.body, indent, section)
         elif isinstance(s, ir.IfElse):
             self.line(f"if {expr_text(s.test)}:", indent, user_line, section)
@@ -207,8 +215,7 @@ def format_module(module: ir.Module) -> tuple[str, SourceMap]:
     user = sorted(n for n in module.user_globals if n in names)
     if user:
         head.append("#")
-        head.append(f"# Bound from {module.source_name}'s module when this code is loaded: "
-                    f"{', '.join(user)}")
+        head.append(f"# Bound from {module.source_name}'s module when this code is loaded: {', '.join(user)}")
     prefix = head + imports + ["", ""]
     offset = "\n".join(prefix).count("\n") + 1  # an import may span several lines
     smap = SourceMap([(g + offset, u, f, s) for g, u, f, s in body.map.entries])

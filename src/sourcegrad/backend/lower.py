@@ -31,31 +31,37 @@ __all__ = ["lower_function"]
 
 #: A ``for`` loop's body as the step ``lax.scan`` runs: the carry in, one row of what the loop
 #: iterates, and the next carry out with the row of the tape (``None`` when nothing is saved).
-_SCAN_STEP = '''
+_SCAN_STEP = """
 def LOOP(CARRY, XS):
     PARAMS = CARRY
     TARGETS = XS
     BODY
     return UPDATES, SAVED
-'''
+"""
 
-SCAN = Template(_SCAN_STEP + '''
+SCAN = Template(
+    _SCAN_STEP
+    + """
 OUTS, STACKED = lax.scan(LOOP, INIT, SCANNED)
 STATUS
-''')
+"""
+)
 
 #: A checkpointed loop keeps the carry at the start of each segment instead of the tape.
-CHECKPOINTED_SCAN = Template(_SCAN_STEP + '''
+CHECKPOINTED_SCAN = Template(
+    _SCAN_STEP
+    + """
 SEGMENT = segment_length(TRIP_COUNT, CHECKPOINT)
 OUTS, CHECKPOINTS = checkpointed_scan(LOOP, INIT, SCANNED, SEGMENT)
-''')
+"""
+)
 
 #: Whether a while loop's tape row held a while loop that outran its own tape.
-ANY_FLAG = Template('''
+ANY_FLAG = Template("""
 FLAG = jnp.any(STACKED_FLAG)
-''')
+""")
 
-_WHILE_FUNCTIONS = '''
+_WHILE_FUNCTIONS = """
 def TEST_FN(STATE):
     PARAMS = STATE
     TEST_BODY
@@ -64,24 +70,33 @@ def STEP_FN(STATE):
     PARAMS = STATE
     BODY
     return NEXT
-'''
+"""
 
-WHILE = Template(_WHILE_FUNCTIONS + '''
+WHILE = Template(
+    _WHILE_FUNCTIONS
+    + """
 OUTS = lax.while_loop(TEST_FN, STEP_FN, INIT)
-''')
+"""
+)
 
 #: The gradient's forward also fills a tape of ``MAX_ITER`` rows and counts the iterations.
-TAPED_WHILE = Template(_WHILE_FUNCTIONS + '''
+TAPED_WHILE = Template(
+    _WHILE_FUNCTIONS
+    + """
 OUTS, STACKED, COUNT, OVERFLOW = taped_while(TEST_FN, STEP_FN, INIT, MAX_ITER)
-''')
+"""
+)
 
 #: Without ``max_iter`` the gradient's forward keeps ``SLOTS`` checkpoints of the loop state.
-CHECKPOINTED_WHILE = Template(_WHILE_FUNCTIONS + '''
+CHECKPOINTED_WHILE = Template(
+    _WHILE_FUNCTIONS
+    + """
 SCHEDULE
 OUTS, CHECKPOINTS = checkpointed_while(TEST_FN, STEP_FN, INIT, SLOTS)
-''')
+"""
+)
 
-COND = Template('''
+COND = Template("""
 def THEN_FN():
     THEN_BODY
     return THEN_VALUES
@@ -89,7 +104,7 @@ def ELSE_FN():
     ELSE_BODY
     return ELSE_VALUES
 OUTS = lax.cond(TEST, THEN_FN, ELSE_FN)
-''')
+""")
 
 
 def _atoms(atoms) -> tuple:
@@ -121,49 +136,84 @@ class Lowerer:
     def for_loop(self, s: ir.For) -> list:
         saved = tuple(inner for inner, _ in s.tape)
         mapping = dict(
-            LOOP=s.name, CARRY=self.namer.shared("carry"), XS=self.namer.shared("xs"),
-            PARAMS=tuple(c.param for c in s.carry), TARGETS=tuple(s.targets),
+            LOOP=s.name,
+            CARRY=self.namer.shared("carry"),
+            XS=self.namer.shared("xs"),
+            PARAMS=tuple(c.param for c in s.carry),
+            TARGETS=tuple(s.targets),
             BODY=self.block(s.body) + _shape_only_note(s.shape_only),
-            UPDATES=tuple(c.update for c in s.carry), SAVED=saved or ast.Constant(None),
-            OUTS=tuple(c.out for c in s.carry), INIT=_atoms(c.init for c in s.carry),
-            SCANNED=tuple(iterable(it) for it in s.iters))
+            UPDATES=tuple(c.update for c in s.carry),
+            SAVED=saved or ast.Constant(None),
+            OUTS=tuple(c.out for c in s.carry),
+            INIT=_atoms(c.init for c in s.carry),
+            SCANNED=tuple(iterable(it) for it in s.iters),
+        )
         if s.checkpointed:  # keep each segment's starting carry; the backward recomputes its tape
             segment, kept = s.checkpointed
             return CHECKPOINTED_SCAN.instantiate(
-                s.origin, **mapping, SEGMENT=segment, CHECKPOINTS=kept,
-                TRIP_COUNT=trip_count(s.iters[0]), CHECKPOINT=ast.Constant(s.checkpoint))
-        status = [a for stacked, flag in s.status
-                  for a in ANY_FLAG.instantiate(s.origin, FLAG=flag, STACKED_FLAG=stacked)]
-        return SCAN.instantiate(s.origin, **mapping, STACKED=tuple(st for _, st in s.tape) or "_",
-                                STATUS=status)
+                s.origin,
+                **mapping,
+                SEGMENT=segment,
+                CHECKPOINTS=kept,
+                TRIP_COUNT=trip_count(s.iters[0]),
+                CHECKPOINT=ast.Constant(s.checkpoint),
+            )
+        status = [
+            a
+            for stacked, flag in s.status
+            for a in ANY_FLAG.instantiate(s.origin, FLAG=flag, STACKED_FLAG=stacked)
+        ]
+        return SCAN.instantiate(
+            s.origin, **mapping, STACKED=tuple(st for _, st in s.tape) or "_", STATUS=status
+        )
 
     def while_loop(self, s: ir.While) -> list:
         nxt = tuple(c.update for c in s.carry)
         mapping = dict(
-            TEST_FN=f"{s.name}_test", STEP_FN=f"{s.name}_step", STATE=self.namer.shared("state"),
-            PARAMS=tuple(c.param for c in s.carry), TEST_BODY=self.block(s.test_body),
-            TEST=to_ast(s.test), BODY=self.block(s.body) + _shape_only_note(s.shape_only),
-            INIT=_atoms(c.init for c in s.carry), OUTS=tuple(c.out for c in s.carry))
+            TEST_FN=f"{s.name}_test",
+            STEP_FN=f"{s.name}_step",
+            STATE=self.namer.shared("state"),
+            PARAMS=tuple(c.param for c in s.carry),
+            TEST_BODY=self.block(s.test_body),
+            TEST=to_ast(s.test),
+            BODY=self.block(s.body) + _shape_only_note(s.shape_only),
+            INIT=_atoms(c.init for c in s.carry),
+            OUTS=tuple(c.out for c in s.carry),
+        )
         if s.kept:
             schedule = ir.Comment(
                 f"online checkpointing: {s.checkpoints} slots of the loop state, whatever the trip "
                 f"count; a checkpoint is taken every `spacing` iterations, and when half the slots "
-                f"are full every other one is dropped and the spacing doubles")
+                f"are full every other one is dropped and the spacing doubles"
+            )
             return CHECKPOINTED_WHILE.instantiate(
-                s.origin, **mapping, NEXT=(nxt, tuple(n for n, _ in s.tape)), SCHEDULE=[schedule],
-                CHECKPOINTS=s.kept, SLOTS=ast.Constant(s.checkpoints))
+                s.origin,
+                **mapping,
+                NEXT=(nxt, tuple(n for n, _ in s.tape)),
+                SCHEDULE=[schedule],
+                CHECKPOINTS=s.kept,
+                SLOTS=ast.Constant(s.checkpoints),
+            )
         if not s.count:
             return WHILE.instantiate(s.origin, **mapping, NEXT=nxt)
         return TAPED_WHILE.instantiate(
-            s.origin, **mapping, NEXT=(nxt, tuple(n for n, _ in s.tape)),
-            STACKED=tuple(st for _, st in s.tape), COUNT=s.count, OVERFLOW=s.overflow,
-            MAX_ITER=ast.Constant(s.max_iter))
+            s.origin,
+            **mapping,
+            NEXT=(nxt, tuple(n for n, _ in s.tape)),
+            STACKED=tuple(st for _, st in s.tape),
+            COUNT=s.count,
+            OVERFLOW=s.overflow,
+            MAX_ITER=ast.Constant(s.max_iter),
+        )
 
     def call(self, s: ir.CallFn):
         """``h = layer(x, W)``, or in a gradient's forward ``h, layer_res = fwd_layer(x, W)``."""
         if s.residual:
-            return ir.Unpack(tuple(s.targets) + (s.residual,),
-                             ir.Raw(call(s.forward, *[to_ast(a) for a in s.args])), s.origin)
+            return ir.Unpack(
+                tuple(s.targets) + (s.residual,),
+                ir.Raw(call(s.forward, *[to_ast(a) for a in s.args])),
+                s.origin,
+            )
         value = ir.Raw(call(s.callee, *[to_ast(a) for a in s.args]))
         if len(s.targets) == 1:
             return ir.Assign(s.targets[0], value, s.origin)
@@ -179,10 +229,16 @@ class Lowerer:
             line = cast(ir.Origin, s.origin).line
             return [ir.Comment(f"line {line}: the `if` computes nothing used later")]
         return COND.instantiate(
-            s.origin, THEN_FN=f"{s.name}_then", ELSE_FN=f"{s.name}_else", TEST=to_ast(s.test),
-            THEN_BODY=self.block(s.body), THEN_VALUES=_atoms(a for _, a, _ in s.outputs),
-            ELSE_BODY=self.block(s.orelse), ELSE_VALUES=_atoms(b for _, _, b in s.outputs),
-            OUTS=tuple(o for o, _, _ in s.outputs))
+            s.origin,
+            THEN_FN=f"{s.name}_then",
+            ELSE_FN=f"{s.name}_else",
+            TEST=to_ast(s.test),
+            THEN_BODY=self.block(s.body),
+            THEN_VALUES=_atoms(a for _, a, _ in s.outputs),
+            ELSE_BODY=self.block(s.orelse),
+            ELSE_VALUES=_atoms(b for _, _, b in s.outputs),
+            OUTS=tuple(o for o, _, _ in s.outputs),
+        )
 
 
 def lower_function(fn: ir.Function, namer: Namer) -> ir.Function:
@@ -194,5 +250,9 @@ def _shape_only_note(names) -> list:
     """Which tape entries the backward reads for their shape only: XLA stores none of them."""
     if not names:
         return []
-    return [ir.Comment(f"the backward reads these tape entries for their shapes only, so XLA "
-                       f"stores no values for them: {', '.join(names)}")]
+    return [
+        ir.Comment(
+            f"the backward reads these tape entries for their shapes only, so XLA "
+            f"stores no values for them: {', '.join(names)}"
+        )
+    ]

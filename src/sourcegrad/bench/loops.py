@@ -74,7 +74,8 @@ def run(lengths=LENGTHS, timeout: float = 60.0, out=print) -> list:
             row = {"workload": workload, "steps": n}
             for tool in ("sourcegrad", "jax"):
                 row[f"{tool}_first_s"] = in_fresh_process(
-                    "sourcegrad.bench.loops", ["--first-call", tool, workload, n], timeout)
+                    "sourcegrad.bench.loops", ["--first-call", tool, workload, n], timeout
+                )
             calls = {"sourcegrad": make("sourcegrad", workload, n), "jax_scan": make("jax-scan", workload, n)}
             if row["jax_first_s"]:
                 calls["jax"] = make("jax", workload, n)
@@ -94,10 +95,12 @@ def _fmt(seconds):
 
 def _line(row) -> str:
     ratio = row["sourcegrad_steady_s"] / row["jax_scan_steady_s"]
-    return (f"{row['workload']:15s} {row['steps']:6d} | first call: sourcegrad {_fmt(row['sourcegrad_first_s'])}"
-            f"  jax.jit(jax.grad) {_fmt(row['jax_first_s'])} | steady: sourcegrad "
-            f"{_fmt(row['sourcegrad_steady_s'])}  jax unrolled {_fmt(row['jax_steady_s'])}  "
-            f"jax lax.scan {_fmt(row['jax_scan_steady_s'])}  ratio {ratio:5.2f}x")
+    return (
+        f"{row['workload']:15s} {row['steps']:6d} | first call: sourcegrad {_fmt(row['sourcegrad_first_s'])}"
+        f"  jax.jit(jax.grad) {_fmt(row['jax_first_s'])} | steady: sourcegrad "
+        f"{_fmt(row['sourcegrad_steady_s'])}  jax unrolled {_fmt(row['jax_steady_s'])}  "
+        f"jax lax.scan {_fmt(row['jax_scan_steady_s'])}  ratio {ratio:5.2f}x"
+    )
 
 
 def summary(rows) -> list[str]:
@@ -106,15 +109,20 @@ def summary(rows) -> list[str]:
         mine = [r for r in rows if r["workload"] == workload]
         first = {r["steps"]: r["sourcegrad_first_s"] for r in mine}
         lo, hi = min(first), max(first)
-        lines.append(f"{workload}: sourcegrad first call at {hi} steps is "
-                     f"{first[hi] / first[lo]:.2f}x its first call at {lo} steps (target <= 1.5x)")
+        lines.append(
+            f"{workload}: sourcegrad first call at {hi} steps is "
+            f"{first[hi] / first[lo]:.2f}x its first call at {lo} steps (target <= 1.5x)"
+        )
         worst = max(r["sourcegrad_steady_s"] / r["jax_scan_steady_s"] for r in mine)
-        lines.append(f"{workload}: steady state vs hand-written lax.scan, worst length: "
-                     f"{worst:.2f}x (target <= 1.2x)")
+        lines.append(
+            f"{workload}: steady state vs hand-written lax.scan, worst length: {worst:.2f}x (target <= 1.2x)"
+        )
         failed = [r["steps"] for r in mine if r["jax_first_s"] is None]
         if failed:
-            lines.append(f"{workload}: jax.jit(jax.grad) of the Python loop did not compile within "
-                         f"the time limit at {failed} steps")
+            lines.append(
+                f"{workload}: jax.jit(jax.grad) of the Python loop did not compile within "
+                f"the time limit at {failed} steps"
+            )
     return lines
 
 
@@ -142,21 +150,25 @@ def run_while(lengths=WHILE_LENGTHS, slots: int = 32, out=print) -> list:
     for n in lengths:
         steps = jnp.asarray(float(n), jnp.float32)
         calls, row = {}, {"steps": n, "slots": slots}
-        for tool, g in (("checkpointed", grad(decay_while, wrt=(0, 1), while_checkpoints=slots)),
-                        ("full_tape", grad(decay_while, wrt=(0, 1), max_iter=n))):
+        for tool, g in (
+            ("checkpointed", grad(decay_while, wrt=(0, 1), while_checkpoints=slots)),
+            ("full_tape", grad(decay_while, wrt=(0, 1), max_iter=n)),
+        ):
             compiled = g.compile(x, k, steps)
             row[f"{tool}_temp_bytes"] = compiled.memory_analysis().temp_size_in_bytes
-            calls[tool] = (lambda c: lambda: c(x, k, steps))(compiled)
+            calls[tool] = (lambda c, n_steps: lambda: c(x, k, n_steps))(compiled, steps)
             row[f"{tool}_grad"] = np.asarray(calls[tool]()[0])
         difference = row.pop("checkpointed_grad") - row.pop("full_tape_grad")
         row["max_abs_diff"] = float(np.max(np.abs(difference)))
         medians = interleaved(calls, min_time=1.0)
         row.update({f"{tool}_steady_s": t for tool, t in medians.items()})
         rows.append(row)
-        out(f"{n:7d} steps | temp memory: checkpointed {row['checkpointed_temp_bytes'] / 2**20:9.2f} MiB"
+        out(
+            f"{n:7d} steps | temp memory: checkpointed {row['checkpointed_temp_bytes'] / 2**20:9.2f} MiB"
             f"  full tape {row['full_tape_temp_bytes'] / 2**20:9.2f} MiB | time: checkpointed "
             f"{_fmt(row['checkpointed_steady_s'])}  full tape {_fmt(row['full_tape_steady_s'])}"
-            f" | max |difference| {row['max_abs_diff']:.2e}")
+            f" | max |difference| {row['max_abs_diff']:.2e}"
+        )
     return rows
 
 

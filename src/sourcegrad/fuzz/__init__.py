@@ -11,5 +11,4 @@ from .generate import FEATURES, generate
 from .oracle import Outcome, check_function
 from .run import Report, check_program, minimize, run
 
-__all__ = ["FEATURES", "generate", "Outcome", "check_function", "Report", "check_program",
-           "minimize", "run"]
+__all__ = ["FEATURES", "generate", "Outcome", "check_function", "Report", "check_program", "minimize", "run"]

@@ -5,6 +5,9 @@ candidate statement is run on placeholder arrays of the current shapes (so every
 valid NumPy), and the generator follows what NumPy shares: a name bound to a view of another
 array, or to the same array, joins that array's *group*; an in-place write into a group with
 more than one live name is an aliasing write, used only when the feature ``alias`` is on.
+
+Why this is long: one generator class (see its docstring) and the small table of features it
+draws from; the op pools are in ``templates.py`` and the program tree in ``program.py``.
 """
 
 from __future__ import annotations
@@ -49,9 +52,9 @@ class _Generator:
         self.seed = seed
         self.rng = random.Random(seed)
         self.on = set(features) | {"straight"}
-        self.shapes: dict[str, tuple] = {}   # atom (a name or a container read) -> shape
-        self.group: dict[str, str] = {}      # atom -> the array it shares memory with
-        self.ndarray: dict[str, bool] = {}   # atom -> an np.ndarray (can be written in place)
+        self.shapes: dict[str, tuple] = {}  # atom (a name or a container read) -> shape
+        self.group: dict[str, str] = {}  # atom -> the array it shares memory with
+        self.ndarray: dict[str, bool] = {}  # atom -> an np.ndarray (can be written in place)
         self.params: list[str] = []
         self.args: dict = {}
         self.readouts: list[str] = []
@@ -143,11 +146,13 @@ class _Generator:
     def binary(self):
         a = self.pick()
         same = "broadcast" in self.on
-        b = self.pick(lambda x: same or not self.shapes[x] or not self.shapes[a]
-                      or self.shapes[x] == self.shapes[a])
+        b = self.pick(
+            lambda x: same or not self.shapes[x] or not self.shapes[a] or self.shapes[x] == self.shapes[a]
+        )
         differ = self.shapes[a] and self.shapes[b] and self.shapes[a] != self.shapes[b]
-        return self.assign(self.rng.choice(BINARY).format(a=a, b=b), [a, b],
-                           "broadcast" if differ else "straight")
+        return self.assign(
+            self.rng.choice(BINARY).format(a=a, b=b), [a, b], "broadcast" if differ else "straight"
+        )
 
     def reduce(self):
         a = self.pick(lambda x: bool(self.shapes[x]))
@@ -181,8 +186,7 @@ class _Generator:
         if feature is None:
             feature = "straight"
             if self.ndarray.get(t):
-                feature = "alias" if self.aliased(t) else ("inplace" if t in self.params else
-                                                             "straight")
+                feature = "alias" if self.aliased(t) else ("inplace" if t in self.params else "straight")
         return Node([f"{t} {op} {expr}"], feature=feature)
 
     def index_write(self, target=None, index=None):
@@ -217,8 +221,7 @@ class _Generator:
         a = self.pick(lambda x: bool(self.shapes[x]))
         if a is None:
             return None
-        form = self.rng.choice(("np.zeros({s})", "{a} * 1.0", "{a}.copy()",
-                                "np.zeros_like({a})"))
+        form = self.rng.choice(("np.zeros({s})", "{a} * 1.0", "{a}.copy()", "np.zeros_like({a})"))
         return self.assign(form.format(a=a, s=self.shapes[a]), [a], "inplace")
 
     def alias(self):
@@ -272,9 +275,14 @@ class _Generator:
             for _ in range(self.rng.randint(1, 2)):
                 v = self.rng.choice(targets)
                 w = self.pick(lambda x: x != "i")
-                rhs = self.rng.choice((f"{v} * 0.9 + 0.1 * " + self.rng.choice(UNARY).format(a=w),
-                                       self.rng.choice(BINARY).format(a=v, b=w),
-                                       self.rng.choice(UNARY).format(a=v), f"{v} + 0.05 * i"))
+                rhs = self.rng.choice(
+                    (
+                        f"{v} * 0.9 + 0.1 * " + self.rng.choice(UNARY).format(a=w),
+                        self.rng.choice(BINARY).format(a=v, b=w),
+                        self.rng.choice(UNARY).format(a=v),
+                        f"{v} + 0.05 * i",
+                    )
+                )
                 got = self.try_lines(["i = 1", f"{v} = {rhs}"], v)
                 if got is not None and np.shape(got[0]) == self.shapes[v]:
                     body.append(Node([f"{v} = {rhs}"], feature="loop"))
@@ -293,8 +301,11 @@ class _Generator:
     def branch(self, existing=None):
         """``if <data>: t = e1 else: t = e2``: both branches bind the same name and shape."""
         c = self.pick(lambda x: x != "i")
-        cond = (f"{c} > {self.rng.uniform(-1, 1):.2f}" if not self.shapes[c] else
-                f"np.{self.rng.choice(('sum', 'max', 'mean'))}({c}) > {self.rng.uniform(-1, 1):.2f}")
+        cond = (
+            f"{c} > {self.rng.uniform(-1, 1):.2f}"
+            if not self.shapes[c]
+            else f"np.{self.rng.choice(('sum', 'max', 'mean'))}({c}) > {self.rng.uniform(-1, 1):.2f}"
+        )
         if existing:
             t = self.rng.choice(existing)
             a = t
@@ -310,9 +321,13 @@ class _Generator:
             return None
         new = t not in self.shapes
         self.bind(t, got[0], got[1])
-        return Node([f"if {cond}:"], body=[Node([f"{t} = {then}"], feature="branch")],
-                    orelse=[Node([f"{t} = {other}"], feature="branch")],
-                    defines=(t,) if new else (), feature="branch")
+        return Node(
+            [f"if {cond}:"],
+            body=[Node([f"{t} = {then}"], feature="branch")],
+            orelse=[Node([f"{t} = {other}"], feature="branch")],
+            defines=(t,) if new else (),
+            feature="branch",
+        )
 
     # ----- the program -----
     def make_helpers(self):
@@ -348,8 +363,13 @@ class _Generator:
             keys = ["w", "b"] if kind == "dict" else [0, 1]
             leaves = [self.value(self.rng.choice(_SHAPES)) for _ in keys]
             self.params.append("p")
-            self.args["p"] = (dict(zip(keys, leaves)) if kind == "dict" else
-                              tuple(leaves) if kind == "tuple" else list(leaves))
+            self.args["p"] = (
+                dict(zip(keys, leaves))
+                if kind == "dict"
+                else tuple(leaves)
+                if kind == "tuple"
+                else list(leaves)
+            )
             self.readouts += [f"p[{k!r}]" for k in keys]
         for atom in self.readouts:
             value = self.args[atom] if atom.isidentifier() else eval(atom, {}, dict(self.args))
@@ -363,11 +383,16 @@ class _Generator:
 
     def statement(self):
         makers = [(self.unary, 3), (self.binary, 4), (self.reassign, 1), (self.augassign, 1)]
-        optional = {"reduce": [(self.reduce, 2)], "linalg": [(self.linalg, 2)],
-                    "loop": [(self.loop, 2)], "branch": [(self.branch, 2)],
-                    "helper": [(self.call_helper, 2)], "helper_write": [(self.call_helper, 2)],
-                    "inplace": [(self.index_write, 2), (self.buffer, 1)],
-                    "alias": [(self.alias, 2), (self.index_write, 1)]}
+        optional = {
+            "reduce": [(self.reduce, 2)],
+            "linalg": [(self.linalg, 2)],
+            "loop": [(self.loop, 2)],
+            "branch": [(self.branch, 2)],
+            "helper": [(self.call_helper, 2)],
+            "helper_write": [(self.call_helper, 2)],
+            "inplace": [(self.index_write, 2), (self.buffer, 1)],
+            "alias": [(self.alias, 2), (self.index_write, 1)],
+        }
         for feature, entries in optional.items():
             if feature in self.on:
                 makers += entries
@@ -382,6 +407,11 @@ class _Generator:
         self.make_params()
         self.make_helpers()
         body = [self.statement() for _ in range(self.rng.randint(2, 7))]
-        return Program(params=self.params, args=self.args, readouts=self.readouts,
-                       helpers=self.helpers, body=[n for n in body if n is not None],
-                       seed=self.seed)
+        return Program(
+            params=self.params,
+            args=self.args,
+            readouts=self.readouts,
+            helpers=self.helpers,
+            body=[n for n in body if n is not None],
+            seed=self.seed,
+        )

@@ -33,16 +33,16 @@ _PACKAGE = os.path.dirname(os.path.abspath(sourcegrad.__file__))
 _FUZZ = os.path.join(_PACKAGE, "fuzz")
 _API = os.path.join(_PACKAGE, "api") + os.sep  # the public API re-raises the user's errors
 
-RTOL = 1e-5       # gradient against finite differences, relative to the magnitudes involved
-JAX_RTOL = 1e-6   # gradient against jax.grad, per leaf
+RTOL = 1e-5  # gradient against finite differences, relative to the magnitudes involved
+JAX_RTOL = 1e-6  # gradient against jax.grad, per leaf
 VALUE_RTOL = 1e-8
 
 
 @dataclass
 class Outcome:
-    kind: str         # ok, located-error, wrong, crash, skipped
+    kind: str  # ok, located-error, wrong, crash, skipped
     detail: str = ""
-    key: str = ""     # the failure class: outcome plus what distinguishes it
+    key: str = ""  # the failure class: outcome plus what distinguishes it
 
     @property
     def failed(self) -> bool:
@@ -52,6 +52,7 @@ class Outcome:
 def _transforms_dir():
     try:
         import sourcegrad.transforms as t
+
         return os.path.dirname(os.path.abspath(t.__file__))
     except ImportError:  # pragma: no cover - a broken install
         return None
@@ -63,9 +64,13 @@ _INSIDE = tuple(d for d in (_PACKAGE, _transforms_dir()) if d)
 def library_frames(exc: BaseException) -> list:
     """The traceback frames of ``exc`` inside sourcegrad (its API boundary and the fuzzer excluded)."""
     frames = traceback.extract_tb(exc.__traceback__)
-    return [f for f in frames if os.path.abspath(f.filename).startswith(_INSIDE)
-            and not os.path.abspath(f.filename).startswith(_FUZZ)
-            and not os.path.abspath(f.filename).startswith(_API)]
+    return [
+        f
+        for f in frames
+        if os.path.abspath(f.filename).startswith(_INSIDE)
+        and not os.path.abspath(f.filename).startswith(_FUZZ)
+        and not os.path.abspath(f.filename).startswith(_API)
+    ]
 
 
 def _normalize(message: str) -> str:
@@ -87,14 +92,16 @@ def classify_error(exc: BaseException, path: str, n_lines: int) -> Outcome:
         return Outcome("crash", f"{name}{last}: {text[:2000]}", f"crash:{key}")
     inner = library_frames(exc)
     if inner:
-        return Outcome("crash", f"{name} raised with library frames {inner[-3:]}: {text[:2000]}",
-                       f"crash:frames:{key}")
+        return Outcome(
+            "crash", f"{name} raised with library frames {inner[-3:]}: {text[:2000]}", f"crash:frames:{key}"
+        )
     line = getattr(exc, "lineno", None) if getattr(exc, "filename", None) == path else None
     match = re.search(re.escape(path) + r":(\d+)", text)
     line = line or (int(match.group(1)) if match else None)
     if line is None or not 1 <= line <= n_lines:
-        return Outcome("crash", f"{name} names no line of the program: {text[:2000]}",
-                       f"crash:unlocated:{key}")
+        return Outcome(
+            "crash", f"{name} names no line of the program: {text[:2000]}", f"crash:unlocated:{key}"
+        )
     return Outcome("located-error", f"{name}: {text[:2000]}", f"located:{key}")
 
 
@@ -105,7 +112,8 @@ def _copy(tree):
 
 def _as_jax(tree):
     return jax.tree_util.tree_map(
-        lambda x: jnp.asarray(x) if isinstance(x, (np.ndarray, np.floating)) else x, tree)
+        lambda x: jnp.asarray(x) if isinstance(x, (np.ndarray, np.floating)) else x, tree
+    )
 
 
 def _call_numpy(fn, args: dict) -> float:
@@ -126,9 +134,15 @@ def _moved(args, wrt, directions, t):
 
 
 def _directions(args, wrt, rng):
-    return [jax.tree_util.tree_map(lambda x: np.float64(rng.standard_normal()) if np.ndim(x) == 0
-                                   else rng.standard_normal(np.shape(x)), args[name])
-            for name in wrt]
+    return [
+        jax.tree_util.tree_map(
+            lambda x: (
+                np.float64(rng.standard_normal()) if np.ndim(x) == 0 else rng.standard_normal(np.shape(x))
+            ),
+            args[name],
+        )
+        for name in wrt
+    ]
 
 
 def _dot(grads, directions) -> tuple[float, float]:
@@ -146,6 +160,7 @@ def _dot(grads, directions) -> tuple[float, float]:
 def _jax_grads(jax_fn, args, wrt):
     def f(*w):
         return jax_fn(**{**args, **dict(zip(wrt, w))})
+
     primals = [jax.tree_util.tree_map(jnp.asarray, args[name]) for name in wrt]
     with jax.disable_jit():  # op by op: a few cached kernels instead of a compile per program
         return jax.grad(f, argnums=tuple(range(len(wrt))))(*primals)
@@ -153,12 +168,23 @@ def _jax_grads(jax_fn, args, wrt):
 
 def _structure_matches(ours, theirs) -> bool:
     # jaxlib's stubs leave PyTreeDef's comparison unresolved; it defines __eq__
-    return all(jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)  # type: ignore[operator]
-               for a, b in zip(ours, theirs))
+    return all(
+        jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)  # type: ignore[operator]
+        for a, b in zip(ours, theirs)
+    )
 
 
-def check_function(fn, args: dict, wrt, *, path: str | None = None, jax_fn=None, jit: bool = False,
-                   seed: int = 0, directions: int = 2) -> Outcome:
+def check_function(
+    fn,
+    args: dict,
+    wrt,
+    *,
+    path: str | None = None,
+    jax_fn=None,
+    jit: bool = False,
+    seed: int = 0,
+    directions: int = 2,
+) -> Outcome:
     """Compare ``sourcegrad.value_and_grad(fn, wrt=wrt)`` at ``args`` with NumPy and jax.grad.
 
     ``path`` is the file the function lives in (for checking error locations; default: its code's
@@ -170,7 +196,7 @@ def check_function(fn, args: dict, wrt, *, path: str | None = None, jax_fn=None,
         with open(path, encoding="utf-8") as fh:
             n_lines = len(fh.read().splitlines())
     except OSError:
-        n_lines = 10 ** 9
+        n_lines = 10**9
     try:
         value = _call_numpy(fn, args)
     except Exception as exc:  # the program is outside NumPy's domain at this point
@@ -189,8 +215,11 @@ def check_function(fn, args: dict, wrt, *, path: str | None = None, jax_fn=None,
     try:
         return _compare(fn, args, wrt, value, ours_value, grads, jax_fn, seed, directions)
     except Exception as exc:  # the gradient's structure or values cannot be compared
-        return Outcome("crash", f"comparing the results: {type(exc).__name__}: {exc}",
-                       f"crash:compare:{type(exc).__name__}")
+        return Outcome(
+            "crash",
+            f"comparing the results: {type(exc).__name__}: {exc}",
+            f"crash:compare:{type(exc).__name__}",
+        )
 
 
 def _compare(fn, args, wrt, value, ours_value, grads, jax_fn, seed, n_dirs) -> Outcome:
@@ -208,16 +237,13 @@ def _compare(fn, args, wrt, value, ours_value, grads, jax_fn, seed, n_dirs) -> O
             return Outcome("skipped", f"NumPy near the point: {exc}", "skipped:numpy")
         ours, scale = _dot(grads, dirs)
         if abs(fd - fd_fine) > 1e-6 * (1 + abs(fd) + scale):
-            return Outcome("skipped", "finite differences do not converge (a kink nearby)",
-                           "skipped:kink")
+            return Outcome("skipped", "finite differences do not converge (a kink nearby)", "skipped:kink")
         if abs(ours - fd) > RTOL * (1 + abs(fd) + scale):
             right = (phi(1e-6) - value) / 1e-6
             left = (value - phi(-1e-6)) / 1e-6
             if abs(right - left) > 1e-4 * (1 + abs(fd) + scale):
-                return Outcome("skipped", "the point is a kink (one-sided slopes differ)",
-                               "skipped:kink")
-            return Outcome("wrong", f"<grad, d> = {ours!r}, finite differences give {fd!r}",
-                           "wrong:grad")
+                return Outcome("skipped", "the point is a kink (one-sided slopes differ)", "skipped:kink")
+            return Outcome("wrong", f"<grad, d> = {ours!r}, finite differences give {fd!r}", "wrong:grad")
     if jax_fn is None:
         return Outcome("ok")
     try:
@@ -225,29 +251,35 @@ def _compare(fn, args, wrt, value, ours_value, grads, jax_fn, seed, n_dirs) -> O
     except Exception:  # the program does not run under jax.numpy
         return Outcome("ok", "jax.grad did not run")
     if not _structure_matches(grads, theirs):
-        return Outcome("wrong", f"gradient structure {jax.tree_util.tree_structure(tuple(grads))}, "
-                       f"jax.grad gives {jax.tree_util.tree_structure(tuple(theirs))}",
-                       "wrong:structure")
+        return Outcome(
+            "wrong",
+            f"gradient structure {jax.tree_util.tree_structure(tuple(grads))}, "
+            f"jax.grad gives {jax.tree_util.tree_structure(tuple(theirs))}",
+            "wrong:structure",
+        )
     for a, b in zip(jax.tree_util.tree_leaves(tuple(grads)), jax.tree_util.tree_leaves(theirs)):
         a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
         if a.shape != b.shape:
-            return Outcome("wrong", f"gradient shape {a.shape}, jax.grad gives {b.shape}",
-                           "wrong:shape")
+            return Outcome("wrong", f"gradient shape {a.shape}, jax.grad gives {b.shape}", "wrong:shape")
         if np.max(np.abs(a - b), initial=0.0) > JAX_RTOL * (1 + np.max(np.abs(b), initial=0.0)):
             # jax.grad is a second opinion: trust it where it agrees with finite differences
             dirs = _directions(args, wrt, rng)
-            fd = (_call_numpy(fn, _moved(args, wrt, dirs, 1e-6))
-                  - _call_numpy(fn, _moved(args, wrt, dirs, -1e-6))) / 2e-6
+            fd = (
+                _call_numpy(fn, _moved(args, wrt, dirs, 1e-6))
+                - _call_numpy(fn, _moved(args, wrt, dirs, -1e-6))
+            ) / 2e-6
             jx, scale = _dot(theirs, dirs)
             if abs(jx - fd) <= RTOL * (1 + abs(fd) + scale):
-                return Outcome("wrong", f"gradient leaf {a.tolist()}, jax.grad gives {b.tolist()}",
-                               "wrong:grad-vs-jax")
+                return Outcome(
+                    "wrong", f"gradient leaf {a.tolist()}, jax.grad gives {b.tolist()}", "wrong:grad-vs-jax"
+                )
     return Outcome("ok")
 
 
 def _forget(path: str) -> None:
     """Drop the program's (and its generated code's) linecache entries: a long run stays bounded."""
     import linecache
+
     stem = os.path.splitext(os.path.basename(path))[0]
     for name in [n for n in linecache.cache if n == path or stem in n]:
         linecache.cache.pop(name, None)

@@ -74,8 +74,11 @@ class Program:
         return tuple(self.params)
 
     def features(self) -> set[str]:
-        found = {"container"} if any(not isinstance(self.args[p], (np.ndarray, float))
-                                     for p in self.params) else set()
+        found = (
+            {"container"}
+            if any(not isinstance(self.args[p], (np.ndarray, float)) for p in self.params)
+            else set()
+        )
         for node in (*self.helpers, *self.body):
             found |= node.features()
         return found
@@ -98,13 +101,18 @@ class Program:
         return "\n".join(lines) + "\n"
 
     def copy(self) -> Program:
-        return dataclasses.replace(self, helpers=[_deep(n) for n in self.helpers],
-                                   body=[_deep(n) for n in self.body])
+        return dataclasses.replace(
+            self, helpers=[_deep(n) for n in self.helpers], body=[_deep(n) for n in self.body]
+        )
 
 
 def _deep(node: Node) -> Node:
-    return dataclasses.replace(node, lines=list(node.lines), body=[_deep(c) for c in node.body],
-                               orelse=[_deep(c) for c in node.orelse])
+    return dataclasses.replace(
+        node,
+        lines=list(node.lines),
+        body=[_deep(c) for c in node.body],
+        orelse=[_deep(c) for c in node.orelse],
+    )
 
 
 def literal(value) -> str:

@@ -61,8 +61,9 @@ def check_program(program: Program, workdir: str, *, jit: bool = False, tag: str
         ns["np"] = jnp
         jax_fn = ns[FUNCTION]
     try:
-        return check_function(getattr(module, FUNCTION), program.args, program.wrt, path=path,
-                              jax_fn=jax_fn, jit=jit)
+        return check_function(
+            getattr(module, FUNCTION), program.args, program.wrt, path=path, jax_fn=jax_fn, jit=jit
+        )
     finally:
         os.unlink(path)
 
@@ -88,7 +89,7 @@ def _without(program: Program, where: str, path, inline: bool = False) -> Progra
             return None
         for child in node.body:
             child.defines = tuple(dict.fromkeys(child.defines + node.defines))
-        nodes[path[-1]:path[-1] + 1] = node.body
+        nodes[path[-1] : path[-1] + 1] = node.body
         return copy
     if where == "body" and len(path) == 1 and len(nodes) == 1:
         return None
@@ -98,16 +99,20 @@ def _without(program: Program, where: str, path, inline: bool = False) -> Progra
     return copy
 
 
-def minimize(program: Program, outcome: Outcome, workdir: str, *, jit: bool = False,
-             budget: int = 80) -> Program:
+def minimize(
+    program: Program, outcome: Outcome, workdir: str, *, jit: bool = False, budget: int = 80
+) -> Program:
     """Drop statements (and helpers) one at a time while the same failure class remains."""
     tries = 0
     changed = True
     while changed and tries < budget:
         changed = False
         for where in ("body", "helpers"):
-            candidates = [(p, inline) for p in reversed(list(_paths(getattr(program, where))))
-                          for inline in (False, True)]
+            candidates = [
+                (p, inline)
+                for p in reversed(list(_paths(getattr(program, where))))
+                for inline in (False, True)
+            ]
             for path, inline in candidates:
                 if tries >= budget:
                     break
@@ -131,19 +136,21 @@ def reproducer(program: Program, outcome: Outcome) -> str:
     """A standalone file: the program, its arguments, and the check that fails."""
     detail = "\n".join("# " + line for line in outcome.detail.splitlines()[:12])
     args = ",\n".join(f"    {k!r}: {literal(v)}" for k, v in program.args.items())
-    return (f"# sourcegrad fuzz reproducer: program {program.seed!r}, outcome {outcome.kind}\n"
-            f"# class: {outcome.key}\n# features: {', '.join(sorted(program.features()))}\n"
-            f"{detail}\n{program.source()}\n\nARGS = {{\n{args},\n}}\nWRT = {program.wrt!r}\n\n"
-            f"if __name__ == \"__main__\":\n"
-            f"    import jax\n    jax.config.update(\"jax_enable_x64\", True)\n"
-            f"    from sourcegrad.fuzz.oracle import check_function\n"
-            f"    print(check_function({FUNCTION}, ARGS, WRT))\n")
+    return (
+        f"# sourcegrad fuzz reproducer: program {program.seed!r}, outcome {outcome.kind}\n"
+        f"# class: {outcome.key}\n# features: {', '.join(sorted(program.features()))}\n"
+        f"{detail}\n{program.source()}\n\nARGS = {{\n{args},\n}}\nWRT = {program.wrt!r}\n\n"
+        f'if __name__ == "__main__":\n'
+        f'    import jax\n    jax.config.update("jax_enable_x64", True)\n'
+        f"    from sourcegrad.fuzz.oracle import check_function\n"
+        f"    print(check_function({FUNCTION}, ARGS, WRT))\n"
+    )
 
 
 @dataclass
 class Report:
     counts: collections.Counter = field(default_factory=collections.Counter)
-    classes: dict = field(default_factory=dict)      # failure key -> (program seed, file, source)
+    classes: dict = field(default_factory=dict)  # failure key -> (program seed, file, source)
     located: collections.Counter = field(default_factory=collections.Counter)
     skipped: collections.Counter = field(default_factory=collections.Counter)
     programs: int = 0
@@ -154,15 +161,29 @@ class Report:
         return self.programs / self.seconds if self.seconds else 0.0
 
     def summary(self) -> dict:
-        return {"programs": self.programs, "seconds": round(self.seconds, 1),
-                "programs_per_second": round(self.rate, 2), "counts": dict(self.counts),
-                "failure_classes": {k: v[:2] for k, v in self.classes.items()},
-                "located_errors": dict(self.located), "skipped": dict(self.skipped)}
+        return {
+            "programs": self.programs,
+            "seconds": round(self.seconds, 1),
+            "programs_per_second": round(self.rate, 2),
+            "counts": dict(self.counts),
+            "failure_classes": {k: v[:2] for k, v in self.classes.items()},
+            "located_errors": dict(self.located),
+            "skipped": dict(self.skipped),
+        }
 
 
-def run(n: int, seed: int = 0, out: str | None = None, *, features=FEATURES, jit: bool = False,
-        start: int = 0, minimize_failures: bool = True, time_limit: float | None = None,
-        log=None) -> Report:
+def run(
+    n: int,
+    seed: int = 0,
+    out: str | None = None,
+    *,
+    features=FEATURES,
+    jit: bool = False,
+    start: int = 0,
+    minimize_failures: bool = True,
+    time_limit: float | None = None,
+    log=None,
+) -> Report:
     """Fuzz ``n`` programs (or until ``time_limit`` seconds); failures go to ``out``."""
     report = Report()
     t0 = time.perf_counter()
@@ -184,8 +205,10 @@ def run(n: int, seed: int = 0, out: str | None = None, *, features=FEATURES, jit
             elif outcome.failed:
                 _record(report, program, outcome, workdir, out, jit, minimize_failures, log)
             if log and report.programs % 100 == 0:
-                log(f"{report.programs} programs, {report.programs / (time.perf_counter() - t0):.1f}/s, "
-                    f"{dict(report.counts)}")
+                log(
+                    f"{report.programs} programs, {report.programs / (time.perf_counter() - t0):.1f}/s, "
+                    f"{dict(report.counts)}"
+                )
     report.seconds = time.perf_counter() - t0
     if out:
         os.makedirs(out, exist_ok=True)

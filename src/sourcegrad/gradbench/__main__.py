@@ -21,7 +21,8 @@ def timed_runs(fn: gradbench.Function, data: dict) -> dict:
     args = fn.prepare(data)
     runs = data if isinstance(data, dict) else {}  # hello's inputs are bare numbers: one run
     min_runs, min_seconds = int(runs.get("min_runs", 1)), float(runs.get("min_seconds", 0))
-    timings, elapsed, out = [], 0.0, None
+    timings: list[dict] = []
+    elapsed, out = 0.0, None
     while len(timings) < min_runs or elapsed < min_seconds:
         start = time.perf_counter_ns()
         out = jax.block_until_ready(fn.compute(*args))

@@ -225,7 +225,7 @@ class While:
     overflow: str = ""  # set by reverse: the name of the flag "still running at max_iter"
     shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
     checkpoints: int | None = None  # no max_iter: slots of online checkpointing (None: the default)
-    kept: str = ""      # set by reverse when checkpointed: the name of the checkpoints record
+    kept: str = ""  # set by reverse when checkpointed: the name of the checkpoints record
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,6 @@ class Namer:
             self._adjoints[primal] = name
         return self._adjoints[primal]
 
-
     def tangent(self, primal: str) -> str:
         """The tangent name of a primal variable: ``d_<name>``, always the same for one name."""
         if primal not in self._tangents:

@@ -20,7 +20,7 @@ def transpose_of(fn, g, args, k=0, **kwargs):
     args = list(args)
 
     def linear(v):
-        return fn(*args[:k], v, *args[k + 1:], **kwargs)
+        return fn(*args[:k], v, *args[k + 1 :], **kwargs)
 
     primal = jax.tree_util.tree_map(jnp.asarray, args[k])
     out_dtype = jax.eval_shape(linear, primal)
@@ -33,8 +33,10 @@ def pad_adjoint(g, array, pad_width, mode="constant"):
     """Adjoint of ``pad(array, pad_width, mode)`` for the modes linear in ``array`` (the padding
     values of mode="constant" are constants): the interior for "constant", the transpose otherwise."""
     if mode not in _LINEAR_PAD_MODES:
-        raise ValueError(f"pad mode {mode!r} has no rule: sourcegrad differentiates np.pad with "
-                         f"mode in {', '.join(map(repr, _LINEAR_PAD_MODES))}")
+        raise ValueError(
+            f"pad mode {mode!r} has no rule: sourcegrad differentiates np.pad with "
+            f"mode in {', '.join(map(repr, _LINEAR_PAD_MODES))}"
+        )
     if mode == "empty":
         mode = "constant"
     return transpose_of(jnp.pad, g, (array, pad_width), 0, mode=mode)

@@ -20,12 +20,14 @@ def seed_like(y, seed):
                 f"the function returns an array of shape {tuple(jnp.shape(y))}, not a scalar; "
                 f"reverse mode computes seed @ Jacobian, so pass seed= an array of shape "
                 f"{tuple(jnp.shape(y))} (PyTorch's y.backward(gradient) argument), e.g. "
-                f"seed=np.ones({tuple(jnp.shape(y))}) to differentiate the sum of the outputs")
+                f"seed=np.ones({tuple(jnp.shape(y))}) to differentiate the sum of the outputs"
+            )
         return jnp.ones_like(y)
     seed = jnp.asarray(seed, dtype=jnp.result_type(y))
     if seed.shape != jnp.shape(y):
-        raise SeedError(f"the seed has shape {seed.shape} but the output has shape "
-                        f"{tuple(jnp.shape(y))}; they must match")
+        raise SeedError(
+            f"the seed has shape {seed.shape} but the output has shape {tuple(jnp.shape(y))}; they must match"
+        )
     return seed
 
 
@@ -41,7 +43,8 @@ def unbroadcast(g, x):
         return g
     lead = jnp.ndim(g) - len(shape)
     axes = tuple(range(lead)) + tuple(
-        lead + i for i, d in enumerate(shape) if d == 1 and jnp.shape(g)[lead + i] != 1)
+        lead + i for i, d in enumerate(shape) if d == 1 and jnp.shape(g)[lead + i] != 1
+    )
     if axes:
         g = jnp.sum(g, axis=axes)
     return jnp.reshape(g, shape)
@@ -108,7 +111,7 @@ def vjp_of(fn, g, args, k=0, **kwargs):
     args = list(args)
 
     def one(v):
-        return fn(*args[:k], v, *args[k + 1:], **kwargs)
+        return fn(*args[:k], v, *args[k + 1 :], **kwargs)
 
     _, pullback = jax.vjp(one, args[k])
     (adjoint,) = pullback(g)

@@ -13,8 +13,11 @@ def clip_mask(a, a_min=None, a_max=None, which="a"):
     if which == "a_max":
         hit = jnp.zeros(jnp.shape(low), bool) if a_max is None else low > a_max
     else:
-        hit = (a >= a_min) if which == "a" and a_min is not None else (
-            jnp.ones(jnp.shape(a), bool) if which == "a" else a < a_min)
+        hit = (
+            (a >= a_min)
+            if which == "a" and a_min is not None
+            else (jnp.ones(jnp.shape(a), bool) if which == "a" else a < a_min)
+        )
         if a_max is not None:
             hit = hit & (low <= a_max)
     return hit.astype(jnp.result_type(a))

@@ -27,7 +27,7 @@ def jvp_of(fn, t, args, k=0, **kwargs):
     args = list(args)
 
     def one(v):
-        return fn(*args[:k], v, *args[k + 1:], **kwargs)
+        return fn(*args[:k], v, *args[k + 1 :], **kwargs)
 
     primal = jax.tree_util.tree_map(jnp.asarray, args[k])
     t = jax.tree_util.tree_map(lambda p, d: jnp.asarray(d, dtype=p.dtype), primal, t)
@@ -41,6 +41,8 @@ def pad_tangent(t, pad_width, mode="constant"):
     """The tangent of ``pad(array, pad_width, mode)`` along ``t``, for the modes linear in ``array``:
     the same padding of ``t`` (the constant values of mode="constant" are constants: zero tangent)."""
     if mode not in _LINEAR_PAD_MODES:
-        raise ValueError(f"pad mode {mode!r} has no rule: sourcegrad differentiates np.pad with "
-                         f"mode in {', '.join(map(repr, _LINEAR_PAD_MODES))}")
+        raise ValueError(
+            f"pad mode {mode!r} has no rule: sourcegrad differentiates np.pad with "
+            f"mode in {', '.join(map(repr, _LINEAR_PAD_MODES))}"
+        )
     return jnp.pad(t, pad_width, mode="constant" if mode == "empty" else mode)

@@ -18,7 +18,7 @@ def unslice(g, x, index):
     if any(i is Ellipsis for i in items):
         at = items.index(Ellipsis)
         n_real = sum(1 for i in items if i is not None and i is not Ellipsis)
-        items = items[:at] + (slice(None),) * (len(shape) - n_real) + items[at + 1:]
+        items = items[:at] + (slice(None),) * (len(shape) - n_real) + items[at + 1 :]
     items = items + (slice(None),) * (len(shape) - sum(1 for i in items if i is not None))
     config, squeezed, dim, out = [], [], 0, 0  # out: the axis of g this item made
     g = jnp.asarray(g)
@@ -43,8 +43,11 @@ def unslice(g, x, index):
             return jnp.zeros(shape, jnp.result_type(g)).at[index].add(g)
         dim += 1
     # put back the axes that integer indices removed, take out the ones that None added
-    out_axes = [p for p, item in enumerate(i for i in items if i is not None)
-                if isinstance(item, (int, np.integer)) and not isinstance(item, bool)]
+    out_axes = [
+        p
+        for p, item in enumerate(i for i in items if i is not None)
+        if isinstance(item, (int, np.integer)) and not isinstance(item, bool)
+    ]
     if squeezed:
         g = jnp.reshape(g, [d for p, d in enumerate(jnp.shape(g)) if p not in squeezed])
     if out_axes:
@@ -54,9 +57,14 @@ def unslice(g, x, index):
 
 def _may_repeat(index) -> bool:
     items = index if isinstance(index, tuple) else (index,)
-    return any(not isinstance(i, slice) and i is not None and i is not Ellipsis
-               and jnp.ndim(i) >= 1 and not jnp.issubdtype(jnp.result_type(i), jnp.bool_)
-               for i in items)
+    return any(
+        not isinstance(i, slice)
+        and i is not None
+        and i is not Ellipsis
+        and jnp.ndim(i) >= 1
+        and not jnp.issubdtype(jnp.result_type(i), jnp.bool_)
+        for i in items
+    )
 
 
 def _last_writer(shape, index):
@@ -122,7 +130,7 @@ def unconcatenate(g, arrays, k, axis=0):
     if axis is None:
         sizes = [jnp.size(a) for a in arrays]
         start = sum(sizes[:k])
-        return jnp.reshape(g[start:start + sizes[k]], jnp.shape(arrays[k]))
+        return jnp.reshape(g[start : start + sizes[k]], jnp.shape(arrays[k]))
     ax = axis % jnp.ndim(g)
     start = sum(jnp.shape(a)[ax] for a in arrays[:k])
     return lax.slice_in_dim(g, start, start + jnp.shape(arrays[k])[ax], axis=ax)
@@ -150,8 +158,11 @@ def diag_adjoint(g, x, k=0):
 def linspace_adjoint(g, num, which):
     """Adjoint of ``linspace(start, stop, num)`` (``start + (stop - start) * k / (num - 1)`` along a
     new first axis) with respect to ``start`` or ``stop``: ``g`` weighted by ``1 - t`` or ``t``."""
-    t = jnp.linspace(0.0, 1.0, num, dtype=jnp.result_type(g)) if num > 1 else jnp.zeros(
-        (num,), jnp.result_type(g))
+    t = (
+        jnp.linspace(0.0, 1.0, num, dtype=jnp.result_type(g))
+        if num > 1
+        else jnp.zeros((num,), jnp.result_type(g))
+    )
     weight = t if which == "stop" else 1 - t
     return jnp.tensordot(weight, g, axes=(0, 0))
 

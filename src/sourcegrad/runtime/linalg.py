@@ -127,29 +127,28 @@ def _einsum_explicit(subscripts: str, shapes):
     output, unused letters). An ellipsis axis of size 1 that broadcasts against a longer one gets a
     letter of its own (summed over, size 1), so the explicit spec means the same as NumPy's."""
     spec = subscripts.replace(" ", "")
-    ins, out = spec.split("->") if "->" in spec else (spec, None)
-    ins = ins.split(",")
+    lhs, out = spec.split("->") if "->" in spec else (spec, None)
+    ins = lhs.split(",")
     if len(ins) != len(shapes):
-        raise ValueError(f"einsum subscripts {subscripts!r} name {len(ins)} operands, "
-                         f"got {len(shapes)}")
+        raise ValueError(f"einsum subscripts {subscripts!r} name {len(ins)} operands, got {len(shapes)}")
     used = set(spec)
     free = [c for c in string.ascii_letters if c not in used]
-    counts = [len(shape) - len(s.replace("...", "")) if "..." in s else 0
-              for s, shape in zip(ins, shapes)]
+    counts = [len(shape) - len(s.replace("...", "")) if "..." in s else 0 for s, shape in zip(ins, shapes)]
     n_ell = max(counts, default=0)
     ell, free = free[:n_ell], free[n_ell:]
-    size = {}
+    size: dict[str, int] = {}
     for s, shape, e in zip(ins, shapes, counts):
         if "..." in s:
             at = s.index("...")
-            for c, d in zip(ell[n_ell - e:], shape[at:at + e]):
+            for c, d in zip(ell[n_ell - e :], shape[at : at + e]):
                 size[c] = max(size.get(c, 1), d)
     explicit = []
     for s, shape, e in zip(ins, shapes, counts):
         if "..." in s:
             at = s.index("...")
-            letters = "".join(c if d == size[c] else free.pop()
-                              for c, d in zip(ell[n_ell - e:], shape[at:at + e]))
+            letters = "".join(
+                c if d == size[c] else free.pop() for c, d in zip(ell[n_ell - e :], shape[at : at + e])
+            )
             s = s.replace("...", letters)
         explicit.append(s)
     if out is None:

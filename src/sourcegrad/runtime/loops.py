@@ -86,10 +86,12 @@ def checkpointed_scan_adjoint(step, step_adjoint, init, xs, saved, segment):
         _, tape = lax.scan(step, start, seg_xs)  # recompute this segment's tape
         return lax.scan(step_adjoint, carry, (seg_xs, tape), reverse=True)
 
-    carry, ys_main = lax.scan(segment_adjoint, carry, (checkpoints, _segments(main, k, segment)),
-                              reverse=True)
+    carry, ys_main = lax.scan(
+        segment_adjoint, carry, (checkpoints, _segments(main, k, segment)), reverse=True
+    )
     ys = jax.tree_util.tree_map(
-        lambda m, r: jnp.concatenate([m.reshape((-1,) + m.shape[2:]), r]), ys_main, ys_rest)
+        lambda m, r: jnp.concatenate([m.reshape((-1,) + m.shape[2:]), r]), ys_main, ys_rest
+    )
     return carry, ys
 
 
@@ -124,8 +126,7 @@ def checkpointed_while(test, step, init, slots):
         raise ValueError(f"a checkpointed while loop needs at least 4 slots, not {slots}")
     half = slots // 2
     keep = (half + 1) // 2
-    states = jax.tree_util.tree_map(lambda s: jnp.zeros((slots,) + jnp.shape(s), jnp.result_type(s)),
-                                    init)
+    states = jax.tree_util.tree_map(lambda s: jnp.zeros((slots,) + jnp.shape(s), jnp.result_type(s)), init)
     where = jnp.zeros((slots,), jnp.int32)
 
     def thin(kept):  # keep the even checkpoints (iterations 0, 2s, 4s, ...): half the slots free
@@ -136,8 +137,9 @@ def checkpointed_while(test, step, init, slots):
     def take(kept, k, state):  # a checkpoint of the state before iteration k, if k is due
         where, states, used, spacing = kept
         due = k % spacing == 0  # written without a branch: row `used` (< slots) is free anyway
-        states = jax.tree_util.tree_map(lambda b, v: b.at[used].set(jnp.where(due, v, b[used])),
-                                        states, state)
+        states = jax.tree_util.tree_map(
+            lambda b, v: b.at[used].set(jnp.where(due, v, b[used])), states, state
+        )
         return where.at[used].set(jnp.where(due, k, where[used])), states, used + due, spacing
 
     def body(loop):
@@ -147,7 +149,8 @@ def checkpointed_while(test, step, init, slots):
 
     kept = (where, states, jnp.int32(0), jnp.int32(1))
     n, state, (where, states, used, _) = lax.while_loop(
-        lambda loop: test(loop[1]), body, (jnp.int32(0), init, kept))
+        lambda loop: test(loop[1]), body, (jnp.int32(0), init, kept)
+    )
     return state, (where, states, used, n)
 
 

@@ -30,8 +30,7 @@ def prod_adjoint(g, x, axis=None, keepdims=False):
     flat = jnp.reshape(xt, xt.shape[: jnp.ndim(x) - len(axes)] + (-1,))
     ones = jnp.ones_like(flat[..., :1])
     left = jnp.cumprod(jnp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
-    right = jnp.flip(jnp.cumprod(jnp.concatenate([ones, jnp.flip(flat, -1)[..., :-1]], axis=-1),
-                                 axis=-1), -1)
+    right = jnp.flip(jnp.cumprod(jnp.concatenate([ones, jnp.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1)
     others = jnp.reshape(left * right, xt.shape)
     others = jnp.transpose(others, tuple(perm.index(i) for i in range(jnp.ndim(x))))
     return unreduce(g, x, axis, keepdims) * others
@@ -58,8 +57,9 @@ def norm_adjoint(g, x, ans, ord=None, axis=None, keepdims=False):
     if ord is None or (ord == "fro" and len(axes) == 2) or (ord == 2 and len(axes) == 1):
         return unreduce(div_or_zero(g, ans), x, axes, keepdims) * x
     if len(axes) == 1:
-        return _vector_norm_adjoint(unreduce(g, x, axes, keepdims), x,
-                                    unreduce(ans, x, axes, keepdims), ord, axes)
+        return _vector_norm_adjoint(
+            unreduce(g, x, axes, keepdims), x, unreduce(ans, x, axes, keepdims), ord, axes
+        )
     if len(axes) == 2:
         return _matrix_norm_adjoint(g, x, ord, axes, keepdims)
     raise ValueError(f"linalg.norm: improper number of axes {axes} for ord={ord!r}")
@@ -95,8 +95,11 @@ def _matrix_norm_adjoint(g, x, ord, axes, keepdims):
     elif ord in (1, -1, math.inf, -math.inf):
         over = -2 if ord in (1, -1) else -1  # 1: the largest column sum of |x|; inf: row sum
         sums = jnp.sum(jnp.abs(xm), axis=over, keepdims=True)
-        best = jnp.max(sums, axis=-1 if over == -2 else -2, keepdims=True) if ord > 0 else \
-            jnp.min(sums, axis=-1 if over == -2 else -2, keepdims=True)
+        best = (
+            jnp.max(sums, axis=-1 if over == -2 else -2, keepdims=True)
+            if ord > 0
+            else jnp.min(sums, axis=-1 if over == -2 else -2, keepdims=True)
+        )
         hit = (sums == best).astype(jnp.result_type(g))
         part = g * jnp.sign(xm) * hit / jnp.sum(hit, axis=-1 if over == -2 else -2, keepdims=True)
     else:

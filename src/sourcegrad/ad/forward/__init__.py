@@ -41,8 +41,8 @@ from .function import tangent_function
 __all__ = ["forward", "tangent_function", "Context"]
 
 
-def forward(fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str = "",
-            callees=None) -> ir.Function:
+def forward(
+    fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str = "", callees=None
+) -> ir.Function:
     """``jvp_<name>``: the tangent function of a normal-form function (see the module docstring)."""
-    return tangent_function(Context(fn, wrt, activity, namer, filename, callees, block),
-                            f"jvp_{fn.name}")
+    return tangent_function(Context(fn, wrt, activity, namer, filename, callees, block), f"jvp_{fn.name}")

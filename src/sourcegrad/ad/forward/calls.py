@@ -20,9 +20,14 @@ def call(ctx, s: ir.CallFn) -> list:
         return [s]
     callee = ctx.callees.by_name(s.callee)
     jvp_name = callee_jvp(ctx, callee, active_in)
-    return [replace(s, targets=tuple(s.targets) + tuple(ctx.tangent(t) for t in s.targets),
-                    callee=jvp_name,
-                    args=tuple(s.args) + tuple(ir.Name(ctx.tangent(s.args[i].id)) for i in active_in))]
+    return [
+        replace(
+            s,
+            targets=tuple(s.targets) + tuple(ctx.tangent(t) for t in s.targets),
+            callee=jvp_name,
+            args=tuple(s.args) + tuple(ir.Name(ctx.tangent(s.args[i].id)) for i in active_in),
+        )
+    ]
 
 
 def callee_jvp(ctx, callee, active_in) -> str:

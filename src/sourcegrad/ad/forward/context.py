@@ -25,8 +25,7 @@ class Context:
     construct handlers transform the blocks they hold through it, and a callee's context gets
     the same one, so the construct modules need not import one another."""
 
-    def __init__(self, fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str,
-                 callees, block):
+    def __init__(self, fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str, callees, block):
         self.fn = fn
         self.wrt = tuple(wrt)
         self.act = activity
@@ -64,7 +63,11 @@ class Context:
         return ir.Name(zero)
 
     def error(self, origin, what, fix):
-        return UnsupportedSyntaxError(f"{what} is not supported in forward mode yet",
-                                      filename=self.filename,
-                                      line=origin.line if origin else 0,
-                                      col=0, text=origin.text if origin else "", fix=fix)
+        return UnsupportedSyntaxError(
+            f"{what} is not supported in forward mode yet",
+            filename=self.filename,
+            line=origin.line if origin else 0,
+            col=0,
+            text=origin.text if origin else "",
+            fix=fix,
+        )

@@ -25,8 +25,7 @@ def tangent_function(ctx, fn_name: str, flat: bool = False) -> ir.Function:
     tangent_params = []
     for w in ctx.wrt:
         layout = inputs.get(w, ir.Name(w))
-        d_w = ctx.tangent(w) if isinstance(layout, ir.Name) and layout.id == w \
-            else ctx.namer.fresh(f"d_{w}")
+        d_w = ctx.tangent(w) if isinstance(layout, ir.Name) and layout.id == w else ctx.namer.fresh(f"d_{w}")
         tangent_params.append(d_w)
         if isinstance(layout, ir.Name) and layout.id == w:
             continue
@@ -44,20 +43,33 @@ def tangent_function(ctx, fn_name: str, flat: bool = False) -> ir.Function:
     sections = []
     if head:
         sections.append(ir.Section("zero", "the inputs' tangents, leaf by leaf", tuple(head)))
-    sections.append(ir.Section(
-        "forward", "forward: the primal computation, each line followed by its tangent "
-                   "(d_y: how y moves when the inputs move along their tangents)",
-        tuple(main) + tuple(tail)))
+    sections.append(
+        ir.Section(
+            "forward",
+            "forward: the primal computation, each line followed by its tangent "
+            "(d_y: how y moves when the inputs move along their tangents)",
+            tuple(main) + tuple(tail),
+        )
+    )
     what = "the outputs, then their tangents" if flat else "the output and its tangent"
     sections.append(ir.Section("return", what, (ir.Return(ir.Raw(result)),)))
     wrt = ", ".join(ctx.wrt)
-    doc = (f"`{fn.name}` and its tangent (forward mode) along tangents of {wrt}.\n\n"
-           f"Returns ({fn.name}(...), its tangent): the derivative of the output in the direction "
-           f"{', '.join(tangent_params)}.")
+    doc = (
+        f"`{fn.name}` and its tangent (forward mode) along tangents of {wrt}.\n\n"
+        f"Returns ({fn.name}(...), its tangent): the derivative of the output in the direction "
+        f"{', '.join(tangent_params)}."
+    )
     meta = dict(fn.meta)
     meta.update(output_is_tuple=isinstance(ret.value, ir.Tup), tangent_params=tuple(tangent_params))
-    return ir.Function(fn_name, fn.params + tuple(tangent_params), tuple(sections), doc=doc,
-                       globals_used=fn.globals_used, temporaries=fn.temporaries, meta=meta)
+    return ir.Function(
+        fn_name,
+        fn.params + tuple(tangent_params),
+        tuple(sections),
+        doc=doc,
+        globals_used=fn.globals_used,
+        temporaries=fn.temporaries,
+        meta=meta,
+    )
 
 
 def _subscripts(base: str, keys) -> ast.expr:

@@ -38,8 +38,7 @@ def for_loop(ctx, s: ir.For) -> list:
     before: list = []
     tail: list = []
     carry = _carries(ctx, s, before, tail)
-    elems = [(t, it) for t, it in zip(s.targets, s.iters)
-             if isinstance(it, ir.ArrayIter) and ctx.active(t)]
+    elems = [(t, it) for t, it in zip(s.targets, s.iters) if isinstance(it, ir.ArrayIter) and ctx.active(t)]
     if len(carry) == len(s.carry) and not elems:
         return [s]
     body = ctx.block(s.body) + tail

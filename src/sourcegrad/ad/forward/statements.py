@@ -20,8 +20,11 @@ def statement(ctx, s) -> list:
     """The statement, then its tangent (when its target is active)."""
     if isinstance(s, ir.Unpack):
         if any(ctx.active(t) for t in ir._flat(s.targets)):
-            raise ctx.error(s.origin, "unpacking a tuple of differentiable arrays from one value",
-                            "unpack a tuple display (a, b = x, y) or index the arrays")
+            raise ctx.error(
+                s.origin,
+                "unpacking a tuple of differentiable arrays from one value",
+                "unpack a tuple display (a, b = x, y) or index the arrays",
+            )
         return [s]
     if not (isinstance(s, ir.Assign) and ctx.active(s.target)):
         return [s]
@@ -33,8 +36,11 @@ def statement(ctx, s) -> list:
         if expr is None:
             return [s]
     else:
-        raise ctx.error(s.origin, "a tuple holding differentiable arrays assigned to a name",
-                        "keep the arrays in separate variables")
+        raise ctx.error(
+            s.origin,
+            "a tuple holding differentiable arrays assigned to a name",
+            "keep the arrays in separate variables",
+        )
     return [s, ir.Assign(ctx.tangent(s.target), ir.Raw(expr), s.origin)]
 
 
@@ -47,10 +53,13 @@ def tangent_expr(ctx, prim: ir.Prim, target: str, origin):
     if not rule.has_tangent:
         raise MissingRuleError(
             f"`{rule.callee or rule.key}` has an adjoint rule but no tangent rule, so forward mode "
-            f"cannot differentiate it", filename=ctx.filename, line=origin.line if origin else 0,
-            col=0, text=origin.text if origin else "",
-            fix="give its rule a tangent template: register_rule(..., tangent=\"...\") "
-                "(see sourcegrad.rules)")
+            f"cannot differentiate it",
+            filename=ctx.filename,
+            line=origin.line if origin else 0,
+            col=0,
+            text=origin.text if origin else "",
+            fix='give its rule a tangent template: register_rule(..., tangent="...") (see sourcegrad.rules)',
+        )
     mapping = bound_args(prim, rule)
     mapping["ans"] = name(target)
     defaults = {p.name for p in rule.params if p.kind == "static" and p.name not in prim.arg_dict}
@@ -70,12 +79,18 @@ def tangent_expr(ctx, prim: ir.Prim, target: str, origin):
             if rule.param(pname).kind == "sequence" and uses_position:
                 for position, item in enumerate(arg.items):
                     if ctx.active(item):
-                        parts.append(instantiate(template, dict(
-                            mapping, position=ast.Constant(position),
-                            **{f"d_{pname}": name(ctx.tangent(item.id))})))
+                        parts.append(
+                            instantiate(
+                                template,
+                                dict(
+                                    mapping,
+                                    position=ast.Constant(position),
+                                    **{f"d_{pname}": name(ctx.tangent(item.id))},
+                                ),
+                            )
+                        )
             else:
-                parts.append(instantiate(template, dict(
-                    mapping, **{f"d_{pname}": _tangent_arg(ctx, arg)})))
+                parts.append(instantiate(template, dict(mapping, **{f"d_{pname}": _tangent_arg(ctx, arg)})))
     parts = [_without_defaults(p, defaults) for p in parts]
     total = parts[0]
     for part in parts[1:]:
@@ -105,14 +120,16 @@ def _without_defaults(expr, defaults):
         return expr
     for n in walk(expr):
         if isinstance(n, ast.Call):
-            n.keywords = [k for k in n.keywords
-                          if not (k.arg in defaults and _is_default(k.value))]
+            n.keywords = [k for k in n.keywords if not (k.arg in defaults and _is_default(k.value))]
     return expr
 
 
 def _is_default(value) -> bool:
-    return isinstance(value, ast.Constant) and value.value in (None, False, 0) \
+    return (
+        isinstance(value, ast.Constant)
+        and value.value in (None, False, 0)
         and not isinstance(value.value, float)
+    )
 
 
 def _has_active(ctx, param, arg) -> bool:

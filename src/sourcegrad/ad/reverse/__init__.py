@@ -58,12 +58,20 @@ from .analysis import SHAPE_ARGUMENTS, callee_active_params, loop_invariants, re
 from .block import block
 from .context import Context, tuple_of
 
-__all__ = ["reverse", "gradient_function", "names_read_deep", "callee_active_params",
-           "loop_invariants", "read_for_shape_only", "SHAPE_ARGUMENTS"]
+__all__ = [
+    "reverse",
+    "gradient_function",
+    "names_read_deep",
+    "callee_active_params",
+    "loop_invariants",
+    "read_for_shape_only",
+    "SHAPE_ARGUMENTS",
+]
 
 
-def reverse(fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str = "",
-            callees=None) -> ir.Function:
+def reverse(
+    fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str = "", callees=None
+) -> ir.Function:
     """The gradient function of a normal-form function (see the module docstring)."""
     return gradient_function(Context(fn, wrt, activity, namer, filename, callees, block))
 
@@ -85,28 +93,35 @@ def gradient_function(ctx: Context) -> ir.Function:
         from_acc = tuple(
             ir.Assign(ctx.adj(leaf.id), ir.Raw(_subscripts(acc, (i,) + path)))
             for i, layout in enumerate(layouts)
-            for leaf, path in zip(leaves(layout), paths(layout)))
+            for leaf, path in zip(leaves(layout), paths(layout))
+        )
     zero = ir.IfElse(
         ir.Raw(parse_expr(f"{acc} is None")),
         tuple(ir.Assign(ctx.adj(x), ir.Raw(call("jnp.zeros_like", name(x)))) for x in input_leaves),
-        from_acc)
+        from_acc,
+    )
     ctx.scope.initialized.update(input_leaves)
     seed_stmts = _seed(ctx, ret, seed)
     forward, backward = ctx.block(body)
 
     sections = [
-        ir.Section("forward", "forward: the primal computation, one operation per line",
-                   tuple(forward)),
-        ir.Section("zero", f"the inputs' gradient accumulators: zero for a fresh gradient, or "
-                           f"the caller's `{acc}` to add to (as PyTorch's .grad across "
-                           f"backward() calls)", (zero,)),
-        ir.Section("seed", "seed: d(output)/d(output), 1 for a scalar output, else the "
-                           "caller's seed (PyTorch's backward(gradient))", tuple(seed_stmts)),
-        ir.Section("backward", "backward: the adjoint of each line, last line first",
-                   tuple(backward)),
+        ir.Section("forward", "forward: the primal computation, one operation per line", tuple(forward)),
+        ir.Section(
+            "zero",
+            f"the inputs' gradient accumulators: zero for a fresh gradient, or "
+            f"the caller's `{acc}` to add to (as PyTorch's .grad across "
+            f"backward() calls)",
+            (zero,),
+        ),
+        ir.Section(
+            "seed",
+            "seed: d(output)/d(output), 1 for a scalar output, else the "
+            "caller's seed (PyTorch's backward(gradient))",
+            tuple(seed_stmts),
+        ),
+        ir.Section("backward", "backward: the adjoint of each line, last line first", tuple(backward)),
     ]
-    grads = call("cast_like", tuple_of(*[_display(ctx, layout) for layout in layouts]),
-                 tuple_of(*ctx.wrt))
+    grads = call("cast_like", tuple_of(*[_display(ctx, layout) for layout in layouts]), tuple_of(*ctx.wrt))
     results = [to_ast(ret.value), grads]
     status = ctx.scope.status
     if status:
@@ -119,12 +134,24 @@ def gradient_function(ctx: Context) -> ir.Function:
         title += "; and whether a while loop outran its tape"
     sections.append(ir.Section("return", title, (ir.Return(ir.Raw(tuple_of(*results))),)))
     meta = dict(fn.meta)
-    meta.update(foldable=frozenset(ctx.adj(t) for t in fn.temporaries),
-                seed=seed, acc=acc, output_is_tuple=isinstance(ret.value, ir.Tup),
-                has_status=bool(status), while_loops=tuple(ctx.loops))
-    return ir.Function(f"grad_{fn.name}", fn.params + (seed, acc), tuple(sections),
-                       doc=_docstring(ctx, seed, acc), defaults=((seed, "None"), (acc, "None")),
-                       globals_used=fn.globals_used, temporaries=fn.temporaries, meta=meta)
+    meta.update(
+        foldable=frozenset(ctx.adj(t) for t in fn.temporaries),
+        seed=seed,
+        acc=acc,
+        output_is_tuple=isinstance(ret.value, ir.Tup),
+        has_status=bool(status),
+        while_loops=tuple(ctx.loops),
+    )
+    return ir.Function(
+        f"grad_{fn.name}",
+        fn.params + (seed, acc),
+        tuple(sections),
+        doc=_docstring(ctx, seed, acc),
+        defaults=((seed, "None"), (acc, "None")),
+        globals_used=fn.globals_used,
+        temporaries=fn.temporaries,
+        meta=meta,
+    )
 
 
 def _subscripts(base: str, keys) -> ast.expr:
@@ -148,9 +175,11 @@ def _display(ctx, layout) -> ast.expr:
 
 def _docstring(ctx, seed, acc) -> str:
     ins = ", ".join(ctx.wrt)
-    return (f"The gradient of `{ctx.fn.name}` with respect to {ins}.\n\n"
-            f"Returns ({ctx.fn.name}(...), (gradients of {ins})). `{seed}`: the output's "
-            f"gradient (required unless the output is a scalar). `{acc}`: gradients to add to.")
+    return (
+        f"The gradient of `{ctx.fn.name}` with respect to {ins}.\n\n"
+        f"Returns ({ctx.fn.name}(...), (gradients of {ins})). `{seed}`: the output's "
+        f"gradient (required unless the output is a scalar). `{acc}`: gradients to add to."
+    )
 
 
 def _seed(ctx, ret, seed) -> list:
@@ -160,10 +189,12 @@ def _seed(ctx, ret, seed) -> list:
     for i, item in enumerate(items):
         if not (isinstance(item, ir.Name) and item.id in ctx.act.varied):
             continue
-        s = ast.Subscript(value=name(seed), slice=ast.Constant(i), ctx=ast.Load()) \
-            if tuple_out else name(seed)
+        s = (
+            ast.Subscript(value=name(seed), slice=ast.Constant(i), ctx=ast.Load())
+            if tuple_out
+            else name(seed)
+        )
         out.append(ctx.seed(item.id, call("seed_like", name(item.id), s), ret.origin))
     if not out:
-        out.append(ir.Comment(f"the output does not depend on {', '.join(ctx.wrt)}: "
-                              f"its gradient is zero"))
+        out.append(ir.Comment(f"the output does not depend on {', '.join(ctx.wrt)}: its gradient is zero"))
     return out

@@ -12,8 +12,16 @@ from ...normal.astutil import walk
 from ...normal.walk import bound_deep, expressions_deep, statements
 from ..activity import analyze, differentiable_args
 
-__all__ = ["loop_invariants", "read_for_shape_only", "shape_only", "free_active",
-           "callee_active_params", "callee_outputs", "without_no_grad", "SHAPE_ARGUMENTS"]
+__all__ = [
+    "loop_invariants",
+    "read_for_shape_only",
+    "shape_only",
+    "free_active",
+    "callee_active_params",
+    "callee_outputs",
+    "without_no_grad",
+    "SHAPE_ARGUMENTS",
+]
 
 
 def loop_invariants(loop, body) -> set:
@@ -42,8 +50,11 @@ def read_for_shape_only(stmts) -> set:
         total.update(ir.names_read(e))
         if isinstance(e, ir.Raw):
             for node in walk(e.expr):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                        and node.func.id in SHAPE_ARGUMENTS:
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id in SHAPE_ARGUMENTS
+                ):
                     k = SHAPE_ARGUMENTS[node.func.id]
                     shape = node.args[k] if len(node.args) > k else None
                     if isinstance(shape, ast.Name):
@@ -92,8 +103,11 @@ def _updated(act, callees, s) -> list:
     if isinstance(s, (ir.For, ir.While)):
         out = [c.init for c in s.carry if act.is_active(c.param) or act.is_active(c.out)]
         if isinstance(s, ir.For):
-            out += [it.array for t, it in zip(s.targets, s.iters)
-                    if isinstance(it, ir.ArrayIter) and act.is_active(t)]
+            out += [
+                it.array
+                for t, it in zip(s.targets, s.iters)
+                if isinstance(it, ir.ArrayIter) and act.is_active(t)
+            ]
         return out
     if isinstance(s, ir.If):
         return [x for o, a, b in s.outputs if act.is_active(o) for x in (a, b)]

@@ -34,9 +34,11 @@ def block(ctx, stmts):
     for origin, group in reversed(groups):
         if any(isinstance(s, ir.NoGrad) for _, s in group):
             for _, s in group:
-                backward.append(ir.Comment(
-                    f"line {s.origin.line}: `{s.origin.text}` block: constants (no_grad), "
-                    f"no adjoint"))
+                backward.append(
+                    ir.Comment(
+                        f"line {s.origin.line}: `{s.origin.text}` block: constants (no_grad), no adjoint"
+                    )
+                )
             continue
         part: list = []
         for i, s in reversed(group):
@@ -63,7 +65,10 @@ def pruned(ctx, origin, group) -> str:
     why = ctx.act.why_inactive(target, ctx.wrt)
     target = ctx.fn.meta.get("user_names", {}).get(target, target)
     last = group[-1]
-    if isinstance(last, ir.Assign) and isinstance(last.value, ir.Prim) \
-            and not rules.lookup_key(last.value.op).differentiable:
+    if (
+        isinstance(last, ir.Assign)
+        and isinstance(last.value, ir.Prim)
+        and not rules.lookup_key(last.value.op).differentiable
+    ):
         why = f"comes from {last.value.op}(), which passes no gradient"
     return f"line {origin.line}: {origin.text}  -- no adjoint: `{target}` {why}"

@@ -44,8 +44,9 @@ def branch_side(ctx, stmts, outs, side, outer_accs):
                     ctx.accumulate(head, atom.id, name(ctx.adj(o)), None)
         fwd, bwd = ctx.block(stmts)
         if scope.status:
-            raise ctx.error(None, "a data-dependent while loop inside an `if`",
-                            "move the while loop out of the if")
+            raise ctx.error(
+                None, "a data-dependent while loop inside an `if`", "move the while loop out of the if"
+            )
     return fwd, head + bwd
 
 
@@ -56,8 +57,7 @@ def static_branch(ctx, s, outs, outer_accs, out):
         # the backward runs in another function (an adjoint loop body, a callee's bwd_) where
         # the branch's own values are not in scope: the taken branch's forward runs again
         then, other = list(then_fwd) + then, list(else_fwd) + other
-    out.append(ir.IfElse(s.test, tuple(then) or (ir.Comment("no adjoint on this branch"),),
-                         tuple(other)))
+    out.append(ir.IfElse(s.test, tuple(then) or (ir.Comment("no adjoint on this branch"),), tuple(other)))
     return replace(s, body=tuple(then_fwd), orelse=tuple(else_fwd)), out
 
 
@@ -70,12 +70,26 @@ def dynamic_branch(ctx, s, outs, outer_accs, out):
         recomputed, adjoint = branch_side(ctx, stmts, outs, side, outer_accs)
         ctx.cond_depth -= 1
         fn_name = ctx.namer.fresh(f"{s.name}_{label}_adjoint")
-        sides[label] = (fn_name, templates.BRANCH_ADJOINT.instantiate(
-            s.origin, ADJOINT=fn_name, ACCUMULATORS=incoming + returned,
-            BODY=recomputed + adjoint,  # the branch's forward runs again, then its adjoint
-            RETURNED=returned))
-    out.extend(templates.COND_ADJOINT.instantiate(
-        s.origin, THEN_ADJOINT=sides["then"][1], ELSE_ADJOINT=sides["else"][1], RETURNED=returned,
-        TEST=to_ast(s.test), THEN=sides["then"][0], ELSE=sides["else"][0],
-        OPERANDS=incoming + returned))
+        sides[label] = (
+            fn_name,
+            templates.BRANCH_ADJOINT.instantiate(
+                s.origin,
+                ADJOINT=fn_name,
+                ACCUMULATORS=incoming + returned,
+                BODY=recomputed + adjoint,  # the branch's forward runs again, then its adjoint
+                RETURNED=returned,
+            ),
+        )
+    out.extend(
+        templates.COND_ADJOINT.instantiate(
+            s.origin,
+            THEN_ADJOINT=sides["then"][1],
+            ELSE_ADJOINT=sides["else"][1],
+            RETURNED=returned,
+            TEST=to_ast(s.test),
+            THEN=sides["then"][0],
+            ELSE=sides["else"][0],
+            OPERANDS=incoming + returned,
+        )
+    )
     return s, out

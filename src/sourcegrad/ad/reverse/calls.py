@@ -75,26 +75,45 @@ def vjp_functions(ctx, fwd_name: str, bwd_name: str, active_out):
     for w in ctx.wrt:
         ctx.ensure(backward, w)
     if ctx.scope.status:
-        raise ctx.error(None, "a data-dependent while loop inside a called function",
-                        "move the while loop into the differentiated function")
+        raise ctx.error(
+            None,
+            "a data-dependent while loop inside a called function",
+            "move the while loop into the differentiated function",
+        )
     read = names_read_deep(seeds + backward)
     candidates = list(fn.params) + ir.defined_names(forward)
     residual = [n for n in dict.fromkeys(candidates) if n in read]
     res_p = ctx.namer.fresh("res")
-    fwd = ir.Function(fwd_name, fn.params, (
-        ir.Section("forward", "forward: the primal computation", tuple(forward)),
-        ir.Section("return", "the outputs, and the residual: the values the backward reads",
-                   (ir.Return(ir.Raw(tuple_of(*[to_ast(o) for o in outs], tuple_of(*residual)))),))),
-        doc=f"The forward of `{fn.name}`, for its gradient.")
+    fwd = ir.Function(
+        fwd_name,
+        fn.params,
+        (
+            ir.Section("forward", "forward: the primal computation", tuple(forward)),
+            ir.Section(
+                "return",
+                "the outputs, and the residual: the values the backward reads",
+                (ir.Return(ir.Raw(tuple_of(*[to_ast(o) for o in outs], tuple_of(*residual)))),),
+            ),
+        ),
+        doc=f"The forward of `{fn.name}`, for its gradient.",
+    )
     head = (ir.Unpack(tuple(residual), ir.Name(res_p)),) if residual else ()
-    bwd = ir.Function(bwd_name, (res_p, *incoming), (
-        ir.Section("seed", "the residual, and the gradients of the outputs, from the caller",
-                   head + tuple(seeds)),
-        ir.Section("backward", "backward: the adjoint of each line, last line first",
-                   tuple(backward)),
-        ir.Section("return", f"the gradients of {', '.join(ctx.wrt)}",
-                   (ir.Return(ir.Raw(tuple_of(*[ctx.adj(w) for w in ctx.wrt]))),))),
+    bwd = ir.Function(
+        bwd_name,
+        (res_p, *incoming),
+        (
+            ir.Section(
+                "seed", "the residual, and the gradients of the outputs, from the caller", head + tuple(seeds)
+            ),
+            ir.Section("backward", "backward: the adjoint of each line, last line first", tuple(backward)),
+            ir.Section(
+                "return",
+                f"the gradients of {', '.join(ctx.wrt)}",
+                (ir.Return(ir.Raw(tuple_of(*[ctx.adj(w) for w in ctx.wrt]))),),
+            ),
+        ),
         doc=f"The backward of `{fn.name}`: the gradients of {', '.join(ctx.wrt)}.",
-        temporaries=fn.temporaries, meta={"foldable": frozenset(
-            ctx.adj(t) for t in fn.temporaries)})
+        temporaries=fn.temporaries,
+        meta={"foldable": frozenset(ctx.adj(t) for t in fn.temporaries)},
+    )
     return fwd, bwd

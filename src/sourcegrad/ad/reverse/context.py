@@ -44,8 +44,7 @@ class Context:
     handlers reverse the blocks they hold through it, and a callee's context gets the same one.
     """
 
-    def __init__(self, fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str,
-                 callees, block):
+    def __init__(self, fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str, callees, block):
         self.fn = fn
         self.wrt = tuple(wrt)
         self.act = activity
@@ -56,10 +55,10 @@ class Context:
         self.reverse_block = block
         self.scope = Scope()
         self.loops: list = []  # (line, max_iter) of while loops, for overflow messages
-        self.loop_depth = 0    # inside a loop body, local partials move to the forward sweep
+        self.loop_depth = 0  # inside a loop body, local partials move to the forward sweep
         self.loop_locals: list = []  # per enclosing loop: the names its tape would hold if read
         self.split_backward = False  # a callee's backward is a function of its own (bwd_)
-        self.cond_depth = 0    # inside the adjoint of a branch on data (a function of its own)
+        self.cond_depth = 0  # inside the adjoint of a branch on data (a function of its own)
         self.hoisted: list = []  # forward statements the current statement's backward asked for
 
     def for_callee(self, fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str):
@@ -108,6 +107,11 @@ class Context:
         return free_active(self.act, self.callees, stmts, bound)
 
     def error(self, origin, what, fix):
-        return UnsupportedSyntaxError(f"{what} is not supported yet", filename=self.filename,
-                                      line=origin.line if origin else 0,
-                                      col=0, text=origin.text if origin else "", fix=fix)
+        return UnsupportedSyntaxError(
+            f"{what} is not supported yet",
+            filename=self.filename,
+            line=origin.line if origin else 0,
+            col=0,
+            text=origin.text if origin else "",
+            fix=fix,
+        )

@@ -40,13 +40,13 @@ __all__ = ["for_loop", "while_loop"]
 class LoopParts:
     """A loop body reversed: what its adjoint carries, runs and reads from the tape."""
 
-    carries: list     # the active ir.Carry entries
+    carries: list  # the active ir.Carry entries
     outer_accs: list  # outer values whose accumulators the body's backward updates
-    elems: list       # (target, ArrayIter) of the iterated arrays that get a gradient
+    elems: list  # (target, ArrayIter) of the iterated arrays that get a gradient
     body_fwd: list
     body_bwd: list
-    inner: Scope      # the adjoint body's accumulators (and its while loops' flags)
-    saved: list       # the tape: what the backward reads that the body computes
+    inner: Scope  # the adjoint body's accumulators (and its while loops' flags)
+    saved: list  # the tape: what the backward reads that the body computes
 
     @property
     def needs_adjoint(self) -> bool:
@@ -57,13 +57,17 @@ def reverse_body(ctx, loop, bound, skip=(), elems=()) -> LoopParts:
     """Reverse a loop body in a scope of its own and choose its tape."""
     carries = [c for c in loop.carry if any(ctx.act.is_active(n) for n in (c.param, c.update, c.out))]
     outer_accs = ctx.free_active(loop.body, bound)
-    inner = Scope({c.update for c in carries} | set(outer_accs),
-                  {c.param: ctx.adj(c.update) for c in carries if c.param != c.update})
+    inner = Scope(
+        {c.update for c in carries} | set(outer_accs),
+        {c.param: ctx.adj(c.update) for c in carries if c.param != c.update},
+    )
     with ctx.scoped(inner):
         ctx.loop_depth += 1
         # what the body computes anew each iteration: the backward reading it puts it on the tape
-        ctx.loop_locals.append(({c.param for c in loop.carry} | set(ir.defined_names(loop.body)))
-                               - loop_invariants(loop, loop.body))
+        ctx.loop_locals.append(
+            ({c.param for c in loop.carry} | set(ir.defined_names(loop.body)))
+            - loop_invariants(loop, loop.body)
+        )
         body_fwd, body_bwd = ctx.block(loop.body)
         ctx.loop_locals.pop()
         ctx.loop_depth -= 1
@@ -75,8 +79,11 @@ def reverse_body(ctx, loop, bound, skip=(), elems=()) -> LoopParts:
     # saved: `recompute` puts their statements in the adjoint body instead
     read = names_read_deep(body_bwd)
     kept = ctx.static | loop_invariants(loop, body_fwd)
-    saved = [n for n in [c.param for c in loop.carry] + ir.defined_names(body_fwd)
-             if n in read and n not in skip and n not in kept]
+    saved = [
+        n
+        for n in [c.param for c in loop.carry] + ir.defined_names(body_fwd)
+        if n in read and n not in skip and n not in kept
+    ]
     return LoopParts(carries, outer_accs, list(elems), body_fwd, body_bwd, inner, saved)
 
 
@@ -115,15 +122,19 @@ def adjoint_names(ctx, loop, parts: LoopParts, *roles, stacks=True) -> dict:
     mapping = {"ADJOINT": ctx.namer.fresh(f"{loop.name}_adjoint")}
     mapping.update((role.upper(), ctx.namer.shared(role)) for role in roles)
     accs = [(c.update, c.param, c.out) for c in parts.carries] + [(x, x, x) for x in parts.outer_accs]
-    mapping.update(CARRY_IN=tuple(ctx.adj(a) for a, _, _ in accs),
-                   CARRY_OUT=tuple(ctx.adj(p) for _, p, _ in accs))
+    mapping.update(
+        CARRY_IN=tuple(ctx.adj(a) for a, _, _ in accs), CARRY_OUT=tuple(ctx.adj(p) for _, p, _ in accs)
+    )
     if stacks:
         mapping.update(
             STACK_ROW=tuple_of(*[ctx.adj(t) for t, _ in parts.elems]) if parts.elems else ast.Constant(None),
-            STACKS=tuple(ctx.namer.fresh(f"{ctx.adj(t)}_stack") for t, _ in parts.elems) or "_")
-    mapping.update(INIT=tuple(ctx.adj(o) for _, _, o in accs),
-                   RECOMPUTE=recompute(ctx, loop, parts.body_fwd, parts.body_bwd),
-                   BODY=parts.body_bwd)
+            STACKS=tuple(ctx.namer.fresh(f"{ctx.adj(t)}_stack") for t, _ in parts.elems) or "_",
+        )
+    mapping.update(
+        INIT=tuple(ctx.adj(o) for _, _, o in accs),
+        RECOMPUTE=recompute(ctx, loop, parts.body_fwd, parts.body_bwd),
+        BODY=parts.body_bwd,
+    )
     return mapping
 
 
@@ -142,28 +153,42 @@ def emit(ctx, loop, parts: LoopParts, out: list, template, mapping: dict) -> lis
 def for_loop(ctx, s: ir.For):
     """A ``for`` loop: the forward saves its tape; the backward is ``templates.SCAN_ADJOINT``
     (``checkpointed_loop`` for a checkpointed top-level loop)."""
-    elems = [(t, it) for t, it in zip(s.targets, s.iters)
-             if isinstance(it, ir.ArrayIter) and ctx.act.is_active(t)]
+    elems = [
+        (t, it) for t, it in zip(s.targets, s.iters) if isinstance(it, ir.ArrayIter) and ctx.act.is_active(t)
+    ]
     parts = reverse_body(ctx, s, [c.param for c in s.carry] + list(s.targets), s.targets, elems)
     statuses = list(parts.inner.status)
     tape = tape_names(ctx, parts.saved + statuses)
     status = tuple((dict(tape)[f], ctx.namer.fresh(f"{f}_any")) for f in statuses)
     ctx.scope.status.extend(flag for _, flag in status)
-    fwd = replace(s, body=tuple(parts.body_fwd), tape=tape, status=status,
-                  shape_only=shape_only(parts.saved, parts.body_bwd))
+    fwd = replace(
+        s,
+        body=tuple(parts.body_fwd),
+        tape=tape,
+        status=status,
+        shape_only=shape_only(parts.saved, parts.body_bwd),
+    )
     if not parts.needs_adjoint:
         return replace(fwd, checkpoint=None), []
     out = enter(ctx, s, parts)
-    if s.checkpoint is not None and ctx.loop_depth == 0 and ctx.cond_depth == 0 \
-            and not ctx.split_backward and not statuses:
+    if (
+        s.checkpoint is not None
+        and ctx.loop_depth == 0
+        and ctx.cond_depth == 0
+        and not ctx.split_backward
+        and not statuses
+    ):
         return checkpointed_loop(ctx, fwd, parts, out)
     read = names_read_deep(parts.body_bwd)
     targets = [(t, it) for t, it in zip(s.targets, s.iters) if t in read]
     scanned = [iterable(it) for _, it in targets] + [name(dict(tape)[n]) for n in parts.saved]
     mapping = adjoint_names(ctx, s, parts, "carry", "xs")
     # a row: the loop targets the backward reads, then the tape (no row when both are empty)
-    mapping.update(ROW=tuple([t for t, _ in targets] + parts.saved), SCANNED=tuple_of(*scanned),
-                   LENGTH=None if scanned else trip_count(s.iters[0]))
+    mapping.update(
+        ROW=tuple([t for t, _ in targets] + parts.saved),
+        SCANNED=tuple_of(*scanned),
+        LENGTH=None if scanned else trip_count(s.iters[0]),
+    )
     return replace(fwd, checkpoint=None), emit(ctx, s, parts, out, templates.SCAN_ADJOINT, mapping)
 
 
@@ -174,11 +199,17 @@ def checkpointed_loop(ctx, s: ir.For, parts: LoopParts, out: list):
     kept = ctx.namer.fresh(f"{s.name}_checkpoints")
     mapping = adjoint_names(ctx, s, parts, "carry", "xs")
     # a row: (every loop target, the tape), as checkpointed_scan_adjoint recomputes them
-    mapping.update(ROW=(tuple(s.targets), tuple(parts.saved) or "_"), LOOP=s.name,
-                   SCANNED=tuple_of(*[iterable(it) for it in s.iters]), CHECKPOINTS=kept,
-                   SEGMENT=segment)
-    return (replace(s, checkpointed=(segment, kept)),
-            emit(ctx, s, parts, out, templates.CHECKPOINTED_ADJOINT, mapping))
+    mapping.update(
+        ROW=(tuple(s.targets), tuple(parts.saved) or "_"),
+        LOOP=s.name,
+        SCANNED=tuple_of(*[iterable(it) for it in s.iters]),
+        CHECKPOINTS=kept,
+        SEGMENT=segment,
+    )
+    return (
+        replace(s, checkpointed=(segment, kept)),
+        emit(ctx, s, parts, out, templates.CHECKPOINTED_ADJOINT, mapping),
+    )
 
 
 def while_loop(ctx, s: ir.While):
@@ -187,8 +218,11 @@ def while_loop(ctx, s: ir.While):
     ``max_iter`` it is checkpointed instead (``checkpointed_while``)."""
     parts = reverse_body(ctx, s, [c.param for c in s.carry])
     if parts.inner.status:
-        raise ctx.error(s.origin, "a data-dependent while loop inside another while loop",
-                        "bound the inner loop with a for loop over range(max_iter)")
+        raise ctx.error(
+            s.origin,
+            "a data-dependent while loop inside another while loop",
+            "bound the inner loop with a for loop over range(max_iter)",
+        )
     tape = tape_names(ctx, parts.saved)
     if s.max_iter is None:
         return checkpointed_while(ctx, s, parts, tape)
@@ -196,14 +230,21 @@ def while_loop(ctx, s: ir.While):
     overflow = ctx.namer.fresh(f"{s.name}_overflow")
     ctx.scope.status.append(overflow)
     ctx.loops.append((s.origin.line if s.origin else 0, s.max_iter))
-    fwd = replace(s, body=tuple(parts.body_fwd), tape=tape, count=count, overflow=overflow,
-                  shape_only=shape_only(parts.saved, parts.body_bwd))
+    fwd = replace(
+        s,
+        body=tuple(parts.body_fwd),
+        tape=tape,
+        count=count,
+        overflow=overflow,
+        shape_only=shape_only(parts.saved, parts.body_bwd),
+    )
     if not parts.needs_adjoint:
         return fwd, []
     out = enter(ctx, s, parts)
     mapping = adjoint_names(ctx, s, parts, "k", "carry", "step", stacks=False)
-    reads = [templates.TAPE_READ.instantiate(VALUE=n, TAPE=stacked, STEP=mapping["STEP"])
-             for n, stacked in tape]
+    reads = [
+        templates.TAPE_READ.instantiate(VALUE=n, TAPE=stacked, STEP=mapping["STEP"]) for n, stacked in tape
+    ]
     mapping.update(COUNT=count, TAPE_READS=[r for read in reads for r in read])
     return fwd, emit(ctx, s, parts, out, templates.WHILE_ADJOINT, mapping)
 
@@ -216,11 +257,14 @@ def checkpointed_while(ctx, s: ir.While, parts: LoopParts, tape):
     # and the checkpoints again; a loop's adjoint step and a callee's bwd_ do not
     if ctx.loop_depth or ctx.split_backward:
         where = "in a loop" if ctx.loop_depth else "in a called function"
-        raise ctx.error(s.origin, f"a data-dependent while loop without max_iter {where}: its "
-                                  f"checkpointed gradient is only made for a loop at the top level "
-                                  f"of the function differentiated",
-                        "give the most iterations it may run: a comment `# sourcegrad: max_iter=100` "
-                        "on the while line, or grad(..., max_iter=100)")
+        raise ctx.error(
+            s.origin,
+            f"a data-dependent while loop without max_iter {where}: its "
+            f"checkpointed gradient is only made for a loop at the top level "
+            f"of the function differentiated",
+            "give the most iterations it may run: a comment `# sourcegrad: max_iter=100` "
+            "on the while line, or grad(..., max_iter=100)",
+        )
     slots = s.checkpoints or WHILE_CHECKPOINTS
     kept = ctx.namer.fresh(f"{s.name}_checkpoints")
     fwd = replace(s, body=tuple(parts.body_fwd), tape=tape, checkpoints=slots, kept=kept)
@@ -231,7 +275,9 @@ def checkpointed_while(ctx, s: ir.While, parts: LoopParts, tape):
     schedule = ir.Comment(
         f"recompute sweep: each iteration's tape row is recomputed from the nearest of the "
         f"{slots} checkpoint slots, last iteration first; free slots take checkpoints halfway: "
-        f"about n/2 * log2(4n/{slots}) steps recomputed for n iterations")
-    mapping.update(SAVED=tuple(n for n, _ in tape), STEP_FN=f"{s.name}_step", CHECKPOINTS=kept,
-                   SCHEDULE=[schedule])
+        f"about n/2 * log2(4n/{slots}) steps recomputed for n iterations"
+    )
+    mapping.update(
+        SAVED=tuple(n for n, _ in tape), STEP_FN=f"{s.name}_step", CHECKPOINTS=kept, SCHEDULE=[schedule]
+    )
     return fwd, emit(ctx, s, parts, out, templates.CHECKPOINTED_WHILE_ADJOINT, mapping)

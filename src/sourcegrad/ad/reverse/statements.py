@@ -21,8 +21,11 @@ def statement(ctx, s):
     out: list = []
     if isinstance(s, ir.Unpack):
         if any(ctx.act.is_active(t) for t in ir._flat(s.targets)):
-            raise ctx.error(s.origin, "unpacking a tuple of differentiable arrays from one value",
-                            "unpack a tuple display (a, b = x, y) or index the arrays")
+            raise ctx.error(
+                s.origin,
+                "unpacking a tuple of differentiable arrays from one value",
+                "unpack a tuple display (a, b = x, y) or index the arrays",
+            )
     elif isinstance(s, ir.Assign) and ctx.act.is_active(s.target):
         assignment(ctx, s, out)
     return s, out
@@ -36,8 +39,11 @@ def assignment(ctx, s: ir.Assign, out):
             ctx.accumulate(out, value.id, g, s.origin)
         return
     if isinstance(value, ir.Tup):
-        raise ctx.error(s.origin, "a tuple holding differentiable arrays assigned to a name",
-                        "keep the arrays in separate variables")
+        raise ctx.error(
+            s.origin,
+            "a tuple holding differentiable arrays assigned to a name",
+            "keep the arrays in separate variables",
+        )
     if not isinstance(value, ir.Prim):
         return
     rule = rules.lookup_key(value.op)
@@ -52,8 +58,17 @@ def assignment(ctx, s: ir.Assign, out):
         if rule.param(pname).kind == "sequence":
             for position, item in enumerate(arg.items):
                 if isinstance(item, ir.Name) and ctx.act.is_active(item.id):
-                    contribute(ctx, out, rule, value, pname, item, template,
-                               dict(mapping, position=ast.Constant(position)), s.origin)
+                    contribute(
+                        ctx,
+                        out,
+                        rule,
+                        value,
+                        pname,
+                        item,
+                        template,
+                        dict(mapping, position=ast.Constant(position)),
+                        s.origin,
+                    )
         elif isinstance(arg, ir.Name) and ctx.act.is_active(arg.id):
             contribute(ctx, out, rule, value, pname, arg, template, mapping, s.origin)
 
@@ -80,7 +95,7 @@ def hoist_partial(ctx, expr, g: str, ans: str, arg: str, origin):
     for k, side in enumerate(factors):
         core = side.operand if isinstance(side, ast.UnaryOp) and isinstance(side.op, ast.USub) else side
         if isinstance(core, ast.Name) and core.id == g:
-            sign, rest = side is not core, factors[:k] + factors[k + 1:]
+            sign, rest = side is not core, factors[:k] + factors[k + 1 :]
             other = rest[0] if len(rest) == 1 else _product(rest) if rest else None
             break
     if other is None or isinstance(other, (ast.Name, ast.Constant)):

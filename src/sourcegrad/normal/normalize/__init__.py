@@ -74,8 +74,15 @@ HANDLERS = Handlers(
 )
 
 
-def normalize(parsed: ParsedFunction, env: Environment, namer: Namer, param_kinds=None,
-              max_iter: int | None = None, callees=None, checkpoint=None) -> ir.Function:
+def normalize(
+    parsed: ParsedFunction,
+    env: Environment,
+    namer: Namer,
+    param_kinds=None,
+    max_iter: int | None = None,
+    callees=None,
+    checkpoint=None,
+) -> ir.Function:
     """The normal form of ``parsed`` (whose globals resolve in ``env``), checked.
 
     ``param_kinds``, ``max_iter``, ``checkpoint``: see ``pipeline.transform``; ``callees``: the

@@ -29,8 +29,16 @@ from dataclasses import dataclass, field
 from .. import ir
 from ..structs import Struct, leaves
 
-__all__ = ["Memory", "note_assign", "note_bind", "note_view", "write_in_place", "check_read",
-           "callee_summary", "after_call"]
+__all__ = [
+    "Memory",
+    "note_assign",
+    "note_bind",
+    "note_view",
+    "write_in_place",
+    "check_read",
+    "callee_summary",
+    "after_call",
+]
 
 #: View operations whose result is the whole array (``np.asarray(x)`` returns ``x`` itself).
 _WHOLE = frozenset({"asarray"})
@@ -40,14 +48,14 @@ _WHOLE = frozenset({"asarray"})
 class Memory:
     """The aliasing state of one function being normalized (``Context.memory``)."""
 
-    root: dict = field(default_factory=dict)      # IR name -> the IR name of its buffer
-    partial: set = field(default_factory=set)     # IR names that are a view of part of a buffer
-    rows: dict = field(default_factory=dict)      # IR name -> the array of `for row in X` it walks
-    stale: dict = field(default_factory=dict)     # IR name -> (why, fix) of the write that changed it
+    root: dict = field(default_factory=dict)  # IR name -> the IR name of its buffer
+    partial: set = field(default_factory=set)  # IR names that are a view of part of a buffer
+    rows: dict = field(default_factory=dict)  # IR name -> the array of `for row in X` it walks
+    stale: dict = field(default_factory=dict)  # IR name -> (why, fix) of the write that changed it
     block_of: dict = field(default_factory=dict)  # IR name -> id of the block that bound it
     depth_of: dict = field(default_factory=dict)  # IR name -> how many loops enclose its binding
     loop_depth: int = 0
-    written: dict = field(default_factory=dict)   # buffer -> (line, text, certain): for callers
+    written: dict = field(default_factory=dict)  # buffer -> (line, text, certain): for callers
 
     def root_of(self, name: str) -> str:
         return self.root.get(name, name)
@@ -87,7 +95,7 @@ def _live(cx) -> dict:
     out: dict[str, str] = {}
     for user, current in cx.versions.items():
         value = cx.structs.get(current)
-        for leaf in (leaves(value) if isinstance(value, Struct) else [ir.Name(current)]):
+        for leaf in leaves(value) if isinstance(value, Struct) else [ir.Name(current)]:
             if isinstance(leaf, ir.Name):
                 out.setdefault(leaf.id, user)
     return out
@@ -105,21 +113,36 @@ def write_in_place(cx, node, user, old: str, new: str | None, certain: bool, wha
     if mem.loop_depth:
         for m, u in live.items():
             if m in members and u != user and mem.depth_of.get(m, 0) < mem.loop_depth:
-                raise cx.error(node, f"`{what}` writes in place into the memory of `{u}`, which is "
-                                     f"bound before this loop: under NumPy a later iteration reads "
-                                     f"the changed `{u}` before this line changes it",
-                               f"{fix}, or copy it before the loop: `{u} = {u}.copy()`")
+                raise cx.error(
+                    node,
+                    f"`{what}` writes in place into the memory of `{u}`, which is "
+                    f"bound before this loop: under NumPy a later iteration reads "
+                    f"the changed `{u}` before this line changes it",
+                    f"{fix}, or copy it before the loop: `{u} = {u}.copy()`",
+                )
     if new is not None:
         mem.root[new] = buffer
         if old in mem.partial:
             mem.partial.add(new)
     subject = f"`{user}`" if user else "the argument"
-    how = "" if certain else f" if {subject} is a NumPy array (an augmented assignment writes into an " \
-                             f"array but makes a new value from a Python or NumPy scalar)"
+    how = (
+        ""
+        if certain
+        else f" if {subject} is a NumPy array (an augmented assignment writes into an "
+        f"array but makes a new value from a Python or NumPy scalar)"
+    )
     for m in members - {new}:
         u = live.get(m)
-        if u is not None and u != user and certain and new is not None and cx.versions.get(u) == m \
-                and m not in mem.partial and old not in mem.partial and mem.block_of.get(m) == id(cx.block):
+        if (
+            u is not None
+            and u != user
+            and certain
+            and new is not None
+            and cx.versions.get(u) == m
+            and m not in mem.partial
+            and old not in mem.partial
+            and mem.block_of.get(m) == id(cx.block)
+        ):
             _rebind(cx, u, new)
             continue
         mem.stale.setdefault(m, (f"`{what}` (line {line}) changed in place under NumPy{how}", fix))
@@ -135,14 +158,17 @@ def _rebind(cx, user, new):
 
 def check_read(cx, node: ast.Name, value):
     """Reading a user name whose memory an earlier in-place write changed: a located error."""
-    for leaf in (leaves(value) if isinstance(value, Struct) else [value]):
+    for leaf in leaves(value) if isinstance(value, Struct) else [value]:
         if isinstance(leaf, ir.Name) and leaf.id in cx.memory.stale:
             why, fix = cx.memory.stale[leaf.id]
-            raise cx.error(node, f"`{node.id}` reads memory that {why}; sourcegrad makes a new version "
-                                 f"at each write instead of sharing memory, and refuses to guess which "
-                                 f"value this read means",
-                           f"{fix}; or, if `{node.id}` should keep its old values, copy it where it is "
-                           f"bound (`{node.id} = ....copy()`)")
+            raise cx.error(
+                node,
+                f"`{node.id}` reads memory that {why}; sourcegrad makes a new version "
+                f"at each write instead of sharing memory, and refuses to guess which "
+                f"value this read means",
+                f"{fix}; or, if `{node.id}` should keep its old values, copy it where it is "
+                f"bound (`{node.id} = ....copy()`)",
+            )
 
 
 def callee_summary(cx, fn: ir.Function) -> dict:
@@ -171,13 +197,24 @@ def after_call(cx, node, label, summary, params, args, targets):
         shown = ast.unparse(node)
         for j, other in enumerate(args):
             if j != i and isinstance(other, ir.Name) and mem.root_of(other.id) == mem.root_of(arg.id):
-                raise cx.error(node, f"`{shown}` passes the same memory as `{params[i]}` and "
-                                     f"`{params[j]}`, and `{label}` writes into `{params[i]}` in place "
-                                     f"(`{text}`, line {line}): under NumPy `{params[j]}` sees that write",
-                               f"pass a copy as one of them (`....copy()`), or in `{label}` write "
-                               f"`{params[i]} = {params[i]}.copy()` first")
+                raise cx.error(
+                    node,
+                    f"`{shown}` passes the same memory as `{params[i]}` and "
+                    f"`{params[j]}`, and `{label}` writes into `{params[i]}` in place "
+                    f"(`{text}`, line {line}): under NumPy `{params[j]}` sees that write",
+                    f"pass a copy as one of them (`....copy()`), or in `{label}` write "
+                    f"`{params[i]} = {params[i]}.copy()` first",
+                )
         new = next((targets[k] for k, (p, whole) in summary["outputs"].items() if p == i and whole), None)
-        write_in_place(cx, node, None, arg.id, new if certain and arg.id not in mem.partial else None,
-                       certain, shown, f"`{label}` writes into its argument `{params[i]}` (`{text}`, line "
-                       f"{line}): assign its result, pass a copy (`....copy()`), or write "
-                       f"`{params[i]} = {params[i]}.copy()` first in `{label}`")
+        write_in_place(
+            cx,
+            node,
+            None,
+            arg.id,
+            new if certain and arg.id not in mem.partial else None,
+            certain,
+            shown,
+            f"`{label}` writes into its argument `{params[i]}` (`{text}`, line "
+            f"{line}): assign its result, pass a copy (`....copy()`), or write "
+            f"`{params[i]} = {params[i]}.copy()` first in `{label}`",
+        )

@@ -41,9 +41,12 @@ def if_statement(cx, node: ast.If):
             continue
         va, vb = cx.structs.get(a, ir.Name(a)), cx.structs.get(b, ir.Name(b))
         if not same_layout(va, vb):
-            raise cx.error(node, f"the two branches give `{user}` different kinds of value (an array "
-                                 f"or a container, and its keys)",
-                           "make both branches assign the same kind")
+            raise cx.error(
+                node,
+                f"the two branches give `{user}` different kinds of value (an array "
+                f"or a container, and its keys)",
+                "make both branches assign the same kind",
+            )
         outs = []
         for path, la, lb in zip(paths(va), leaves(va), leaves(vb)):
             if la == lb:

@@ -13,8 +13,14 @@ from .. import ir
 from ..structs import Struct
 from .context import leaf_name
 
-__all__ = ["unpack_container", "flat_parameters", "kind_paths", "leaf_kinds", "struct_of_kind",
-           "kind_of_value"]
+__all__ = [
+    "unpack_container",
+    "flat_parameters",
+    "kind_paths",
+    "leaf_kinds",
+    "struct_of_kind",
+    "kind_of_value",
+]
 
 
 def unpack_container(cx, base: ir.Name, kind, prefix: str) -> Struct:
@@ -22,10 +28,12 @@ def unpack_container(cx, base: ir.Name, kind, prefix: str) -> Struct:
     items = []
     for key, sub in kind[1]:
         leaf = cx.namer.fresh(f"{prefix}_{key}")
-        cx.emit(ir.Assign(leaf, ir.Prim("getitem", (("x", base), ("idx", ir.Index((ir.Const(key),))))),
-                          cx.origin))
-        items.append((key, unpack_container(cx, ir.Name(leaf), sub, leaf)
-                      if isinstance(sub, tuple) else ir.Name(leaf)))
+        cx.emit(
+            ir.Assign(leaf, ir.Prim("getitem", (("x", base), ("idx", ir.Index((ir.Const(key),))))), cx.origin)
+        )
+        items.append(
+            (key, unpack_container(cx, ir.Name(leaf), sub, leaf) if isinstance(sub, tuple) else ir.Name(leaf))
+        )
     return Struct(kind[0], tuple(items))
 
 
@@ -54,8 +62,13 @@ def leaf_kinds(kind) -> list:
 
 def struct_of_kind(kind, names) -> Struct:
     """A Struct of the kind's layout whose leaves are Names taken from the iterator ``names``."""
-    return Struct(kind[0], tuple((k, struct_of_kind(sub, names) if isinstance(sub, tuple)
-                                  else ir.Name(next(names))) for k, sub in kind[1]))
+    return Struct(
+        kind[0],
+        tuple(
+            (k, struct_of_kind(sub, names) if isinstance(sub, tuple) else ir.Name(next(names)))
+            for k, sub in kind[1]
+        ),
+    )
 
 
 def kind_of_value(cx, value):

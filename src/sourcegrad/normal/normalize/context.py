@@ -23,8 +23,19 @@ from . import aliasing
 __all__ = ["Context", "Handlers", "assigned_names", "leaf_name", "VIEW_OPS", "STATIC_RESULT"]
 
 #: Operations whose NumPy result may share memory with their first argument.
-VIEW_OPS = frozenset({"getitem", "getitem_static", "reshape", "transpose", "ravel", "squeeze",
-                      "expand_dims", "asarray", "broadcast_to"})
+VIEW_OPS = frozenset(
+    {
+        "getitem",
+        "getitem_static",
+        "reshape",
+        "transpose",
+        "ravel",
+        "squeeze",
+        "expand_dims",
+        "asarray",
+        "broadcast_to",
+    }
+)
 
 #: Rules whose result is known while tracing even when their argument is not (shapes).
 STATIC_RESULT = frozenset({"shape", "ndim", "size", "len", "range_end", "dtype"})
@@ -69,31 +80,41 @@ def assigned_names(stmts) -> list[str]:
 class Context:
     """The state of normalizing one function (the differentiated one, or one callee)."""
 
-    def __init__(self, parsed, env, namer, handlers: Handlers, param_kinds=None,
-                 max_iter: int | None = None, callees=None, flat_params: bool = False,
-                 free: tuple = (), checkpoint=None):
-        self.parsed = parsed            # frontend.parse.ParsedFunction: the AST, and locations
-        self.env = env                  # frontend.resolve.Environment: the function's globals
+    def __init__(
+        self,
+        parsed,
+        env,
+        namer,
+        handlers: Handlers,
+        param_kinds=None,
+        max_iter: int | None = None,
+        callees=None,
+        flat_params: bool = False,
+        free: tuple = (),
+        checkpoint=None,
+    ):
+        self.parsed = parsed  # frontend.parse.ParsedFunction: the AST, and locations
+        self.env = env  # frontend.resolve.Environment: the function's globals
         self.namer = namer
         self.handlers = handlers
-        self.block: list = []           # the statements emitted into the current block
-        self.versions: dict[str, str] = {}   # user name -> current IR name
+        self.block: list = []  # the statements emitted into the current block
+        self.versions: dict[str, str] = {}  # user name -> current IR name
         self.params: list[str] = []
         self.globals_used: dict[str, object] = {}
         self.origin: ir.Origin | None = None  # the user's line being lowered
         self.temporaries: set[str] = set()
         self.views: dict[str, tuple[str, int]] = {}  # IR name -> (array it may share memory with, line)
-        self.static: set[str] = set()   # IR names known while JAX traces
+        self.static: set[str] = set()  # IR names known while JAX traces
         self.param_kinds = dict(param_kinds or {})
-        self.structs: dict = {}    # IR name -> Struct: names bound to containers, resolved here
+        self.structs: dict = {}  # IR name -> Struct: names bound to containers, resolved here
         self.constants: dict = {}  # IR name -> the int or str constant it holds (container keys)
         self.user_names: dict = {}  # IR name -> the user's variable it is a version of
         self.inputs: dict = {}  # parameter -> its leaves (a Name, or a Struct of Names)
         self.max_iter = max_iter
         self.out_of_scope: dict[str, str] = {}  # user name -> why it is not visible here
-        self.callees = callees          # the CalleeTable of this transform
+        self.callees = callees  # the CalleeTable of this transform
         self.flat_params = flat_params  # a callee: container arguments arrive as their leaves
-        self.free = tuple(free)         # a lifted nested def: the enclosing variables it reads
+        self.free = tuple(free)  # a lifted nested def: the enclosing variables it reads
         self.local_functions: dict = {}  # nested defs: name -> ast.FunctionDef
         self.checkpoint = checkpoint  # grad(checkpoint=...): for loops' default
         self.memory = aliasing.Memory()  # which names share memory under NumPy (aliasing.py)
@@ -106,8 +127,11 @@ class Context:
     def statements(self, stmts):
         for node in stmts:
             if self.block and isinstance(self.block[-1], ir.Return):
-                raise self.error(node, "this line comes after `return` and never runs",
-                                 "delete it or move it before the return")
+                raise self.error(
+                    node,
+                    "this line comes after `return` and never runs",
+                    "delete it or move it before the return",
+                )
             self.statement(node)
 
     def statement(self, node):
@@ -164,9 +188,11 @@ class Context:
         """The atom holding an expression's value, which must be an array or a Python value."""
         value = self.expr(node)
         if isinstance(value, Struct):
-            raise self.error(node, f"`{ast.unparse(node)}` is a {value.kind} of arrays, which cannot "
-                                   f"be used as one array here",
-                             "index it (t[0], params['W']) or pass its arrays one by one")
+            raise self.error(
+                node,
+                f"`{ast.unparse(node)}` is a {value.kind} of arrays, which cannot be used as one array here",
+                "index it (t[0], params['W']) or pass its arrays one by one",
+            )
         return value
 
     def atom_of(self, value):
@@ -179,8 +205,10 @@ class Context:
         if isinstance(stmt, ir.Assign):
             source = _view_source(stmt.value)
             if source is not None:
-                self.views[stmt.target] = (self.views.get(source, (source, 0))[0],
-                                           self.origin.line if self.origin else 0)
+                self.views[stmt.target] = (
+                    self.views.get(source, (source, 0))[0],
+                    self.origin.line if self.origin else 0,
+                )
             aliasing.note_assign(self, stmt.target, stmt.value, VIEW_OPS)
             if self.is_static(stmt.value):
                 self.static.add(stmt.target)
@@ -222,8 +250,11 @@ class Context:
     # ----- user names and their versions -----
     def new_version(self, user_name: str) -> str:
         """The first assignment keeps the user's name (reserved for it); later ones are versions."""
-        if user_name not in self.versions and user_name not in self.out_of_scope \
-                and not self.namer.taken_by_ir(user_name):
+        if (
+            user_name not in self.versions
+            and user_name not in self.out_of_scope
+            and not self.namer.taken_by_ir(user_name)
+        ):
             self.namer.claim(user_name)
             return user_name
         return self.namer.fresh(user_name)

@@ -25,18 +25,59 @@ from .. import ir
 from ..structs import Struct
 from .aliasing import check_read
 
-__all__ = ["BINOPS", "CMPOPS", "UNARYOPS", "AUGOPS", "constant", "name", "unary", "binary",
-           "compare", "attribute", "subscript", "sequence", "dict_display", "index", "is_local",
-           "resolve_free", "missing_rule"]
+__all__ = [
+    "BINOPS",
+    "CMPOPS",
+    "UNARYOPS",
+    "AUGOPS",
+    "constant",
+    "name",
+    "unary",
+    "binary",
+    "compare",
+    "attribute",
+    "subscript",
+    "sequence",
+    "dict_display",
+    "index",
+    "is_local",
+    "resolve_free",
+    "missing_rule",
+]
 
-BINOPS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide",
-          ast.Pow: "power", ast.MatMult: "matmul", ast.Mod: "mod", ast.FloorDiv: "floor_divide",
-          ast.BitAnd: "bitwise_and", ast.BitOr: "bitwise_or"}
-CMPOPS = {ast.Lt: "less", ast.LtE: "less_equal", ast.Gt: "greater", ast.GtE: "greater_equal",
-          ast.Eq: "equal", ast.NotEq: "not_equal"}
+BINOPS = {
+    ast.Add: "add",
+    ast.Sub: "subtract",
+    ast.Mult: "multiply",
+    ast.Div: "divide",
+    ast.Pow: "power",
+    ast.MatMult: "matmul",
+    ast.Mod: "mod",
+    ast.FloorDiv: "floor_divide",
+    ast.BitAnd: "bitwise_and",
+    ast.BitOr: "bitwise_or",
+}
+CMPOPS = {
+    ast.Lt: "less",
+    ast.LtE: "less_equal",
+    ast.Gt: "greater",
+    ast.GtE: "greater_equal",
+    ast.Eq: "equal",
+    ast.NotEq: "not_equal",
+}
 UNARYOPS = {ast.USub: "negative", ast.UAdd: "positive", ast.Invert: "invert"}
-AUGOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
-          ast.MatMult: "@", ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|"}
+AUGOPS = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "**",
+    ast.MatMult: "@",
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+}
 
 
 # ----- handlers (see the table in __init__.py) -----
@@ -45,8 +86,11 @@ def constant(cx, node: ast.Constant):
 
 
 def unary(cx, node: ast.UnaryOp):
-    if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
-            and isinstance(node.operand.value, (int, float, complex)):
+    if (
+        isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and isinstance(node.operand.value, (int, float, complex))
+    ):
         return ir.Const(-node.operand.value)
     return ir.Prim(UNARYOPS[type(node.op)], (("x", cx.atom(node.operand)),))
 
@@ -75,16 +119,19 @@ def subscript(cx, node: ast.Subscript):
 
 def sequence(cx, node):
     """A tuple or list display: a Struct of its elements' atoms."""
-    return Struct("list" if isinstance(node, ast.List) else "tuple",
-                  tuple((i, cx.struct_or_atom(e)) for i, e in enumerate(node.elts)))
+    return Struct(
+        "list" if isinstance(node, ast.List) else "tuple",
+        tuple((i, cx.struct_or_atom(e)) for i, e in enumerate(node.elts)),
+    )
 
 
 def dict_display(cx, node: ast.Dict):
     items = []
     for k, v in zip(node.keys, node.values):
         if not (isinstance(k, ast.Constant) and isinstance(k.value, str)):
-            raise cx.error(k if k is not None else v, "dict displays need constant string keys",
-                           "write {'W': W, ...}")
+            raise cx.error(
+                k if k is not None else v, "dict displays need constant string keys", "write {'W': W, ...}"
+            )
         items.append((k.value, cx.struct_or_atom(v)))
     return Struct("dict", tuple(items))
 
@@ -92,17 +139,23 @@ def dict_display(cx, node: ast.Dict):
 def name(cx, node: ast.Name):
     """The current version of a user variable, or a constant global of the function's module."""
     if node.id not in cx.versions and node.id in cx.out_of_scope:
-        raise cx.error(node, f"`{node.id}` is not defined here: {cx.out_of_scope[node.id]}",
-                       f"assign `{node.id}` before the loop or the `if`, so that it has a value on "
-                       f"every path")
+        raise cx.error(
+            node,
+            f"`{node.id}` is not defined here: {cx.out_of_scope[node.id]}",
+            f"assign `{node.id}` before the loop or the `if`, so that it has a value on every path",
+        )
     if node.id in cx.versions:
         value = cx.current_value(node.id)
         check_read(cx, node, value)
         return value
     value = cx.env.lookup(node.id)
     if value is NOT_FOUND:
-        raise cx.error(node, f"the name `{node.id}` is not defined (not a parameter, not assigned "
-                             f"before this line, not a global)", "define it before use")
+        raise cx.error(
+            node,
+            f"the name `{node.id}` is not defined (not a parameter, not assigned "
+            f"before this line, not a global)",
+            "define it before use",
+        )
     if value is None or isinstance(value, bool):
         return ir.Const(value)
     if is_constant_value(value):
@@ -111,24 +164,33 @@ def name(cx, node: ast.Name):
         if isinstance(value, (int, float, complex, str)):
             cx.static.add(node.id)
         return ir.Name(node.id)
-    raise cx.error(node, f"`{node.id}` is {describe(value)}, which cannot be used as a value here",
-                   "call it, or pass the value in as an argument")
+    raise cx.error(
+        node,
+        f"`{node.id}` is {describe(value)}, which cannot be used as a value here",
+        "call it, or pass the value in as an argument",
+    )
 
 
 def attribute(cx, node: ast.Attribute):
     if is_local(cx, node.value):
         key = ATTRIBUTES.get(node.attr)
         if key is None:
-            raise cx.error(node, f"the attribute `.{node.attr}` of an array is not supported",
-                           f"supported attributes: {', '.join('.' + a for a in ATTRIBUTES)}")
+            raise cx.error(
+                node,
+                f"the attribute `.{node.attr}` of an array is not supported",
+                f"supported attributes: {', '.join('.' + a for a in ATTRIBUTES)}",
+            )
         return ir.Prim(key, ((rules.lookup_key(key).params[0].name, cx.atom(node.value)),))
     value = resolve_free(cx, node)
     if isinstance(value, bool) or value is None:
         return ir.Const(value)
     if is_constant_value(value):
         return ir.Const(value, text=_constant_text(cx, node, value))
-    raise cx.error(node, f"`{ast.unparse(node)}` is {describe(value)}, which cannot be used as a "
-                         f"value here", "call it, or pass the value in as an argument")
+    raise cx.error(
+        node,
+        f"`{ast.unparse(node)}` is {describe(value)}, which cannot be used as a value here",
+        "call it, or pass the value in as an argument",
+    )
 
 
 # ----- helpers -----
@@ -153,8 +215,9 @@ def resolve_free(cx, node):
     if isinstance(node, ast.Attribute):
         base = resolve_free(cx, node.value)
         if not hasattr(base, node.attr):
-            raise cx.error(node, f"`{ast.unparse(node.value)}` ({describe(base)}) has no attribute "
-                                 f"`{node.attr}`")
+            raise cx.error(
+                node, f"`{ast.unparse(node.value)}` ({describe(base)}) has no attribute `{node.attr}`"
+            )
         return getattr(base, node.attr)
     raise cx.error(node, f"`{ast.unparse(node)}` cannot be resolved")
 
@@ -162,13 +225,20 @@ def resolve_free(cx, node):
 def _constant_text(cx, node: ast.Attribute, value) -> str | None:
     """``np.pi`` prints as ``jnp.pi``; other module constants print as their value."""
     root = resolve_free(cx, node.value)
-    if isinstance(root, types.ModuleType) and root.__name__ in ("numpy", "jax.numpy") \
-            and hasattr(jnp, node.attr):
+    if (
+        isinstance(root, types.ModuleType)
+        and root.__name__ in ("numpy", "jax.numpy")
+        and hasattr(jnp, node.attr)
+    ):
         return f"jnp.{node.attr}"
     if isinstance(value, (int, float, complex)):
         return repr(value)
-    raise cx.error(node, f"`{ast.unparse(node)}` is {describe(value)}; only numbers and numpy "
-                         f"constants can be read from modules", "pass the value in as an argument")
+    raise cx.error(
+        node,
+        f"`{ast.unparse(node)}` is {describe(value)}; only numbers and numpy "
+        f"constants can be read from modules",
+        "pass the value in as an argument",
+    )
 
 
 def constant_key(cx, node):
@@ -176,14 +246,20 @@ def constant_key(cx, node):
     of a loop over a container, which is written out element by element)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, str)):
         return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) \
-            and isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, int):
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and isinstance(node.operand.value, int)
+    ):
         return -node.operand.value
     if isinstance(node, ast.Name) and cx.versions.get(node.id) in cx.constants:
         return cx.constants[cx.versions[node.id]]
-    raise cx.error(node, "a tuple, list or dict of arrays can only be indexed with a constant key "
-                         "here", "write the key out (layers[0], params['W1']), or stack the arrays "
-                                 "into one array")
+    raise cx.error(
+        node,
+        "a tuple, list or dict of arrays can only be indexed with a constant key here",
+        "write the key out (layers[0], params['W1']), or stack the arrays into one array",
+    )
 
 
 def element(cx, struct: Struct, key_node):
@@ -204,8 +280,9 @@ def index(cx, node) -> ir.Index:
 
 def _index_item(cx, node):
     if isinstance(node, ast.Slice):
-        return ir.Slice(*(None if part is None else cx.atom(part)
-                          for part in (node.lower, node.upper, node.step)))
+        return ir.Slice(
+            *(None if part is None else cx.atom(part) for part in (node.lower, node.upper, node.step))
+        )
     return cx.atom(node)
 
 
@@ -213,15 +290,21 @@ def missing_rule(cx, func, obj) -> UnsupportedSyntaxError:
     """The error for a call of ``obj`` (written ``func``) that no derivative rule covers."""
     written = ast.unparse(func)
     if obj in (float, int, complex, bool):
-        return cx.error(func, f"`{written}()` converts an array to a Python number, which cannot be "
-                              f"traced or differentiated",
-                        "keep it an array (use x.astype(...) or a 0-d array)")
+        return cx.error(
+            func,
+            f"`{written}()` converts an array to a Python number, which cannot be traced or differentiated",
+            "keep it an array (use x.astype(...) or a 0-d array)",
+        )
     if isinstance(obj, type) or not callable(obj):
         return cx.error(func, f"`{written}` is {describe(obj)}, not a function")
     if obj is runtime.no_grad:
-        return cx.error(func, "no_grad() is a context manager",
-                        "write `with no_grad():` and indent the block")
-    return cx.error(func, f"no derivative rule for `{written}` ({describe(obj)})",
-                    f"use a supported function, or register a rule once, before grad():\n"
-                    f"      {rules.suggestion(written, obj)}",
-                    cls=MissingRuleError)
+        return cx.error(
+            func, "no_grad() is a context manager", "write `with no_grad():` and indent the block"
+        )
+    return cx.error(
+        func,
+        f"no derivative rule for `{written}` ({describe(obj)})",
+        f"use a supported function, or register a rule once, before grad():\n"
+        f"      {rules.suggestion(written, obj)}",
+        cls=MissingRuleError,
+    )

@@ -34,17 +34,32 @@ def lower_function(cx) -> ir.Function:
     for name in [*cx.versions.values(), *cx.params]:  # the parameters belong to the top block
         note_bind(cx, name)
     body = list(fdef.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         body = body[1:]  # the docstring
     cx.statements(body)
     if not cx.block or not isinstance(cx.block[-1], ir.Return):
-        raise cx.error(fdef, f"`{fdef.name}` does not end with a `return`; there is nothing to "
-                             f"differentiate", "return the value whose gradient you want")
+        raise cx.error(
+            fdef,
+            f"`{fdef.name}` does not end with a `return`; there is nothing to differentiate",
+            "return the value whose gradient you want",
+        )
     doc = "The primal, in normal form: one operation per line, each name assigned once."
-    return ir.Function(fdef.name, tuple(cx.params), tuple(cx.block), doc=doc,
-                       globals_used=tuple(cx.globals_used),
-                       temporaries=frozenset(cx.temporaries),
-                       meta={"globals": dict(cx.globals_used),
-                             "static": frozenset(cx.static), "inputs": dict(cx.inputs),
-                             "user_names": dict(cx.user_names)})
+    return ir.Function(
+        fdef.name,
+        tuple(cx.params),
+        tuple(cx.block),
+        doc=doc,
+        globals_used=tuple(cx.globals_used),
+        temporaries=frozenset(cx.temporaries),
+        meta={
+            "globals": dict(cx.globals_used),
+            "static": frozenset(cx.static),
+            "inputs": dict(cx.inputs),
+            "user_names": dict(cx.user_names),
+        },
+    )

@@ -26,12 +26,17 @@ def loop_iterables(cx, target, iterable):
     """(user target names, iterators) of ``for target in iterable``."""
     func = iterable.func if isinstance(iterable, ast.Call) else None
     obj = resolve_free(cx, func) if func is not None and not is_local(cx, func) else None
-    if obj in _OPAQUE or (isinstance(iterable, ast.Name) and iterable.id not in cx.versions
-                          and not is_constant_value(cx.env.lookup(iterable.id))):
-        raise cx.error(iterable, f"a loop over `{ast.unparse(iterable)}`: a Python iterable whose "
-                                 f"length is not known when the loop is compiled",
-                       "loop over range(n), an array, or a list or tuple of arrays passed as an "
-                       "argument")
+    if obj in _OPAQUE or (
+        isinstance(iterable, ast.Name)
+        and iterable.id not in cx.versions
+        and not is_constant_value(cx.env.lookup(iterable.id))
+    ):
+        raise cx.error(
+            iterable,
+            f"a loop over `{ast.unparse(iterable)}`: a Python iterable whose "
+            f"length is not known when the loop is compiled",
+            "loop over range(n), an array, or a list or tuple of arrays passed as an argument",
+        )
     if obj is range:
         return _range(cx, target, iterable)
     if obj is enumerate:
@@ -39,10 +44,15 @@ def loop_iterables(cx, target, iterable):
             raise cx.error(target, "write `for i, item in enumerate(xs):`")
         inner_targets, inner_iters = loop_iterables(cx, target.elts[1], iterable.args[0])
         first = inner_iters[0]
-        length = ir.Const(len(first.items)) if isinstance(first, Struct) else \
-            cx.emit_temp(ir.Prim("len", (("a", _array_of(cx, first)),)))
-        return ([_target_name(cx, target.elts[0])] + inner_targets,
-                [ir.RangeIter(ir.Const(0), length, ir.Const(1))] + inner_iters)
+        length = (
+            ir.Const(len(first.items))
+            if isinstance(first, Struct)
+            else cx.emit_temp(ir.Prim("len", (("a", _array_of(cx, first)),)))
+        )
+        return (
+            [_target_name(cx, target.elts[0])] + inner_targets,
+            [ir.RangeIter(ir.Const(0), length, ir.Const(1))] + inner_iters,
+        )
     if obj is zip:
         if not isinstance(target, ast.Tuple) or len(target.elts) != len(iterable.args):
             raise cx.error(target, "unpack one name per zipped sequence: `for a, b in zip(xs, ys):`")
@@ -66,15 +76,19 @@ def _range(cx, target, iterable):
     args = [cx.atom(a) for a in iterable.args]
     if iterable.keywords or not 1 <= len(args) <= 3:
         raise cx.error(iterable, "range() takes 1 to 3 positional arguments")
-    start, stop, step = ([ir.Const(0)] + args + [ir.Const(1)])[:3] if len(args) == 1 \
-        else (args + [ir.Const(1)])[:3]
+    start, stop, step = (
+        ([ir.Const(0)] + args + [ir.Const(1)])[:3] if len(args) == 1 else (args + [ir.Const(1)])[:3]
+    )
     for part, text in zip((start, stop, step), ("start", "stop", "step")):
         if not cx.is_static(part):
-            err = cx.error(iterable, f"the {text} of this range depends on a value computed by JAX "
-                                     f"(`{part.id}`), so the loop's trip count is not known when the "
-                                     f"loop is compiled",
-                           "use a Python int or an array's shape (x.shape[0]); for a data-dependent "
-                           "trip count write a while loop with a max_iter bound")
+            err = cx.error(
+                iterable,
+                f"the {text} of this range depends on a value computed by JAX "
+                f"(`{part.id}`), so the loop's trip count is not known when the "
+                f"loop is compiled",
+                "use a Python int or an array's shape (x.shape[0]); for a data-dependent "
+                "trip count write a while loop with a max_iter bound",
+            )
             err.binding_time = True  # the API retries with every non-differentiated argument static
             raise err
     return [_target_name(cx, target)], [ir.RangeIter(start, stop, step)]
@@ -102,6 +116,9 @@ def _array_of(cx, it):
 
 def _target_name(cx, target) -> str:
     if not isinstance(target, ast.Name):
-        raise cx.error(target, "this loop target is not supported",
-                       "use a single name, or enumerate()/zip() with one name per sequence")
+        raise cx.error(
+            target,
+            "this loop target is not supported",
+            "use a single name, or enumerate()/zip() with one name per sequence",
+        )
     return target.id

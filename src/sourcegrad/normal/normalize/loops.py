@@ -65,8 +65,11 @@ def while_statement(cx, node: ast.While):
     cx.scope_exit(saved, f"it is assigned only inside the loop at line {origin.line}")
     _bind_results(cx, results)
     name = cx.namer.fresh(f"while_{origin.line}")
-    cx.emit(ir.While(tuple(carries), tuple(test_body), test, tuple(body), max_iter, origin, name,
-                     checkpoints=slots))
+    cx.emit(
+        ir.While(
+            tuple(carries), tuple(test_body), test, tuple(body), max_iter, origin, name, checkpoints=slots
+        )
+    )
 
 
 # ----- for loops -----
@@ -92,8 +95,17 @@ def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
     cx.scope_exit(saved, f"it is assigned only inside the loop at line {origin.line}")
     _bind_results(cx, results)
     name = cx.namer.fresh(f"{loop_name}_{origin.line}")
-    cx.emit(ir.For(tuple(targets), tuple(iters), tuple(carries), tuple(body), origin, name,
-                   checkpoint=_checkpoint_of(cx, node, origin)))
+    cx.emit(
+        ir.For(
+            tuple(targets),
+            tuple(iters),
+            tuple(carries),
+            tuple(body),
+            origin,
+            name,
+            checkpoint=_checkpoint_of(cx, node, origin),
+        )
+    )
 
 
 def _checkpoint_of(cx, node, origin):
@@ -124,8 +136,9 @@ def _unrolled_for(cx, node, user_targets, iters, body_nodes):
             elif isinstance(it, ir.RangeIter) and all(isinstance(p, ir.Const) for p in (it.start, it.step)):
                 element = ir.Const(it.start.value + k * it.step.value)
             elif isinstance(it, ir.ArrayIter):
-                element = cx.emit_temp(ir.Prim("getitem_static", (("x", it.array),
-                                                                  ("idx", ir.Index((ir.Const(k),))))))
+                element = cx.emit_temp(
+                    ir.Prim("getitem_static", (("x", it.array), ("idx", ir.Index((ir.Const(k),)))))
+                )
             else:
                 raise cx.error(node, "cannot write this loop out element by element")
             name = cx.new_version(t)
@@ -144,27 +157,45 @@ def _unrolled_for(cx, node, user_targets, iters, body_nodes):
 def _counter_loop(cx, node: ast.While) -> bool:
     """``i = 0; while i < n: ...; i += step`` with static i, n and step is a ``for`` over a range."""
     test = node.test
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
-            and isinstance(test.ops[0], (ast.Lt, ast.LtE)) and isinstance(test.left, ast.Name)
-            and node.body):
+    if not (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.Lt, ast.LtE))
+        and isinstance(test.left, ast.Name)
+        and node.body
+    ):
         return False
     i = test.left.id
     last = node.body[-1]
     step = None
-    if isinstance(last, ast.AugAssign) and isinstance(last.op, ast.Add) \
-            and isinstance(last.target, ast.Name) and last.target.id == i:
+    if (
+        isinstance(last, ast.AugAssign)
+        and isinstance(last.op, ast.Add)
+        and isinstance(last.target, ast.Name)
+        and last.target.id == i
+    ):
         step = last.value
-    elif isinstance(last, ast.Assign) and len(last.targets) == 1 \
-            and isinstance(last.targets[0], ast.Name) and last.targets[0].id == i \
-            and isinstance(last.value, ast.BinOp) and isinstance(last.value.op, ast.Add) \
-            and isinstance(last.value.left, ast.Name) and last.value.left.id == i:
+    elif (
+        isinstance(last, ast.Assign)
+        and len(last.targets) == 1
+        and isinstance(last.targets[0], ast.Name)
+        and last.targets[0].id == i
+        and isinstance(last.value, ast.BinOp)
+        and isinstance(last.value.op, ast.Add)
+        and isinstance(last.value.left, ast.Name)
+        and last.value.left.id == i
+    ):
         step = last.value.right
     if not (isinstance(step, ast.Constant) and type(step.value) is int and step.value > 0):
         return False
     rest = node.body[:-1]
     bound_names = {n.id for n in ast.walk(test.comparators[0]) if isinstance(n, ast.Name)}
-    if i in assigned_names(rest) or bound_names & set(assigned_names(node.body)) \
-            or i not in cx.versions or cx.versions[i] not in cx.static:
+    if (
+        i in assigned_names(rest)
+        or bound_names & set(assigned_names(node.body))
+        or i not in cx.versions
+        or cx.versions[i] not in cx.static
+    ):
         return False
     stop = cx.atom(test.comparators[0])
     if not cx.is_static(stop):
@@ -174,8 +205,13 @@ def _counter_loop(cx, node: ast.While) -> bool:
     start = ir.Name(cx.versions[i])
     _lower_for(cx, node, [i], [ir.RangeIter(start, stop, ir.Const(step.value))], rest, "while")
     end = cx.new_version(i)
-    cx.emit(ir.Assign(end, ir.Prim("range_end", (("start", start), ("stop", stop),
-                                                  ("step", ir.Const(step.value)))), cx.origin))
+    cx.emit(
+        ir.Assign(
+            end,
+            ir.Prim("range_end", (("start", start), ("stop", stop), ("step", ir.Const(step.value)))),
+            cx.origin,
+        )
+    )
     cx.bind_name(i, end)
     return True
 
@@ -203,9 +239,12 @@ def _end_carries(cx, entries, body, origin):
     for user, layout, pairs in entries:
         value = cx.current_value(user)
         if not same_layout(layout, value):
-            raise cx.error(cx.parsed.node, f"the loop at line {origin.line} changes what kind of value "
-                                           f"`{user}` holds (an array or a container, and its keys)",
-                           "keep it the same in every iteration")
+            raise cx.error(
+                cx.parsed.node,
+                f"the loop at line {origin.line} changes what kind of value "
+                f"`{user}` holds (an array or a container, and its keys)",
+                "keep it the same in every iteration",
+            )
         outs = []
         for (param, init, path), update in zip(pairs, leaves(value)):
             if not (isinstance(update, ir.Name) and (update.id == param or update.id in defined)):

@@ -35,9 +35,12 @@ def call(cx, node: ast.Call):
             return _container_method(cx, node, base, func.attr)
         entry = METHODS.get(func.attr)
         if entry is None:
-            err = cx.error(func, f"the array method `.{func.attr}()` is not supported",
-                           f"supported methods: {', '.join('.' + m + '()' for m in METHODS)}; or call "
-                           f"the NumPy function")
+            err = cx.error(
+                func,
+                f"the array method `.{func.attr}()` is not supported",
+                f"supported methods: {', '.join('.' + m + '()' for m in METHODS)}; or call "
+                f"the NumPy function",
+            )
             # a dict argument's .items() looks like this until the call shows it is a dict
             err.kind_dependent = func.attr in ("items", "keys", "values")
             raise err
@@ -65,13 +68,17 @@ def call(cx, node: ast.Call):
 def _container_method(cx, node, base: Struct, method: str):
     """``params.items()``, ``.keys()``, ``.values()``: resolved now, into a list of its entries."""
     if base.kind == "dict" and method in ("items", "keys", "values") and not node.args:
-        entries = {"keys": [ir.Const(k) for k, _ in base.items],
-                   "values": [v for _, v in base.items],
-                   "items": [Struct("tuple", ((0, ir.Const(k)), (1, v))) for k, v in base.items]}
+        entries = {
+            "keys": [ir.Const(k) for k, _ in base.items],
+            "values": [v for _, v in base.items],
+            "items": [Struct("tuple", ((0, ir.Const(k)), (1, v))) for k, v in base.items],
+        }
         return Struct("list", tuple(enumerate(entries[method])))
-    raise cx.error(node, f"`.{method}()` of a {base.kind} of arrays is not supported",
-                   "index the container with constant keys, or use .items() / .keys() / .values() "
-                   "of a dict")
+    raise cx.error(
+        node,
+        f"`.{method}()` of a {base.kind} of arrays is not supported",
+        "index the container with constant keys, or use .items() / .keys() / .values() of a dict",
+    )
 
 
 def bind(cx, rule, posargs, keywords, node) -> ir.Prim:
@@ -84,8 +91,7 @@ def bind(cx, rule, posargs, keywords, node) -> ir.Prim:
     i = 0
     for arg in posargs:
         if i >= len(positional):
-            raise cx.error(node, f"`{rule.key}` takes at most {len(positional)} positional "
-                                 f"arguments here")
+            raise cx.error(node, f"`{rule.key}` takes at most {len(positional)} positional arguments here")
         p = positional[i]
         if p.varargs:
             bound.setdefault(p.name, []).append(arg)
@@ -93,14 +99,20 @@ def bind(cx, rule, posargs, keywords, node) -> ir.Prim:
         bound[p.name] = arg
         i += 1
     if rule.max_positional is not None and len(posargs) > rule.max_positional:
-        later = ", ".join(p.name for p in params[rule.max_positional:])
-        raise cx.error(node, f"`{rule.key}` takes at most {rule.max_positional} positional arguments",
-                       f"pass {later} by keyword")
+        later = ", ".join(p.name for p in params[rule.max_positional :])
+        raise cx.error(
+            node,
+            f"`{rule.key}` takes at most {rule.max_positional} positional arguments",
+            f"pass {later} by keyword",
+        )
     for kw in keywords:
         if kw.arg not in by_name or by_name[kw.arg].varargs:
             supported = ", ".join(p.name for p in params if p.default is not rules.REQUIRED)
-            raise cx.error(kw.value, f"the keyword `{kw.arg}=` of `{rule.key}` is not supported by "
-                                     f"sourcegrad", f"supported keywords: {supported or 'none'}")
+            raise cx.error(
+                kw.value,
+                f"the keyword `{kw.arg}=` of `{rule.key}` is not supported by sourcegrad",
+                f"supported keywords: {supported or 'none'}",
+            )
         if kw.arg in bound:
             raise cx.error(kw.value, f"`{kw.arg}` is given twice")
         bound[kw.arg] = kw.value
@@ -123,18 +135,24 @@ def bind(cx, rule, posargs, keywords, node) -> ir.Prim:
             elif struct is not None:
                 value = _flat_tup(cx, struct, value_node=bound[p.name])
             elif rule.alternate:  # np.array(x) of one array: the rule for that
-                return bind(cx, rules.lookup_key(rule.alternate), [value] + list(posargs[1:]),
-                            keywords, node)
+                return bind(cx, rules.lookup_key(rule.alternate), [value] + list(posargs[1:]), keywords, node)
             else:
-                raise cx.error(value, f"`{rule.key}` needs its arrays as a list display `[a, b, ...]` "
-                                      f"so that each one gets its own gradient", "write the list out")
+                raise cx.error(
+                    value,
+                    f"`{rule.key}` needs its arrays as a list display `[a, b, ...]` "
+                    f"so that each one gets its own gradient",
+                    "write the list out",
+                )
         elif p.kind == "index":
             value = index(cx, value)
         elif struct is not None:
             if p.kind == "array":
-                raise cx.error(bound[p.name], f"`{ast.unparse(bound[p.name])}` is a {struct.kind} of "
-                                              f"arrays; `{rule.key}` takes one array for `{p.name}`",
-                               "stack the arrays first (np.stack)")
+                raise cx.error(
+                    bound[p.name],
+                    f"`{ast.unparse(bound[p.name])}` is a {struct.kind} of "
+                    f"arrays; `{rule.key}` takes one array for `{p.name}`",
+                    "stack the arrays first (np.stack)",
+                )
             value = _flat_tup(cx, struct, value_node=bound[p.name])
         else:
             value = cx.atom_of(value)
@@ -145,8 +163,7 @@ def bind(cx, rule, posargs, keywords, node) -> ir.Prim:
 def _flat_tup(cx, struct: Struct, value_node) -> ir.Tup:
     items = [v for _, v in struct.items]
     if any(isinstance(v, Struct) for v in items):
-        raise cx.error(value_node, "a nested container cannot be passed here",
-                       "pass a flat list of arrays")
+        raise cx.error(value_node, "a nested container cannot be passed here", "pass a flat list of arrays")
     return ir.Tup(tuple(items), struct.kind == "list")
 
 

@@ -20,8 +20,14 @@ from ..structs import Struct
 from .aliasing import write_in_place
 from .expressions import AUGOPS, BINOPS, index, resolve_free
 
-__all__ = ["assign_statement", "annotated_assign", "augmented_assign", "return_statement",
-           "with_statement", "nothing"]
+__all__ = [
+    "assign_statement",
+    "annotated_assign",
+    "augmented_assign",
+    "return_statement",
+    "with_statement",
+    "nothing",
+]
 
 
 # ----- handlers (see the table in __init__.py) -----
@@ -49,8 +55,16 @@ def augmented_assign(cx, node: ast.AugAssign):
     target = cx.new_version(user)
     cx.emit(ir.Assign(target, ir.Prim(BINOPS[type(node.op)], (("x", old), ("y", rhs))), cx.origin))
     if isinstance(old, ir.Name) and not cx.is_static(old):  # an array's aliases see the write
-        write_in_place(cx, node, user, old.id, None, False, _text(node),
-                       f"write `{user} = {user} {op} ...` to make a new array")
+        write_in_place(
+            cx,
+            node,
+            user,
+            old.id,
+            None,
+            False,
+            _text(node),
+            f"write `{user} = {user} {op} ...` to make a new array",
+        )
     cx.bind_name(user, target)
 
 
@@ -58,8 +72,11 @@ def return_statement(cx, node: ast.Return):
     value = cx.struct_or_atom(node.value)
     if isinstance(value, Struct):
         if value.kind == "dict" or any(isinstance(v, Struct) for _, v in value.items):
-            raise cx.error(node.value, "a function differentiated by sourcegrad returns an array or "
-                                       "a flat tuple of arrays", "return the arrays as a tuple: return a, b")
+            raise cx.error(
+                node.value,
+                "a function differentiated by sourcegrad returns an array or a flat tuple of arrays",
+                "return the arrays as a tuple: return a, b",
+            )
         value = ir.Tup(tuple(v for _, v in value.items))
     cx.emit(ir.Return(value, cx.origin))
 
@@ -101,8 +118,9 @@ def _assign(cx, target, value_node):
         source = cx.struct_or_atom(value_node)
         if isinstance(source, Struct):
             if len(source.items) != len(names):
-                raise cx.error(value_node, f"{len(names)} names but the {source.kind} has "
-                                           f"{len(source.items)} items")
+                raise cx.error(
+                    value_node, f"{len(names)} names but the {source.kind} has {len(source.items)} items"
+                )
             for (_, element), name in zip(source.items, new):
                 if isinstance(element, Struct):
                     cx.structs[name] = element
@@ -112,8 +130,13 @@ def _assign(cx, target, value_node):
             cx.emit(ir.Unpack(tuple(new), source, cx.origin))
         else:  # unpacking an array walks its leading axis, as NumPy does
             for i, name in enumerate(new):
-                cx.emit(ir.Assign(name, ir.Prim("getitem_static", (("x", source), (
-                    "idx", ir.Index((ir.Const(i),))))), cx.origin))
+                cx.emit(
+                    ir.Assign(
+                        name,
+                        ir.Prim("getitem_static", (("x", source), ("idx", ir.Index((ir.Const(i),))))),
+                        cx.origin,
+                    )
+                )
     for user, name in zip(names, new):
         cx.bind_name(user, name)
 
@@ -121,8 +144,11 @@ def _assign(cx, target, value_node):
 def _write_subscript(cx, target: ast.Subscript, value_node, op):
     """``y[idx] = v`` / ``y[idx] += v``: a new version of ``y`` (``y.at[idx].set(v)``)."""
     if not isinstance(target.value, ast.Name) or target.value.id not in cx.versions:
-        raise cx.error(target, "only a local array variable can be written into (`y[i] = v`)",
-                       "assign the array to a name first")
+        raise cx.error(
+            target,
+            "only a local array variable can be written into (`y[i] = v`)",
+            "assign the array to a name first",
+        )
     name = target.value.id
     if cx.versions[name] in cx.memory.partial:  # a whole-array alias (y = x) is re-bound instead
         _check_not_a_view(cx, target, name, "+")
@@ -139,13 +165,22 @@ def _write_subscript(cx, target: ast.Subscript, value_node, op):
     elif isinstance(op, ast.Mult):
         key = "at_multiply"
     else:
-        raise cx.error(target, f"`y[i] {AUGOPS.get(type(op), '?')}= v` is not supported",
-                       "write y[i] = y[i] <op> v")
+        raise cx.error(
+            target, f"`y[i] {AUGOPS.get(type(op), '?')}= v` is not supported", "write y[i] = y[i] <op> v"
+        )
     new = cx.new_version(name)
     cx.emit(ir.Assign(new, ir.Prim(key, (("x", x), ("idx", idx), ("v", v))), cx.origin))
     if isinstance(x, ir.Name):
-        write_in_place(cx, target, name, x.id, new, True, _text(target, value_node, op),
-                       f"write into a copy: `{name} = {name}.copy()` before that line")
+        write_in_place(
+            cx,
+            target,
+            name,
+            x.id,
+            new,
+            True,
+            _text(target, value_node, op),
+            f"write into a copy: `{name} = {name}.copy()` before that line",
+        )
     cx.bind_name(name, new)
 
 
@@ -164,21 +199,30 @@ def _check_not_a_view(cx, node, name: str, op: str):
         return
     base, line = cx.views[current]
     root = cx.memory.root_of(current)
-    user_base = cx.user_names.get(root) or (root if root in cx.inputs else None) \
+    user_base = (
+        cx.user_names.get(root)
+        or (root if root in cx.inputs else None)
         or next((u for u, v in cx.versions.items() if v == base), base)
+    )
     if user_base == name:
         return
     if current in cx.memory.rows:
         array = cx.memory.rows[current]
-        raise cx.error(node, f"`{_text(node)}` writes into a row of `{array}` (`{name}` walks its rows "
-                             f"since line {line}): under NumPy that changes `{array}`",
-                       f"write into `{array}` by index (`for i in range({array}.shape[0]): "
-                       f"{array}[i, ...] = ...`), or copy the row first: `{name} = {name}.copy()`")
-    raise cx.error(node, f"`{ast.unparse(node).split(chr(10))[0]}` would also change `{user_base}` "
-                         f"under NumPy (`{name}` shares its memory since line {line}), but not under "
-                         f"JAX, whose semantics sourcegrad follows",
-                   f"write `{name} = {name} {op} ...` for a new array, or copy it where it is made "
-                   f"(`{name} = ....copy()`) so that `{user_base}` keeps its values")
+        raise cx.error(
+            node,
+            f"`{_text(node)}` writes into a row of `{array}` (`{name}` walks its rows "
+            f"since line {line}): under NumPy that changes `{array}`",
+            f"write into `{array}` by index (`for i in range({array}.shape[0]): "
+            f"{array}[i, ...] = ...`), or copy the row first: `{name} = {name}.copy()`",
+        )
+    raise cx.error(
+        node,
+        f"`{ast.unparse(node).split(chr(10))[0]}` would also change `{user_base}` "
+        f"under NumPy (`{name}` shares its memory since line {line}), but not under "
+        f"JAX, whose semantics sourcegrad follows",
+        f"write `{name} = {name} {op} ...` for a new array, or copy it where it is made "
+        f"(`{name} = ....copy()`) so that `{user_base}` keeps its values",
+    )
 
 
 def _check_no_grad(cx, node: ast.With):
@@ -187,6 +231,8 @@ def _check_no_grad(cx, node: ast.With):
         call = cast(ast.Call, item.context_expr)
         obj = resolve_free(cx, call.func)
         if obj is not runtime.no_grad:
-            raise cx.error(item.context_expr, f"`{ast.unparse(call.func)}` is "
-                                              f"{describe(obj)}, not sourcegrad.no_grad",
-                           "import it: from sourcegrad import no_grad")
+            raise cx.error(
+                item.context_expr,
+                f"`{ast.unparse(call.func)}` is {describe(obj)}, not sourcegrad.no_grad",
+                "import it: from sourcegrad import no_grad",
+            )

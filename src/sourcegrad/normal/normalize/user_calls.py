@@ -30,8 +30,7 @@ __all__ = ["nested_def", "local_function", "user_call", "free_variables"]
 def nested_def(cx, node: ast.FunctionDef):
     """The handler of ``ast.FunctionDef`` (a nested def): recorded, lowered where it is called."""
     if node.decorator_list:
-        raise cx.error(node, "decorated nested functions are not supported",
-                       "define it without decorators")
+        raise cx.error(node, "decorated nested functions are not supported", "define it without decorators")
     cx.local_functions[node.name] = node
     cx.versions.pop(node.name, None)
 
@@ -68,13 +67,17 @@ def user_call(cx, node, target):
         values[var] = name(cx, ast.Name(id=var, ctx=ast.Load()))
         kinds[var] = kind_of_value(cx, values[var])
     identity = cx.callees.identity(key_target)
-    err = cx.error(node, f"`{label}` calls itself (directly or through other functions): recursion "
-                         f"cannot be compiled into a rolled loop",
-                   "write the recursion as a for or while loop")
+    err = cx.error(
+        node,
+        f"`{label}` calls itself (directly or through other functions): recursion "
+        f"cannot be compiled into a rolled loop",
+        "write the recursion as a for or while loop",
+    )
     cx.callees.enter(identity, err)
     try:
-        callee = cx.callees.get(key_target, kinds, free, functools.partial(_normalize_callee, cx, nested),
-                                cx.env)
+        callee = cx.callees.get(
+            key_target, kinds, free, functools.partial(_normalize_callee, cx, nested), cx.env
+        )
     finally:
         cx.callees.leave()
     cx.namer.reserve(callee.name)
@@ -110,16 +113,31 @@ def free_variables(cx, node: ast.FunctionDef) -> tuple:
     own = {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs]} | set(assigned_names(node.body))
     reads = []
     for n in ast.walk(node):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in own \
-                and n.id in cx.versions and n.id not in reads:
+        if (
+            isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)
+            and n.id not in own
+            and n.id in cx.versions
+            and n.id not in reads
+        ):
             reads.append(n.id)
     return tuple(reads)
 
 
 def _normalize_callee(cx, nested, parsed, env, namer, kinds, free) -> ir.Function:
     """The callee's normal form, lowered in a context of its own (``CalleeTable.get`` calls it)."""
-    callee = Context(parsed, env, namer, cx.handlers, kinds, cx.max_iter, cx.callees,
-                     flat_params=True, free=free, checkpoint=None)
+    callee = Context(
+        parsed,
+        env,
+        namer,
+        cx.handlers,
+        kinds,
+        cx.max_iter,
+        cx.callees,
+        flat_params=True,
+        free=free,
+        checkpoint=None,
+    )
     if nested:  # a nested def may call its sibling nested defs
         callee.local_functions = dict(cx.local_functions)
     fn = lower_function(callee)
