@@ -26,8 +26,11 @@ from .test_rules import FD_ONLY, NONDIFF, TABLE, _inputs
 
 def test_every_rule_has_a_tangent():
     # the built-in rules (a test's own register_rule without a tangent is allowed: jvp refuses it)
-    missing = sorted(k for k, r in all_rules().items()
-                     if r.domain.startswith("sourcegrad.transforms") and not r.has_tangent)
+    missing = sorted(
+        k
+        for k, r in all_rules().items()
+        if r.domain.startswith("sourcegrad.transforms") and not r.has_tangent
+    )
     assert not missing, f"rules without a tangent template: {missing}"
 
 
