@@ -148,7 +148,7 @@ def test_wrong_adjoint_fails_and_names_its_line():
 def test_wrong_adjoint_inside_a_loop_names_the_loop():
     result = check(wrong_rule_in_loop, np.array([0.3, -0.8]))
     assert not result.ok
-    start = line_of(wrong_rule_in_loop, "for i in range(n)")
+    start = line_of(wrong_rule_in_loop, "for _i in range(n)")
     assert (result.divergence.line, result.divergence.end_line) == (start, start + 1)
 
 
