@@ -2,6 +2,7 @@
 compile per signature whatever the number of threads; linecache entries go with the gradient."""
 
 import gc
+import importlib
 import linecache
 import threading
 import time
@@ -10,7 +11,6 @@ import jax
 import numpy as np
 
 import sourcegrad
-import sourcegrad.api.grad
 import sourcegrad.pipeline
 from sourcegrad import grad
 
@@ -39,7 +39,8 @@ def counting(monkeypatch):
         return real_jit(traced, **kwargs)
 
     monkeypatch.setattr(sourcegrad.pipeline, "transform", transform)
-    monkeypatch.setattr(sourcegrad.api.grad.jax, "jit", jit)
+    # the module, not the function `grad` that sourcegrad.api exports under the same name
+    monkeypatch.setattr(importlib.import_module("sourcegrad.api.grad").jax, "jit", jit)
     return counts
 
 
