@@ -37,10 +37,7 @@ def test_fixed_seed_run_has_no_wrong_gradient_and_no_crash(tmp_path):
 
 
 @pytest.mark.slow
-def test_larger_run(tmp_path, request):
-    markexpr = request.config.getoption("markexpr") or ""
-    if "slow" not in markexpr or "not slow" in markexpr:
-        pytest.skip("a slow test: run it with pytest -m slow")
+def test_larger_run(tmp_path):
     report = run(2000, SEED + 1, str(tmp_path), features=DEFAULT_FEATURES)
     assert report.counts["wrong"] == 0 and report.counts["crash"] == 0, _failures(report)
 
