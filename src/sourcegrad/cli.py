@@ -254,6 +254,10 @@ def _cmd_bench(args) -> int:
         print("\n".join(loops.summary(result)))
     elif args.suite == "while":
         result = loops.run_while((10, 1000) if args.quick else loops.WHILE_LENGTHS)
+    elif args.suite == "overhead":
+        from .bench import overhead
+
+        result = overhead.run()
     else:
         from .bench import report as bench_report
         from .bench import suite
@@ -274,7 +278,7 @@ def _bench_parser(sub):
         description="Run a benchmark suite and print ratios against JAX. Without a suite name: suite.",
     )
     bench.set_defaults(suite="suite", quick=False, only=None, plot=None, timeout=60.0, json=None)
-    suites = bench.add_subparsers(dest="suite", metavar="{suite,scaling,while,gradbench}")
+    suites = bench.add_subparsers(dest="suite", metavar="{suite,scaling,while,gradbench,overhead}")
     suite = suites.add_parser(
         "suite",
         help="eight workloads against JAX and PyTorch (default)",
@@ -303,6 +307,13 @@ def _bench_parser(sub):
         "gradbench", help="GradBench evals: validity, steady state and first call against jax.jit(jax.grad)"
     )
     gradbench.add_argument("--only", help="comma-separated eval names")
+    overhead = suites.add_parser(
+        "overhead",
+        help="per-call overhead of a gradient call against jax.jit dispatch",
+        description="Microseconds per call on 16-element inputs: g(x, w), g.compile()'s callable "
+        "and jax.jit(jax.grad), in alternation.",
+    )
+    overhead.add_argument("--json", help="also write the measurements to this file")
     for p in (suite, scaling, gradbench):
         p.add_argument(
             "--timeout",

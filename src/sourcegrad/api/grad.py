@@ -22,7 +22,7 @@ from .. import pipeline, runtime
 from ..errors import SeedError, SourcegradError, TapeOverflowError, UnsupportedSyntaxError, WrtError
 from ..normal.structs import kind_of
 from ..pipeline import Transformed
-from . import boundary, overflow
+from . import boundary, fastcall, overflow
 from .boundary import _is_static, _public
 from .compiled import CompiledGrad, _signature_of, compile_gradient
 from .views import GradViews
@@ -73,6 +73,7 @@ class GradFunction(GradViews):
         self._reads: dict = {}  # id(Transformed) -> boundary.ModuleValues
         self._jitted: dict = {}
         self._compiled: dict = {}
+        self._shortcuts: dict = {}  # call key -> fastcall.Shortcut (see fastcall.py)
         # an error that the first call's argument kinds may resolve
         self._deferred: UnsupportedSyntaxError | None = None
         self._transformed: Transformed | None = self._default_variant()
@@ -181,6 +182,7 @@ class GradFunction(GradViews):
                     self._jitted.clear()
                     self._compiled.clear()
                     self._seen.clear()
+                    self._shortcuts.clear()
             return self._variant(kinds)
         self._transformed = t
         return t
@@ -329,14 +331,25 @@ class GradFunction(GradViews):
         return value, (grads[0] if self._wrt_single else tuple(grads))
 
     def _run(self, args, kwargs, seed, accumulate):
+        key = None
+        if not kwargs and seed is None and accumulate is None and len(args) == len(self._params):
+            key = fastcall.call_key(args, self._wrt_index)
+            cut = self._shortcuts.get(key) if key is not None else None
+            if cut is not None and not self._stale(cut.transformed):
+                with cut.precision():
+                    return self._results(cut.transformed, cut.jitted(*args, None, None))
         values = self._arguments(args, kwargs)
-        with self._precision(values):
+        precision = self._precision(values)
+        with precision:
             values, static, t = self._prepare(values)
             out = self._execute(
                 t, static, "grad", values, self._check_seed(t, seed), self._accumulators(accumulate, values)
             )
             value, grads = self._results(t, out)
             boundary.check_output(value, t, self._fn.__name__)
+            if key is not None:  # this call succeeded: the next one like it takes the shortcut
+                x64 = not isinstance(precision, contextlib.nullcontext)
+                self._shortcuts[key] = fastcall.Shortcut(t, self._jit(t, static), x64)
             return value, grads
 
     @_public
