@@ -280,9 +280,18 @@ def index(cx, node) -> ir.Index:
 
 def _index_item(cx, node):
     if isinstance(node, ast.Slice):
-        return ir.Slice(
-            *(None if part is None else cx.atom(part) for part in (node.lower, node.upper, node.step))
-        )
+        parts = tuple(None if part is None else cx.atom(part) for part in (node.lower, node.upper, node.step))
+        for part_node, part in zip((node.lower, node.upper, node.step), parts):
+            if part is not None and not cx.is_static(part):
+                raise cx.error(
+                    part_node,
+                    f"the slice bound `{ast.unparse(part_node)}` is computed by JAX (a loop index or "
+                    f"an array), so the slice's length is not known when compiling; NumPy would also "
+                    f"shorten the slice near the end of the array, which a compiled slice cannot do",
+                    "index with integers (`x[i]`, `x[i + 1]`) and stack them, or slice with constant "
+                    "bounds outside the loop",
+                )
+        return ir.Slice(*parts)
     return cx.atom(node)
 
 
