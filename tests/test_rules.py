@@ -6,6 +6,7 @@ differentiates it with a random seed (a vector-Jacobian product) and compares wi
 ``jax.vjp`` of the same expression and with float64 central finite differences.
 """
 
+import math
 import zlib
 
 import jax
@@ -252,6 +253,34 @@ TABLE = {
     "nn.log_softmax": ("jax.nn.log_softmax(x, axis=1)", {"x": (N, (2, 4))}, 1e-6),
     "nn.softmax": ("jax.nn.softmax(x)", {"x": (N, (2, 4))}, 1e-6),
     "scipy.special.logsumexp": ("jax.scipy.special.logsumexp(x, axis=0)", {"x": (N, (3, 4))}, 1e-6),
+    # ----- Python's math module, on one number (x[0] of an array, or a float) -----
+    "math.sin": ("math.sin(x[0]) * x[1]", {"x": (N, (2,))}, 1e-6),
+    "math.cos": ("math.cos(x[0]) * x[1]", {"x": (N, (2,))}, 1e-6),
+    "math.tan": ("math.tan(x[0]) * x[1]", {"x": (U, (2,))}, 1e-6),
+    "math.asin": ("math.asin(x[0]) * x[1]", {"x": (U, (2,))}, 1e-6),
+    "math.acos": ("math.acos(x[0]) * x[1]", {"x": (U, (2,))}, 1e-6),
+    "math.atan": ("math.atan(x[0]) * x[1]", {"x": (N, (2,))}, 1e-6),
+    "math.sinh": ("math.sinh(x[0]) * x[1]", {"x": (N, (2,))}, 1e-6),
+    "math.cosh": ("math.cosh(x[0]) * x[1]", {"x": (N, (2,))}, 1e-6),
+    "math.tanh": ("math.tanh(x[0]) * x[1]", {"x": (N, (2,))}, 1e-6),
+    "math.asinh": ("math.asinh(x[0]) * x[1]", {"x": (N, (2,))}, 1e-6),
+    "math.acosh": ("math.acosh(x[0]) * x[1]", {"x": ("gt1", (2,))}, 1e-6),
+    "math.atanh": ("math.atanh(x[0]) * x[1]", {"x": (U, (2,))}, 1e-6),
+    "math.exp": ("math.exp(x[0]) * x[1]", {"x": (N, (2,))}, 1e-6),
+    "math.expm1": ("math.expm1(x[0]) * x[1]", {"x": (N, (2,))}, 1e-6),
+    "math.log1p": ("math.log1p(x[0]) * x[1]", {"x": (P, (2,))}, 1e-6),
+    "math.log2": ("math.log2(x[0]) * x[1]", {"x": (P, (2,))}, 1e-6),
+    "math.log10": ("math.log10(x[0]) * x[1]", {"x": (P, (2,))}, 1e-6),
+    "math.sqrt": ("math.sqrt(x[0]) * x[1]", {"x": (P, (2,))}, 1e-6),
+    "math.fabs": ("math.fabs(x[0]) * x[1]", {"x": (N, (2,))}, 1e-6),
+    "math.degrees": ("math.degrees(x[0]) * x[1]", {"x": (N, (2,))}, 1e-6),
+    "math.radians": ("math.radians(x[0]) * x[1]", {"x": (N, (2,))}, 1e-6),
+    "math.erf": ("math.erf(x[0]) * x[1]", {"x": (N, (2,))}, 1e-6),
+    "math.erfc": ("math.erfc(x[0]) * x[1]", {"x": (N, (2,))}, 1e-6),
+    "math.lgamma": ("math.lgamma(x[0]) * x[1]", {"x": (P, (2,))}, 1e-6),
+    "math.log": ("math.log(x[0]) + math.log(x[1], 3.0)", {"x": (P, (2,))}, 1e-6),
+    "math.atan2": ("math.atan2(y, x[0])", {"x": (N, (1,)), "y": (N, ())}, 1e-6),
+    "math.hypot": ("math.hypot(x[0], y)", {"x": (N, (2,)), "y": (N, ())}, 1e-6),
     # in-place writes, as statements (the last part is returned)
     "at_set": ("z = x * 1.0; z[1:, 0] = y; z", {"x": (N, (3, 4)), "y": (N, (2,))}, 1e-6),
     "at_add": ("z = x * 1.0; z[0] += y; z", {"x": (N, (3, 4)), "y": (N, (4,))}, 1e-6),
@@ -266,6 +295,8 @@ FD_ONLY = {
     "at_multiply",
     # NumPy's cholesky reads only the lower triangle; jax.grad returns the symmetric part instead
     "cholesky_lower",
+    # Python's math functions take numbers, not JAX tracers
+    *(key for key in TABLE if key.startswith("math.")),
 }
 
 #: Rules whose gradient is zero by definition: the gradient through them must be zero.
@@ -312,8 +343,8 @@ def test_rule(key):
     *lines, result = [part.strip() for part in expr.split(";")]
     body = "".join(f"    {line}\n" for line in lines)
     source = f"def rule_{key.replace('.', '_')}({', '.join(names)}):\n{body}    return {result}\n"
-    fn = make_function(source, namespace={"jax": jax, "scipy": scipy})
-    oracle = make_function(source, namespace={"jax": jax, "scipy": jax.scipy})
+    fn = make_function(source, namespace={"jax": jax, "scipy": scipy, "math": math})
+    oracle = make_function(source, namespace={"jax": jax, "scipy": jax.scipy, "math": math})
     args = _inputs(spec, key)
     out = np.asarray(fn(**args))
     seed = np.random.default_rng(7).standard_normal(out.shape)

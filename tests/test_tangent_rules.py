@@ -3,6 +3,7 @@ tangent (forward mode) of each row's expression along a random direction, agains
 float64 central finite differences; with every input moving, and with each input alone (the
 others constant: their tangents are pruned, and a broadcast argument's tangent is spread)."""
 
+import math
 import zlib
 
 import jax
@@ -42,8 +43,8 @@ def _row_function(key):
     source = f"def tangent_{key.replace('.', '_')}({', '.join(names)}):\n{body}    return {result}\n"
     # the function calls SciPy; its oracle, the same source, calls jax.scipy (as in test_rules.py)
     return (
-        make_function(source, namespace={"jax": jax, "scipy": scipy}),
-        make_function(source, namespace={"jax": jax, "scipy": jax.scipy}),
+        make_function(source, namespace={"jax": jax, "scipy": scipy, "math": math}),
+        make_function(source, namespace={"jax": jax, "scipy": jax.scipy, "math": math}),
         names,
     )
 

@@ -16,6 +16,7 @@ from . import (  # noqa: F401  # noqa: F401
     indexing,
     linalg,
     nn,
+    pymath,
     reductions,
     shapes,
     special,

@@ -346,8 +346,9 @@ def defop(key: str, template: str, *, numpy_name: str | None = None, **options) 
     params = [Param(n, defaults.get(n, REQUIRED)) for n in seen]
     adjoints = {k: v for k, v in options.items() if k in seen}
     extra = {k: v for k, v in options.items() if k not in adjoints}
+    objects = list(extra.pop("objects", ()))
     rule = _make(key, params, adjoints, operator=tree, positional=len(params), **extra)
-    return _install(rule, _numpy_objects(numpy_name) if numpy_name else ())
+    return _install(rule, [*objects, *(_numpy_objects(numpy_name) if numpy_name else ())])
 
 
 def defconst(signature: str, *, aliases=(), **options) -> Rule:

@@ -34,6 +34,7 @@ from .elementwise import (
     fmin_weight,
     log_or_zero,
     logaddexp_weight,
+    scalar_of,
     sinc_derivative,
 )
 from .forward import broadcast_like, einsum_tangent, jvp_of, pad_tangent
@@ -137,6 +138,7 @@ __all__ = [
     "cholesky_lower",
     "eigvalsh_adjoint",
     "sinc_derivative",
+    "scalar_of",
     "fmax_weight",
     "fmin_weight",
     "transpose_of",

@@ -59,3 +59,15 @@ def fmax_weight(a, b):
 def fmin_weight(a, b):
     """d fmin(a, b) / da: as minimum (1/2 at a tie), and 1 where only ``b`` is NaN (fmin ignores NaN)."""
     return fmax_weight(-a, -b)
+
+
+def scalar_of(x):
+    """What a function of Python's ``math`` module takes: one number. NumPy converts an array of one
+    element (of any shape) to it and refuses a larger one; so does this, while JAX traces."""
+    if jnp.size(x) != 1:
+        raise TypeError(
+            f"a `math` function takes one number, and this argument is an array of shape "
+            f"{jnp.shape(x)} (NumPy: 'only length-1 arrays can be converted to Python scalars'); "
+            f"use the np. function for arrays"
+        )
+    return jnp.reshape(x, ())
