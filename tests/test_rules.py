@@ -281,6 +281,9 @@ TABLE = {
     "math.log": ("math.log(x[0]) + math.log(x[1], 3.0)", {"x": (P, (2,))}, 1e-6),
     "math.atan2": ("math.atan2(y, x[0])", {"x": (N, (1,)), "y": (N, ())}, 1e-6),
     "math.hypot": ("math.hypot(x[0], y)", {"x": (N, (2,)), "y": (N, ())}, 1e-6),
+    # ----- np.r_[...] and np.c_[...] -----
+    "r_concatenate": ("np.r_[x, y, 2.0]", {"x": (N, (3,)), "y": (N, ())}, 1e-6),
+    "c_concatenate": ("np.c_[x, y]", {"x": (N, (3,)), "y": (N, (3, 2))}, 1e-6),
     # in-place writes, as statements (the last part is returned)
     "at_set": ("z = x * 1.0; z[1:, 0] = y; z", {"x": (N, (3, 4)), "y": (N, (2,))}, 1e-6),
     "at_add": ("z = x * 1.0; z[0] += y; z", {"x": (N, (3, 4)), "y": (N, (4,))}, 1e-6),

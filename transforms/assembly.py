@@ -123,6 +123,15 @@ defrule(
     values="transpose_of(jnp.append, g, (arr, values), 1, axis=axis)",
     tangent="jnp.append(d_arr, d_values, axis=axis)",
 )
+# np.r_[a, b] and np.c_[a, b] (normal/normalize/concatenators.py makes them these calls)
+for _name in ("r_concatenate", "c_concatenate"):
+    defrule(
+        f"{_name}(arrays)",
+        sequence=("arrays",),
+        temp="joined",
+        arrays=f"transpose_of({_name}, g, (arrays,), 0)[position]",
+        tangent=f"{_name}(d_arrays)",
+    )
 for _name in ("hstack", "vstack", "dstack", "column_stack"):
     defrule(
         f"jnp.{_name}(tup)",

@@ -634,6 +634,14 @@ def c_window_write(x):
     return np.sum(y**2)
 
 
+def c_r_concatenator(x):
+    return np.sum(np.r_[x, 2.0 * x[:2], 1.5] ** 2) + np.sum(np.c_[x, x * x] @ np.ones(2))
+
+
+def c_r_range(x):
+    return np.sum(x * np.r_[0:3])
+
+
 def c_zeros_fill_loop(x):
     y = np.zeros(3)
     for i in range(3):
@@ -1004,6 +1012,8 @@ CASES = [
     case("copy_then_write", c_copy_then_write, {"x": X3}),
     case("fresh_write_slice", c_fresh_write_slice, {"x": X3}),
     # a slice whose bounds are a loop index: NumPy shortens it near the end, a compiled one cannot
+    case("r_c_concatenators", c_r_concatenator, {"x": X3}),
+    case("r_range", c_r_range, {"x": X3}, expect=UnsupportedSyntaxError, marker="np.r_[0:3]"),
     case("window_read", c_window_read, {"x": X3}, expect=UnsupportedSyntaxError, marker="x[i : i + 2]"),
     case("window_write", c_window_write, {"x": X3}, expect=UnsupportedSyntaxError, marker="y[i : i + 2]"),
     case("zeros_fill_loop", c_zeros_fill_loop, {"x": X3}),

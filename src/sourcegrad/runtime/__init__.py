@@ -13,7 +13,7 @@ from here, ``sourcegrad.runtime``.
 
 from __future__ import annotations
 
-from .assembly import pad_adjoint, transpose_of
+from .assembly import c_concatenate, pad_adjoint, r_concatenate, transpose_of
 from .core import (
     SeedError,
     cast_like,
@@ -142,6 +142,8 @@ __all__ = [
     "fmax_weight",
     "fmin_weight",
     "transpose_of",
+    "r_concatenate",
+    "c_concatenate",
     "pad_adjoint",
     "broadcast_like",
     "einsum_tangent",

@@ -40,3 +40,20 @@ def pad_adjoint(g, array, pad_width, mode="constant"):
     if mode == "empty":
         mode = "constant"
     return transpose_of(jnp.pad, g, (array, pad_width), 0, mode=mode)
+
+
+def r_concatenate(arrays):
+    """``np.r_[a, b, ...]``: each item made at least 1-D, concatenated along the first axis."""
+    return jnp.concatenate([jnp.atleast_1d(a) for a in arrays], axis=0)
+
+
+def c_concatenate(arrays):
+    """``np.c_[a, b, ...]``: a number becomes a 1x1 array, a 1-D array a column; the items are
+    concatenated along their last axis."""
+    columns = []
+    for a in arrays:
+        a = jnp.asarray(a)
+        if a.ndim < 2:
+            a = jnp.reshape(a, (-1, 1))
+        columns.append(a)
+    return jnp.concatenate(columns, axis=-1)

@@ -36,7 +36,7 @@ from ...frontend.parse import ParsedFunction
 from ...frontend.resolve import Environment
 from .. import checker, ir
 from ..naming import Namer
-from . import branches, expressions, loops, rule_calls, statements, user_calls
+from . import branches, concatenators, expressions, loops, rule_calls, statements, user_calls
 from .context import Context, Handlers, assigned_names
 from .function import lower_function
 
@@ -64,7 +64,7 @@ HANDLERS = Handlers(
         ast.BinOp: expressions.binary,
         ast.Compare: expressions.compare,
         ast.Attribute: expressions.attribute,
-        ast.Subscript: expressions.subscript,
+        ast.Subscript: concatenators.subscript,
         ast.Tuple: expressions.sequence,
         ast.List: expressions.sequence,
         ast.Dict: expressions.dict_display,
