@@ -23,6 +23,10 @@ def command(args) -> int:
         print("\n".join(loops.summary(result)))
     elif args.suite == "while":
         result = loops.run_while((10, 1000) if args.quick else loops.WHILE_LENGTHS)
+    elif args.suite == "forward":
+        from . import forward
+
+        result = forward.run(only=args.only.split(",") if args.only else None, timeout=args.timeout)
     elif args.suite == "overhead":
         from . import overhead
 
@@ -47,7 +51,7 @@ def add_parser(sub):
         description="Run a benchmark suite and print ratios against JAX. Without a suite name: suite.",
     )
     bench.set_defaults(suite="suite", quick=False, only=None, plot=None, timeout=60.0, json=None)
-    suites = bench.add_subparsers(dest="suite", metavar="{suite,scaling,while,gradbench,overhead}")
+    suites = bench.add_subparsers(dest="suite", metavar="{suite,scaling,while,gradbench,forward,overhead}")
     suite = suites.add_parser(
         "suite",
         help="eight workloads against JAX and PyTorch (default)",
@@ -76,6 +80,12 @@ def add_parser(sub):
         "gradbench", help="GradBench evals: validity, steady state and first call against jax.jit(jax.grad)"
     )
     gradbench.add_argument("--only", help="comma-separated eval names")
+    forward = suites.add_parser(
+        "forward",
+        help="jvp against jax.jvp and hvp against jax.jvp(jax.grad): first call and steady state",
+        description="Forward mode and second order on the suite's workloads, against JAX.",
+    )
+    forward.add_argument("--only", help="comma-separated workload names")
     overhead = suites.add_parser(
         "overhead",
         help="per-call overhead of a gradient call against jax.jit dispatch",
@@ -83,7 +93,7 @@ def add_parser(sub):
         "and jax.jit(jax.grad), in alternation.",
     )
     overhead.add_argument("--json", help="also write the measurements to this file")
-    for p in (suite, scaling, gradbench):
+    for p in (suite, scaling, gradbench, forward):
         p.add_argument(
             "--timeout",
             type=float,
