@@ -9,13 +9,9 @@ formatting and blank lines elsewhere stay as they were. The block::
     # >>> sourcegrad: grad_loss, the gradient of `loss` with respect to W, b. Generated: do not edit.
     # sourcegrad 0.1.0 | function loss | wrt W,b | source 3f2a... | body 9c1d...
     # Refresh: sourcegrad emit --into FILE:loss --wrt W,b; `sourcegrad verify FILE` checks it.
-    def _sourcegrad_grad_loss():
-        import jax.numpy as jnp
-        from sourcegrad.runtime import ...
-        def grad_loss(W, b, x, y, seed=None, acc=None): ...
+    def _sourcegrad_grad_loss():  # imports from jax and sourcegrad.runtime, def fwd_act, ...
+        ...  # def grad_loss(W, b, x, y, seed=None, acc=None): the generated gradient
         return grad_loss
-
-
     grad_loss = _sourcegrad_grad_loss()
     # <<< sourcegrad: grad_loss
     # fmt: on
@@ -46,6 +42,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
+from ..backend.standalone import _with_defaults
 from ..errors import SourcegradError
 
 if TYPE_CHECKING:
@@ -71,8 +68,7 @@ class InFileError(SourcegradError, ValueError):
 
 @dataclass
 class Block:
-    """One marked in-file gradient: where it is (items[start:stop], 1-based ``line``), what its
-    fingerprint line says, and its text."""
+    """A marked block: items[start:stop], at ``line``; its fingerprint line's fields; its text."""
 
     name: str
     line: int
@@ -89,7 +85,7 @@ def read(path: pathlib.Path):
     if path.suffix != ".py":
         raise InFileError(f"{path}: --into edits a Python source file (.py); this is not one")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")  # as it is: "\r\n" newlines stay
     except (OSError, UnicodeDecodeError) as exc:
         raise InFileError(f"cannot read {path}: {exc}") from None
     try:
@@ -254,13 +250,22 @@ def _factory(transformed, fn, factory: str) -> str:
     ]
     imports = [_wrap(line) for line in imports] + _bindings(transformed, fn, used)
     body = "\n".join(imports) + "\n\n" + "\n\n".join(texts)
-    body = _LINE_COMMENT.sub(r"\1# ", body)
+    body = _with_defaults(_LINE_COMMENT.sub(r"\1# ", body), transformed.gradient, _defaults(transformed))
     return (
         f"def {factory}():\n"
         f'    """Define `{transformed.gradient.name}` and what it calls, local to this function."""\n'
         + textwrap.indent(body, "    ", lambda line: bool(line.strip()))
         + f"\n\n    return {transformed.gradient.name}\n"
     )
+
+
+def _defaults(transformed) -> dict:
+    """Parameter -> its default as the user wrote it (``n=2``, ``h=DT``: it means that here)."""
+    args = transformed.parsed.node.args
+    positional = [*args.posonlyargs, *args.args]
+    pairs = zip(positional[len(positional) - len(args.defaults) :], args.defaults)
+    kwonly = [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    return {a.arg: ast.unparse(d) for a, d in [*pairs, *kwonly]}
 
 
 def _wrap(line: str) -> str:
@@ -324,7 +329,7 @@ def place(path, name: str, wrt, make: Maker, force: bool = False) -> tuple[str, 
     index, node = function_def(module, items, name, path)
     fn, transformed = make(name, wrt)
     region = render(transformed, fn, function_digest(module, node))
-    parsed = libcst.parse_module(region)
+    parsed = libcst.parse_module(region.replace("\n", module.default_newline))  # docstrings too
     new_items = [*parsed.header, *_items(parsed)]  # the marker lines parse as the module's header
     existing = [b for b in blocks(module, items, path) if b.name == transformed.gradient.name]
     if existing:
