@@ -222,10 +222,17 @@ def test_errors_exit_2_with_a_located_message_and_no_traceback(tmp_path, model):
     assert "not one" in cli_here("emit", "--into", f"{text}:loss").stderr
     broken = tmp_path / "broken.py"
     broken.write_text(MODEL.replace("def predict(W, b, x):", "def predict(W, b, x)"))
-    for done in (cli_here("emit", "--into", f"{broken}:loss"), cli_here("verify", broken)):
-        assert done.returncode == 2
-        assert f"{broken}:23:" in done.stderr and "does not parse" in done.stderr
+    done = cli_here("emit", "--into", f"{broken}:loss")
+    assert done.returncode == 2 and f"{broken}:23:" in done.stderr and "does not parse" in done.stderr
     assert broken.read_text() == MODEL.replace("def predict(W, b, x):", "def predict(W, b, x)")
+    # verify parses a file with a block (a file without one it leaves alone: 0)
+    assert cli_here("verify", broken).returncode == 0
+    with_block = emit_into(model, "--wrt", "W,b").decode()
+    broken.write_text(with_block.replace("def predict(W, b, x):", "def predict(W, b, x)"))
+    done = cli_here("verify", broken)
+    line = with_block.splitlines().index("def predict(W, b, x):   # not differentiated") + 1
+    assert done.returncode == 2 and f"{broken}:{line}:" in done.stderr and "does not parse" in done.stderr
+    model.write_text(MODEL)
     with_o = cli_here("emit", "--into", f"{model}:loss", "-o", tmp_path / "g.py")
     assert with_o.returncode == 2 and "give no -o" in with_o.stderr
     for done in (missing, with_o):
@@ -279,3 +286,34 @@ def test_values_from_another_module_are_imported_and_crlf_is_kept(tmp_path):
     expected = jax.grad(lambda w: jnp.sum(0.3 * x * w + jnp.tanh(x * w)))(w)
     assert_close(module.grad_loss(w, x)[1], (expected,))  # a tuple of one, as emit writes it
     assert cli_here("verify", path).returncode == 0
+
+
+def test_the_docs_example_runs_and_shows_the_block_emit_writes(tmp_path):
+    import re
+
+    page = (pathlib.Path(__file__).parents[1] / "docs" / "deploying.md").read_text()
+    section = page[page.index("## The gradient in your own file") :]
+    model_py, usage = re.findall(r"```python\n(.*?)```", section, re.S)[:2]
+    shown = re.search(r"```text\n(.*?)```", section, re.S).group(1)
+    (tmp_path / "model.py").write_text(model_py)
+    emit_into(tmp_path / "model.py", "--wrt", "W,b")
+    written = (tmp_path / "model.py").read_text().splitlines()
+    for line in shown.splitlines():
+        if " ...  " in line or line.endswith("): ..."):  # the excerpt elides the generated functions
+            continue
+        if line.startswith("# sourcegrad "):  # the fingerprint: its hashes change with the version
+            line = line[: line.index(" | source ")]
+            assert any(w.startswith(line) for w in written), line
+            continue
+        assert line in written, f"docs/deploying.md shows a line emit --into does not write: {line!r}"
+    sys.path.insert(0, str(tmp_path))
+    try:
+        sys.modules.pop("model", None)
+        namespace: dict = {}
+        exec(usage, namespace)  # noqa: S102 - the documentation's own snippet
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("model", None)
+    W, b, x, y = (namespace[k] for k in "Wbxy")
+    expected = jax.grad(lambda W, b: 0.5 * jnp.sum((jnp.tanh(x @ W + b) - y) ** 2), argnums=(0, 1))(W, b)
+    assert_close((namespace["gW"], namespace["gb"]), expected)

@@ -143,11 +143,8 @@ def _digest(text: str) -> str:
 
 def _body_digest(region: str) -> str:
     """The hash of a block's text without its fingerprint line (which holds this hash)."""
-    return _digest("".join(line for line in region.splitlines(True) if not _is_fingerprint(line)))
-
-
-def _is_fingerprint(line: str) -> bool:
-    return line.startswith("# sourcegrad ") and " | body " in line
+    lines = region.splitlines(True)
+    return _digest("".join(t for t in lines if not (t.startswith("# sourcegrad ") and " | body " in t)))
 
 
 def function_def(module, items, name: str, path) -> tuple[int, Any]:
@@ -161,10 +158,6 @@ def function_def(module, items, name: str, path) -> tuple[int, Any]:
             f"defined at the top level of the file"
         )
     return found[-1]  # the one the module binds when it runs
-
-
-def function_digest(module, node) -> str:
-    return _digest(module.code_for_node(node))
 
 
 def blocks(module, items, path) -> list[Block]:
@@ -328,7 +321,7 @@ def place(path, name: str, wrt, make: Maker, force: bool = False) -> tuple[str, 
     items = _items(module)
     index, node = function_def(module, items, name, path)
     fn, transformed = make(name, wrt)
-    region = render(transformed, fn, function_digest(module, node))
+    region = render(transformed, fn, _digest(module.code_for_node(node)))
     parsed = libcst.parse_module(region.replace("\n", module.default_newline))  # docstrings too
     new_items = [*parsed.header, *_items(parsed)]  # the marker lines parse as the module's header
     existing = [b for b in blocks(module, items, path) if b.name == transformed.gradient.name]
@@ -372,6 +365,11 @@ def _bound_names(node) -> set:
 
 def stale(path, make: Maker) -> list[tuple[Block, list[str]]]:
     """Each block of the file with the reasons it is out of date (an empty list: it is current)."""
+    try:
+        if BEGIN not in path.read_bytes().decode("utf-8", "replace"):
+            return []  # no block: not even parsed (a pre-commit hook runs this on every file)
+    except OSError:
+        pass  # read() says why
     _, module = read(path)
     items = _items(module)
     out = []
@@ -387,7 +385,7 @@ def stale(path, make: Maker) -> list[tuple[Block, list[str]]]:
         except InFileError:
             out.append((block, [*why, f"`{fp['function']}` is no longer a top-level function of the file"]))
             continue
-        digest = function_digest(module, node)
+        digest = _digest(module.code_for_node(node))
         if digest != fp["source"]:
             why.append(f"`{fp['function']}`'s source changed")
         fn, transformed = make(fp["function"], fp["wrt"])
