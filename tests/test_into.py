@@ -190,6 +190,18 @@ def test_a_change_in_a_called_function_makes_it_stale_too(model):
     assert "the generated code differs" in done.stderr
 
 
+def test_a_block_whose_function_is_gone_is_named_and_not_fixed(model):
+    emit_into(model, "--wrt", "W,b")
+    text = model.read_text().replace("def loss(W, b, x, y, n=2):", "def renamed(W, b, x, y, n=2):", 1)
+    model.write_text(text)
+    for args in (("verify",), ("verify", "--fix")):
+        done = cli_here(*args, model)
+        assert done.returncode == 1, done.stderr
+        assert "`loss` is no longer a top-level function of the file" in done.stderr
+        assert "delete the block" in done.stderr
+    assert model.read_text() == text
+
+
 def test_a_version_change_is_named(model):
     emit_into(model, "--wrt", "W,b")
     text = model.read_text().replace(f"# sourcegrad {__version__} |", "# sourcegrad 0.0.1 |")

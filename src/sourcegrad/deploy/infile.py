@@ -52,7 +52,7 @@ __all__ = ["InFileError", "Block", "read", "blocks", "place", "stale"]
 
 BEGIN, END = "# >>> sourcegrad: ", "# <<< sourcegrad: "
 FMT_OFF, FMT_ON = "# fmt: off", "# fmt: on"
-EDITED = "the block was edited by hand"
+EDITED, GONE = "the block was edited by hand", "is no longer a top-level function of the file"
 _FINGERPRINT = re.compile(
     r"# sourcegrad (?P<version>\S+) \| function (?P<function>\w+) \| wrt (?P<wrt>[\w,]+) "
     r"\| source (?P<source>[0-9a-f]{16}) \| body (?P<body>[0-9a-f]{16})$"
@@ -383,7 +383,7 @@ def stale(path, make: Maker) -> list[tuple[Block, list[str]]]:
         try:
             _, node = function_def(module, items, fp["function"], path)
         except InFileError:
-            out.append((block, [*why, f"`{fp['function']}` is no longer a top-level function of the file"]))
+            out.append((block, [*why, f"`{fp['function']}` {GONE}"]))
             continue
         digest = _digest(module.code_for_node(node))
         if digest != fp["source"]:

@@ -86,13 +86,16 @@ def verify(args, make_for) -> int:
             where = f"{path}:{block.line}: {block.name} (the gradient of `{fp['function']}`)"
             if not why:
                 continue
-            if args.fix and (args.force or infile.EDITED not in why):
+            gone = any(w.endswith(infile.GONE) for w in why)
+            if args.fix and not gone and (args.force or infile.EDITED not in why):
                 text, _ = infile.place(path, fp["function"], fp["wrt"], make, force=True)
                 _write_source(path, text)
                 print(f"sourcegrad: {where} refreshed: {'; '.join(why)}", file=sys.stderr)
                 continue
             failed += 1
-            if args.fix:
+            if gone:
+                fix = "delete the block, or bring the function back"
+            elif args.fix:
                 fix = "give --force to overwrite it"
             else:
                 fix = f"refresh it with: sourcegrad emit --into {path}:{fp['function']} --wrt {fp['wrt']}"
