@@ -3,6 +3,7 @@
     sourcegrad demo                                  print a generated gradient and check it
     sourcegrad show   path/to/file.py:function [--wrt a,b] [--stages] [--side-by-side]
     sourcegrad emit   path/to/file.py:function [--wrt a,b] -o grad_function.py
+    sourcegrad emit   --into path/to/file.py:function [--wrt a,b] [--force]; sourcegrad verify file.py
     sourcegrad graph  path/to/file.py:function [--wrt a,b] -o graph.svg
     sourcegrad report path/to/file.py:function [--wrt a,b] -o report.html
     sourcegrad export path/to/file.py:function [--wrt a,b] --shapes "W=f32[784,512] x=f32[B,784]"
@@ -26,6 +27,7 @@ import sys
 import traceback
 
 from .bench import cli as bench_cli
+from .deploy import infile_commands
 from .errors import SourcegradError
 
 __all__ = ["main", "load_function", "default_wrt"]
@@ -160,6 +162,8 @@ def _cmd_show(args) -> int:
 
 
 def _cmd_emit(args) -> int:
+    if args.into:  # the gradient in the function's own file: deploy/infile_commands.py
+        return infile_commands.run(args, load_function, _wrt)
     _check_output(args)
     _write(args.output, _grad(args).emit())
     return 0
@@ -263,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emit = target("emit", "write a standalone module (only JAX/NumPy needed)")
     emit.add_argument("-o", "--output", help="the .py file to write (default: stdout)")
+    infile_commands.add_arguments(sub, emit, EPILOG)  # emit --into and verify
     graph = target("graph", "the dataflow graph: .dot, .svg or .png (SVG/PNG need Graphviz's dot)")
     graph.add_argument("-o", "--output", help="graph.dot / graph.svg / graph.png (default: DOT to stdout)")
     report = target("report", "a self-contained HTML report")
@@ -284,6 +289,7 @@ COMMANDS = {
     "demo": _cmd_demo,
     "show": _cmd_show,
     "emit": _cmd_emit,
+    "verify": lambda args: infile_commands.run(args, load_function, _wrt),
     "graph": _cmd_graph,
     "report": _cmd_report,
     "bench": bench_cli.command,
