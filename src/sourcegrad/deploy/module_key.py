@@ -8,7 +8,7 @@ import hashlib
 import importlib.util
 import inspect
 import json
-import pathlib
+import os
 import types
 
 import jax
@@ -57,14 +57,18 @@ def _stamp() -> str:
     """Sourcegrad's installed files (path, size, modification time): an edited checkout is a
     different sourcegrad, whatever its version says."""
     if not _STAMP:
-        roots = [pathlib.Path(pipeline.__file__).parent]
+        roots = [os.path.dirname(pipeline.__file__)]
         spec = importlib.util.find_spec("sourcegrad.transforms")
-        roots += [pathlib.Path(p) for p in (spec.submodule_search_locations or ())] if spec else []
+        roots += list(spec.submodule_search_locations or ()) if spec else []
         h = hashlib.sha256()
-        for root in roots:
-            for path in sorted(root.rglob("*.py")):
-                st = path.stat()
-                h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        while roots:
+            with os.scandir(roots.pop()) as entries:
+                for e in sorted(entries, key=lambda e: e.name):
+                    if e.is_dir() and e.name != "__pycache__":
+                        roots.append(e.path)
+                    elif e.name.endswith(".py"):
+                        st = e.stat()
+                        h.update(f"{e.path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
         _STAMP.append(h.hexdigest())
     return _STAMP[0]
 
