@@ -274,3 +274,33 @@ def test_clear_cache_removes_the_entries(tmp_path, module_cache_in):
     assert list((tmp_path / "modules").glob("*/*.json"))
     assert sourcegrad.clear_cache() >= 1
     assert not list((tmp_path / "modules").glob("*/*.json"))
+
+
+def test_writers_and_readers_at_once_never_see_a_partial_entry(tmp_path):
+    import threading
+
+    from sourcegrad.deploy import module_cache
+
+    key = "ab" + "0" * 62
+    entry = {"format": 1, "key": key, "source": "x = 1\n" * 20000}
+    seen, errors = [], []
+    module_cache._write(tmp_path, key, entry)
+
+    def write():
+        for _ in range(20):
+            module_cache._write(tmp_path, key, entry)
+
+    def read():
+        for _ in range(200):
+            try:
+                seen.append(json.loads(module_cache._path(tmp_path, key).read_text()) == entry)
+            except ValueError as exc:  # a torn read
+                errors.append(exc)
+
+    threads = [threading.Thread(target=f) for f in (write, write, write, read, read)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and all(seen) and seen
+    assert [p.name for p in (tmp_path / "ab").iterdir()] == [f"{key}.json"]  # no temporary left
