@@ -169,6 +169,8 @@ def _encodable(v) -> bool:
 
 
 def _encode(v):
+    if isinstance(v, list):
+        return [_encode(x) for x in v]
     return {"tuple": [_encode(x) for x in v]} if isinstance(v, tuple) else v
 
 
