@@ -304,3 +304,45 @@ def test_writers_and_readers_at_once_never_see_a_partial_entry(tmp_path):
         t.join()
     assert not errors and all(seen) and seen
     assert [p.name for p in (tmp_path / "ab").iterdir()] == [f"{key}.json"]  # no temporary left
+
+
+RULE_CHILD = textwrap.dedent("""
+    import json, sys
+    import jax, jax.numpy as jnp
+    import numpy as np
+    import sourcegrad
+    from sourcegrad import pipeline
+    from sourcegrad.deploy import module_cache
+    sys.path.insert(0, {model_dir!r})
+    sourcegrad.enable_compilation_cache({cache!r})
+    import ruled
+    sourcegrad.register_rule(ruled.softplus, "softplus(x)", x="g / (1 + jnp.exp(-x))")
+    if {forbid}:
+        def forbidden(*a, **k):
+            raise AssertionError("the transform ran")
+        pipeline.transform = forbidden
+    g = sourcegrad.grad(ruled.f)
+    x = np.array([0.3, -1.2, 2.0])
+    err = float(np.max(np.abs(np.asarray(g(x)) - np.asarray(jax.grad(ruled.f)(jnp.asarray(x))))))
+    try:  # the rule was used (from the cache too): registering it again is refused
+        sourcegrad.register_rule(ruled.softplus, "softplus(x)", x="g")
+        refused = False
+    except sourcegrad.RuleError:
+        refused = True
+    print(json.dumps({{"hits": module_cache.stats["hits"], "err": err, "refused": refused}}))
+""")
+
+
+def test_a_registered_rule_is_bound_and_marked_used_on_a_hit(tmp_path):
+    (tmp_path / "ruled.py").write_text(
+        "import jax.numpy as jnp\n\n\ndef softplus(x):\n    return jnp.logaddexp(x, 0.0)\n\n\n"
+        "def f(x):\n    return jnp.sum(softplus(x) * x)\n"
+    )
+    outs = []
+    for forbid in (False, True):
+        script = RULE_CHILD.format(model_dir=str(tmp_path), cache=str(tmp_path / "cache"), forbid=forbid)
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        outs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert outs[0]["hits"] == 0 and outs[1]["hits"] >= 1
+    assert all(o["err"] < 1e-6 and o["refused"] for o in outs)
