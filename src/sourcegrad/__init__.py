@@ -23,7 +23,7 @@ from .api import (
     jvp,
     value_and_grad,
 )
-from .deploy import custom_vjp, enable_compilation_cache
+from .deploy import clear_cache, custom_vjp, enable_compilation_cache
 from .errors import (
     InputError,
     InternalError,
@@ -49,6 +49,7 @@ __all__ = [
     "CompiledGrad",
     "custom_vjp",
     "enable_compilation_cache",
+    "clear_cache",
     "jvp",
     "JVPFunction",
     "jacfwd",

@@ -18,7 +18,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import pipeline, runtime
+from .. import runtime
+from ..deploy import module_cache
 from ..errors import SeedError, SourcegradError, TapeOverflowError, UnsupportedSyntaxError, WrtError
 from ..normal.structs import kind_of
 from ..pipeline import Transformed
@@ -164,7 +165,7 @@ class GradFunction(GradViews):
             with self._lock:
                 t = self._variants.get(kinds)
                 if t is None:
-                    t = pipeline.transform(
+                    t = module_cache.transform(  # pipeline.transform, or its cached result
                         self._fn,
                         self.wrt,
                         param_kinds=dict(zip(self._params, kinds)),

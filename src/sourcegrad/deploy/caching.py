@@ -1,4 +1,5 @@
-"""Fast start in a new process: JAX's persistent compilation cache for the compiled gradients.
+"""Fast start in a new process: JAX's persistent compilation cache for the compiled gradients, and
+sourcegrad's cache of the generated modules (module_cache.py).
 
 ``sourcegrad.enable_compilation_cache()`` points JAX's persistent compilation cache at a folder
 (``path``, else ``$SOURCEGRAD_CACHE_DIR/xla``, else ``~/.cache/sourcegrad/xla``, or
@@ -6,32 +7,42 @@
 code is deterministic (same function, same options, same sourcegrad: same text, same names), so a
 new process that compiles the same gradient for the same shapes loads XLA's executable from disk
 instead of compiling it. Off by default: it writes to disk, and JAX's cache is process-wide (it
-applies to the caller's own jax.jit functions as well)."""
+applies to the caller's own jax.jit functions as well).
+
+The same call turns on the disk cache of generated modules (``modules=False`` leaves it off), in
+``<path>/modules`` (a subfolder JAX's cache does not read), else ``$SOURCEGRAD_CACHE_DIR/modules``
+(``~/.cache/sourcegrad/modules``): a new process then loads each gradient's generated source
+instead of transforming the function again. ``clear_cache()`` empties it."""
 
 from __future__ import annotations
 
-import os
 import pathlib
 
 import jax
 
-__all__ = ["enable_compilation_cache", "default_cache_dir"]
+from . import module_cache
+from .module_cache import default_cache_dir
+
+__all__ = ["enable_compilation_cache", "default_cache_dir", "clear_cache"]
 
 
-def default_cache_dir() -> pathlib.Path:
-    root = os.environ.get("SOURCEGRAD_CACHE_DIR")
-    if root:
-        return pathlib.Path(root)
-    base = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
-    return pathlib.Path(base) / "sourcegrad"
-
-
-def enable_compilation_cache(path=None) -> pathlib.Path:
-    """Turn on JAX's persistent compilation cache in ``path`` (default: see the module docstring);
-    returns the folder. Call it before the first gradient call of the process."""
+def enable_compilation_cache(path=None, *, modules: bool = True) -> pathlib.Path:
+    """Turn on JAX's persistent compilation cache in ``path`` (default: see the module docstring)
+    and, unless ``modules=False``, the cache of generated modules (in ``<path>/modules``, by
+    default ``<cache dir>/modules``); returns the XLA folder. Call it before the first
+    ``grad(...)`` of the process."""
     folder = pathlib.Path(path) if path is not None else default_cache_dir() / "xla"
+    if modules:
+        module_cache.enable(folder / "modules" if path is not None else None)
     folder.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(folder))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return folder
+
+
+def clear_cache(path=None) -> int:
+    """Empty the cache of generated modules (``path``: its folder; default: the folder in use,
+    else the default one); returns how many entries it removed. JAX's compilation cache is left
+    alone (its entries are keyed by the compiled program: delete its folder to empty it)."""
+    return module_cache.clear(path)
