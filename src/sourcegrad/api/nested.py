@@ -82,7 +82,7 @@ def tangent_callee(j, args, keywords):
         regenerate.check_straight_line(t)
         if tuple(t.normal.params) != j._params:
             raise regenerate.unsupported(t, "container or *args parameters", "pass arrays")
-        return t.grad_fn
+        return regenerate.load_tangent(t)
 
     fn = _plain(j, make)
     tangent_params = fn.__code__.co_varnames[len(j._params) : fn.__code__.co_argcount]

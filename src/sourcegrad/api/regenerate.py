@@ -26,7 +26,7 @@ from ..backend import emit
 from ..errors import InternalError, UnsupportedSyntaxError
 from ..normal import ir, walk
 
-__all__ = ["gradient_as_function", "load_gradient", "check_straight_line", "unsupported"]
+__all__ = ["gradient_as_function", "load_gradient", "load_tangent", "check_straight_line", "unsupported"]
 
 
 def unsupported(t, what, fix=None):
@@ -121,12 +121,26 @@ def load_gradient(t, single: bool = False, defaults=None, checked_seed: bool = F
     ``defaults``: the original function's ``__defaults__`` (the same parameters)."""
     name, text = gradient_as_function(t, single, checked_seed)
     filename = f"<sourcegrad: gradient of {t.normal.name} wrt {', '.join(t.wrt)}, normalized again>"
-    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
-    namespace = {"jnp": jnp, "jax": jax, "lax": jax.lax, "__name__": "sourcegrad.api.regenerate"}
-    namespace.update({k: getattr(runtime, k) for k in runtime.__all__})
-    namespace.update(t.namespace_globals)
-    exec(compile(text, filename, "exec"), namespace)  # noqa: S102 - our own generated code
-    fn = namespace[name]
+    fn = _load(t, name, text, filename)
     if defaults:
         fn.__defaults__ = defaults
     return fn
+
+
+def load_tangent(t):
+    """The generated tangent function ``jvp_<name>(*params, *tangents)`` of a forward transform
+    ``t``, loaded from a file name of its own (one per ``wrt``), to be normalized again."""
+    check_straight_line(t)
+    text = emit.format_function(t.lowered)
+    filename = f"<sourcegrad: tangent of {t.normal.name} along {', '.join(t.wrt)}, normalized again>"
+    return _load(t, t.lowered.name, text, filename)
+
+
+def _load(t, name, text, filename):
+    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    namespace = {"jnp": jnp, "jax": jax, "lax": jax.lax, "__name__": "sourcegrad.api.regenerate"}
+    namespace.update({k: getattr(runtime, k) for k in runtime.__all__})
+    # what the user's module lends the generated code (a forward transform keeps its whole module)
+    namespace.update(t.namespace_globals if hasattr(t, "namespace_globals") else t.namespace)
+    exec(compile(text, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    return namespace[name]
