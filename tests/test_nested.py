@@ -18,6 +18,7 @@ from sourcegrad.api.forward import JVPFunction
 from sourcegrad.api.grad import GradFunction
 from sourcegrad.errors import SourceUnavailableError, UnsupportedSyntaxError
 
+from .golden import nested as golden_nested
 from .helpers import assert_close, fd_vjp, jax_version
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
@@ -106,7 +107,9 @@ def test_jvp_of_grad_matches_jax(name):
     value, d = jvp(grad(f, wrt=inner), wrt=outer)(*args, tangents=tangent)
     jf = jax.grad(jax_version(f), argnums=inner)
     ref_value, ref = jax.jvp(
-        lambda a: jf(*args[:outer], a, *args[outer + 1 :]), (jnp.asarray(args[outer]),), (jnp.asarray(tangent),)
+        lambda a: jf(*args[:outer], a, *args[outer + 1 :]),
+        (jnp.asarray(args[outer]),),
+        (jnp.asarray(tangent),),
     )
     assert_close(value, ref_value, rtol=1e-9, atol=1e-11, what=f"{name}: gradient vs jax")
     assert_close(d, ref, rtol=1e-9, atol=1e-11, what=f"{name}: jvp(grad) vs jax")
@@ -271,9 +274,9 @@ def jax_nested(fn):
 def test_nested_gradient_matches_jax_and_fd(name):
     fn, args, wrt = NESTED[name]
     ours = grad(fn, wrt=wrt)(**args)
-    ref = jax.grad(lambda *w: jax_nested(fn)(**{**args, **dict(zip(wrt, w))}), argnums=tuple(range(len(wrt))))(
-        *[jnp.asarray(args[w]) for w in wrt]
-    )
+    ref = jax.grad(
+        lambda *w: jax_nested(fn)(**{**args, **dict(zip(wrt, w))}), argnums=tuple(range(len(wrt)))
+    )(*[jnp.asarray(args[w]) for w in wrt])
     assert_close(ours, ref, rtol=1e-9, atol=1e-11, what=f"{name}: nested gradient vs jax")
     _, fd = fd_vjp(fn, args, wrt)
     assert_close(ours, tuple(fd), rtol=1e-5, atol=1e-7, what=f"{name}: nested gradient vs FD")
@@ -309,7 +312,7 @@ def test_nested_source_calls_the_inner_gradient_and_its_vjp():
 
 
 def test_nested_golden():
-    source = grad(n_vector, wrt=(0, 1)).source
+    source = grad(golden_nested.n_vector, wrt=(0, 1)).source
     path = GOLDEN / "nested_vector.nested.golden.py"
     if os.environ.get("SOURCEGRAD_UPDATE_GOLDEN") and not path.exists():
         path.write_text(source)

@@ -123,7 +123,10 @@ EXTREMA = {
     "max_cols_exp": (max_cols_exp, {"D": _D}, ("D",)),
     "kmeans_cost": (
         kmeans_cost,
-        {"c": np.array([[0.0, 0.5], [1.0, -0.3], [-0.8, 0.9]]), "x": np.linspace(-1, 1, 14).reshape(7, 2) ** 3},
+        {
+            "c": np.array([[0.0, 0.5], [1.0, -0.3], [-0.8, 0.9]]),
+            "x": np.linspace(-1, 1, 14).reshape(7, 2) ** 3,
+        },
         ("c",),
     ),
     "max_all_times_mean": (max_all_times_mean, {"D": _D}, ("D",)),
