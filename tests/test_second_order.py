@@ -154,3 +154,12 @@ def test_hessian_through_min_and_max_matches_jax(name):
 
 def test_at_least_thirty_hessians_in_all():
     assert len(SUPPORTED) + len(EXTREMA) >= 30
+
+
+def test_hvp_of_a_function_that_is_not_scalar_is_refused():
+    fn = make_function("""
+        def elementwise(x):
+            return np.sin(x)
+    """)
+    with pytest.raises(Exception, match="not a scalar"):
+        hvp(fn)(np.ones(3), vectors=np.ones(3))

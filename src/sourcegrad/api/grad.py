@@ -406,7 +406,7 @@ def _plain_gradient(fn):
     t = fn._current()
     if tuple(t.normal.params) != fn._params:
         raise regenerate.unsupported(t, "container or *args parameters", "pass arrays")
-    return regenerate.load_gradient(t, fn._wrt_single, fn._fn.__defaults__, checked_seed=True)
+    return regenerate.load_gradient(t, fn._wrt_single, fn._fn.__defaults__)
 
 
 def _checked_options(checkpoint, max_iter):

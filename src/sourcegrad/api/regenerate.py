@@ -5,7 +5,7 @@ The gradient that reverse mode generates is Python in the supported subset, so i
 ``hessian``, ``jvp(grad(f))``), reverse over reverse (``grad(grad(f))``, and a call of
 ``grad(f)`` inside a differentiated function). For that, the gradient is regenerated as one plain
 function, ``grad_<name>(*params)`` -> the gradients: its forward and backward sections as written,
-the accumulators starting at zero and the seed at one (a scalar output). The tangent function
+the accumulators starting at zero and the seed at one (``seed_like(y, None)``: a scalar output). The tangent function
 that forward mode generates (``jvp_<name>(*params, *tangents)``) is already a plain function.
 
 Scope: the differentiated function must be straight-line (no loops, branches or calls of your own
@@ -54,11 +54,11 @@ def check_straight_line(t):
         raise unsupported(t, "a tuple output")
 
 
-def gradient_as_function(t, single: bool = False, checked_seed: bool = False):
+def gradient_as_function(t, single: bool = False):
     """The generated gradient of ``t`` (a ``Transformed``) as one plain function of the
     parameters returning the gradients (a tuple; the one gradient when ``single``), and its
-    source text. The seed is ``jnp.ones_like(y)``, or with ``checked_seed`` ``seed_like(y, None)``,
-    which refuses an output that is not a scalar when it is traced."""
+    source text. The seed is ``seed_like(y, None)``: one, or a ``SeedError`` when it is traced
+    for an output that is not a scalar (never the gradient of the sum, silently)."""
     check_straight_line(t)
     body: list = []
     seed = t.gradient.meta["seed"]
@@ -68,7 +68,7 @@ def gradient_as_function(t, single: bool = False, checked_seed: bool = False):
         if section.kind == "zero":  # the `acc is None` side: fresh accumulators
             body.extend(section.body[0].body)
         elif section.kind == "seed":
-            body.extend(_unit_seed(s, seed, checked_seed) for s in section.body)
+            body.extend(_unit_seed(s, seed) for s in section.body)
         elif section.kind == "return":
             grads = section.body[0].value.expr.elts[1].args[0]  # cast_like((b_x, ...), (x, ...))
             if single:
@@ -89,37 +89,23 @@ def gradient_as_function(t, single: bool = False, checked_seed: bool = False):
     return name, emit.format_function(fn)
 
 
-def _unit_seed(s, seed, checked: bool):
-    """``b_y = seed_like(y, seed)`` -> ``b_y = jnp.ones_like(y)`` (or ``seed_like(y, None)``):
-    the seed of a scalar output."""
+def _unit_seed(s, seed):
+    """``b_y = seed_like(y, seed)`` -> ``b_y = seed_like(y, None)``: the seed of a scalar output
+    (a constant: ``transforms/adjoint_helpers.py``)."""
     if isinstance(s, ir.Assign) and isinstance(s.value, ir.Raw):
         e = s.value.expr
         if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id == "seed_like":
-            if checked:
-                call = ast.Call(func=e.func, args=[e.args[0], ast.Constant(None)], keywords=[])
-                return ir.Assign(s.target, ir.Raw(call), s.origin)
-            return ir.Assign(
-                s.target,
-                ir.Raw(
-                    ast.Call(
-                        func=ast.Attribute(
-                            value=ast.Name("jnp", ast.Load()), attr="ones_like", ctx=ast.Load()
-                        ),
-                        args=[e.args[0]],
-                        keywords=[],
-                    )
-                ),
-                s.origin,
-            )
+            call = ast.Call(func=e.func, args=[e.args[0], ast.Constant(None)], keywords=[])
+            return ir.Assign(s.target, ir.Raw(call), s.origin)
     if isinstance(s, ir.Assign) and seed in ir.names_read(s.value):
         raise InternalError(f"the seed of a scalar output is read in {s!r}; this is a bug")
     return s
 
 
-def load_gradient(t, single: bool = False, defaults=None, checked_seed: bool = False):
+def load_gradient(t, single: bool = False, defaults=None):
     """The regenerated gradient as a Python function, its source registered with linecache;
     ``defaults``: the original function's ``__defaults__`` (the same parameters)."""
-    name, text = gradient_as_function(t, single, checked_seed)
+    name, text = gradient_as_function(t, single)
     filename = f"<sourcegrad: gradient of {t.normal.name} wrt {', '.join(t.wrt)}, normalized again>"
     fn = _load(t, name, text, filename)
     if defaults:
