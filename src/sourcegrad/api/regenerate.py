@@ -5,8 +5,9 @@ The gradient that reverse mode generates is Python in the supported subset, so i
 ``hessian``, ``jvp(grad(f))``), reverse over reverse (``grad(grad(f))``, and a call of
 ``grad(f)`` inside a differentiated function). For that, the gradient is regenerated as one plain
 function, ``grad_<name>(*params)`` -> the gradients: its forward and backward sections as written,
-the accumulators starting at zero and the seed at one (``seed_like(y, None)``: a scalar output). The tangent function
-that forward mode generates (``jvp_<name>(*params, *tangents)``) is already a plain function.
+the accumulators starting at zero and the seed at one (``seed_like(y, None)``: a scalar output).
+The tangent function that forward mode generates (``jvp_<name>(*params, *tangents)``) is already
+a plain function; it is loaded again from a file name of its own.
 
 Scope: the differentiated function must be straight-line (no loops, branches or calls of your own
 functions: their generated code is lowered to ``lax`` control flow, which is not user source) and
