@@ -32,6 +32,11 @@ HELPER_TABLE = {
     "transpose_adjoint": ("transpose_adjoint(x, (1, 2, 0))", {"x": (2, 3, 4)}, ("x",)),
     "unslice": ("unslice(x, y, 1)", {"x": (4,), "y": (3, 4)}, ("x",)),
     "log_or_zero": ("log_or_zero(x)", {"x": (4,)}, ("x",)),
+    "extremum_adjoint": (
+        "extremum_adjoint(v, x, jnp.min(x, axis=1), axis=1)",
+        {"v": (3,), "x": (3, 4)},
+        ("v",),
+    ),
 }
 
 

@@ -86,3 +86,80 @@ def test_control_flow_is_refused_with_a_location(case):
     with pytest.raises(UnsupportedSyntaxError, match="second order") as info:
         hessian(case.fn, wrt=case.wrt)
     assert info.value.lineno > 0 and info.value.filename.endswith("control_flow.py")
+
+
+# ----- np.min / np.max (the reverse helper extremum_adjoint has a tangent rule) and more -----
+
+
+def min_rows(D):
+    return np.sum(np.min(D, axis=1))
+
+
+def min_rows_squared(D):
+    return np.sum(np.min(D, axis=1) ** 2)
+
+
+def max_cols_exp(D):
+    return np.sum(np.exp(np.max(D, axis=0)))
+
+
+def kmeans_cost(c, x):
+    d = np.sum((x[:, None, :] - c) ** 2, axis=2)  # (points, clusters)
+    return np.sum(np.min(d, axis=1))
+
+
+def max_all_times_mean(D):
+    return np.max(D) * np.mean(D**2)
+
+
+def amin_keepdims(D):
+    return np.sum(np.sin(D - np.min(D, axis=1, keepdims=True)))
+
+
+_D = np.array([[0.3, -1.0, 2.0, 0.7], [1.5, 0.2, 0.9, -0.4], [0.1, 0.8, -2.2, 1.1]])
+EXTREMA = {
+    "min_rows": (min_rows, {"D": _D}, ("D",)),
+    "min_rows_squared": (min_rows_squared, {"D": _D}, ("D",)),
+    "max_cols_exp": (max_cols_exp, {"D": _D}, ("D",)),
+    "kmeans_cost": (
+        kmeans_cost,
+        {
+            "c": np.array([[0.0, 0.5], [1.0, -0.3], [-0.8, 0.9]]),
+            "x": np.linspace(-1, 1, 14).reshape(7, 2) ** 3,
+        },
+        ("c",),
+    ),
+    "max_all_times_mean": (max_all_times_mean, {"D": _D}, ("D",)),
+    "amin_keepdims": (amin_keepdims, {"D": _D}, ("D",)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXTREMA))
+def test_hessian_through_min_and_max_matches_jax(name):
+    fn, args, wrt = EXTREMA[name]
+    jfn = jax_version(fn)
+
+    def f(*w):
+        return jfn(**{**args, **dict(zip(wrt, w))})
+
+    primals = [jnp.asarray(args[w]) for w in wrt]
+    argnums = tuple(range(len(wrt)))
+    ours = hessian(fn, wrt=wrt)(**args)
+    assert_close(ours, jax.hessian(f, argnums=argnums)(*primals), rtol=1e-9, atol=1e-11, what=name)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    vs = tuple(rng.standard_normal(np.shape(p)) for p in primals)
+    _, ref = jax.jvp(jax.grad(f, argnums=argnums), tuple(primals), vs)
+    assert_close(hvp(fn, wrt=wrt)(**args, vectors=vs), ref, rtol=1e-9, atol=1e-11, what=f"{name}: hvp")
+
+
+def test_at_least_thirty_hessians_in_all():
+    assert len(SUPPORTED) + len(EXTREMA) >= 30
+
+
+def test_hvp_of_a_function_that_is_not_scalar_is_refused():
+    fn = make_function("""
+        def elementwise(x):
+            return np.sin(x)
+    """)
+    with pytest.raises(Exception, match="not a scalar"):
+        hvp(fn)(np.ones(3), vectors=np.ones(3))

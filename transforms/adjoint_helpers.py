@@ -97,3 +97,23 @@ defrule(
     x="jnp.where(x == 0, 0, g / jnp.where(x == 0, 1, x))",
     tangent="jnp.where(x == 0, 0, d_x / jnp.where(x == 0, 1, x))",
 )
+
+# ----- max/min: linear in v; which elements win (x, extreme) is piecewise constant -----
+defrule(
+    "extremum_adjoint(v, x, extreme, axis=None, keepdims=False)",
+    nondiff=("x", "extreme"),
+    static=("axis", "keepdims"),
+    objects=(runtime.extremum_adjoint,),
+    temp="to_winners",
+    v=f"jnp.sum(g * extremum_adjoint(jnp.ones_like(v), x, extreme, {_AK}), {_AK})",
+    tangent=f"extremum_adjoint(d_v, x, extreme, {_AK})",
+)
+
+# ----- the seed of a scalar output (a gradient regenerated as a plain function): a constant -----
+defconst(
+    "seed_like(y, seed=None)",
+    nondiff=("y",),
+    static=("seed",),
+    objects=(runtime.seed_like,),
+    temp="seed",
+)

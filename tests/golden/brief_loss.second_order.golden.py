@@ -4,7 +4,7 @@
 # instead.
 import jax.numpy as jnp
 from sourcegrad.runtime import (
-    broadcast_like, matmul_adjoint_rhs, reduced_size, unbroadcast, unreduce,
+    broadcast_like, matmul_adjoint_rhs, reduced_size, seed_like, unbroadcast, unreduce,
 )
 
 
@@ -26,8 +26,8 @@ def grad_brief_loss(W, b, x, y):
     b_W = jnp.zeros_like(W)
     # line 13: b_b = jnp.zeros_like(b)
     b_b = jnp.zeros_like(b)
-    # line 14: b_mean = jnp.ones_like(mean)
-    b_mean = jnp.ones_like(mean)
+    # line 14: b_mean = seed_like(mean, None)
+    b_mean = seed_like(mean, seed=None)
     # line 15: b_power = unreduce(b_mean, power) / reduced_size(power)
     unreduced = unreduce(b_mean, power)
     size = reduced_size(power)
@@ -82,8 +82,8 @@ def jvp_grad_brief_loss(W, b, x, y, d_W, d_b):
     b_W = jnp.zeros_like(W)
     # line 13: b_b = jnp.zeros_like(b)
     b_b = jnp.zeros_like(b)
-    # line 14: b_mean = jnp.ones_like(mean)
-    b_mean = jnp.ones_like(mean)
+    # line 14: b_mean = seed_like(mean, None)
+    b_mean = seed_like(mean, seed=None)
     # line 15: b_power = unreduce(b_mean, power) / reduced_size(power)
     unreduced = unreduce(b_mean, power)
     size = reduced_size(power)

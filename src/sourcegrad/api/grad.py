@@ -20,10 +20,17 @@ import numpy as np
 
 from .. import runtime
 from ..deploy import module_cache
-from ..errors import SeedError, SourcegradError, TapeOverflowError, UnsupportedSyntaxError, WrtError
+from ..errors import (
+    SeedError,
+    SourcegradError,
+    SourceUnavailableError,
+    TapeOverflowError,
+    UnsupportedSyntaxError,
+    WrtError,
+)
 from ..normal.structs import kind_of
 from ..pipeline import Transformed
-from . import boundary, fastcall, overflow
+from . import boundary, fastcall, overflow, regenerate
 from .boundary import _is_static, _public
 from .compiled import CompiledGrad, _signature_of, compile_gradient
 from .views import GradViews
@@ -55,6 +62,7 @@ class GradFunction(GradViews):
         checkpoint=None,
         while_checkpoints: int | None = None,
     ):
+        fn = _plain_gradient(fn)
         functools.update_wrapper(self, fn)
         self._fn = fn
         self._signature = inspect.signature(fn)
@@ -397,6 +405,22 @@ class GradFunction(GradViews):
     def compiled_count(self) -> int:
         """How many ahead-of-time compilations this function holds in its cache."""
         return len(self._compiled)
+
+
+def _plain_gradient(fn):
+    """``grad(grad(f))``, ``jvp(grad(f))``: the generated gradient of ``f``, regenerated as one
+    plain function ``grad_<f>(*params)`` (``regenerate.py``), is what is differentiated again."""
+    if not isinstance(fn, GradFunction):
+        return fn
+    if type(fn) is not GradFunction or fn._return_value:
+        raise SourceUnavailableError(
+            f"sourcegrad differentiates the gradients that grad() makes, not {fn!r}: apply grad "
+            f"or jvp to a grad(f) (or use hvp/hessian)"
+        )
+    t = fn._current()
+    if tuple(t.normal.params) != fn._params:
+        raise regenerate.unsupported(t, "container or *args parameters", "pass arrays")
+    return regenerate.load_gradient(t, fn._wrt_single, fn._fn.__defaults__)
 
 
 def _checked_options(checkpoint, max_iter):

@@ -30,7 +30,15 @@ from ..frontend.resolve import Environment
 from . import ir
 from .naming import Namer, identifiers_in
 
-__all__ = ["Callee", "CalleeTable"]
+__all__ = ["Callee", "CalleeTable", "DERIVATIVE_CALLEES"]
+
+# A call of a sourcegrad derivative object in a differentiated function's body (``dfdy(x, y)``
+# of a module-level ``dfdy = grad(f, wrt="y")``, or of a ``jvp(f)``): type -> a function
+# ``(obj, args, keywords) -> (plain function, args, keywords)``, the generated code of ``f``'s
+# gradient (tangent) as a plain function and the call's arguments for it; it raises ValueError
+# for a call it cannot take. ``api/nested.py`` fills it; the call becomes a callee like a user
+# function's, so its adjoint is generated code too (reverse over reverse, reverse over forward).
+DERIVATIVE_CALLEES: dict = {}
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import Any
 from ... import rules
 from ...transforms.methods import METHODS
 from .. import ir
+from ..calls import DERIVATIVE_CALLEES
 from ..structs import Struct
 from . import user_calls
 from .expressions import index, is_local, missing_rule, resolve_free
@@ -57,6 +58,8 @@ def call(cx, node: ast.Call):
         if isinstance(arg, Struct):
             return ir.Const(len(arg.items))
         return ir.Prim("len", (("a", arg),))
+    if type(obj) in DERIVATIVE_CALLEES:  # grad(f) or jvp(f), called in the body
+        return user_calls.derivative_call(cx, node, obj)
     rule = rules.lookup(obj)
     if rule is None:
         if isinstance(obj, types.FunctionType) and not _is_library(obj):

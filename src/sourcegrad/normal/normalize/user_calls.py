@@ -16,7 +16,7 @@ import inspect
 
 from ...frontend.resolve import describe, is_constant_value
 from .. import checker, ir
-from ..calls import signature_of
+from ..calls import DERIVATIVE_CALLEES, signature_of
 from ..structs import Struct, leaves
 from .aliasing import after_call, callee_summary
 from .containers import kind_of_value
@@ -24,7 +24,7 @@ from .context import Context, assigned_names
 from .expressions import missing_rule, name
 from .function import lower_function
 
-__all__ = ["nested_def", "local_function", "user_call", "free_variables"]
+__all__ = ["nested_def", "local_function", "user_call", "derivative_call", "free_variables"]
 
 
 def nested_def(cx, node: ast.FunctionDef):
@@ -90,6 +90,16 @@ def user_call(cx, node, target):
     if isinstance(callee.function.body[-1].value, ir.Tup):
         return Struct("tuple", tuple((i, ir.Name(t)) for i, t in enumerate(targets)))
     return ir.Name(targets[0])
+
+
+def derivative_call(cx, node, obj):
+    """``dfdy(x, y)`` where ``dfdy = grad(f, wrt="y")`` (or a ``jvp(f)``): a call of ``f``'s
+    generated gradient (tangent) function, transformed as a callee (``DERIVATIVE_CALLEES``)."""
+    try:
+        fn, args, keywords = DERIVATIVE_CALLEES[type(obj)](obj, list(node.args), list(node.keywords))
+    except ValueError as exc:
+        raise cx.error(node, str(exc)) from None
+    return user_call(cx, ast.copy_location(ast.Call(func=node.func, args=args, keywords=keywords), node), fn)
 
 
 def _default_value(cx, p, node, label):
