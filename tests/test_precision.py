@@ -98,3 +98,15 @@ def test_int64_data_switches_to_64_bit_too():
     gx = grad(pick)(B64, idx)
     assert gx.dtype == np.float64
     np.testing.assert_allclose(gx, [2 * B64[0], 0.0, 4 * B64[2]], rtol=1e-14)
+
+
+def test_forward_mode_and_hessians_keep_float64():
+    from sourcegrad import hessian, jvp
+
+    y, dy = jvp(loss, wrt="b")(W64, B64, tangents=np.ones(3))
+    assert y.dtype == np.float64 and dy.dtype == np.float64
+    H = hessian(loss, wrt="b")(W64, B64)
+    assert H.dtype == np.float64
+    # float32 arithmetic would leave relative errors near 1e-7
+    moved = (loss(W64, B64 + 1e-6) - loss(W64, B64 - 1e-6)) / 2e-6
+    np.testing.assert_allclose(float(dy), moved, rtol=1e-7)

@@ -163,3 +163,27 @@ def test_hvp_of_a_function_that_is_not_scalar_is_refused():
     """)
     with pytest.raises(Exception, match="not a scalar"):
         hvp(fn)(np.ones(3), vectors=np.ones(3))
+
+
+def kmeans_cost(centroids, points):
+    distances = np.sum((points[:, None, :] - centroids[None, :, :]) ** 2, axis=2)
+    return np.sum(np.min(distances, axis=1))
+
+
+def test_hvp_through_broadcast_indices_matches_jax_in_float64():
+    # the regenerated gradient passes jnp.s_[None, :, :] to unslice: read back as a constant index
+    rng = np.random.default_rng(11)
+    c, p, v = rng.normal(size=(3, 2)), rng.normal(size=(12, 2)), rng.normal(size=(3, 2))
+    ours = hvp(kmeans_cost)(c, p, vectors=v)
+    f = jax_version(kmeans_cost)
+    theirs = jax.jvp(jax.grad(lambda c: f(c, p)), (c,), (v,))[1]
+    assert ours.dtype == np.float64  # float64 inputs stay float64
+    assert_close(ours, theirs, rtol=1e-10)
+
+
+def test_hvp_tangent_of_the_wrong_shape_is_refused():
+    from sourcegrad.errors import WrtError
+
+    c, p = np.ones((3, 2)), np.zeros((4, 2))
+    with pytest.raises(WrtError, match=r"shape \(1, 3, 2\), but `centroids` has shape \(3, 2\)"):
+        hvp(kmeans_cost)(c, p, vectors=(np.ones((3, 2)),))

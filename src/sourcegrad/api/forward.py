@@ -66,9 +66,7 @@ class JVPFunction(GradFunction):
         for w, t in zip(self.wrt, given):
             primal = values[self._params.index(w)]
             try:
-                out.append(
-                    jax.tree_util.tree_map(lambda p, d: jnp.asarray(d, dtype=jnp.result_type(p)), primal, t)
-                )
+                out.append(jax.tree_util.tree_map(functools.partial(_tangent_like, w), primal, t))
             except ValueError:
                 raise WrtError(
                     f"the tangent of `{w}` must have the structure of `{w}` "
@@ -79,8 +77,10 @@ class JVPFunction(GradFunction):
     @_public
     def __call__(self, *args, tangents=None, **kwargs):
         """``(f(*args), its tangent along tangents)``."""
-        values, static, t = self._bind(args, kwargs)
-        return self._jit(t, static)(*values, *self._tangents(values, tangents))
+        values = self._arguments(args, kwargs)
+        with self._precision(values):  # float64 inputs compute in float64, as NumPy does
+            values, static, t = self._prepare(values)
+            return self._jit(t, static)(*values, *self._tangents(values, tangents))
 
     def value_and_grad(self, *args, **kwargs):
         raise TypeError(
@@ -93,6 +93,18 @@ class JVPFunction(GradFunction):
             "ahead-of-time compile() is for gradients; call the jvp function "
             "(it is compiled with jax.jit on the first call)"
         )
+
+
+def _tangent_like(name, primal, tangent):
+    """A tangent as an array of its primal's dtype; its shape must be the primal's."""
+    tangent = jnp.asarray(tangent, dtype=jnp.result_type(primal))
+    if jnp.shape(tangent) != jnp.shape(primal):
+        raise WrtError(
+            f"the tangent of `{name}` has shape {jnp.shape(tangent)}, but `{name}` has shape "
+            f"{jnp.shape(primal)}; a tangent is a direction in `{name}`'s space (pass a bare array, "
+            f"not a tuple, when there is one input to move)"
+        )
+    return tangent
 
 
 def jvp(fn=None, *, wrt=0, max_iter: int | None = None):

@@ -63,6 +63,10 @@ class SecondOrder:
             vectors = (vectors,) if self._single else tuple(vectors)
             out = self._tangent_of(t)(*args, tangents=vectors, **kwargs)[1]
             return out[0] if self._single else out
+        with self._grad._precision(self._grad._arguments(args, kwargs)):
+            return self._hessian(args, kwargs)
+
+    def _hessian(self, args, kwargs):
         values, static, t = self._grad._bind(args, kwargs)
         part = self._tangent_of(t)
         p_values, p_static, p_t = part._bind(args, kwargs)

@@ -28,7 +28,7 @@ def _direction_arguments(data):
 
 
 def direction(centroids, points, ones):
-    return d_cost(centroids, points) / dd_cost(centroids, points, vectors=(ones,))
+    return d_cost(centroids, points) / dd_cost(centroids, points, vectors=ones)
 
 
 FUNCTIONS = {

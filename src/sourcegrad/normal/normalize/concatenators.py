@@ -1,5 +1,8 @@
-"""``np.r_[a, b, ...]`` and ``np.c_[a, b, ...]``: NumPy's index-trick concatenators, as the calls
-they mean.
+"""``np.r_[a, b, ...]``, ``np.c_[a, b, ...]`` and ``np.s_[...]``: NumPy's index tricks, as what they
+mean.
+
+``np.s_[1:, None]`` (and ``jnp.s_``, which generated gradients pass to ``unslice``) with constant
+parts is the index itself, a constant: a gradient normalized again for second order reads it so.
 
 ``np.r_`` makes each item at least 1-D and concatenates along the first axis; ``np.c_`` makes a
 number a 1x1 array and a 1-D array a column, and concatenates along the last axis. Both become a
@@ -17,17 +20,22 @@ import numpy as np
 
 from ... import rules
 from ...errors import UnsupportedSyntaxError
+from .. import ir
 from . import expressions, rule_calls
 
 __all__ = ["subscript"]
 
 #: the concatenator object -> its rule's key
 CONCATENATORS = {id(np.r_): "r_concatenate", id(np.c_): "c_concatenate"}
+INDEX_MAKERS = (type(np.s_),)  # np.s_, np.index_exp, jnp.s_, jnp.index_exp
 
 
 def subscript(cx, node: ast.Subscript):
     """The handler of ``ast.Subscript`` (see the table in __init__.py)."""
-    key = _concatenator(cx, node.value)
+    obj = _free_object(cx, node.value)
+    if isinstance(obj, INDEX_MAKERS):
+        return _constant_index(cx, node, obj)
+    key = CONCATENATORS.get(id(obj)) if obj is not None else None
     if key is None:
         return expressions.subscript(cx, node)
     items = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
@@ -44,11 +52,34 @@ def subscript(cx, node: ast.Subscript):
     return rule_calls.bind(cx, rules.lookup_key(key), [joined], [], node)
 
 
-def _concatenator(cx, value) -> str | None:
+def _free_object(cx, value):
+    """The object a subscripted dotted free name refers to (None for a local value)."""
     if expressions.is_local(cx, value):
         return None
     try:
-        obj = expressions.resolve_free(cx, value)
+        return expressions.resolve_free(cx, value)
     except UnsupportedSyntaxError:
         return None
-    return CONCATENATORS.get(id(obj))
+
+
+def _constant_index(cx, node: ast.Subscript, maker):
+    """``np.s_[...]`` of constants: the index, as a constant written as the user wrote it."""
+
+    def part(n):
+        if isinstance(n, ast.Constant) and (n.value is None or n.value is Ellipsis or type(n.value) is int):
+            return n.value
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
+            inner = part(n.operand)
+            if type(inner) is int:
+                return -inner
+        if isinstance(n, ast.Slice):
+            return slice(*(None if p is None else part(p) for p in (n.lower, n.upper, n.step)))
+        if isinstance(n, ast.Tuple):
+            return tuple(part(e) for e in n.elts)
+        raise cx.error(
+            n,
+            f"`{ast.unparse(node.value)}[...]` takes constant ints, slices, None and ... here",
+            "write the index with constants, or index the array directly",
+        )
+
+    return ir.Const(maker[part(node.slice)], text=ast.unparse(node))
