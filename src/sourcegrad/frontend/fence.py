@@ -26,13 +26,7 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ),
     ast.Raise: ("`raise` statements", "check inputs before calling the differentiated function"),
     ast.Lambda: ("`lambda` expressions", "define a named function with `def` instead"),
-    ast.ListComp: (
-        "list comprehensions",
-        "use a vectorized NumPy expression (np.stack, broadcasting) or a `for` loop",
-    ),
     ast.SetComp: ("set comprehensions", _MOVE_OUT),
-    ast.DictComp: ("dict comprehensions", "build the dict with explicit keys"),
-    ast.GeneratorExp: ("generator expressions", "use a vectorized NumPy expression or a `for` loop"),
     ast.Global: ("`global` statements", "pass the value in as an argument and return the new value"),
     ast.Nonlocal: ("`nonlocal` statements", "pass the value in as an argument and return the new value"),
     ast.Yield: ("`yield` (generators)", "return an array (np.stack the values) instead"),
@@ -50,7 +44,6 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ast.AsyncWith: ("`async with`", "use a plain `with` block"),
     ast.Match: ("`match` statements", "use if/elif"),
     ast.Assert: ("`assert` statements", "check inputs before calling the differentiated function"),
-    ast.BoolOp: ("`and`/`or`", "on arrays use `&`, `|` or np.logical_and / np.logical_or"),
 }
 
 #: Constructs that later issues support; until then they give this message.
@@ -68,7 +61,7 @@ _ALLOWED_BINOPS = (
     ast.BitAnd,
     ast.BitOr,
 )
-_ALLOWED_CMPOPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
+_ALLOWED_CMPOPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.Is, ast.IsNot)
 
 
 class _Fence(ast.NodeVisitor):
@@ -196,20 +189,14 @@ class _Fence(ast.NodeVisitor):
                 "use the NumPy function for it",
             )
 
-    def visit_UnaryOp(self, node):
-        if isinstance(node.op, ast.Not):
-            self.fail(node, "`not`", "on arrays use `~` or np.logical_not")
-        self.generic_visit(node)
-
     def visit_Compare(self, node):
-        if len(node.ops) > 1:
-            self.fail(node, "chained comparisons `a < b < c`", "write (a < b) & (b < c)")
-        if not isinstance(node.ops[0], _ALLOWED_CMPOPS):
-            self.fail(
-                node,
-                f"the comparison `{_OP_TEXT.get(type(node.ops[0]), '?')}`",
-                "compare with == or != on arrays",
-            )
+        for op in node.ops:
+            if not isinstance(op, _ALLOWED_CMPOPS):
+                self.fail(
+                    node,
+                    f"the comparison `{_OP_TEXT.get(type(op), '?')}`",
+                    "compare with == or != on arrays; test membership outside the function",
+                )
         self.generic_visit(node)
 
     def visit_Subscript(self, node):

@@ -36,7 +36,7 @@ from ...frontend.parse import ParsedFunction
 from ...frontend.resolve import Environment
 from .. import checker, ir
 from ..naming import Namer
-from . import branches, expressions, loops, rule_calls, statements, user_calls
+from . import branches, comprehensions, expressions, logic, loops, rule_calls, statements, user_calls
 from .context import Context, Handlers, assigned_names
 from .function import lower_function
 
@@ -60,9 +60,10 @@ HANDLERS = Handlers(
     expressions={
         ast.Constant: expressions.constant,
         ast.Name: expressions.name,
-        ast.UnaryOp: expressions.unary,
+        ast.UnaryOp: logic.unary,
         ast.BinOp: expressions.binary,
-        ast.Compare: expressions.compare,
+        ast.Compare: logic.compare,
+        ast.BoolOp: logic.bool_op,
         ast.Attribute: expressions.attribute,
         ast.Subscript: expressions.subscript,
         ast.Tuple: expressions.sequence,
@@ -70,6 +71,9 @@ HANDLERS = Handlers(
         ast.Dict: expressions.dict_display,
         ast.Call: rule_calls.call,
         ast.IfExp: branches.if_expression,
+        ast.ListComp: comprehensions.list_comprehension,
+        ast.GeneratorExp: comprehensions.list_comprehension,
+        ast.DictComp: comprehensions.dict_comprehension,
     },
 )
 

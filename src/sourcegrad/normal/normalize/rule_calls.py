@@ -17,7 +17,7 @@ from ... import rules
 from ...transforms.methods import METHODS
 from .. import ir
 from ..structs import Struct
-from . import user_calls
+from . import comprehensions, user_calls
 from .expressions import index, is_local, missing_rule, resolve_free
 
 __all__ = ["call", "bind"]
@@ -57,7 +57,13 @@ def call(cx, node: ast.Call):
         if isinstance(arg, Struct):
             return ir.Const(len(arg.items))
         return ir.Prim("len", (("a", arg),))
+    if obj in comprehensions.BUILTINS:
+        return comprehensions.builtin_call(cx, node, obj)
     rule = rules.lookup(obj)
+    if rule is not None and node.args and isinstance(node.args[0], (ast.ListComp, ast.GeneratorExp)):
+        rolled = comprehensions.rolled_call(cx, node, rule.key)
+        if rolled is not None:
+            return rolled
     if rule is None:
         if isinstance(obj, types.FunctionType) and not _is_library(obj):
             return user_calls.user_call(cx, node, obj)
