@@ -63,7 +63,11 @@ def dict_comprehension(cx, node: ast.DictComp):
     def add():
         key = _known_or_error(cx, node.key, "the key of a dict comprehension")
         if not isinstance(key, str):
-            raise cx.error(node.key, f"dict keys must be strings here (this one is {key!r})")
+            raise cx.error(
+                node.key,
+                f"dict keys must be strings here (this one is {key!r})",
+                "key it by strings: {k: v for k, v in zip(('W', 'b'), (W, b))}; or use a list",
+            )
         items[key] = cx.struct_or_atom(node.value)
 
     _expand(cx, node, 0, add)
@@ -222,7 +226,11 @@ def builtin_call(cx, node: ast.Call, obj):
         )
     items = [v for _, v in values.items]
     if any(isinstance(v, Struct) for v in items):
-        raise cx.error(node.args[0], f"`{label}()` of containers of arrays is not supported")
+        raise cx.error(
+            node.args[0],
+            f"`{label}()` of containers of arrays is not supported",
+            f"{label}() the arrays of each container separately",
+        )
     op = {"sum": "add", "min": "minimum", "max": "maximum"}[label]
     if label == "sum":
         start = cx.atom(node.keywords[0].value) if node.keywords else None
@@ -231,7 +239,11 @@ def builtin_call(cx, node: ast.Call, obj):
         if not items:
             return ir.Const(0)
     elif not items:
-        raise cx.error(node.args[0], f"`{label}()` of an empty sequence raises ValueError in Python")
+        raise cx.error(
+            node.args[0],
+            f"`{label}()` of an empty sequence raises ValueError in Python",
+            "give it at least one element",
+        )
     acc = items[0]
     for item in items[1:]:
         acc = cx.emit_temp(_fold_op(op, acc, item))
