@@ -237,3 +237,36 @@ def test_refused_on_arrays_with_a_fix(line, phrase):
     assert phrase in info.value.msg
     assert "how to fix:" in str(info.value)
     assert not library_frames(info.value)
+
+
+PRINTING = """
+def f(x, w):
+    n = x.shape[0]
+    assert n == w.shape[0], "x and w differ"
+    y = np.sin(x) * w
+    print("y is", y, f"sum {np.sum(y):.3f} n={n}", sep=" | ")
+    for i in range(2):
+        print(f"step {i}: {y[i]:.2f}")
+    return np.sum(y)
+"""
+
+
+def test_print_runs_when_the_program_runs(capfd):
+    f = make_function(PRINTING)
+    g = grad(f, wrt=("x", "w"))
+    capfd.readouterr()
+    x, w = np.array([0.5, 1.0, 2.0]), np.array([1.0, 2.0, 3.0])
+    grads = g(x, w)
+    assert_close(list(grads), fd_vjp(f, {"x": x, "w": w}, ("x", "w"))[1])
+    out = capfd.readouterr().out
+    y = np.sin(x) * w
+    assert f"sum {np.sum(y):.3f} n=3" in out and out.startswith("y is | [")
+    assert f"step 0: {y[0]:.2f}" in out and f"step 1: {y[1]:.2f}" in out
+    assert "debug_print('y is | {} | sum {:.3f} n={}', y, total, n)" in g.source
+
+
+def test_assert_on_static_values_is_checked_while_tracing():
+    f = make_function(PRINTING)
+    g = grad(f, wrt=("x",))
+    with pytest.raises(AssertionError, match=r":3: assert n == w.shape\[0\]: x and w differ"):
+        g(np.ones(3), np.ones(4))

@@ -37,13 +37,11 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ast.ImportFrom: ("imports inside the function", "import at the top of the module"),
     ast.ClassDef: ("class definitions inside the function", "define the class at module level"),
     ast.NamedExpr: ("the walrus operator `:=`", "assign on a line of its own"),
-    ast.JoinedStr: ("f-strings", "strings are not differentiable; " + _MOVE_OUT),
     ast.Set: ("set displays", _MOVE_OUT),
     ast.Starred: ("`*` unpacking", "pass the elements explicitly"),
     ast.AsyncFor: ("`async for`", "use a plain `for` loop"),
     ast.AsyncWith: ("`async with`", "use a plain `with` block"),
     ast.Match: ("`match` statements", "use if/elif"),
-    ast.Assert: ("`assert` statements", "check inputs before calling the differentiated function"),
 }
 
 #: Constructs that later issues support; until then they give this message.
@@ -67,6 +65,7 @@ _ALLOWED_CMPOPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.Is, 
 class _Fence(ast.NodeVisitor):
     def __init__(self, parsed: ParsedFunction):
         self.parsed = parsed
+        self.message_depth = 0  # inside print(...): f-strings are messages there
 
     def fail(self, node, what, fix):
         raise self.parsed.locate(node).error(
@@ -91,12 +90,11 @@ class _Fence(ast.NodeVisitor):
             isinstance(node.value, ast.Call)
             and isinstance(node.value.func, ast.Name)
             and node.value.func.id == "print"
-        ):
-            raise self.parsed.locate(node).error(
-                "print() inside a differentiated function would run once, while JAX traces, "
-                "and print tracers rather than numbers",
-                "return the value (or use jax.debug.print) and print it outside",
-            )
+        ):  # printed at run time (normal/normalize/effects.py); f-strings allowed in its message
+            self.message_depth += 1
+            self.generic_visit(node.value)
+            self.message_depth -= 1
+            return
         raise self.parsed.locate(node).error(
             "an expression statement whose value is thrown away has no effect on the result",
             "assign it to a name, or delete the line",
@@ -175,6 +173,11 @@ class _Fence(ast.NodeVisitor):
             )
         for stmt in node.body:
             self.visit(stmt)
+
+    def visit_JoinedStr(self, node):
+        if not self.message_depth:
+            self.fail(node, "f-strings", "strings are not differentiable; f-strings work in print(...)")
+        self.generic_visit(node)
 
     # ----- expressions -----
     def visit_BinOp(self, node):

@@ -36,7 +36,7 @@ from ...frontend.parse import ParsedFunction
 from ...frontend.resolve import Environment
 from .. import checker, ir
 from ..naming import Namer
-from . import branches, comprehensions, expressions, logic, loops, rule_calls, statements, user_calls
+from . import branches, comprehensions, effects, expressions, logic, loops, rule_calls, statements, user_calls
 from .context import Context, Handlers, assigned_names
 from .function import lower_function
 
@@ -51,7 +51,8 @@ HANDLERS = Handlers(
         ast.Return: statements.return_statement,
         ast.With: statements.with_statement,
         ast.Pass: statements.nothing,
-        ast.Expr: statements.nothing,
+        ast.Expr: effects.expression_statement,
+        ast.Assert: effects.assert_statement,
         ast.For: loops.for_statement,
         ast.While: loops.while_statement,
         ast.If: branches.if_statement,
