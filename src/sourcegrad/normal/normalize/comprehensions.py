@@ -121,10 +121,11 @@ def static_length(iters) -> int | None:
     for it in iters:
         if isinstance(it, Struct):
             lengths.append(len(it.items))
-        elif isinstance(it, ir.RangeIter) and all(
-            isinstance(p, ir.Const) and type(p.value) is int for p in (it.start, it.stop, it.step)
-        ):
-            lengths.append(len(range(it.start.value, it.stop.value, it.step.value)))
+        elif isinstance(it, ir.RangeIter):
+            parts = [p.value for p in (it.start, it.stop, it.step) if isinstance(p, ir.Const)]
+            ints = [v for v in parts if type(v) is int]
+            if len(ints) == 3:
+                lengths.append(len(range(ints[0], ints[1], ints[2])))
     if len(lengths) < len(iters):
         return None
     return min(lengths)

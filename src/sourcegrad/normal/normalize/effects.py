@@ -100,14 +100,15 @@ def _format_part(cx, arg) -> tuple[str, list]:
     if isinstance(arg, ast.JoinedStr):
         text, values = "", []
         for piece in arg.values:
-            if isinstance(piece, ast.Constant):
-                text += _escape(str(piece.value))
+            if not isinstance(piece, ast.FormattedValue):
+                text += _escape(str(getattr(piece, "value", "")))
                 continue
             spec = ""
-            if piece.format_spec is not None:
-                if not all(isinstance(p, ast.Constant) for p in piece.format_spec.values):
+            if isinstance(piece.format_spec, ast.JoinedStr):
+                spec_parts = piece.format_spec.values
+                if not all(isinstance(p, ast.Constant) for p in spec_parts):
                     raise cx.error(piece, "a computed format spec is not supported", "write the spec out")
-                spec = ":" + "".join(str(p.value) for p in piece.format_spec.values)
+                spec = ":" + "".join(str(getattr(p, "value", "")) for p in spec_parts)
             text += "{" + _CONVERSIONS.get(piece.conversion, "") + spec + "}"
             values.append(_value(cx, piece.value))
         return text, values

@@ -93,9 +93,9 @@ def _short_circuit(cx, first, rest, is_and: bool):
     cx.origin = origin
     out = cx.namer.fresh("both" if is_and else "either")
     cx.temporaries.add(out)
-    branches = (tuple(inner), ()) if is_and else ((), tuple(inner))
+    then, orelse = (tuple(inner), ()) if is_and else ((), tuple(inner))
     outputs = ((out, second, first),) if is_and else ((out, first, second),)
-    cx.emit(ir.If(first, *branches, outputs, True, origin, cx.namer.fresh(f"branch_{origin.line}")))
+    cx.emit(ir.If(first, then, orelse, outputs, True, origin, cx.namer.fresh(f"branch_{origin.line}")))
     if cx.is_static(second):
         cx.static.add(out)
     return ir.Name(out)

@@ -35,8 +35,9 @@ def is_rolled(cx, comp) -> bool:
         return False
     from .comprehensions import UNROLL_LIMIT
 
-    if all(isinstance(a, ast.Constant) and type(a.value) is int for a in it.args):
-        return len(range(*(a.value for a in it.args))) > UNROLL_LIMIT
+    bounds = [a.value for a in it.args if isinstance(a, ast.Constant) and type(a.value) is int]
+    if len(bounds) == len(it.args):
+        return len(range(*bounds)) > UNROLL_LIMIT
     return True
 
 
@@ -135,14 +136,14 @@ def _body(cx, comp, acc, target, it, kind) -> list:
     row: ast.expr = ast.Name(id=target, ctx=ast.Load())
     if isinstance(it.start, ir.Const):
         if it.start.value != 0:
-            row = ast.BinOp(left=row, op=ast.Sub(), right=ast.Constant(it.start.value))
+            row = ast.BinOp(left=row, op=ast.Sub(), right=ast.Constant(it.start.value))  # type: ignore[arg-type]
     else:
         start = cx.namer.fresh("first")
         cx.emit(ir.Assign(start, it.start, cx.origin))
         cx.bind_name(start, start)
         row = ast.BinOp(left=row, op=ast.Sub(), right=ast.Name(id=start, ctx=ast.Load()))
     if it.step.value != 1:
-        row = ast.BinOp(left=row, op=ast.FloorDiv(), right=ast.Constant(it.step.value))
+        row = ast.BinOp(left=row, op=ast.FloorDiv(), right=ast.Constant(int(it.step.value)))
     subscript = ast.Subscript(value=ast.Name(id=acc, ctx=ast.Store()), slice=row, ctx=ast.Store())
     return [located(ast.Assign(targets=[subscript], value=comp.elt))]
 
