@@ -22,7 +22,9 @@ import builtins
 from ...frontend.resolve import NOT_FOUND, is_constant_value
 from .. import ir
 from ..structs import Struct
+from . import rolled
 from .iterables import loop_iterables
+from .rolled import UNROLL_LIMIT
 
 __all__ = [
     "list_comprehension",
@@ -34,9 +36,6 @@ __all__ = [
     "BUILTINS",
     "UNROLL_LIMIT",
 ]
-
-#: Comprehensions longer than this, over a range, are compiled rolled where they can be.
-UNROLL_LIMIT = 64
 
 #: Builtins an ``if`` clause evaluated while compiling may call.
 _SAFE_BUILTINS = {
@@ -214,8 +213,6 @@ def builtin_call(cx, node: ast.Call, obj):
             f"of the arrays, or {label}() of one list",
         )
     if label == "sum" and isinstance(node.args[0], ast.GeneratorExp | ast.ListComp):
-        from . import rolled  # the rolled form, for lengths known only while tracing
-
         if rolled.is_rolled(cx, node.args[0]):
             return rolled.rolled_sum(cx, node, node.args[0])
     values = cx.struct_or_atom(node.args[0])
@@ -264,8 +261,6 @@ def rolled_call(cx, node: ast.Call, key: str):
         )
     if key not in ("stack", "array") or len(node.args) != 1 or node.keywords:
         return None
-    from . import rolled
-
     if not rolled.is_rolled(cx, comp):
         return None
     return rolled.rolled_stack(cx, node, comp)

@@ -21,7 +21,10 @@ from .. import ir
 from .iterables import loop_iterables
 from .loops import lower_for
 
-__all__ = ["is_rolled", "rolled_sum", "rolled_stack"]
+__all__ = ["is_rolled", "rolled_sum", "rolled_stack", "UNROLL_LIMIT"]
+
+#: Comprehensions longer than this, over a range, are compiled rolled where they can be.
+UNROLL_LIMIT = 64
 
 
 def is_rolled(cx, comp) -> bool:
@@ -33,8 +36,6 @@ def is_rolled(cx, comp) -> bool:
         return False
     if cx.env.lookup("range") is not range or it.func.id in cx.versions or it.keywords:
         return False
-    from .comprehensions import UNROLL_LIMIT
-
     bounds = [a.value for a in it.args if isinstance(a, ast.Constant) and type(a.value) is int]
     if len(bounds) == len(it.args):
         return len(range(*bounds)) > UNROLL_LIMIT
