@@ -65,8 +65,8 @@ def uses_wrong_rule(x):
     return np.sum(cube(x))
 
 
-def asserts_on_data(x):
-    assert np.sum(x) > -100  # refused: a compiled program cannot stop on data
+def uses_a_set(x):
+    s = {v for v in x}  # noqa: F841 - refused: set comprehensions
     return np.sum(x)
 
 
@@ -85,7 +85,7 @@ def test_oracle_accepts_a_correct_gradient():
 
 
 def test_oracle_locates_errors():
-    outcome = check_function(asserts_on_data, {"x": np.array([0.5, -1.0])}, ("x",))
+    outcome = check_function(uses_a_set, {"x": np.array([0.5, -1.0])}, ("x",))
     assert outcome.kind == "located-error", outcome
     assert outcome.key.startswith("located:UnsupportedSyntaxError")
 
