@@ -65,8 +65,8 @@ def uses_wrong_rule(x):
     return np.sum(cube(x))
 
 
-def uses_print(x):
-    print(x)
+def uses_a_set(x):
+    s = {v for v in x}  # noqa: F841 - refused: set comprehensions
     return np.sum(x)
 
 
@@ -85,7 +85,7 @@ def test_oracle_accepts_a_correct_gradient():
 
 
 def test_oracle_locates_errors():
-    outcome = check_function(uses_print, {"x": np.array([0.5, -1.0])}, ("x",))
+    outcome = check_function(uses_a_set, {"x": np.array([0.5, -1.0])}, ("x",))
     assert outcome.kind == "located-error", outcome
     assert outcome.key.startswith("located:UnsupportedSyntaxError")
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import sourcegrad
-from sourcegrad import grad
+from sourcegrad import UnsupportedSyntaxError, grad
 from sourcegrad.frontend.parse import parse_function
 
 from .helpers import assert_close, library_frames, make_function
@@ -85,21 +85,32 @@ def test_a_wrapped_function_is_refused_at_the_decorator(tmp_path):
     assert_close(mod.plain(X), np.cos(X))
 
 
-def test_partial_and_bound_methods_are_clear_errors():
-    def f(x, y):
-        return np.sum(x * y)
+def test_partial_and_bound_methods_differentiate_the_function_underneath():
+    def f(x, y, scale=1.0):
+        return np.sum(np.sin(x) * y) * scale
 
-    with pytest.raises(sourcegrad.SourceUnavailableError, match="partial"):
-        grad(functools.partial(f, y=2.0))
+    y = np.array([0.5, -2.0, 1.5])
+    g = grad(functools.partial(f, y=y, scale=3.0))  # wrt=0: the partial's first parameter, x
+    assert_close(g(X), fd(lambda x: f(x, y, 3.0), X))
+    g = grad(functools.partial(functools.partial(f, X), scale=2.0), wrt=0)  # wrt=0 is now y
+    assert_close(g(y), _fd_vjp(lambda y: f(X, y, 2.0), {"y": y}, ("y",))[1][0])
+    assert "def grad_f(x, y, scale" in g.source
 
     class Model:
         def loss(self, x):
             return np.sum(x**2)
 
-    with pytest.raises(sourcegrad.SourceUnavailableError, match="bound method"):
-        grad(Model().loss)
+        def reads_self(self, x):
+            return np.sum(x * self.k)
+
+    assert_close(grad(Model().loss)(X), 2 * X)
+    with pytest.raises(UnsupportedSyntaxError, match="reads `self`") as info:
+        grad(Model().reads_self)
+    no_library_frames(info.value)
     with pytest.raises(sourcegrad.SourceUnavailableError, match="its own gradient functions"):
         grad(grad(f))
+    with pytest.raises(sourcegrad.SourceUnavailableError, match="partial"):
+        sourcegrad.jvp(functools.partial(f, y=y))
 
 
 # ----- 4. the file changed on disk -----

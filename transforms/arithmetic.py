@@ -83,3 +83,8 @@ defop("not_equal", "x != y", numpy_name="not_equal", differentiable=False, temp=
 defop("bitwise_and", "x & y", numpy_name="logical_and", differentiable=False, temp="both")
 defop("bitwise_or", "x | y", numpy_name="logical_or", differentiable=False, temp="either")
 defop("invert", "~x", numpy_name="logical_not", differentiable=False, temp="inverted")
+
+# ----- Python's own operators on values known while tracing (normal/normalize/logic.py) -----
+defop("static_not", "not x", differentiable=False, temp="negated")
+defop("is_", "x is y", differentiable=False, temp="same")
+defop("is_not", "x is not y", differentiable=False, temp="different")

@@ -30,6 +30,10 @@ defconst(
     objects=(runtime.stop_gradient, jax.lax.stop_gradient),
 )
 defconst("range_end(start, stop, step)", static=("start", "stop", "step"), objects=(runtime.range_end,))
+defconst("debug_print(fmt, *values)", static=("fmt",), temp="printed", objects=(runtime.debug_print,))
+defconst(
+    "static_check(ok, message)", static=("ok", "message"), temp="checked", objects=(runtime.static_check,)
+)
 defconst("traced_bool(value)", static=("value",), temp="flag", objects=(runtime.traced_bool,))
 defop("dtype", "x.dtype", differentiable=False, temp="dtype")
 defconst("jnp.heaviside(x1, x2)", nondiff=("x1", "x2"))

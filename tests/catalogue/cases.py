@@ -865,12 +865,12 @@ CASES = [
     case("or", c_or, {"x": X3}, expect=UnsupportedSyntaxError, marker="or (x < 1)"),
     case("not", c_not, {"x": X3}, expect=UnsupportedSyntaxError, marker="not x"),
     case("chained", c_chained, {"x": X3}, expect=UnsupportedSyntaxError, marker="0 < x < 1"),
-    case("is", c_is, {"x": X3}, expect=UnsupportedSyntaxError, marker="x is None"),
+    case("is", c_is, {"x": X3}),  # an array is never None: known when compiling (issue 10)
     case("in", c_in, {"x": X3}, expect=UnsupportedSyntaxError, marker="1.0 in x"),
     case("lshift", c_lshift, {"x": X3}, expect=UnsupportedSyntaxError, marker="x << 2"),
     case("rshift", c_rshift, {"x": X3}, expect=UnsupportedSyntaxError, marker="x >> 2"),
     case("xor", c_xor, {"x": X3}, expect=UnsupportedSyntaxError, marker="x ^ x"),
-    case("print", c_print, {"x": X3}, expect=UnsupportedSyntaxError, marker="    print(x)"),
+    case("print", c_print, {"x": X3}),  # printed at run time through jax.debug.print (issue 10)
     case(
         "expression_statement",
         c_expression_statement,

@@ -112,3 +112,13 @@ def newton_sqrt_checkpointed(a):
 
 
 GOLDEN["newton_sqrt_checkpointed"] = (newton_sqrt_checkpointed, ("a",))
+
+
+def comprehensions(x, w):
+    """A comprehension written out (three elements) and one compiled rolled (length x.shape[0])."""
+    n = x.shape[0]
+    rows = np.stack([x[i] * w for i in range(3)])
+    return np.sum(rows ** 2) + sum(w[i] * x[i] for i in range(n))
+
+
+GOLDEN["comprehensions"] = (comprehensions, ("x", "w"))

@@ -31,6 +31,7 @@ from ..errors import (
 from ..normal.structs import kind_of
 from ..pipeline import Transformed
 from . import boundary, fastcall, overflow, regenerate
+from .bound import BoundGradient, unwrap_bound, wrt_names
 from .boundary import _is_static, _public
 from .compiled import CompiledGrad, _signature_of, compile_gradient
 from .views import GradViews
@@ -469,6 +470,14 @@ def value_and_grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=No
 
 
 def _make(fn, wrt, return_value, max_iter, checkpoint=None, while_checkpoints=None):
+    try:  # a functools.partial or a bound method: see api/bound.py
+        bound = unwrap_bound(fn)
+        names = wrt_names(fn, wrt) if bound is not None else wrt
+    except SourcegradError as exc:
+        raise exc.with_traceback(None) from None
+    if bound is not None:
+        inner = _make(bound[0], names, return_value, max_iter, checkpoint, while_checkpoints)
+        return BoundGradient(fn, bound, inner)
     try:
         return GradFunction(
             fn,

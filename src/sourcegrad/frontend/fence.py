@@ -26,13 +26,7 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ),
     ast.Raise: ("`raise` statements", "check inputs before calling the differentiated function"),
     ast.Lambda: ("`lambda` expressions", "define a named function with `def` instead"),
-    ast.ListComp: (
-        "list comprehensions",
-        "use a vectorized NumPy expression (np.stack, broadcasting) or a `for` loop",
-    ),
     ast.SetComp: ("set comprehensions", _MOVE_OUT),
-    ast.DictComp: ("dict comprehensions", "build the dict with explicit keys"),
-    ast.GeneratorExp: ("generator expressions", "use a vectorized NumPy expression or a `for` loop"),
     ast.Global: ("`global` statements", "pass the value in as an argument and return the new value"),
     ast.Nonlocal: ("`nonlocal` statements", "pass the value in as an argument and return the new value"),
     ast.Yield: ("`yield` (generators)", "return an array (np.stack the values) instead"),
@@ -43,14 +37,11 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ast.ImportFrom: ("imports inside the function", "import at the top of the module"),
     ast.ClassDef: ("class definitions inside the function", "define the class at module level"),
     ast.NamedExpr: ("the walrus operator `:=`", "assign on a line of its own"),
-    ast.JoinedStr: ("f-strings", "strings are not differentiable; " + _MOVE_OUT),
     ast.Set: ("set displays", _MOVE_OUT),
     ast.Starred: ("`*` unpacking", "pass the elements explicitly"),
     ast.AsyncFor: ("`async for`", "use a plain `for` loop"),
     ast.AsyncWith: ("`async with`", "use a plain `with` block"),
     ast.Match: ("`match` statements", "use if/elif"),
-    ast.Assert: ("`assert` statements", "check inputs before calling the differentiated function"),
-    ast.BoolOp: ("`and`/`or`", "on arrays use `&`, `|` or np.logical_and / np.logical_or"),
 }
 
 #: Constructs that later issues support; until then they give this message.
@@ -68,12 +59,13 @@ _ALLOWED_BINOPS = (
     ast.BitAnd,
     ast.BitOr,
 )
-_ALLOWED_CMPOPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
+_ALLOWED_CMPOPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.Is, ast.IsNot)
 
 
 class _Fence(ast.NodeVisitor):
     def __init__(self, parsed: ParsedFunction):
         self.parsed = parsed
+        self.message_depth = 0  # inside print(...): f-strings are messages there
 
     def fail(self, node, what, fix):
         raise self.parsed.locate(node).error(
@@ -98,12 +90,11 @@ class _Fence(ast.NodeVisitor):
             isinstance(node.value, ast.Call)
             and isinstance(node.value.func, ast.Name)
             and node.value.func.id == "print"
-        ):
-            raise self.parsed.locate(node).error(
-                "print() inside a differentiated function would run once, while JAX traces, "
-                "and print tracers rather than numbers",
-                "return the value (or use jax.debug.print) and print it outside",
-            )
+        ):  # printed at run time (normal/normalize/effects.py); f-strings allowed in its message
+            self.message_depth += 1
+            self.generic_visit(node.value)
+            self.message_depth -= 1
+            return
         raise self.parsed.locate(node).error(
             "an expression statement whose value is thrown away has no effect on the result",
             "assign it to a name, or delete the line",
@@ -183,6 +174,11 @@ class _Fence(ast.NodeVisitor):
         for stmt in node.body:
             self.visit(stmt)
 
+    def visit_JoinedStr(self, node):
+        if not self.message_depth:
+            self.fail(node, "f-strings", "strings are not differentiable; f-strings work in print(...)")
+        self.generic_visit(node)
+
     # ----- expressions -----
     def visit_BinOp(self, node):
         self._binop(node, node.op)
@@ -196,20 +192,14 @@ class _Fence(ast.NodeVisitor):
                 "use the NumPy function for it",
             )
 
-    def visit_UnaryOp(self, node):
-        if isinstance(node.op, ast.Not):
-            self.fail(node, "`not`", "on arrays use `~` or np.logical_not")
-        self.generic_visit(node)
-
     def visit_Compare(self, node):
-        if len(node.ops) > 1:
-            self.fail(node, "chained comparisons `a < b < c`", "write (a < b) & (b < c)")
-        if not isinstance(node.ops[0], _ALLOWED_CMPOPS):
-            self.fail(
-                node,
-                f"the comparison `{_OP_TEXT.get(type(node.ops[0]), '?')}`",
-                "compare with == or != on arrays",
-            )
+        for op in node.ops:
+            if not isinstance(op, _ALLOWED_CMPOPS):
+                self.fail(
+                    node,
+                    f"the comparison `{_OP_TEXT.get(type(op), '?')}`",
+                    "compare with == or != on arrays; test membership outside the function",
+                )
         self.generic_visit(node)
 
     def visit_Subscript(self, node):

@@ -17,10 +17,12 @@ from .assembly import c_concatenate, pad_adjoint, r_concatenate, transpose_of
 from .core import (
     SeedError,
     cast_like,
+    debug_print,
     no_grad,
     range_end,
     reduced_size,
     seed_like,
+    static_check,
     stop_gradient,
     traced_bool,
     unbroadcast,
@@ -86,6 +88,8 @@ from .reductions import (
 
 __all__ = [
     "SeedError",
+    "debug_print",
+    "static_check",
     "seed_like",
     "cast_like",
     "unbroadcast",

@@ -116,3 +116,18 @@ def vjp_of(fn, g, args, k=0, **kwargs):
     _, pullback = jax.vjp(one, args[k])
     (adjoint,) = pullback(g)
     return adjoint
+
+
+def debug_print(fmt, *values):
+    """``print(...)`` in a differentiated function: prints the values each time the compiled
+    program runs (``jax.debug.print``), not once while JAX traces."""
+    jax.debug.print(fmt, *values)
+    return None
+
+
+def static_check(ok, message):
+    """``assert`` on a value known while tracing (a shape, a static argument): checked while
+    JAX traces, as Python checks it."""
+    if not ok:
+        raise AssertionError(message)
+    return None

@@ -36,7 +36,18 @@ from ...frontend.parse import ParsedFunction
 from ...frontend.resolve import Environment
 from .. import checker, ir
 from ..naming import Namer
-from . import branches, concatenators, expressions, loops, rule_calls, statements, user_calls
+from . import (
+    branches,
+    comprehensions,
+    concatenators,
+    effects,
+    expressions,
+    logic,
+    loops,
+    rule_calls,
+    statements,
+    user_calls,
+)
 from .context import Context, Handlers, assigned_names
 from .function import lower_function
 
@@ -51,7 +62,8 @@ HANDLERS = Handlers(
         ast.Return: statements.return_statement,
         ast.With: statements.with_statement,
         ast.Pass: statements.nothing,
-        ast.Expr: statements.nothing,
+        ast.Expr: effects.expression_statement,
+        ast.Assert: effects.assert_statement,
         ast.For: loops.for_statement,
         ast.While: loops.while_statement,
         ast.If: branches.if_statement,
@@ -60,9 +72,10 @@ HANDLERS = Handlers(
     expressions={
         ast.Constant: expressions.constant,
         ast.Name: expressions.name,
-        ast.UnaryOp: expressions.unary,
+        ast.UnaryOp: logic.unary,
         ast.BinOp: expressions.binary,
-        ast.Compare: expressions.compare,
+        ast.Compare: logic.compare,
+        ast.BoolOp: logic.bool_op,
         ast.Attribute: expressions.attribute,
         ast.Subscript: concatenators.subscript,
         ast.Tuple: expressions.sequence,
@@ -70,6 +83,9 @@ HANDLERS = Handlers(
         ast.Dict: expressions.dict_display,
         ast.Call: rule_calls.call,
         ast.IfExp: branches.if_expression,
+        ast.ListComp: comprehensions.list_comprehension,
+        ast.GeneratorExp: comprehensions.list_comprehension,
+        ast.DictComp: comprehensions.dict_comprehension,
     },
 )
 

@@ -25,7 +25,7 @@ from .aliasing import note_assign, note_view
 from .context import assigned_names, leaf_name
 from .iterables import loop_iterables
 
-__all__ = ["for_statement", "while_statement"]
+__all__ = ["for_statement", "while_statement", "lower_for"]
 
 
 # ----- handlers (see the table in __init__.py) -----
@@ -106,6 +106,10 @@ def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
             checkpoint=_checkpoint_of(cx, node, origin),
         )
     )
+
+
+#: A ``for`` loop from its parts (``rolled.py`` builds the loop of a rolled comprehension with it).
+lower_for = _lower_for
 
 
 def _checkpoint_of(cx, node, origin):

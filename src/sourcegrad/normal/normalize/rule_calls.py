@@ -18,7 +18,7 @@ from ...transforms.methods import METHODS
 from .. import ir
 from ..calls import DERIVATIVE_CALLEES
 from ..structs import Struct
-from . import user_calls
+from . import comprehensions, user_calls
 from .expressions import index, is_local, missing_rule, resolve_free
 
 __all__ = ["call", "bind"]
@@ -60,7 +60,13 @@ def call(cx, node: ast.Call):
         return ir.Prim("len", (("a", arg),))
     if type(obj) in DERIVATIVE_CALLEES:  # grad(f) or jvp(f), called in the body
         return user_calls.derivative_call(cx, node, obj)
+    if obj in comprehensions.BUILTINS:
+        return comprehensions.builtin_call(cx, node, obj)
     rule = rules.lookup(obj)
+    if rule is not None and node.args and isinstance(node.args[0], (ast.ListComp, ast.GeneratorExp)):
+        rolled = comprehensions.rolled_call(cx, node, rule.key)
+        if rolled is not None:
+            return rolled
     if rule is None:
         if isinstance(obj, types.FunctionType) and not _is_library(obj):
             return user_calls.user_call(cx, node, obj)
