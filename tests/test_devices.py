@@ -75,8 +75,8 @@ def test_data_parallel_example():
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "devices: 8" in done.stdout
-    for mode in ("Explicit", "Auto"):
-        line = next(s for s in done.stdout.splitlines() if s.startswith(mode))
+    for mode in ("Explicit", "Auto", "shard_map pmean", "shard_map psum"):
+        line = next(s for s in done.stdout.splitlines() if s.startswith(mode + ":"))
         assert float(re.search(r"max parameter difference (\S+);", line).group(1)) < 1e-5, line
 
 
