@@ -7,7 +7,8 @@ the parameters replicated. Two ways, with the same parameters after the same ste
   writes the cross-device reduction into the generated code: `lax.pmean` of the per-shard mean
   loss's gradient, or `lax.psum` of the per-shard parts of the global mean.
 
-The median step times are printed (one device, then each way on all devices).
+The median step times are printed (one device, then each way on all devices); the ways take
+turns step by step, so a busy machine slows them alike.
 
 Run: python examples/data_parallel.py [--steps N]
 """
@@ -17,6 +18,7 @@ import os
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")  # before JAX starts
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 
@@ -61,16 +63,12 @@ def shard_map_step(mesh, gradient, *extra):
     return jax.jit(jax.shard_map(local, mesh=mesh, in_specs=(P(), rows, rows), out_specs=P()))
 
 
-def train(step, params, x, y, steps):
-    """The parameters after `steps` steps, and the median time of one step."""
-    params = step(params, x, y)  # compile
-    jax.block_until_ready(params)
-    times = []
-    for _ in range(steps):
+def timed(step, state, mesh):
+    """One step (under the mesh, if any): the new parameters and the seconds it took."""
+    with jax.set_mesh(mesh) if mesh is not None else contextlib.nullcontext():
         start = time.perf_counter()
-        params = jax.block_until_ready(step(params, x, y))
-        times.append(time.perf_counter() - start)
-    return params, statistics.median(times)
+        params = jax.block_until_ready(step(*state))
+        return params, time.perf_counter() - start
 
 
 def main():
@@ -86,29 +84,37 @@ def main():
     x = jnp.asarray(rng.normal(size=(2048, 32)), jnp.float32)
     y = jnp.asarray(rng.normal(size=(2048, 4)), jnp.float32)
     n = jax.device_count()
-    single, t_one = train(jit_step(), params, x, y, steps)
-    print(f"devices: {n}")
-    print(f"one device: step {t_one * 1e3:.2f} ms (median of {steps})")
+    runs = [("one device", jit_step(), (params, x, y), None)]  # (label, step, (params, x, y), mesh)
     for mode in (AxisType.Explicit, AxisType.Auto):
         mesh = jax.make_mesh((n,), ("batch",), axis_types=(mode,))
-        with jax.set_mesh(mesh):
-            xs = jax.device_put(x, NamedSharding(mesh, P("batch", None)))
-            ys = jax.device_put(y, NamedSharding(mesh, P("batch", None)))
-            ps = tuple(jax.device_put(p, NamedSharding(mesh, P())) for p in params)
-            runs = [(mode.name, jit_step())]
-            if mode == AxisType.Explicit:
-                runs += [
-                    ("shard_map pmean", shard_map_step(mesh, g_mean)),
-                    ("shard_map psum", shard_map_step(mesh, g_sum, y.size)),
-                ]
-            for label, step in runs:
-                sharded, t_many = train(step, ps, xs, ys, steps)
-                gap = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(sharded, single))
-                print(
-                    f"{label}: step {t_many * 1e3:.2f} ms on {n} devices, "
-                    f"{t_one * 1e3:.2f} ms on one; max parameter difference {gap:.1e}; "
-                    f"W1 sharding {sharded[0].sharding.spec}"
-                )
+        rows, rep = NamedSharding(mesh, P("batch", None)), NamedSharding(mesh, P())
+        state = (tuple(jax.device_put(p, rep) for p in params), *(jax.device_put(a, rows) for a in (x, y)))
+        runs.append((mode.name, jit_step(), state, mesh))
+        if mode == AxisType.Explicit:
+            runs.append(("shard_map pmean", shard_map_step(mesh, g_mean), state, mesh))
+            runs.append(("shard_map psum", shard_map_step(mesh, g_sum, y.size), state, mesh))
+    # the ways take turns, one step each, so a change in the machine's load touches them alike
+    times: dict = {label: [] for label, *_ in runs}
+    states = {label: state for label, _, state, _ in runs}
+    for i in range(steps + 1):  # the first step compiles
+        for label, step, _, mesh in runs:
+            p, x_, y_ = states[label]
+            p, seconds = timed(step, (p, x_, y_), mesh)
+            states[label] = (p, x_, y_)
+            if i:
+                times[label].append(seconds)
+    single = states["one device"][0]
+    t_one = statistics.median(times["one device"])
+    print(f"devices: {n}")
+    print(f"one device: step {t_one * 1e3:.2f} ms (median of {steps})")
+    for label, *_ in runs[1:]:
+        sharded, t_many = states[label][0], statistics.median(times[label])
+        gap = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(sharded, single))
+        print(
+            f"{label}: step {t_many * 1e3:.2f} ms on {n} devices, "
+            f"{t_one * 1e3:.2f} ms on one; max parameter difference {gap:.1e}; "
+            f"W1 sharding {sharded[0].sharding.spec}"
+        )
 
 
 if __name__ == "__main__":
