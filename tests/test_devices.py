@@ -131,6 +131,11 @@ SHARD_MAP = textwrap.dedent("""
         print("replicated accepted")
     except Exception as exc:
         print("replicated refused", type(exc).__name__)
+    # ... unless check_vma=False: then it is device 0's shard gradient, unreduced
+    unchecked = jax.shard_map(
+        grad(mlp_shard_loss, wrt=("W1", "b1", "W2")), mesh=mesh, in_specs=specs, out_specs=P(), check_vma=False
+    )
+    print("unchecked", gap(jax.jit(unchecked)(*args), per_shard[0]))
 """)
 
 
@@ -155,6 +160,8 @@ def test_shard_map_with_axis_name_gives_the_whole_batch_gradient():
     assert float(m.group(1)) < 1e-12 and float(m.group(2)) < 1e-12, done.stdout
     assert float(m.group(3)) > 1e-3, done.stdout  # the shards' gradients do differ
     assert "replicated refused" in done.stdout, done.stdout
+    m = re.search(r"^unchecked (\S+)$", done.stdout, re.M)
+    assert m and float(m.group(1)) < 1e-12, done.stdout
 
 
 GOLDEN = REPO / "tests" / "golden" / "mlp_shard.axis_name.golden.py"
