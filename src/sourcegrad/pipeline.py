@@ -218,7 +218,8 @@ def _shard_map_note(axis_name, reduce: str) -> tuple:
     axes = (axis_name,) if isinstance(axis_name, str) else tuple(axis_name)
     how = "sum" if reduce == "psum" else "mean"
     return (
-        f"Call it inside jax.shard_map over the mesh axis {', '.join(repr(a) for a in axes)}, each "
+        f"Call it inside jax.shard_map over the mesh {'axis' if len(axes) == 1 else 'axes'} "
+        f"{', '.join(repr(a) for a in axes)}, each "
         f"device on its shard of the batch: it returns the {how} over the devices (lax.{reduce}) of "
         f"the value and of the gradients of each shard.",
     )
