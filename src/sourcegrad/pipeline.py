@@ -28,7 +28,7 @@ from .ad.activity import Activity, analyze, check_static_slots
 from .ad.reverse import reverse
 from .ad.simplify import simplify
 from .backend import emit
-from .backend.lower import lower_function
+from .backend.lower import across_devices, lower_function
 from .frontend import fence
 from .frontend.desugar import desugar
 from .frontend.parse import ParsedFunction, parse_function
@@ -120,6 +120,8 @@ def _transform(
     max_iter: int | None = None,
     checkpoint=None,
     while_checkpoints: int | None = None,
+    axis_name=None,
+    axis_reduce: str = "psum",
     parsed: ParsedFunction | None = None,
     env: Environment | None = None,
 ) -> Transformed:
@@ -131,7 +133,10 @@ def _transform(
     default tape length of data-dependent while loops. ``checkpoint``: "sqrt" (or a segment
     length) to recompute the tapes of top-level for loops segment by segment instead of storing
     them whole. ``while_checkpoints``: the checkpoint slots of data-dependent while loops
-    without ``max_iter`` (``runtime.WHILE_CHECKPOINTS`` by default).
+    without ``max_iter`` (``runtime.WHILE_CHECKPOINTS`` by default). ``axis_name``: a mesh axis
+    name (or a tuple of them) to run the gradient inside ``jax.shard_map``: the accumulators and the
+    value are reduced across its devices by ``lax.psum`` (``axis_reduce="pmean"``: ``lax.pmean``)
+    before the return (``backend/lower.py``, ``across_devices``).
     """
     parsed = parsed or parse_function(fn)
     fence.check(parsed)
@@ -153,6 +158,8 @@ def _transform(
     check_static_slots(primal, activity, parsed.filename)
     reversed_ = reverse(primal, wrt, activity, namer, parsed.filename, callees)
     gradient = lower_function(simplify(reversed_), namer)
+    if axis_name is not None:
+        gradient = across_devices(gradient, axis_name, axis_reduce)
     reversed_ = lower_function(reversed_, namer)
     primal_lowered = lower_function(primal, namer)
     helpers = [lower_function(c.function, c.namer) for c in callees.entries.values()]
@@ -169,6 +176,7 @@ def _transform(
             f"respect to {', '.join(wrt)}.",
             f"This is the code that runs (compiled with jax.jit). Do not edit it; "
             f"change `{primal.name}` instead.",
+            *_shard_map_note(axis_name, axis_reduce),
         ),
         imports=(),
         functions=(*helpers, primal_lowered, gradient),
@@ -201,6 +209,20 @@ def _transform(
             print(f"===== sourcegrad stage: {stage} ({primal.name}) =====", file=sys.stderr)
             print(out.stages[stage], file=sys.stderr)
     return out
+
+
+def _shard_map_note(axis_name, reduce: str) -> tuple:
+    """The header's line for a gradient made with ``axis_name``: where it runs, what it returns."""
+    if axis_name is None:
+        return ()
+    axes = (axis_name,) if isinstance(axis_name, str) else tuple(axis_name)
+    how = "sum" if reduce == "psum" else "mean"
+    return (
+        f"Call it inside jax.shard_map over the mesh {'axis' if len(axes) == 1 else 'axes'} "
+        f"{', '.join(repr(a) for a in axes)}, each "
+        f"device on its shard of the batch: it returns the {how} over the devices (lax.{reduce}) of "
+        f"the value and of the gradients of each shard.",
+    )
 
 
 def _module_reads(fn, primal: ir.Function, callees: CalleeTable) -> tuple:

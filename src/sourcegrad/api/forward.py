@@ -24,7 +24,7 @@ from typing import cast
 import jax
 import jax.numpy as jnp
 
-from ..errors import SourcegradError, WrtError
+from ..errors import OptionError, SourcegradError, WrtError
 from ..pipeline import Transformed
 from ..pipeline_forward import transform_forward
 from . import boundary
@@ -107,14 +107,21 @@ def _tangent_like(name, primal, tangent):
     return tangent
 
 
-def jvp(fn=None, *, wrt=0, max_iter: int | None = None):
+def jvp(fn=None, *, wrt=0, max_iter: int | None = None, axis_name=None):
     """The tangent function of ``fn`` along ``wrt`` (forward mode), by source transformation.
 
     ``wrt`` as for :func:`sourcegrad.grad`. Calling the result with ``f``'s arguments and
     ``tangents=`` (one per ``wrt`` input) returns ``(output, output tangent)``; ``.source`` shows
     the generated code: each primal line followed by its tangent line. Data-dependent ``while``
     loops need no bound in forward mode (``max_iter`` is accepted for symmetry and ignored).
+    ``axis_name`` (reverse mode's cross-device sum) is refused: see the error.
     """
+    if axis_name is not None:
+        raise OptionError(
+            f"jvp does not take axis_name={axis_name!r} (only grad and value_and_grad do): under "
+            f"jax.shard_map call jvp on each shard and reduce its output and output tangent "
+            f"yourself (jax.lax.psum), as the function's own output is per shard"
+        ).with_traceback(None)
     if fn is None:
         return functools.partial(jvp, wrt=wrt, max_iter=max_iter)
     try:

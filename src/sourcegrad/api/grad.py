@@ -21,6 +21,7 @@ import numpy as np
 from .. import runtime
 from ..deploy import module_cache
 from ..errors import (
+    OptionError,
     SeedError,
     SourcegradError,
     SourceUnavailableError,
@@ -62,6 +63,8 @@ class GradFunction(GradViews):
         max_iter: int | None = None,
         checkpoint=None,
         while_checkpoints: int | None = None,
+        axis_name=None,
+        axis_reduce: str = "psum",
     ):
         fn = _plain_gradient(fn)
         functools.update_wrapper(self, fn)
@@ -74,6 +77,7 @@ class GradFunction(GradViews):
         self._max_iter = max_iter
         self._checkpoint = checkpoint
         self._while_checkpoints = while_checkpoints
+        self._axis = dict(axis_name=axis_name, axis_reduce=axis_reduce)  # see across_devices
         self._wrt_index = frozenset(self._params.index(n) for n in self.wrt)
         # one transform and one compile per signature, whatever the number of threads calling
         self._lock = threading.RLock()
@@ -181,6 +185,7 @@ class GradFunction(GradViews):
                         max_iter=self._max_iter,
                         checkpoint=self._checkpoint,
                         while_checkpoints=self._while_checkpoints,
+                        **self._axis,
                     )
                     self._reads[id(t)] = boundary.ModuleValues(t.module_reads)
                     self._variants[kinds] = t
@@ -265,6 +270,11 @@ class GradFunction(GradViews):
     def _accumulators(self, accumulate, values):
         if accumulate is None:
             return None
+        if self._axis["axis_name"] is not None:
+            raise OptionError(
+                f"accumulate= is not taken with axis_name={self._axis['axis_name']!r}: the sum across "
+                f"devices would count it once per device; add the earlier gradients to this call's"
+            )
         acc = (accumulate,) if self._wrt_single else tuple(accumulate)
         if len(acc) != len(self.wrt):
             raise WrtError(
@@ -316,6 +326,14 @@ class GradFunction(GradViews):
                 self._seen.add(key)
             self._first_calls.pop(key, None)
             return out
+        except NameError as exc:
+            if self._axis["axis_name"] is None or "axis name" not in str(exc):
+                raise
+            raise OptionError(
+                f"the gradient of `{self._fn.__name__}` was made with "
+                f"axis_name={self._axis['axis_name']!r}, so it runs inside jax.shard_map over a mesh "
+                f"with that axis ({exc}); call it there, or make it without axis_name"
+            ).with_traceback(None) from None
         except (TypeError, ValueError) as exc:
             if isinstance(exc, (SourcegradError, runtime.SeedError)):
                 raise
@@ -424,14 +442,41 @@ def _plain_gradient(fn):
     return regenerate.load_gradient(t, fn._wrt_single, fn._fn.__defaults__)
 
 
-def _checked_options(checkpoint, max_iter):
+def _checked_options(checkpoint, max_iter, axis_name=None, axis_reduce="psum"):
     try:
         boundary.check_options(checkpoint, max_iter)
+        _check_axis(axis_name, axis_reduce)
     except SourcegradError as exc:
         raise exc.with_traceback(None) from None
 
 
-def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None, while_checkpoints=None):
+def _check_axis(axis_name, axis_reduce) -> None:
+    """``axis_name``: None, a mesh axis name or a non-empty tuple of them; ``axis_reduce``: how."""
+    names = axis_name if isinstance(axis_name, tuple) else (axis_name,)
+    if axis_name is not None and (not names or not all(isinstance(a, str) and a for a in names)):
+        raise OptionError(
+            f"axis_name={axis_name!r} is not a valid value: pass the name of a mesh axis (a str, as "
+            f'in jax.make_mesh((8,), ("batch",))), a tuple of names, or None (no shard_map)'
+        )
+    if axis_reduce not in ("psum", "pmean"):
+        raise OptionError(
+            f'axis_reduce={axis_reduce!r} is not a valid value: pass "psum" (the devices\' gradients '
+            f'summed: each shard\'s loss is its part of the total) or "pmean" (averaged)'
+        )
+    if axis_reduce != "psum" and axis_name is None:
+        raise OptionError(f"axis_reduce={axis_reduce!r} needs axis_name= (the mesh axis to reduce over)")
+
+
+def grad(
+    fn=None,
+    *,
+    wrt=0,
+    max_iter: int | None = None,
+    checkpoint=None,
+    while_checkpoints=None,
+    axis_name=None,
+    axis_reduce="psum",
+):
     """The gradient of ``fn`` with respect to ``wrt``, by source transformation.
 
     ``wrt`` is a parameter position or name, or a tuple of them (default: the
@@ -446,46 +491,52 @@ def grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None, while_
     a loop can ask for it with a ``# sourcegrad: checkpoint=sqrt`` comment. A data-dependent
     ``while`` loop without ``max_iter`` keeps ``while_checkpoints`` copies of its state (default
     32; per loop: ``# sourcegrad: checkpoints=N``) and recomputes its iterations from them.
+    ``axis_name``: a mesh axis name (or a tuple of them): the gradient is to run inside
+    ``jax.shard_map``, each device on its shard of the batch, and its generated code ends by
+    reducing the gradients and the value across the devices with ``lax.psum`` (each shard's
+    loss is its part of the total: divide a mean by the global batch size) or, with
+    ``axis_reduce="pmean"``, ``lax.pmean`` (each shard's loss a mean over equal shards). Under
+    ``psum`` a term that does not depend on the shard (a weight penalty) counts once per device.
+    Such a gradient is called only inside ``jax.shard_map`` and takes no ``accumulate=``.
     """
-    _checked_options(checkpoint, max_iter)
+    options = dict(checkpoint=checkpoint, while_checkpoints=while_checkpoints, axis_name=axis_name)
+    _checked_options(checkpoint, max_iter, axis_name, axis_reduce)
+    if fn is None:
+        return functools.partial(grad, wrt=wrt, max_iter=max_iter, axis_reduce=axis_reduce, **options)
+    return _make(fn, wrt, False, max_iter, axis_reduce=axis_reduce, **options)
+
+
+def value_and_grad(
+    fn=None,
+    *,
+    wrt=0,
+    max_iter: int | None = None,
+    checkpoint=None,
+    while_checkpoints=None,
+    axis_name=None,
+    axis_reduce="psum",
+):
+    """Like :func:`grad`, but calling the result returns ``(value, gradient)`` (with
+    ``axis_name``, the value reduced across the devices as the gradients are)."""
+    options = dict(checkpoint=checkpoint, while_checkpoints=while_checkpoints, axis_name=axis_name)
+    _checked_options(checkpoint, max_iter, axis_name, axis_reduce)
     if fn is None:
         return functools.partial(
-            grad, wrt=wrt, max_iter=max_iter, checkpoint=checkpoint, while_checkpoints=while_checkpoints
+            value_and_grad, wrt=wrt, max_iter=max_iter, axis_reduce=axis_reduce, **options
         )
-    return _make(fn, wrt, False, max_iter, checkpoint, while_checkpoints)
+    return _make(fn, wrt, True, max_iter, axis_reduce=axis_reduce, **options)
 
 
-def value_and_grad(fn=None, *, wrt=0, max_iter: int | None = None, checkpoint=None, while_checkpoints=None):
-    """Like :func:`grad`, but calling the result returns ``(value, gradient)``."""
-    _checked_options(checkpoint, max_iter)
-    if fn is None:
-        return functools.partial(
-            value_and_grad,
-            wrt=wrt,
-            max_iter=max_iter,
-            checkpoint=checkpoint,
-            while_checkpoints=while_checkpoints,
-        )
-    return _make(fn, wrt, True, max_iter, checkpoint, while_checkpoints)
-
-
-def _make(fn, wrt, return_value, max_iter, checkpoint=None, while_checkpoints=None):
+def _make(fn, wrt, return_value, max_iter, **options):
     try:  # a functools.partial or a bound method: see api/bound.py
         bound = unwrap_bound(fn)
         names = wrt_names(fn, wrt) if bound is not None else wrt
     except SourcegradError as exc:
         raise exc.with_traceback(None) from None
     if bound is not None:
-        inner = _make(bound[0], names, return_value, max_iter, checkpoint, while_checkpoints)
+        inner = _make(bound[0], names, return_value, max_iter, **options)
         return BoundGradient(fn, bound, inner)
     try:
-        return GradFunction(
-            fn,
-            wrt,
-            return_value=return_value,
-            max_iter=max_iter,
-            checkpoint=checkpoint,
-            while_checkpoints=while_checkpoints,
-        )
+        return GradFunction(fn, wrt, return_value=return_value, max_iter=max_iter, **options)
     except SourcegradError as exc:
         raise exc.with_traceback(None) from None

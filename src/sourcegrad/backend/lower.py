@@ -13,6 +13,11 @@ works on ``For``/``While``/``If`` nodes and every printed program shows the
   ``max_iter`` by ``checkpointed_while`` (which keeps a fixed number of checkpoints);
 * ``If``    -> a Python ``if`` when the test is known while tracing, else
   ``def branch_9_then()`` / ``def branch_9_else()`` and ``lax.cond``.
+
+``across_devices`` adds the one collective a data-parallel gradient needs: with
+``grad(..., axis_name="batch")`` the gradient runs inside ``jax.shard_map``, each device on its
+shard of the batch, so its accumulators are partial sums; ``lax.psum`` (or ``lax.pmean``) over the
+mesh axis makes them the whole batch's gradient, and the value the whole batch's value.
 """
 
 from __future__ import annotations
@@ -23,11 +28,11 @@ from typing import cast
 
 from ..ad.templates import Template
 from ..normal import ir, walk
-from ..normal.astutil import call
+from ..normal.astutil import call, name
 from ..normal.naming import Namer
 from ..normal.pyexpr import iterable, to_ast, trip_count
 
-__all__ = ["lower_function"]
+__all__ = ["lower_function", "across_devices"]
 
 #: A ``for`` loop's body as the step ``lax.scan`` runs: the carry in, one row of what the loop
 #: iterates, and the next carry out with the row of the tape (``None`` when nothing is saved).
@@ -256,3 +261,48 @@ def _shape_only_note(names) -> list:
             f"stores no values for them: {', '.join(names)}"
         )
     ]
+
+
+def across_devices(fn: ir.Function, axis_name, reduce: str = "psum") -> ir.Function:
+    """The gradient function ``fn`` for ``jax.shard_map`` over the mesh axis (or axes)
+    ``axis_name``: its accumulators, and the value it returns, reduced over the devices by
+    ``lax.psum`` (or ``lax.pmean``) just before the return.
+
+    The accumulators start at zero: the caller's ``acc`` is not taken, since the sum would count
+    it once per device (the API refuses ``accumulate=`` with ``axis_name``)."""
+    axis: ast.expr = ast.Constant(axis_name)
+    if not isinstance(axis_name, str):  # several mesh axes: a tuple of their names
+        axis = ast.Tuple(elts=[ast.Constant(a) for a in axis_name], ctx=ast.Load())
+    names = (axis_name,) if isinstance(axis_name, str) else tuple(axis_name)
+    where = ("the mesh axis " if len(names) == 1 else "the mesh axes ") + ", ".join(f'"{a}"' for a in names)
+    sections: list = []
+    for section in fn.body:
+        if isinstance(section, ir.Section) and section.kind == "zero":
+            fresh = section.body[0].body  # the `acc is None` side of the IfElse
+            accumulators = [s.target for s in fresh]
+            title = (
+                "the inputs' gradient accumulators: zero (with axis_name the caller's "
+                "`acc` is not taken: the sum across devices would count it once per device)"
+            )
+            sections.append(replace(section, title=title, body=fresh))
+        elif isinstance(section, ir.Section) and section.kind == "return":
+            how = "sum" if reduce == "psum" else "mean"
+            title = (
+                f"across devices: under jax.shard_map each device ran on its own shard of the batch, "
+                f"so each accumulator holds that shard's part of the gradient; lax.{reduce} "
+                f"{'sums' if reduce == 'psum' else 'averages'} the parts over {where} (the same "
+                f"result on every device)"
+            )
+            lines = tuple(ir.Assign(a, ir.Raw(call(f"lax.{reduce}", name(a), axis))) for a in accumulators)
+            sections.append(ir.Section("collective", title, lines))
+            ret = section.body[0]
+            results = list(ret.value.expr.elts)  # (value, cast_like(gradients), [overflow flag])
+            results[0] = call(f"lax.{reduce}", results[0], axis)
+            value = ir.Return(ir.Raw(ast.Tuple(elts=results, ctx=ast.Load())), ret.origin)
+            title = section.title.replace("the primal value", f"the primal value ({how} over devices)")
+            sections.append(replace(section, title=title, body=(value,)))
+        else:
+            sections.append(section)
+    acc = fn.meta.get("acc", "acc")
+    doc = (fn.doc or "").replace(f"`{acc}`: gradients to add to.", f"`{acc}`: not taken (axis_name).")
+    return replace(fn, body=tuple(sections), doc=doc)
