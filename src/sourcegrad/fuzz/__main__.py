@@ -31,6 +31,9 @@ def main(argv=None) -> int:
         help="compile each gradient with jax.jit (default: run it eagerly, faster for one call per program)",
     )
     parser.add_argument("--time-limit", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="worker processes (default 1); the outcomes do not change"
+    )
     parser.add_argument("--no-minimize", action="store_true", help="write failures unminimized")
     parser.add_argument(
         "--float32",
@@ -61,6 +64,7 @@ def main(argv=None) -> int:
         minimize_failures=not args.no_minimize,
         time_limit=args.time_limit,
         log=log,
+        jobs=args.jobs,
     )
     summary = report.summary()
     print(
