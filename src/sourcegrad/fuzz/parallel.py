@@ -5,7 +5,8 @@ The programs are cut into chunks of consecutive indices; each worker process (st
 keeps its kernel caches warm from one chunk to the next. Program ``i`` is generated from
 ``"S:i"`` whichever process checks it, so the outcomes, and the counts, are the ones a single
 process gives; reproducers are named after their program, so workers never write the same file.
-A failure class two workers both meet is minimized by both and reported once.
+A failure class two workers both meet is minimized by both and reported once. ``summary.json``
+is rewritten after every chunk, so a run stopped early keeps its counts.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _chunk(task):
 def run_parallel(n, seed, out, start, jobs, time_limit, log, options):
     import jax
 
-    from .run import Report
+    from .run import Report, _write_summary
 
     t0 = time.perf_counter()
     deadline = None if time_limit is None else time.time() + time_limit
@@ -65,6 +66,8 @@ def run_parallel(n, seed, out, start, jobs, time_limit, log, options):
                 continue
             new = [key for key in part.classes if key not in report.classes]
             _merge(report, part)
+            report.seconds = time.perf_counter() - t0
+            _write_summary(report, out)  # a long run stopped early keeps its counts so far
             if log:
                 for key in new:
                     log(f"new failure class {key} (program {part.classes[key][0]}) -> {part.classes[key][1]}")
