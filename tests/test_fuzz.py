@@ -12,6 +12,7 @@ import pytest
 import sourcegrad
 from sourcegrad.fuzz import FEATURES, check_function, generate, run
 from sourcegrad.fuzz.oracle import classify_error
+from sourcegrad.fuzz.parallel import run_parallel
 
 #: Features that give wrong gradients or crash today; re-enable each here as its fix lands. Empty:
 #: writes through aliases and views, helpers that write into their argument and `y[k] = v` with
@@ -102,6 +103,6 @@ def test_other_exceptions_are_crashes():
 @pytest.mark.slow
 def test_worker_processes_give_the_same_outcomes(tmp_path):
     serial = run(30, SEED + 2, None, features=DEFAULT_FEATURES)
-    parallel = run(30, SEED + 2, str(tmp_path), features=DEFAULT_FEATURES, jobs=2)
+    parallel = run_parallel(30, SEED + 2, str(tmp_path), features=DEFAULT_FEATURES, jobs=2)
     assert parallel.programs == 30 and parallel.counts == serial.counts
     assert (tmp_path / "summary.json").exists()

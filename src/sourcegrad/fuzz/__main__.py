@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 
 from .generate import FEATURES
@@ -49,12 +50,14 @@ def main(argv=None) -> int:
         import jax
 
         jax.config.update("jax_enable_x64", True)
+    from .parallel import run_parallel
     from .run import run
 
     def log(line):
         print(line, file=sys.stderr, flush=True)
 
-    report = run(
+    runner = run if args.jobs <= 1 else functools.partial(run_parallel, jobs=args.jobs)
+    report = runner(
         args.n,
         args.seed,
         args.out,
@@ -64,7 +67,6 @@ def main(argv=None) -> int:
         minimize_failures=not args.no_minimize,
         time_limit=args.time_limit,
         log=log,
-        jobs=args.jobs,
     )
     summary = report.summary()
     print(

@@ -14,6 +14,9 @@ from __future__ import annotations
 import multiprocessing
 import time
 
+from .generate import FEATURES
+from .run import Report, _run_serial, write_summary
+
 __all__ = ["run_parallel", "CHUNK"]
 
 #: Programs per chunk: small enough to balance the workers, large enough that handing out a
@@ -28,8 +31,6 @@ def _init(x64: bool) -> None:
 
 
 def _chunk(task):
-    from .run import _run_serial
-
     first, count, seed, out, deadline, options = task
     left = None if deadline is None else deadline - time.time()
     if left is not None and left <= 0:
@@ -47,11 +48,23 @@ def _chunk(task):
     )
 
 
-def run_parallel(n, seed, out, start, jobs, time_limit, log, options):
+def run_parallel(
+    n,
+    seed=0,
+    out=None,
+    *,
+    jobs=2,
+    features=FEATURES,
+    jit=False,
+    start=0,
+    minimize_failures=True,
+    time_limit=None,
+    log=None,
+) -> Report:
+    """``run`` (see ``run.py``) with ``jobs`` worker processes; the same outcomes."""
     import jax
 
-    from .run import Report, _write_summary
-
+    options = dict(features=tuple(features), jit=jit, minimize_failures=minimize_failures)
     t0 = time.perf_counter()
     deadline = None if time_limit is None else time.time() + time_limit
     tasks = [
@@ -60,20 +73,21 @@ def run_parallel(n, seed, out, start, jobs, time_limit, log, options):
     ]
     report = Report()
     context = multiprocessing.get_context("spawn")
-    with context.Pool(jobs, initializer=_init, initargs=(bool(jax.config.jax_enable_x64),)) as pool:
+    with context.Pool(jobs, initializer=_init, initargs=(bool(jax.config.read("jax_enable_x64")),)) as pool:
         for part in pool.imap_unordered(_chunk, tasks):
             if part is None:
                 continue
             new = [key for key in part.classes if key not in report.classes]
             _merge(report, part)
             report.seconds = time.perf_counter() - t0
-            _write_summary(report, out)  # a long run stopped early keeps its counts so far
+            write_summary(report, out)  # a long run stopped early keeps its counts so far
             if log:
                 for key in new:
                     log(f"new failure class {key} (program {part.classes[key][0]}) -> {part.classes[key][1]}")
                 rate = report.programs / (time.perf_counter() - t0)
                 log(f"{report.programs} programs, {rate:.1f}/s, {dict(report.counts)}")
     report.seconds = time.perf_counter() - t0
+    write_summary(report, out)
     return report
 
 

@@ -183,23 +183,15 @@ def run(
     minimize_failures: bool = True,
     time_limit: float | None = None,
     log=None,
-    jobs: int = 1,
 ) -> Report:
-    """Fuzz ``n`` programs (or until ``time_limit`` seconds); failures go to ``out``. ``jobs``:
-    worker processes (see ``parallel.py``); the programs and their outcomes are the same."""
-    if jobs > 1:
-        from .parallel import run_parallel
-
-        options = dict(features=tuple(features), jit=jit, minimize_failures=minimize_failures)
-        report = run_parallel(n, seed, out, start, jobs, time_limit, log, options)
-        _write_summary(report, out)
-        return report
+    """Fuzz ``n`` programs (or until ``time_limit`` seconds); failures go to ``out``. Worker
+    processes: ``parallel.run_parallel`` (``--jobs``)."""
     report = _run_serial(n, seed, out, features, jit, start, minimize_failures, time_limit, log)
-    _write_summary(report, out)
+    write_summary(report, out)
     return report
 
 
-def _write_summary(report: Report, out: str | None) -> None:
+def write_summary(report: Report, out: str | None) -> None:
     if out:
         os.makedirs(out, exist_ok=True)
         with open(os.path.join(out, "summary.json"), "w", encoding="utf-8") as fh:
