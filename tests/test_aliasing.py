@@ -152,6 +152,13 @@ REFUSED = {
         "v += 1.0",
         "would also change `w`",
     ),
+    # fuzz (long run, seed 0): np.flip returns a view under NumPy; it gave the old values
+    "flip_view_read_after_write": (
+        "y = np.flip(x)\n    x[0] = 5.0\n    return (y * x).sum()",
+        "y * x",
+        "changed in place",
+    ),
+    "write_into_flip_view": ("y = np.flip(x)\n    y *= 2.0\n    return (y * x).sum()", "y *= 2.0", "`x`"),
     "loop_helper_writes": (
         "s = 0.0\n    for i in range(2):\n        b = clamp(x)\n        s = s + b.sum()\n    return s",
         "clamp(x)",
