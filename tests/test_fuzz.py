@@ -12,11 +12,12 @@ import pytest
 import sourcegrad
 from sourcegrad.fuzz import FEATURES, check_function, generate, run
 from sourcegrad.fuzz.oracle import classify_error
+from sourcegrad.fuzz.parallel import run_parallel
 
-#: Features that give wrong gradients today (issue 9, item 1: writes through aliases and views,
-#: and helpers that write into their argument) or crash (squeeze_write: `y[0] = v` with v of
-#: shape (1,), which NumPy accepts). Re-enable each here as its fix lands.
-KNOWN_FAILING = {"alias", "helper_write", "squeeze_write"}
+#: Features that give wrong gradients or crash today; re-enable each here as its fix lands. Empty:
+#: writes through aliases and views, helpers that write into their argument and `y[k] = v` with
+#: v's extra size-1 axes all give NumPy's gradient or a located error naming the user's variable.
+KNOWN_FAILING: set[str] = set()
 DEFAULT_FEATURES = tuple(f for f in FEATURES if f not in KNOWN_FAILING)
 SEED = 20261129
 
@@ -31,8 +32,9 @@ def test_fixed_seed_run_has_no_wrong_gradient_and_no_crash(tmp_path):
     report = run(100, SEED, str(tmp_path), features=DEFAULT_FEATURES)
     assert report.programs == 100
     assert report.counts["wrong"] == 0 and report.counts["crash"] == 0, _failures(report)
-    # the run checks gradients, not only refusals
-    assert report.counts["ok"] >= 80, dict(report.counts)
+    # the run checks gradients, not only refusals (writes through aliases and helpers that are
+    # read again are refused: about a quarter of the programs)
+    assert report.counts["ok"] >= 70 and report.counts["located-error"] <= 30, dict(report.counts)
     assert (tmp_path / "summary.json").exists()
 
 
@@ -96,3 +98,11 @@ def test_other_exceptions_are_crashes():
     except ValueError as exc:
         outcome = classify_error(exc, __file__, 100)
     assert outcome.kind == "crash" and outcome.failed
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_same_outcomes(tmp_path):
+    serial = run(30, SEED + 2, None, features=DEFAULT_FEATURES)
+    parallel = run_parallel(30, SEED + 2, str(tmp_path), features=DEFAULT_FEATURES, jobs=2)
+    assert parallel.programs == 30 and parallel.counts == serial.counts
+    assert (tmp_path / "summary.json").exists()

@@ -8,7 +8,7 @@ value must equal NumPy's and the gradient NumPy's float64 central differences.
 import numpy as np
 import pytest
 
-from sourcegrad import grad, value_and_grad
+from sourcegrad import ShapeError, grad, value_and_grad
 
 from .helpers import assert_close, fd_vjp, make_function
 
@@ -30,6 +30,13 @@ CASES = {
     "no_repeat": (["y[np.array([3, 1])] += v"], (5,), (2,)),
     "scalar_index": (["y[2] = v"], (5,), ()),
     "slice_index": (["y[1:3] *= v"], (5,), (2,)),
+    # fuzz (squeeze_write): NumPy drops the value's leading size-1 axes to fit the slot
+    "set_row_drops_leading_axis": (["y[1] = v"], (3, 4), (1, 4)),
+    "set_row_from_1x1": (["y[-1] = v"], (3, 4), (1, 1)),
+    "set_column_drops_leading_axis": (["y[:, 2] = v"], (3, 4), (1, 3)),
+    "set_slice_drops_two_axes": (["y[1:] = v"], (3,), (1, 1, 2)),
+    "set_repeat_drops_leading_axis": (["y[np.array([0, 2, 0])] = v"], (3, 4), (1, 3, 4)),
+    "set_in_loop_drops_leading_axis": (["for i in range(2):", "    y[i] = v * i"], (3, 4), (1, 4)),
 }
 
 
@@ -69,3 +76,20 @@ def test_repeated_index_in_a_loop():
     _, fd = fd_vjp(fn, args, ["x", "v"])
     assert_close(grads[0], fd[0], rtol=1e-6, atol=1e-7)
     assert_close(grads[1], fd[1], rtol=1e-6, atol=1e-7)
+
+
+def test_augmented_write_does_not_drop_axes():
+    """``y[1] += v`` with ``v`` of shape (1, 4) fails in NumPy (only ``=`` drops the value's leading
+    size-1 axes): a located error, as NumPy's own."""
+    fn = make_function("""
+    def add_row(x, v):
+        y = x * 1.0
+        y[1] += v
+        return np.sum(y)
+    """)
+    args = {"x": np.ones((3, 4)), "v": np.ones((1, 4))}
+    with pytest.raises(ValueError):
+        fn(**{k: a.copy() for k, a in args.items()})
+    with pytest.raises(ShapeError) as info:
+        value_and_grad(fn, wrt=("x", "v"))(**args)
+    assert info.value.lineno == 3 and "y[1] += v" in str(info.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 
 from .generate import FEATURES
@@ -31,6 +32,9 @@ def main(argv=None) -> int:
         help="compile each gradient with jax.jit (default: run it eagerly, faster for one call per program)",
     )
     parser.add_argument("--time-limit", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="worker processes (default 1); the outcomes do not change"
+    )
     parser.add_argument("--no-minimize", action="store_true", help="write failures unminimized")
     parser.add_argument(
         "--float32",
@@ -46,12 +50,14 @@ def main(argv=None) -> int:
         import jax
 
         jax.config.update("jax_enable_x64", True)
+    from .parallel import run_parallel
     from .run import run
 
     def log(line):
         print(line, file=sys.stderr, flush=True)
 
-    report = run(
+    runner = run if args.jobs <= 1 else functools.partial(run_parallel, jobs=args.jobs)
+    report = runner(
         args.n,
         args.seed,
         args.out,

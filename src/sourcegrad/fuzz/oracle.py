@@ -14,6 +14,8 @@ user) can call it directly. The outcome is one of
 
 from __future__ import annotations
 
+import builtins
+import keyword
 import os
 import re
 import traceback
@@ -102,7 +104,28 @@ def classify_error(exc: BaseException, path: str, n_lines: int) -> Outcome:
         return Outcome(
             "crash", f"{name} names no line of the program: {text[:2000]}", f"crash:unlocated:{key}"
         )
+    foreign = _foreign_names(text, path)
+    if foreign:
+        return Outcome(
+            "crash",
+            f"{name} names {', '.join(foreign)}, not in the program: {text[:2000]}",
+            f"crash:internal-name:{key}",
+        )
     return Outcome("located-error", f"{name}: {text[:2000]}", f"located:{key}")
+
+
+def _foreign_names(text: str, path: str) -> list[str]:
+    """Identifiers quoted in an error's first line (what and why) that the program never spells:
+    internal temporaries (``h1_out``, ``mul_2``) leaking into a message meant for the user."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            known = set(re.findall(r"[A-Za-z_]\w*", fh.read()))
+    except OSError:
+        return []
+    first = re.sub(r"^\S+:\d+:\d+: ", "", text.strip().splitlines()[0] if text.strip() else "")
+    quoted = re.findall(r"`([^`]*)`", first)
+    words = {w for q in quoted for w in re.findall(r"(?<![.\w])[A-Za-z_]\w*", q)}
+    return sorted(w for w in words - known if not keyword.iskeyword(w) and not hasattr(builtins, w))
 
 
 # ----- NumPy, the truth -----

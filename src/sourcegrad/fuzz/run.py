@@ -184,7 +184,21 @@ def run(
     time_limit: float | None = None,
     log=None,
 ) -> Report:
-    """Fuzz ``n`` programs (or until ``time_limit`` seconds); failures go to ``out``."""
+    """Fuzz ``n`` programs (or until ``time_limit`` seconds); failures go to ``out``. Worker
+    processes: ``parallel.run_parallel`` (``--jobs``)."""
+    report = _run_serial(n, seed, out, features, jit, start, minimize_failures, time_limit, log)
+    write_summary(report, out)
+    return report
+
+
+def write_summary(report: Report, out: str | None) -> None:
+    if out:
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, "summary.json"), "w", encoding="utf-8") as fh:
+            json.dump(report.summary(), fh, indent=2)
+
+
+def _run_serial(n, seed, out, features, jit, start, minimize_failures, time_limit, log) -> Report:
     report = Report()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sourcegrad-fuzz-") as workdir:
@@ -210,10 +224,6 @@ def run(
                     f"{dict(report.counts)}"
                 )
     report.seconds = time.perf_counter() - t0
-    if out:
-        os.makedirs(out, exist_ok=True)
-        with open(os.path.join(out, "summary.json"), "w", encoding="utf-8") as fh:
-            json.dump(report.summary(), fh, indent=2)
     return report
 
 

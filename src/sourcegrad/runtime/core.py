@@ -42,6 +42,8 @@ def unbroadcast(g, x):
     if jnp.shape(g) == shape:
         return g
     lead = jnp.ndim(g) - len(shape)
+    if lead < 0:  # x had size-1 leading axes that NumPy dropped (``y[0] = x`` with x of shape (1,))
+        g, lead = jnp.reshape(g, (1,) * -lead + jnp.shape(g)), 0
     axes = tuple(range(lead)) + tuple(
         lead + i for i, d in enumerate(shape) if d == 1 and jnp.shape(g)[lead + i] != 1
     )

@@ -82,8 +82,18 @@ def _last_mask(shape, index):
     return last == jnp.reshape(order, jnp.shape(last))
 
 
+def _fit_slot(x, index, v):
+    """NumPy's ``x[index] = v`` drops ``v``'s leading size-1 axes beyond the slot's (``y[0] = w``
+    with ``w`` of shape (1,) writes ``w[0]``); JAX's ``.at[].set`` refuses them."""
+    extra = jnp.ndim(v) - jnp.ndim(jnp.zeros(jnp.shape(x), bool)[index]) if jnp.ndim(v) else 0
+    if extra > 0 and all(d == 1 for d in jnp.shape(v)[:extra]):
+        return jnp.reshape(v, jnp.shape(v)[extra:])
+    return v
+
+
 def inplace_set(x, index, v):
     """``x[index] = v`` as NumPy does it: where ``index`` repeats an element, the last write wins."""
+    v = _fit_slot(x, index, v)
     if not _may_repeat(index):
         return x.at[index].set(v)
     last, _ = _last_writer(jnp.shape(x), index)

@@ -38,6 +38,8 @@ __all__ = [
     "check_read",
     "callee_summary",
     "after_call",
+    "shared_with_others",
+    "inherit_stale",
 ]
 
 #: View operations whose result is the whole array (``np.asarray(x)`` returns ``x`` itself).
@@ -56,6 +58,7 @@ class Memory:
     depth_of: dict = field(default_factory=dict)  # IR name -> how many loops enclose its binding
     loop_depth: int = 0
     written: dict = field(default_factory=dict)  # buffer -> (line, text, certain): for callers
+    stale_carries: set = field(default_factory=set)  # loop carries whose value before the loop is stale
 
     def root_of(self, name: str) -> str:
         return self.root.get(name, name)
@@ -99,6 +102,21 @@ def _live(cx) -> dict:
             if isinstance(leaf, ir.Name):
                 out.setdefault(leaf.id, user)
     return out
+
+
+def inherit_stale(cx, target: str, *sources) -> None:
+    """``target`` may hold the value of one of ``sources`` (a loop's carry, a branch's merge): if
+    one of them reads memory an in-place write changed, so does ``target``."""
+    for source in sources:
+        if isinstance(source, ir.Name) and source.id in cx.memory.stale:
+            cx.memory.stale.setdefault(target, cx.memory.stale[source.id])
+
+
+def shared_with_others(cx, user: str, buffer: str) -> list:
+    """The user variables other than ``user`` (or containers, by their leaves) that read memory of
+    ``buffer`` now, in the order they were bound."""
+    mem = cx.memory
+    return list(dict.fromkeys(u for m, u in _live(cx).items() if u != user and mem.root_of(m) == buffer))
 
 
 def write_in_place(cx, node, user, old: str, new: str | None, certain: bool, what: str, fix: str):

@@ -13,6 +13,7 @@ import ast
 
 from .. import ir
 from ..structs import leaves, paths, rebuild, same_layout
+from .aliasing import inherit_stale
 from .context import assigned_names, leaf_name
 
 __all__ = ["if_statement", "if_expression"]
@@ -53,6 +54,7 @@ def if_statement(cx, node: ast.If):
                 outs.append(la)
                 continue
             out = cx.namer.fresh(leaf_name(user, path))
+            inherit_stale(cx, out, la, lb)
             outputs.append((out, la, lb))
             outs.append(ir.Name(out))
         merged.append((user, rebuild(va, outs)))

@@ -21,7 +21,7 @@ import ast
 
 from .. import ir
 from ..structs import Struct, leaves, paths, rebuild, same_layout
-from .aliasing import note_assign, note_view
+from .aliasing import inherit_stale, note_assign, note_view
 from .context import assigned_names, leaf_name
 from .iterables import loop_iterables
 
@@ -231,6 +231,9 @@ def _begin_carries(cx, users):
         params = [cx.namer.fresh(leaf_name(user, path)) for path in leaf_paths]
         for param, init in zip(params, inits):  # an iteration's value is the memory it was before
             note_assign(cx, param, init, ())
+            inherit_stale(cx, param, init)  # the first iteration reads the value before the loop
+            if param in cx.memory.stale:
+                cx.memory.stale_carries.add(param)
         entries.append((user, value, list(zip(params, inits, leaf_paths))))
         cx.bind_value(user, rebuild(value, [ir.Name(p) for p in params]))
     return entries
@@ -256,6 +259,8 @@ def _end_carries(cx, entries, body, origin):
                 body.append(ir.Assign(copy, update, origin))
                 update = ir.Name(copy)
             out = cx.namer.fresh(leaf_name(user, path))
+            # a loop may run no iteration: the value before it, if that was already stale
+            inherit_stale(cx, out, update, *([init] if param in cx.memory.stale_carries else []))
             carries.append(ir.Carry(param, init, update.id, out))
             outs.append(ir.Name(out))
         results.append((user, rebuild(layout, outs)))

@@ -17,7 +17,7 @@ from ... import runtime
 from ...frontend.resolve import describe
 from .. import ir
 from ..structs import Struct
-from .aliasing import write_in_place
+from .aliasing import shared_with_others, write_in_place
 from .expressions import AUGOPS, BINOPS, index, resolve_free
 
 __all__ = [
@@ -199,11 +199,17 @@ def _check_not_a_view(cx, node, name: str, op: str):
         return
     base, line = cx.views[current]
     root = cx.memory.root_of(current)
-    user_base = (
-        cx.user_names.get(root)
-        or (root if root in cx.inputs else None)
-        or next((u for u, v in cx.versions.items() if v == base), base)
-    )
+    others = shared_with_others(cx, name, root)
+    if root in cx.temporaries:  # a fresh result (`v = helper(x)`): only user variables can see it
+        if not others:
+            return
+        user_base = others[0]
+    else:
+        user_base = (
+            cx.user_names.get(root)
+            or (root if root in cx.inputs else None)
+            or next((u for u, v in cx.versions.items() if v == base), base)
+        )
     if user_base == name:
         return
     if current in cx.memory.rows:
