@@ -61,17 +61,24 @@ def objective(cams, X, w, obs, feats):
 @jax.jit
 def jacobian(cams, X, w, obs, feats):
     """The Jacobian of (reprojection errors, weight errors) in (cams, X, w), compressed rows."""
-    n, m, p = cams.shape[0], X.shape[0], w.shape[0]
-    d_cam, d_X, d_w = jax.vmap(d_reprojection_error)(cams[obs[:, 0]], X[obs[:, 1]], w, feats)
-    blocks = jnp.concatenate([d_cam, d_X, d_w[:, :, None]], axis=2)  # (p, 2 residuals, 15)
+    blocks = jax.vmap(d_reprojection_error)(cams[obs[:, 0]], X[obs[:, 1]], w, feats)
+    return compressed_rows(blocks, jax.vmap(d_weight_error)(w), obs, cams.shape[0], X.shape[0])
+
+
+def compressed_rows(blocks, d_w_err, obs, n, m):
+    """The eval's layout of the Jacobian from each observation's blocks (in its camera, point and
+    weight) and each weight error's derivative: rows hold row starts, cols and vals the entries."""
+    d_cam, d_X, d_w = blocks
+    p = d_w.shape[0]
+    entries = jnp.concatenate([d_cam, d_X, d_w[:, :, None]], axis=2)  # (p, 2 residuals, 15)
     w_cols = N_CAM * n + 3 * m + jnp.arange(p)
     block_cols = jnp.concatenate(
         [N_CAM * obs[:, :1] + jnp.arange(N_CAM), N_CAM * n + 3 * obs[:, 1:] + jnp.arange(3), w_cols[:, None]],
         axis=1,
     )  # (p, 15): the same columns for both residuals of an observation
     cols = jnp.concatenate([jnp.ravel(jnp.stack([block_cols, block_cols], axis=1)), w_cols])
-    vals = jnp.concatenate([jnp.ravel(blocks), jax.vmap(d_weight_error)(w)])
-    width = blocks.shape[2]
+    vals = jnp.concatenate([jnp.ravel(entries), d_w_err])
+    width = entries.shape[2]
     rows = jnp.concatenate([width * jnp.arange(2 * p + 1), 2 * p * width + jnp.arange(1, p + 1)])
     return rows, cols, vals
 

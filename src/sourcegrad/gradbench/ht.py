@@ -33,7 +33,7 @@ def hand_errors(theta, us, model, correspondences, points, is_mirrored, complica
         angle = np.sqrt(np.sum(v * v))
         if angle < 1e-4:
             return np.eye(3)
-        x, y, z = v[0] / angle, v[1] / angle, v[2] / angle
+        x, y, z = v / angle
         s, c = np.sin(angle), np.cos(angle)
         return np.stack(
             [
@@ -101,14 +101,20 @@ def jacobian(theta, us, model, correspondences, points, is_mirrored, complicated
     args = (model, correspondences, points, is_mirrored, complicated)
     if not complicated:
         return d_hand_errors(theta, us, *args)
-    # tangent k: column k of the output; the us columns first, then theta's
+    _, columns = jax.vmap(lambda dt, du: t_hand_errors(theta, us, *args, tangents=(dt, du)))(
+        *complicated_tangents(theta, us)
+    )
+    return columns.T
+
+
+def complicated_tangents(theta, us):
+    """Tangent k gives column k of the complicated variant's Jacobian: first every point's first
+    u coordinate at once, then every second one (a point's error reads its own us only), then
+    each of theta's parameters."""
     n_theta = theta.shape[0]
     theta_tangents = jnp.concatenate([jnp.zeros((2, n_theta)), jnp.eye(n_theta)])
     us_tangents = jnp.zeros((n_theta + 2, *us.shape)).at[0, :, 0].set(1.0).at[1, :, 1].set(1.0)
-    _, columns = jax.vmap(lambda dt, du: t_hand_errors(theta, us, *args, tangents=(dt, du)))(
-        theta_tangents, us_tangents
-    )
-    return columns.T
+    return theta_tangents, us_tangents
 
 
 def _arguments(data):
