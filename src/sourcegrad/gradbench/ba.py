@@ -25,6 +25,8 @@ N_CAM = 11
 
 
 def reprojection_error(cam, X, w, feat):
+    # rotate is nested: at module level here it would be a function of the `sourcegrad` package,
+    # which sourcegrad takes for a library function and asks a derivative rule for
     def rotate(rot, X):
         """Rotate X by the angle-axis vector rot (Rodrigues' formula)."""
         theta_sq = np.sum(rot * rot)

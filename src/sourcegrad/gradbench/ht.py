@@ -29,6 +29,8 @@ from sourcegrad.gradbench import Function, to_list
 def hand_errors(theta, us, model, correspondences, points, is_mirrored, complicated):
     parents, base_relatives, inverse_base_absolutes, base_positions, weights, triangles = model
 
+    # the helpers are nested for the reason given in ba.py; the matrices are np.stack of rows, since
+    # np.array([[...], ...]) of computed entries is refused ("a nested container cannot be passed")
     def angle_axis_rotation(v):
         angle = np.sqrt(np.sum(v * v))
         if angle < 1e-4:
