@@ -72,6 +72,17 @@ REPRODUCED = {
         "v = fresh(x, x)\n    for i in range(2):\n        v *= 1.5\n    return (v * x).sum()",
         X,
     ),
+    # a write on one side of an if does not change what the other side reads (only one runs)
+    "write_on_one_branch_read_on_other": (
+        "y = x * 2.0\n    if x[0] > 0:\n        y[0] = 1.0\n    else:\n        y[1] = y[0] * 3.0\n"
+        "    return (y * x).sum()",
+        X,
+    ),
+    "branches_fill_a_buffer_in_a_loop": (
+        "y = np.zeros(3)\n    for i in range(3):\n        if x[i] > 0:\n            y[i] = x[i]\n"
+        "        else:\n            y[i] = y[i - 1] * x[i]\n    return (y * x[:3]).sum()",
+        X,
+    ),
 }
 
 # name -> (body of fn(x), the text the caret points at, a phrase of the message)

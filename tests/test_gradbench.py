@@ -2,6 +2,7 @@
 with small inputs; every answer is checked against jax.grad of a jax.numpy version of the same
 math written here, in float64."""
 
+import functools
 import json
 import math
 import subprocess
@@ -38,6 +39,18 @@ def _inputs():
         "state": rng.random((2 * layers, b)).tolist(),
         "sequence": rng.integers(0, 2, (c, b)).astype(float).tolist(),
     }
+    # ba: the numbers of GradBench's ba1 data file, with few cameras, points and observations
+    ba = {
+        "n": 3,
+        "m": 4,
+        "p": 7,
+        "w": 0.417022,
+        "feat": [271.760969, 834.209256],
+        "x": [7.203245, 0.001144, 3.023326],
+    }
+    ba["cam"] = [-0.758453, -1.109613, -0.845551, 34.556073, 39.676747, 53.881673]
+    ba["cam"] += [419.194514, 5.864426, -8.518870, 0.087812, 0.002739]
+    ht_simple, ht_complicated = hand_input(rng, False, mirrored=True), hand_input(rng, True)
     return [
         ("hello", "square", 1.5),
         ("hello", "double", 1.5),
@@ -51,7 +64,49 @@ def _inputs():
         ("gmm", "jacobian", gmm),
         ("lstm", "objective", lstm),
         ("lstm", "jacobian", lstm),
+        ("ba", "objective", ba),
+        ("ba", "jacobian", ba),
+        ("ht", "objective", ht_simple),
+        ("ht", "jacobian", ht_simple),
+        ("ht", "objective", ht_complicated),
+        ("ht", "jacobian", ht_complicated),
     ]
+
+
+PARENTS = [-1, 0, 1, 2, 3, 0, 5, 6, 7, 0, 9, 10, 11, 0, 13, 14, 15, 0, 17, 18, 19, 0]  # the eval's hand
+
+
+def hand_input(rng, complicated, n_verts=12, n_tris=9, n_points=5, mirrored=False):
+    """A small random hand with GradBench's 22 bones: rest transforms are rotations with offsets."""
+
+    def rigid(k):
+        q, _ = np.linalg.qr(rng.normal(size=(k, 3, 3)))
+        out = np.tile(np.eye(4), (k, 1, 1))
+        out[:, :3, :3], out[:, :3, 3] = q, rng.normal(size=(k, 3))
+        return out
+
+    n_bones = len(PARENTS)
+    weights = rng.random((n_verts, n_bones)) * (rng.random((n_verts, n_bones)) < 0.3)
+    weights[:, 0] += 0.1
+    model = {
+        "bone_count": n_bones,
+        "bone_names": [f"bone{i}" for i in range(n_bones)],
+        "parents": PARENTS,
+        "base_relatives": rigid(n_bones).tolist(),
+        "inverse_base_absolutes": rigid(n_bones).tolist(),
+        "base_positions": np.concatenate([rng.normal(size=(n_verts, 3)), np.ones((n_verts, 1))], 1).tolist(),
+        "weights": (weights / weights.sum(1, keepdims=True)).tolist(),
+        "triangles": rng.integers(0, n_verts, (n_tris, 3)).tolist(),
+        "is_mirrored": mirrored,
+    }
+    n_targets = n_tris if complicated else n_verts
+    data = {
+        "model": model,
+        "correspondences": rng.integers(0, n_targets, n_points).tolist(),
+        "points": rng.normal(size=(n_points, 3)).tolist(),
+    }
+    us = rng.random((n_points, 2)) / 2 if complicated else np.zeros((0, 2))
+    return {"theta": rng.normal(size=26).tolist(), "data": data, "us": us.tolist()}
 
 
 # ----- the same math in jax.numpy (the oracle) -----
@@ -130,6 +185,121 @@ def lstm(params, state, seq):
     return -total / ((seq.shape[0] - 1) * b)
 
 
+def rodrigues(r):
+    """The rotation matrix of the angle-axis vector r: cos I + sin [k]x + (1 - cos) k k^T."""
+    angle = jnp.sqrt(jnp.sum(r * r) + 1e-300)  # at r = 0: the identity, and I + [dr]x to first order
+    k = r / angle
+    cross = jnp.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return jnp.cos(angle) * jnp.eye(3) + jnp.sin(angle) * cross + (1 - jnp.cos(angle)) * jnp.outer(k, k)
+
+
+def ba_residuals(cams, X, w, obs, feats):
+    """All reprojection errors (p, 2) and weight errors (p,), the rotation as a matrix."""
+    cam = cams[obs[:, 0]]
+    p = jnp.einsum("pij,pj->pi", jax.vmap(rodrigues)(cam[:, :3]), X[obs[:, 1]] - cam[:, 3:6])
+    p = p[:, :2] / p[:, 2:]
+    r2 = jnp.sum(p * p, axis=1, keepdims=True)
+    proj = cam[:, 6:7] * p * (1 + cam[:, 9:10] * r2 + cam[:, 10:11] * r2**2) + cam[:, 7:9]
+    return w[:, None] * (proj - feats), 1 - w * w
+
+
+@functools.cache
+def ba_dense_jacobian(n, m, p, cam, x, w, feat):
+    """The residuals and their dense Jacobian in (cams, X, w), flattened in that order."""
+    obs = jnp.stack([jnp.arange(p) % n, jnp.arange(p) % m], axis=1)
+    feats = jnp.tile(jnp.asarray(feat), (p, 1))
+
+    def residuals(flat):
+        cams, X, w = flat[: 11 * n].reshape(n, 11), flat[11 * n : 11 * n + 3 * m].reshape(m, 3), flat[-p:]
+        reproj, w_err = ba_residuals(cams, X, w, obs, feats)
+        return jnp.concatenate([reproj.ravel(), w_err])
+
+    flat = jnp.concatenate([jnp.tile(jnp.asarray(cam), n), jnp.tile(jnp.asarray(x), m), jnp.full(p, w)])
+    return jax.jit(residuals)(flat), jax.jit(jax.jacfwd(residuals))(flat)
+
+
+def ba_expected(function, inp):
+    key = ("n", "m", "p", "cam", "x", "w", "feat")
+    values, dense = ba_dense_jacobian(*(tuple(v) if isinstance(v, list) else v for v in map(inp.get, key)))
+    p = inp["p"]
+    if function == "objective":
+        return {
+            "reproj_error": {"elements": values[:2], "repeated": p},
+            "w_err": {"element": values[2 * p], "repeated": p},
+        }
+    # the eval stores, for both rows of observation i, its camera's 11 columns, its point's 3 and
+    # its weight's (zeros included), and one entry per weight error; each row in column order,
+    # with row starts as a running count
+    n, m = inp["n"], inp["m"]
+    stored = np.zeros(dense.shape, dtype=bool)
+    for i in range(p):
+        for r in (2 * i, 2 * i + 1):
+            stored[r, 11 * (i % n) : 11 * (i % n) + 11] = True
+            stored[r, 11 * n + 3 * (i % m) : 11 * n + 3 * (i % m) + 3] = True
+            stored[r, 11 * n + 3 * m + i] = True
+        stored[2 * p + i, 11 * n + 3 * m + i] = True
+    rows, cols = np.nonzero(stored)
+    starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=dense.shape[0]))])
+    vals = np.asarray(dense)[rows, cols]
+    return {
+        key: np.concatenate([x[:30], x[-1:]]) for key, x in (("rows", starts), ("cols", cols), ("vals", vals))
+    }
+
+
+def hand_errors(theta, us, inp):
+    """The hand model: Euler rotations of all bones at once, the chain bone by bone."""
+    data, model = inp["data"], inp["data"]["model"]
+    relatives, inverses = jnp.asarray(model["base_relatives"]), jnp.asarray(model["inverse_base_absolutes"])
+    n_bones = len(model["parents"])
+    finger = 2 + 4 * jnp.arange(5)  # each finger's first posed bone; theta's (x, z, y) angles
+    a = theta[6:].reshape(5, 4)
+    tx = jnp.zeros(n_bones).at[finger].set(a[:, 0]).at[finger + 1].set(a[:, 2]).at[finger + 2].set(a[:, 3])
+    tz, ty = jnp.zeros(n_bones).at[finger].set(a[:, 1]), jnp.zeros(n_bones)
+    zero, one = jnp.zeros(n_bones), jnp.ones(n_bones)
+
+    def matrices(*rows):  # (bones, 3, 3) from nine per-bone entries, row by row
+        return jnp.stack(rows, axis=1).reshape(n_bones, 3, 3)
+
+    c, s = jnp.cos, jnp.sin
+    rx = matrices(one, zero, zero, zero, c(tx), -s(tx), zero, s(tx), c(tx))
+    ry = matrices(c(ty), zero, s(ty), zero, one, zero, -s(ty), zero, c(ty))
+    rz = matrices(c(tz), -s(tz), zero, s(tz), c(tz), zero, zero, zero, one)
+    posed = jnp.tile(jnp.eye(4), (n_bones, 1, 1)).at[:, :3, :3].set(rz @ ry @ rx)
+    locals_ = relatives @ posed
+    absolutes = []
+    for i, parent in enumerate(model["parents"]):
+        absolutes.append(locals_[i] if parent == -1 else absolutes[parent] @ locals_[i])
+    transforms = jnp.stack(absolutes) @ inverses
+    rest = jnp.asarray(model["base_positions"])  # vertices x 4
+    verts = jnp.einsum(
+        "vb,bvi->iv", jnp.asarray(model["weights"]), (transforms @ rest.T)[:, :3, :].swapaxes(1, 2)
+    )
+    if model["is_mirrored"]:
+        verts = verts * jnp.array([[-1.0], [1.0], [1.0]])
+    verts = rodrigues(theta[:3]) @ verts + theta[3:6, None]
+    corr = jnp.asarray(data["correspondences"])
+    if len(inp["us"]):
+        t = jnp.asarray(model["triangles"])[corr]
+        u, v = us[:, 0], us[:, 1]
+        points = u * verts[:, t[:, 0]] + v * verts[:, t[:, 1]] + (1 - u - v) * verts[:, t[:, 2]]
+    else:
+        points = verts[:, corr]
+    return jnp.ravel(jnp.asarray(data["points"]) - points.T)
+
+
+def ht_expected(function, inp):
+    theta, us = jnp.asarray(inp["theta"]), jnp.asarray(inp["us"]).reshape(-1, 2)
+    errors = jax.jit(lambda theta, us: hand_errors(theta, us, inp))
+    if function == "objective":
+        return errors(theta, us)
+    d_theta = jax.jit(jax.jacfwd(errors))(theta, us)
+    if not len(inp["us"]):
+        return d_theta
+    d_us = jax.jit(jax.jacfwd(errors, argnums=1))(theta, us)  # (3 points, points, 2)
+    own = d_us.reshape(-1, 3, us.shape[0], 2)[jnp.arange(us.shape[0]), :, jnp.arange(us.shape[0])]
+    return jnp.concatenate([own.reshape(-1, 2), d_theta], axis=1)
+
+
 def expected(module, function, inp):
     a = lambda key: jnp.asarray(inp[key])  # noqa: E731
     if module == "hello":
@@ -150,6 +320,10 @@ def expected(module, function, inp):
             return gmm(params, inp)
         g = jax.grad(gmm)(params, inp)
         return {"alpha": g[0], "mu": g[1], "q": g[2], "l": g[3]}
+    if module == "ba":
+        return ba_expected(function, inp)
+    if module == "ht":
+        return ht_expected(function, inp)
     params, state, seq = (a("main_params"), a("extra_params")), a("state"), a("sequence")
     if function == "objective":
         return lstm(params, state, seq)
@@ -191,7 +365,7 @@ def test_every_message_gets_one_response_with_its_id(session):
 def test_define_says_which_evals_exist(session):
     _, messages, responses = session
     by_module = {m["module"]: r for m, r in zip(messages, responses) if m["kind"] == "define"}
-    assert all(by_module[m]["success"] for m in ("hello", "lse", "llsq", "ode", "gmm", "lstm"))
+    assert all(by_module[m]["success"] for m in ("hello", "lse", "llsq", "ode", "gmm", "lstm", "ba", "ht"))
     assert by_module["nosuch"]["success"] is False and "nosuch" in by_module["nosuch"]["error"]
     # det by minors is recursive, which sourcegrad refuses today with a located error
     assert by_module["det"]["success"] is False and "recursion" in by_module["det"]["error"]
@@ -225,3 +399,35 @@ def test_bench_gradbench_is_a_bench_subcommand():
 
     args = build_parser().parse_args(["bench", "gradbench", "--only", "lse,gmm"])
     assert args.suite == "gradbench" and args.only == "lse,gmm"
+
+
+def test_ba_blocks_land_in_their_rows_and_columns():
+    """Distinct cameras (one with no rotation), points and weights, which the eval's inputs (one of
+    each, repeated) cannot show: the compressed rows, expanded, are jax's dense Jacobian."""
+    from sourcegrad.gradbench import ba
+
+    rng = np.random.default_rng(3)
+    n, m, p = 3, 4, 7
+    cams = np.concatenate(
+        [rng.normal(size=(n, 6)), rng.uniform(1, 2, (n, 3)), rng.normal(size=(n, 2)) / 10], 1
+    )
+    cams[1, :3] = 0.0
+    X, w, feats = rng.normal(size=(m, 3)) + [0, 0, 8], rng.normal(size=p), rng.normal(size=(p, 2))
+    obs = np.stack([rng.integers(0, n, p), rng.integers(0, m, p)], axis=1)
+
+    def residuals(flat):
+        reproj, w_err = ba_residuals(
+            flat[: 11 * n].reshape(n, 11), flat[11 * n : -p].reshape(m, 3), flat[-p:], obs, feats
+        )
+        return jnp.concatenate([reproj.ravel(), w_err])
+
+    flat = jnp.concatenate([cams.ravel(), X.ravel(), w])
+    rows, cols, vals = (np.asarray(a) for a in ba.jacobian(cams, X, w, obs, feats))
+    dense = np.zeros((3 * p, flat.size))
+    for r in range(3 * p):
+        for k in range(rows[r], rows[r + 1]):
+            dense[r, cols[k]] += vals[k]
+    assert rows[-1] == cols.size == vals.size == 31 * p
+    _close(dense, jax.jacfwd(residuals)(flat))
+    reproj, w_err = ba.objective(cams, X, w, obs, feats)
+    _close(np.concatenate([np.ravel(reproj), w_err]), residuals(flat))

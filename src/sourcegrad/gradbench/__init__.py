@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-NAMES = ("hello", "lse", "llsq", "ode", "gmm", "kmeans", "lstm", "det")
+NAMES = ("hello", "lse", "llsq", "ode", "gmm", "kmeans", "lstm", "det", "ba", "ht")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import numpy as np
 
 from sourcegrad import grad
 from sourcegrad.bench.timing import as_jax, block, interleaved
-from sourcegrad.gradbench import gmm, llsq, lse, lstm, ode
+from sourcegrad.gradbench import bench_jacobians, gmm, llsq, lse, lstm, ode
 
 TOLERANCE = 1e-4  # GradBench's |x - y| / max(1, |x| + |y|)
 
@@ -142,24 +142,55 @@ def measure(name, desc, fn, jax_fn, wrt, args, static):
     }
 
 
+def measure_jacobian(name, desc, ours, theirs, args, jax_args, fresh_transforms):
+    """ba and ht: the eval's jitted Jacobian against the JAX one (see bench_jacobians)."""
+    t0 = time.perf_counter()
+    out = block(ours(*args))
+    first_ours = time.perf_counter() - t0 + fresh_transforms
+    t0 = time.perf_counter()
+    ref = block(theirs(*jax_args))
+    first_jax = time.perf_counter() - t0
+    error = _relative_error(out, ref)
+    times = interleaved({"sourcegrad": lambda: ours(*args), "jax": lambda: theirs(*jax_args)})
+    return {
+        "eval": name,
+        "input": desc,
+        "valid": error <= TOLERANCE,
+        "max_rel_error": error,
+        "sourcegrad_s": times["sourcegrad"],
+        "jax_s": times["jax"],
+        "ratio": times["sourcegrad"] / times["jax"],
+        "first_sourcegrad_s": first_ours,
+        "first_jax_s": first_jax,
+        "first_ratio": first_ours / first_jax,
+    }
+
+
 def run(only=None) -> list[dict]:
     jax.config.update("jax_enable_x64", True)
     rows = []
     print(
-        f"{'eval':6s} {'input':18s} {'valid':6s} {'steady':>10s} {'jax':>10s} {'ratio':>6s} "
+        f"{'eval':6s} {'input':24s} {'valid':6s} {'steady':>10s} {'jax':>10s} {'ratio':>6s} "
         f"{'first':>8s} {'jax first':>9s} {'ratio':>6s}"
     )
-    for w in workloads():
-        if only and w[0] not in only:
-            continue
-        r = measure(*w)
+
+    def wanted(name):
+        return not only or name.split("-")[0] in only  # ht-c: ht's complicated variant
+
+    def measured():  # one at a time, each row printed as soon as it is measured
+        yield from (measure(*w) for w in workloads() if wanted(w[0]))
+        for w in bench_jacobians.workloads():
+            if wanted(w[0]):
+                yield measure_jacobian(*w, bench_jacobians.fresh_transforms(w[0]))
+
+    for r in measured():
         rows.append(r)
         print(
-            f"{r['eval']:6s} {r['input']:18s} {str(r['valid']):6s} {r['sourcegrad_s'] * 1e3:8.3f}ms "
+            f"{r['eval']:6s} {r['input']:24s} {str(r['valid']):6s} {r['sourcegrad_s'] * 1e3:8.3f}ms "
             f"{r['jax_s'] * 1e3:8.3f}ms {r['ratio']:6.2f} {r['first_sourcegrad_s']:7.2f}s "
             f"{r['first_jax_s']:8.2f}s {r['first_ratio']:6.2f}",
             flush=True,
         )
     for name, why in (("det", "recursion"), ("kmeans", "hvp through np.min")):
-        print(f"{name:6s} {'(all)':18s} no     (refused: {why})")
+        print(f"{name:6s} {'(all)':24s} no     (refused: {why})")
     return rows

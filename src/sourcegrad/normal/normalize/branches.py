@@ -24,12 +24,15 @@ def if_statement(cx, node: ast.If):
     test = cx.atom(node.test)
     origin = cx.origin
     saved = dict(cx.versions)
+    stale = dict(cx.memory.stale)  # a write on one side does not change what the other side reads
     body = cx.sub_block(node.body)
     after_body = dict(cx.versions)
     cx.versions = dict(saved)
+    stale_after_body, cx.memory.stale = cx.memory.stale, dict(stale)
     orelse = cx.sub_block(node.orelse)
     after_else = dict(cx.versions)
     cx.versions = dict(saved)
+    cx.memory.stale = stale_after_body | cx.memory.stale
     cx.origin = origin
     outputs, merged = [], []
     for user in assigned_names(node.body + node.orelse):
