@@ -78,6 +78,17 @@ REPRODUCED = {
         "    return (y * x).sum()",
         X,
     ),
+    # ht's mirroring: a write under an if without else, then a read of the same name after it
+    "write_under_if_then_read": (
+        "y = x * 2.0\n    if x[0] > 0:\n        y[:1] = -y[:1]\n    return (y * x).sum()",
+        X,
+    ),
+    # ht's bone chain: both sides write, one reads the buffer first; read after the loop
+    "both_sides_write_then_read_after_loop": (
+        "y = np.zeros(3)\n    for i in range(3):\n        if i == 0:\n            y[i] = x[i]\n"
+        "        else:\n            y[i] = y[i - 1] * x[i]\n    z = y * 2.0\n    return (z * x[:3]).sum()",
+        X,
+    ),
     "branches_fill_a_buffer_in_a_loop": (
         "y = np.zeros(3)\n    for i in range(3):\n        if x[i] > 0:\n            y[i] = x[i]\n"
         "        else:\n            y[i] = y[i - 1] * x[i]\n    return (y * x[:3]).sum()",

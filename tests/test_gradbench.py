@@ -39,6 +39,7 @@ def _inputs():
         "state": rng.random((2 * layers, b)).tolist(),
         "sequence": rng.integers(0, 2, (c, b)).astype(float).tolist(),
     }
+    kmeans = {"centroids": rng.normal(size=(3, 2)).tolist(), "points": rng.normal(size=(9, 2)).tolist()}
     # ba: the numbers of GradBench's ba1 data file, with few cameras, points and observations
     ba = {
         "n": 3,
@@ -64,6 +65,8 @@ def _inputs():
         ("gmm", "jacobian", gmm),
         ("lstm", "objective", lstm),
         ("lstm", "jacobian", lstm),
+        ("kmeans", "cost", kmeans),
+        ("kmeans", "dir", kmeans),
         ("ba", "objective", ba),
         ("ba", "jacobian", ba),
         ("ht", "objective", ht_simple),
@@ -300,6 +303,11 @@ def ht_expected(function, inp):
     return jnp.concatenate([own.reshape(-1, 2), d_theta], axis=1)
 
 
+def kmeans_cost(centroids, points):
+    distances = jnp.sum((points[:, None, :] - centroids[None, :, :]) ** 2, axis=2)
+    return jnp.sum(jnp.min(distances, axis=1))
+
+
 def expected(module, function, inp):
     a = lambda key: jnp.asarray(inp[key])  # noqa: E731
     if module == "hello":
@@ -320,6 +328,14 @@ def expected(module, function, inp):
             return gmm(params, inp)
         g = jax.grad(gmm)(params, inp)
         return {"alpha": g[0], "mu": g[1], "q": g[2], "l": g[3]}
+    if module == "kmeans":
+        centroids, points = a("centroids"), a("points")
+        if function == "cost":
+            return kmeans_cost(centroids, points)
+        gradient = jax.grad(kmeans_cost)(centroids, points)
+        ones = jnp.ones_like(centroids)
+        diagonal = jax.jvp(lambda c: jax.grad(kmeans_cost)(c, points), (centroids,), (ones,))[1]
+        return gradient / diagonal  # the Hessian is diagonal in the centroids: H @ 1 is its diagonal
     if module == "ba":
         return ba_expected(function, inp)
     if module == "ht":

@@ -13,7 +13,6 @@ import ast
 
 from .. import ir
 from ..structs import leaves, paths, rebuild, same_layout
-from .aliasing import inherit_stale
 from .context import assigned_names, leaf_name
 
 __all__ = ["if_statement", "if_expression"]
@@ -24,15 +23,19 @@ def if_statement(cx, node: ast.If):
     test = cx.atom(node.test)
     origin = cx.origin
     saved = dict(cx.versions)
-    stale = dict(cx.memory.stale)  # a write on one side does not change what the other side reads
+    # only one side runs: a write on one side changes neither what the other side reads nor the
+    # values the other side makes (they share a buffer with the same array, but never coexist)
+    stale, known = dict(cx.memory.stale), set(cx.memory.root)
     body = cx.sub_block(node.body)
     after_body = dict(cx.versions)
     cx.versions = dict(saved)
+    made_by_body = set(cx.memory.root) - known
     stale_after_body, cx.memory.stale = cx.memory.stale, dict(stale)
     orelse = cx.sub_block(node.orelse)
     after_else = dict(cx.versions)
     cx.versions = dict(saved)
-    cx.memory.stale = stale_after_body | cx.memory.stale
+    stale_after_else = {k: v for k, v in cx.memory.stale.items() if k not in made_by_body}
+    cx.memory.stale = stale_after_body | stale_after_else
     cx.origin = origin
     outputs, merged = [], []
     for user in assigned_names(node.body + node.orelse):
@@ -57,13 +60,21 @@ def if_statement(cx, node: ast.If):
                 outs.append(la)
                 continue
             out = cx.namer.fresh(leaf_name(user, path))
-            inherit_stale(cx, out, la, lb)
+            # the merge is stale if the value it takes on a side is stale on that side
+            _merge_stale(cx, out, (la, stale_after_body), (lb, stale_after_else))
             outputs.append((out, la, lb))
             outs.append(ir.Name(out))
         merged.append((user, rebuild(va, outs)))
     _emit_if(cx, test, body, orelse, outputs, origin)
     for user, value in merged:
         cx.bind_value(user, value)
+
+
+def _merge_stale(cx, out, *sides) -> None:
+    for value, stale in sides:
+        if isinstance(value, ir.Name) and value.id in stale:
+            cx.memory.stale.setdefault(out, stale[value.id])
+            return
 
 
 def if_expression(cx, node: ast.IfExp):
