@@ -62,3 +62,14 @@ def test_math_of_an_array_is_numpys_error_at_the_users_line():
         sourcegrad.grad(f)(np.array([1.0, 4.0]))
     assert "return math.sqrt(x) * 2.0" in str(info.value)
     assert isinstance(info.value, (ShapeError, SourcegradError))
+
+
+def test_second_order_through_math_functions():
+    from sourcegrad import hessian
+
+    def energy(x):
+        return np.sum(x**4 - 2.0 * x**2) * math.exp(0.1) + 0.5 * math.log(2 * math.pi)
+
+    x = np.array([0.3, -0.8, 1.2])
+    H = np.asarray(hessian(energy)(x))
+    np.testing.assert_allclose(np.diag(H), (12 * x**2 - 4) * math.exp(0.1), rtol=1e-10)

@@ -98,6 +98,15 @@ defrule(
     tangent="jnp.where(x == 0, 0, d_x / jnp.where(x == 0, 1, x))",
 )
 
+# Python's math functions take one number (transforms/pymath.py): the element, as a 0-d array
+defrule(
+    "scalar_of(x)",
+    objects=(runtime.scalar_of,),
+    temp="number",
+    x="jnp.reshape(g, jnp.shape(x))",
+    tangent="scalar_of(d_x)",
+)
+
 # ----- max/min: linear in v; which elements win (x, extreme) is piecewise constant -----
 defrule(
     "extremum_adjoint(v, x, extreme, axis=None, keepdims=False)",

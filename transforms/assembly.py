@@ -5,6 +5,7 @@ written out (``moveaxis`` back, ``tril`` of ``g``); otherwise ``transpose_of(fn,
 the transpose of the linear map ``args[k] -> fn(*args)`` applied to ``g``.
 """
 
+from sourcegrad import runtime
 from sourcegrad.rules import defrule
 
 # ----- one array in, rearranged -----
@@ -127,6 +128,7 @@ defrule(
 for _name in ("r_concatenate", "c_concatenate"):
     defrule(
         f"{_name}(arrays)",
+        objects=(getattr(runtime, _name),),  # as generated code calls it (second order)
         sequence=("arrays",),
         temp="joined",
         arrays=f"transpose_of({_name}, g, (arrays,), 0)[position]",
