@@ -215,6 +215,6 @@ def run(only=None) -> list[dict]:
             f"{r['first_jax_s']:8.2f}s {r['first_ratio']:6.2f}",
             flush=True,
         )
-    for name, why in (("det", "recursion on the matrix's size"),):
+    for name, why in (("det", "recursion on the matrix's size, slices by the loop index"),):
         print(f"{name:6s} {'(all)':24s} no     (refused: {why})")
     return rows
