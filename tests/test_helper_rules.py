@@ -15,6 +15,7 @@ from .test_forward import fd_jvp, reference_jvp
 
 # rule key -> (expression, {input: shape}, the inputs differentiated)
 HELPER_TABLE = {
+    "take_written": ("take_written(x, jnp.s_[1:, 0]) * 3.0", {"x": (3, 2)}, ("x",)),
     "scalar_of": ("scalar_of(x) * x", {"x": (1,)}, ("x",)),
     "unbroadcast": ("unbroadcast(x, y) * 2", {"x": (3, 4), "y": (1, 4)}, ("x",)),
     "broadcast_like": ("broadcast_like(x, y)", {"x": (4,), "y": (3, 4)}, ("x",)),

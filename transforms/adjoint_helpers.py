@@ -10,7 +10,7 @@ map, their tangent the helper applied to ``d_v``; the arguments they read only f
 """
 
 from sourcegrad import runtime
-from sourcegrad.rules import defconst, defrule
+from sourcegrad.rules import defconst, defop, defrule
 
 _AK = "axis=axis, keepdims=keepdims"
 
@@ -96,6 +96,19 @@ defrule(
     temp="log",
     x="jnp.where(x == 0, 0, g / jnp.where(x == 0, 1, x))",
     tangent="jnp.where(x == 0, 0, d_x / jnp.where(x == 0, 1, x))",
+)
+
+# the adjoint of an in-place write reads the written positions that count (the last writer of a
+# repeated index): linear in v; its transpose puts g back there (inplace_set keeps the last write)
+defop(
+    "take_written",
+    "take_written(v, jnp.s_[idx])",
+    params=("v", "idx"),
+    index=("idx",),
+    objects=(runtime.take_written,),
+    temp="written",
+    v="inplace_set(jnp.zeros_like(v), jnp.s_[idx], g)",
+    tangent="take_written(d_v, jnp.s_[idx])",
 )
 
 # Python's math functions take one number (transforms/pymath.py): the element, as a 0-d array

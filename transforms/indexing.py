@@ -4,6 +4,7 @@ The adjoint scatters ``g`` back into the accumulator at the same index with
 ``.at[...].add`` (repeated integer indices of a read add up, as they must).
 """
 
+from sourcegrad import runtime
 from sourcegrad.rules import defop
 
 defop("getitem", "x[idx]", index=("idx",), x="acc.at[idx].add(g)", temp="sub", tangent="d_x[idx]")
@@ -19,6 +20,7 @@ defop(
     "at_set",
     "inplace_set(x, jnp.s_[idx], v)",
     **_WRITE,
+    objects=(runtime.inplace_set,),  # as a gradient normalized again calls it
     x="g.at[idx].set(0)",
     v="unbroadcast(take_written(g, jnp.s_[idx]), v)",
     tangent="inplace_set(d_x, jnp.s_[idx], d_v)",
@@ -27,6 +29,7 @@ defop(
     "at_add",
     "inplace_add(x, jnp.s_[idx], v)",
     **_WRITE,
+    objects=(runtime.inplace_add,),  # as a gradient normalized again calls it
     x="g",
     v="unbroadcast(take_written(g, jnp.s_[idx]), v)",
     tangent="inplace_add(d_x, jnp.s_[idx], d_v)",
@@ -35,6 +38,7 @@ defop(
     "at_multiply",
     "inplace_multiply(x, jnp.s_[idx], v)",
     **_WRITE,
+    objects=(runtime.inplace_multiply,),  # as a gradient normalized again calls it
     x="inplace_multiply(g, jnp.s_[idx], v)",
     v="unbroadcast(take_written(g, jnp.s_[idx]) * x[idx], v)",
     tangent=dict(

@@ -13,7 +13,10 @@ import ast
 import types
 from typing import Any
 
+import numpy as np
+
 from ... import rules
+from ...errors import UnsupportedSyntaxError
 from ...transforms.methods import METHODS
 from .. import ir
 from ..calls import DERIVATIVE_CALLEES
@@ -153,7 +156,8 @@ def bind(cx, rule, posargs, keywords, node) -> ir.Prim:
                     "write the list out",
                 )
         elif p.kind == "index":
-            value = index(cx, value)
+            # generated code (a gradient normalized again) passes an index as jnp.s_[...]
+            value = index(cx, _index_expression(cx, value))
         elif struct is not None:
             if p.kind == "array":
                 raise cx.error(
@@ -167,6 +171,18 @@ def bind(cx, rule, posargs, keywords, node) -> ir.Prim:
             value = cx.atom_of(value)
         out.append((p.name, value))
     return ir.Prim(rule.key, tuple(out))
+
+
+def _index_expression(cx, node):
+    """The index inside ``np.s_[...]`` / ``jnp.s_[...]``, else the node itself."""
+    if isinstance(node, ast.Subscript) and not is_local(cx, node.value):
+        try:
+            maker = resolve_free(cx, node.value)
+        except UnsupportedSyntaxError:
+            return node
+        if isinstance(maker, type(np.s_)):
+            return node.slice
+    return node
 
 
 def _flat_tup(cx, struct: Struct, value_node) -> ir.Tup:
