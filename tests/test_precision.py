@@ -110,3 +110,35 @@ def test_forward_mode_and_hessians_keep_float64():
     # float32 arithmetic would leave relative errors near 1e-7
     moved = (loss(W64, B64 + 1e-6) - loss(W64, B64 - 1e-6)) / 2e-6
     np.testing.assert_allclose(float(dy), moved, rtol=1e-7)
+
+
+def test_jacobians_keep_float64():
+    from sourcegrad import jacfwd, jacrev
+
+    def f(b):
+        return np.tanh(W64 @ np.sin(b)) * 1e-3
+
+    for jac in (jacfwd, jacrev):
+        J = jac(f)(B64)
+        assert J.dtype == np.float64 and J.shape == (4, 3)
+        column = (f(B64 + np.array([1e-6, 0, 0])) - f(B64 - np.array([1e-6, 0, 0]))) / 2e-6
+        # float32 arithmetic would leave relative errors near 1e-7 of the entries (~1e-3)
+        np.testing.assert_allclose(J[:, 0], column, rtol=1e-7, atol=1e-13)
+
+
+def test_float64_results_are_usable_after_the_call():
+    # a float64 JAX array outside JAX's x64 mode computes in float32 and fails on mixed dtypes
+    # (`.diagonal()` raised a TypeError): what comes back is NumPy's, as NumPy gives it
+    def f(A):
+        return np.sum(A @ A)
+
+    A = np.arange(9.0).reshape(3, 3) / 7
+    gA = grad(f)(A)
+    gA = grad(f)(A)  # the second call takes the per-call shortcut
+    assert isinstance(gA, np.ndarray) and gA.dtype == np.float64
+    np.testing.assert_allclose(gA.diagonal(), (A.T @ np.ones((3, 3)) + np.ones((3, 3)) @ A.T).diagonal())
+    value, _ = value_and_grad(f)(A)
+    assert isinstance(value, np.float64)
+    assert isinstance(grad(f).compile(A)(A), np.ndarray)
+    # float32 inputs keep JAX arrays (asynchronous dispatch; nothing to repair)
+    assert isinstance(grad(f)(A.astype(np.float32)), jax.Array)

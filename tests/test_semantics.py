@@ -202,6 +202,30 @@ def test_module_values_rebound_or_written_in_place_are_read_at_call_time(tmp_pat
     assert_close(compiled(X), fd(mod.f, X), rtol=1e-6)
 
 
+def test_a_module_array_indexed_by_a_rolled_loop_index(tmp_path):
+    # the loop compiles as a scan, so `C[i]` has a traced index, which a NumPy array refuses;
+    # this used to end in a ShapeError about `__array__` on a traced array
+    mod, _ = load_module(
+        tmp_path,
+        "sg_module_array",
+        """
+        import numpy as np
+
+        C = np.array([1.0, -2.0, 3.0])
+
+        def f(x):
+            s = 0.0
+            for i in range(3):
+                s = s + C[i] * np.sin(x[i])
+            return s
+    """,
+    )
+    g = grad(mod.f)
+    assert_close(g(X), mod.C * np.cos(X), rtol=1e-12)
+    mod.C[0] = 5.0  # still read at call time
+    assert_close(g(X), mod.C * np.cos(X), rtol=1e-12)
+
+
 def test_a_callee_in_another_module_reads_its_own_module(tmp_path):
     helper, _ = load_module(
         tmp_path,

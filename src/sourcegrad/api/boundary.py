@@ -14,11 +14,13 @@ reported on the user's line.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import linecache
 import numbers
 import traceback
 
+import jax
 import numpy as np
 
 from .. import runtime
@@ -36,6 +38,8 @@ from ..frontend.resolve import NOT_FOUND
 from ..normal import ir, walk
 
 __all__ = [
+    "leaving_x64",
+    "x64_scope",
     "check_options",
     "check_differentiated",
     "check_no_complex",
@@ -150,6 +154,28 @@ def wants_x64(values, differentiated) -> bool:
             elif isinstance(leaf, float) and i in differentiated:
                 return True
     return False
+
+
+def x64_scope(on: bool):
+    """JAX's x64 mode around a call when ``on`` (see :func:`wants_x64`), else nothing."""
+    return jax.enable_x64(True) if on else contextlib.nullcontext()
+
+
+def leaving_x64(out, scoped: bool):
+    """Results computed inside a scoped x64 mode, made usable after it: a float64 JAX array is
+    unusable once JAX's x64 mode is off again (its methods compute in float32 and fail on mixed
+    dtypes), so such results come back as NumPy arrays, as NumPy would give them. Tracers (an
+    outer jit or vmap) stay as they are."""
+    if not scoped:
+        return out
+
+    def host(leaf):
+        if isinstance(leaf, jax.Array) and not isinstance(leaf, jax.core.Tracer):
+            array = np.asarray(leaf)
+            return array[()] if array.ndim == 0 else array  # a NumPy scalar, as NumPy returns
+        return leaf
+
+    return jax.tree_util.tree_map(host, out)
 
 
 # ----- module values -----

@@ -3,8 +3,6 @@ inspectable."""
 
 from __future__ import annotations
 
-import contextlib
-
 import jax
 import numpy as np
 
@@ -30,14 +28,11 @@ class CompiledGrad:
         self._has_status = bool(transformed.gradient.meta.get("has_status"))
         self._x64 = x64  # compiled for 64-bit inputs: JAX's x64 mode on around every call
 
-    def _precision(self):
-        return jax.enable_x64(True) if self._x64 else contextlib.nullcontext()
-
     def __call__(self, *args, seed=None, accumulate=None, **kwargs):
         if self._owner._stale(self._transformed):  # a module value changed: not this executable
             return self._owner(*args, seed=seed, accumulate=accumulate, **kwargs)
-        with self._precision():
-            return self._call(args, kwargs, seed, accumulate)
+        with boundary.x64_scope(self._x64):
+            return boundary.leaving_x64(self._call(args, kwargs, seed, accumulate), self._x64)
 
     def _call(self, args, kwargs, seed, accumulate):
         if (
@@ -86,8 +81,8 @@ class CompiledGrad:
 def compile_gradient(owner, args, kwargs, seed, accumulate) -> CompiledGrad:
     """``GradFunction.compile``: compile ahead of time, once per signature (cached on ``owner``)."""
     values = owner._arguments(args, kwargs)
-    precision = owner._precision(values)
-    with precision:
+    scoped = owner._x64(values)
+    with boundary.x64_scope(scoped):
         values, static, t = owner._prepare(values)
         acc = owner._accumulators(accumulate, values)
         seed = owner._check_seed(t, seed)
@@ -118,7 +113,7 @@ def compile_gradient(owner, args, kwargs, seed, accumulate) -> CompiledGrad:
                     static,
                     t,
                     [values[i] for i in static],
-                    x64=not isinstance(precision, contextlib.nullcontext),
+                    x64=scoped,
                 )
         return hit
 

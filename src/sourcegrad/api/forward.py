@@ -78,9 +78,11 @@ class JVPFunction(GradFunction):
     def __call__(self, *args, tangents=None, **kwargs):
         """``(f(*args), its tangent along tangents)``."""
         values = self._arguments(args, kwargs)
-        with self._precision(values):  # float64 inputs compute in float64, as NumPy does
+        x64 = self._x64(values)
+        with boundary.x64_scope(x64):  # float64 inputs compute in float64, as NumPy does
             values, static, t = self._prepare(values)
-            return self._jit(t, static)(*values, *self._tangents(values, tangents))
+            out = self._jit(t, static)(*values, *self._tangents(values, tangents))
+            return boundary.leaving_x64(out, x64)
 
     def value_and_grad(self, *args, **kwargs):
         raise TypeError(

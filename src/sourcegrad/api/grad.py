@@ -8,7 +8,6 @@ result) reads best in one place; each step with a life of its own is elsewhere a
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import threading
@@ -226,10 +225,11 @@ class GradFunction(GradViews):
         boundary.check_no_complex(self._params, values)
         return values
 
-    def _precision(self, values):
-        """JAX's x64 mode around what runs on 64-bit inputs (NumPy's precision); float32 stays."""
-        x64 = not jax.config.jax_enable_x64 and boundary.wants_x64(values, self._wrt_index)
-        return jax.enable_x64(True) if x64 else contextlib.nullcontext()
+    def _x64(self, values) -> bool:
+        """Whether JAX's x64 mode is scoped around what runs on these inputs: 64-bit inputs
+        compute in NumPy's precision (float32 stays float32)."""
+        already = jax.config.jax_enable_x64  # type: ignore[attr-defined]
+        return not already and boundary.wants_x64(values, self._wrt_index)
 
     def _bind(self, args, kwargs):
         """(values, static positions, transform) for a call's arguments (the bench reads it)."""
@@ -365,10 +365,11 @@ class GradFunction(GradViews):
             cut = self._shortcuts.get(key) if key is not None else None
             if cut is not None and not self._stale(cut.transformed):
                 with cut.precision():
-                    return self._results(cut.transformed, cut.jitted(*args, None, None))
+                    out = self._results(cut.transformed, cut.jitted(*args, None, None))
+                    return boundary.leaving_x64(out, cut.x64)
         values = self._arguments(args, kwargs)
-        precision = self._precision(values)
-        with precision:
+        x64 = self._x64(values)
+        with boundary.x64_scope(x64):
             values, static, t = self._prepare(values)
             out = self._execute(
                 t, static, "grad", values, self._check_seed(t, seed), self._accumulators(accumulate, values)
@@ -376,9 +377,8 @@ class GradFunction(GradViews):
             value, grads = self._results(t, out)
             boundary.check_output(value, t, self._fn.__name__)
             if key is not None:  # this call succeeded: the next one like it takes the shortcut
-                x64 = not isinstance(precision, contextlib.nullcontext)
                 self._shortcuts[key] = fastcall.Shortcut(t, self._jit(t, static), x64)
-            return value, grads
+            return boundary.leaving_x64((value, grads), x64)
 
     @_public
     def __call__(self, *args, seed=None, accumulate=None, **kwargs):
@@ -396,9 +396,10 @@ class GradFunction(GradViews):
     def primal(self, *args, **kwargs):
         """The function's value, computed by the generated (normal-form) primal, compiled."""
         values = self._arguments(args, kwargs)
-        with self._precision(values):
+        x64 = self._x64(values)
+        with boundary.x64_scope(x64):
             values, static, t = self._prepare(values)
-            return self._execute(t, static, "primal", values)
+            return boundary.leaving_x64(self._execute(t, static, "primal", values), x64)
 
     @_public
     def compile(self, *args, seed=None, accumulate=None, **kwargs) -> CompiledGrad:

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from ..errors import SourcegradError, TapeOverflowError
+from . import boundary
 from .boundary import _public
 from .forward import JVPFunction
 from .grad import GradFunction
@@ -57,11 +58,13 @@ class Jacobian:
 
     @_public
     def __call__(self, *args, **kwargs):
-        if self._mode == "forward":
-            out = tuple(self._columns(p, args, kwargs) for p in self._parts)
-        else:
-            out = self._rows(self._parts[0], args, kwargs)
-        return out[0] if self._single else tuple(out)
+        x64 = self._parts[0]._x64(self._parts[0]._arguments(args, kwargs))
+        with boundary.x64_scope(x64):  # float64 inputs compute in float64, as NumPy does
+            if self._mode == "forward":
+                out = tuple(self._columns(p, args, kwargs) for p in self._parts)
+            else:
+                out = self._rows(self._parts[0], args, kwargs)
+            return boundary.leaving_x64(out[0] if self._single else tuple(out), x64)
 
     def _columns(self, part: JVPFunction, args, kwargs):
         values, static, t = part._bind(args, kwargs)

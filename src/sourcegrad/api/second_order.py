@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from ..errors import SourcegradError
+from . import boundary
 from .boundary import _public
 from .forward import JVPFunction
 from .grad import GradFunction
@@ -63,8 +64,9 @@ class SecondOrder:
             vectors = (vectors,) if self._single else tuple(vectors)
             out = self._tangent_of(t)(*args, tangents=vectors, **kwargs)[1]
             return out[0] if self._single else out
-        with self._grad._precision(self._grad._arguments(args, kwargs)):
-            return self._hessian(args, kwargs)
+        x64 = self._grad._x64(self._grad._arguments(args, kwargs))
+        with boundary.x64_scope(x64):
+            return boundary.leaving_x64(self._hessian(args, kwargs), x64)
 
     def _hessian(self, args, kwargs):
         values, static, t = self._grad._bind(args, kwargs)

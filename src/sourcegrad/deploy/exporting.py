@@ -49,7 +49,7 @@ def export_gradient(g, args, kwargs, platforms=("cpu",), seed=None) -> bytes:
     """The serialized ``jax.export`` artifact of ``g`` for these arguments (arrays, Python numbers,
     or ``jax.ShapeDtypeStruct``, possibly with symbolic dimensions); see the module docstring."""
     values = g._arguments(args, kwargs)
-    with g._precision(values):
+    with boundary.x64_scope(g._x64(values)):
         values, static, t = g._prepare(values)
         if seed is None:
             g._check_seed(t, seed)

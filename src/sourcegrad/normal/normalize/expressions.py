@@ -16,6 +16,7 @@ import ast
 import types
 
 import jax.numpy as jnp
+import numpy as np
 
 from ... import rules, runtime
 from ...errors import MissingRuleError, UnsupportedSyntaxError
@@ -114,6 +115,10 @@ def subscript(cx, node: ast.Subscript):
     idx = index(cx, node.slice)
     # a subscript known while tracing has a cheaper adjoint (a pad instead of a scatter)
     op = "getitem_static" if cx.is_static(idx) else "getitem"
+    if op == "getitem" and isinstance(x, ir.Name) and isinstance(cx.globals_used.get(x.id), np.ndarray):
+        # a NumPy array of the module cannot be indexed by a traced index (a rolled loop's):
+        # it enters as a JAX array, in the precision of the call
+        x = cx.emit_temp(ir.Prim("asarray", (("a", x),)))
     return ir.Prim(op, (("x", x), ("idx", idx)))
 
 
