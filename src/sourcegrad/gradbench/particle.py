@@ -17,9 +17,9 @@ from sourcegrad.gradbench import Function, descent
 
 
 def potential(x, w):
-    return 1.0 / np.sqrt(np.sum((x - np.array([10.0, 10.0 - w])) ** 2)) + 1.0 / np.sqrt(
-        np.sum((x - np.array([10.0, 0.0])) ** 2)
-    )
+    to_moving = np.linalg.norm(x - np.array([10.0, 10.0 - w]))
+    to_fixed = np.linalg.norm(x - np.array([10.0, 0.0]))
+    return 1.0 / to_moving + 1.0 / to_fixed
 
 
 d_potential = grad(potential, wrt="x")
