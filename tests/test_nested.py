@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sourcegrad import grad, jvp, value_and_grad
+from sourcegrad import grad, jacfwd, jvp, value_and_grad
 from sourcegrad.api.forward import JVPFunction
 from sourcegrad.api.grad import GradFunction
 from sourcegrad.errors import SourceUnavailableError, UnsupportedSyntaxError
@@ -365,6 +365,13 @@ def calls_jvp_without_tangents(x):
     return v
 
 
+jf_sin_prod = jacfwd(sin_prod, wrt=0)
+
+
+def calls_jacfwd(x):
+    return np.sum(jf_sin_prod(x, x))
+
+
 def calls_looping_jvp(x):
     v, dv = j_with_loop(x, tangents=x)
     return dv
@@ -377,6 +384,7 @@ def calls_looping_jvp(x):
         (calls_looping_jvp, "second order"),
         (calls_with_seed, "seed="),
         (calls_jvp_without_tangents, "tangents="),
+        (calls_jacfwd, "jacfwd"),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )
