@@ -94,7 +94,7 @@ def measure(module: str, variant: str, tolerance: float, repeats: int = 3) -> di
     out = block(fn.compute(*args))
     first = time.perf_counter() - t0 + fresh
     error = _relative_error(out, EXPECTED[module])
-    row = {
+    row: dict = {
         "eval": f"{module}-{variant}",
         "input": "w=0" if module == "particle" else "start=(1,1)",
         "valid": error <= tolerance,
