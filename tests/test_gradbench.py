@@ -449,3 +449,198 @@ def test_ba_blocks_land_in_their_rows_and_columns():
     _close(dense, jax.jacfwd(residuals)(flat))
     reproj, w_err = ba.objective(cams, X, w, obs, feats)
     _close(np.concatenate([np.ravel(reproj), w_err]), residuals(flat))
+
+
+# ----- particle and saddle: nested derivatives, GradBench's default inputs -----
+# jax.grad and jax.jvp trace abstract values, on which Python's `while`/`if` cannot branch, so the
+# references below take their loops' decisions from a run on concrete numbers and let JAX
+# differentiate the same computation along that path (the decisions are piecewise constant).
+
+NESTED_INPUTS = {"particle": {"w": 0.0}, "saddle": {"start": [1.0, 1.0]}}
+# GradBench's own expected outputs for those inputs (the evals' run.py)
+GRADBENCH_EXPECTED = {"particle": 0.2071918746486116, "saddle": [8.246324826140356e-06] * 4}
+
+
+def descend(branch, f, g, x):
+    """GradBench's gradient-descent solver (the rules of its gd.hpp), each decision on data taken
+    through ``branch``; returns the point where it stops and the objective there."""
+    fx, gx, eta, accepted = f(x), g(x), 1e-5, 0
+    while branch(jnp.sqrt(jnp.sum(gx * gx)) > 1e-5):
+        if accepted == 10:
+            eta, accepted = 2 * eta, 0
+            continue
+        x_new = x - eta * gx
+        if branch(jnp.sqrt(jnp.sum((x_new - x) ** 2)) <= 1e-5):
+            break
+        f_new = f(x_new)
+        if branch(f_new < fx):
+            x, fx, gx, accepted = x_new, f_new, g(x_new), accepted + 1
+        else:
+            eta, accepted = eta / 2, 0
+    return x, fx
+
+
+def _concrete(condition):
+    return bool(condition)
+
+
+def particle_potential(x, w):
+    return 1 / jnp.linalg.norm(x - jnp.array([10.0, 10.0 - w])) + 1 / jnp.linalg.norm(
+        x - jnp.array([10.0, 0.0])
+    )
+
+
+def _euler_step(x, v, w, inner):
+    if inner == "r":
+        gradient = jax.grad(particle_potential)(x, w)
+    else:  # forward: one tangent per coordinate
+        along = lambda e: jax.jvp(lambda x: particle_potential(x, w), (x,), (e,))[1]  # noqa: E731
+        gradient = jnp.stack([along(jnp.array([1.0, 0.0])), along(jnp.array([0.0, 1.0]))])
+    return x + 0.1 * v, v - 0.1 * gradient
+
+
+@functools.partial(jax.jit, static_argnames=("trips", "inner"))
+def particle_miss(w, trips, inner):
+    """x(t_f)**2 after ``trips`` Euler steps."""
+    x, v = jax.lax.fori_loop(
+        0,
+        trips,
+        lambda _, s: _euler_step(*s, w, inner),
+        (jnp.array([0.0, 8.0]), jnp.array([0.75, 0.0])),
+    )
+    return (x[0] - x[1] / v[1] * v[0]) ** 2
+
+
+@jax.jit
+def particle_trips(w):
+    def test(state):
+        x, v, _ = state
+        return x[1] + 0.1 * v[1] > 0
+
+    def step(state):
+        x, v, k = state
+        return *_euler_step(x, v, w, "r"), k + 1
+
+    return jax.lax.while_loop(test, step, (jnp.array([0.0, 8.0]), jnp.array([0.75, 0.0]), 0))[2]
+
+
+_particle_derivative = {
+    "r": jax.jit(jax.grad(particle_miss), static_argnames=("trips", "inner")),
+    "f": jax.jit(
+        lambda w, trips, inner: jax.jvp(lambda w: particle_miss(w, trips, inner), (w,), (1.0,))[1],
+        static_argnames=("trips", "inner"),
+    ),
+}
+
+
+@functools.cache
+def particle_reference(w0, outer, inner):
+    trips = lambda w: int(particle_trips(w))  # noqa: E731
+    d_miss = _particle_derivative[outer]
+    w, _ = descend(
+        _concrete,
+        lambda w: particle_miss(w, trips(w), inner),
+        lambda w: d_miss(w, trips=trips(w), inner=inner),
+        jnp.asarray(w0),
+    )
+    return w
+
+
+def saddle_f(p, q):
+    return jnp.sum(p * p) - jnp.sum(q * q)
+
+
+_saddle_df_dq = jax.jit(jax.grad(saddle_f, argnums=1))
+
+
+@jax.jit
+def saddle_max(p, start):
+    """max over q of f(p, q): the solver's ascent from ``start`` as a fixed number of steps, each
+    decision a jnp.where, the steps after the stop doing nothing (so that jax.grad goes through)."""
+
+    def step(state, _):
+        q, fq, gq, eta, accepted, done = state
+        double = accepted == 10
+        q_new = q + eta * gq
+        f_new = saddle_f(p, q_new)
+        stop = done | (jnp.sqrt(jnp.sum(gq * gq)) <= 1e-5)
+        stop = stop | (~double & (jnp.sqrt(jnp.sum((q_new - q) ** 2)) <= 1e-5))
+        take = ~stop & ~double & (f_new > fq)
+        halve = ~stop & ~double & ~(f_new > fq)
+        q, fq, gq = (
+            jnp.where(take, new, old)
+            for new, old in ((q_new, q), (f_new, fq), (jax.grad(saddle_f, argnums=1)(p, q_new), gq))
+        )
+        eta = jnp.where(~stop & double, 2 * eta, jnp.where(halve, eta / 2, eta))
+        accepted = jnp.where(~stop & double, 0, jnp.where(take, accepted + 1, jnp.where(halve, 0, accepted)))
+        return (q, fq, gq, eta, accepted, stop), None
+
+    init = (start, saddle_f(p, start), _saddle_df_dq(p, start), 1e-5, 0, False)
+    (_, fq, _, _, _, done), _ = jax.lax.scan(step, init, None, length=SADDLE_STEPS)
+    return fq, done
+
+
+SADDLE_STEPS = 1000  # more than the ascent takes from the eval's start (checked: `done`)
+
+
+@functools.cache
+def saddle_reference(start):
+    start = jnp.asarray(start)
+    value = lambda p: saddle_max(p, start)[0]  # noqa: E731
+    d_value = jax.jit(jax.grad(value))
+    assert bool(saddle_max(start, start)[1])
+    p, _ = descend(_concrete, value, d_value, start)
+    q, _ = descend(_concrete, lambda q: -saddle_f(p, q), lambda q: -_saddle_df_dq(p, q), start)
+    return jnp.concatenate([p, q])
+
+
+@pytest.fixture(scope="module")
+def nested_session():
+    messages = [{"id": 0, "kind": "start"}]
+    for module, inp in NESTED_INPUTS.items():
+        messages.append({"id": len(messages), "kind": "define", "module": module})
+        for function in ("ff", "fr", "rf", "rr"):
+            evaluate = {"kind": "evaluate", "module": module, "function": function, "input": inp | RUNS}
+            messages.append({"id": len(messages)} | evaluate)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sourcegrad.gradbench"],
+        capture_output=True,
+        text=True,
+        input="".join(json.dumps(m) + "\n" for m in messages),
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    responses = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["id"] for r in responses] == [m["id"] for m in messages]
+    return {(m["module"], m["function"]): r for m, r in zip(messages, responses) if m["kind"] == "evaluate"}
+
+
+@pytest.mark.parametrize("variant", ["ff", "fr", "rf", "rr"])
+def test_particle_agrees_with_jax_in_its_variant(nested_session, variant):
+    response = nested_session["particle", variant]
+    assert response["success"], response.get("error")
+    assert len(response["timings"]) == RUNS["min_runs"]
+    want = particle_reference(NESTED_INPUTS["particle"]["w"], variant[0], variant[1])
+    _close(response["output"], want)
+
+
+def test_saddle_agrees_with_jax_in_every_variant(nested_session):
+    want = saddle_reference(tuple(NESTED_INPUTS["saddle"]["start"]))
+    for variant in ("ff", "fr", "rf", "rr"):
+        response = nested_session["saddle", variant]
+        assert response["success"], (variant, response.get("error"))
+        assert len(response["timings"]) == RUNS["min_runs"]
+        _close(response["output"], want)
+
+
+@pytest.mark.parametrize("module", sorted(NESTED_INPUTS))
+def test_nested_references_are_gradbench_expected_answers(module):
+    """The JAX references reproduce GradBench's expected outputs within the eval's tolerance."""
+    inp = NESTED_INPUTS[module]
+    got = (
+        particle_reference(inp["w"], "r", "r")
+        if module == "particle"
+        else saddle_reference(tuple(inp["start"]))
+    )
+    want = np.asarray(GRADBENCH_EXPECTED[module])
+    assert np.all(np.abs(np.asarray(got) - want) / np.maximum(1, np.abs(got) + np.abs(want)) <= 1e-4)

@@ -39,6 +39,11 @@ HELPER_TABLE = {
         {"v": (3,), "x": (3, 4)},
         ("v",),
     ),
+    "norm_adjoint": (
+        "norm_adjoint(v, x, jnp.linalg.norm(x, axis=1), axis=1) + norm_adjoint(v, x, jnp.sum(x, axis=1), ord=3, axis=1)",
+        {"v": (3,), "x": (3, 4)},
+        ("v", "x"),
+    ),
 }
 
 

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sourcegrad import grad, jvp, value_and_grad
+from sourcegrad import grad, jacfwd, jvp, value_and_grad
 from sourcegrad.api.forward import JVPFunction
 from sourcegrad.api.grad import GradFunction
 from sourcegrad.errors import SourceUnavailableError, UnsupportedSyntaxError
@@ -58,6 +58,10 @@ def smallest(D):
     return np.sum(np.min(D, axis=1) ** 2)
 
 
+def inverse_distance(x, y):
+    return 1.0 / np.linalg.norm(x - y) + np.linalg.norm(x * y, ord=3)
+
+
 def with_loop(x):
     for _ in range(3):
         x = np.sin(x)
@@ -76,6 +80,7 @@ SECOND = {
     "sin_prod_xx": (sin_prod, 0, 0, (np.linspace(0.1, 1.0, 4), np.linspace(-1.0, 2.0, 4)), "normal"),
     "quad_form": (quad_form, 0, 0, (np.array([0.3, -0.2, 0.5]), np.arange(9.0).reshape(3, 3) / 7), "normal"),
     "smallest": (smallest, 0, 0, (np.array([[0.3, -1.0, 2.0], [1.5, 0.2, 0.9]]),), "normal"),
+    "norm": (inverse_distance, 0, 1, (np.array([0.3, -0.2, 0.5]), np.array([1.0, 2.0, -1.0])), "normal"),
 }
 
 
@@ -360,6 +365,13 @@ def calls_jvp_without_tangents(x):
     return v
 
 
+jf_sin_prod = jacfwd(sin_prod, wrt=0)
+
+
+def calls_jacfwd(x):
+    return np.sum(jf_sin_prod(x, x))
+
+
 def calls_looping_jvp(x):
     v, dv = j_with_loop(x, tangents=x)
     return dv
@@ -372,6 +384,7 @@ def calls_looping_jvp(x):
         (calls_looping_jvp, "second order"),
         (calls_with_seed, "seed="),
         (calls_jvp_without_tangents, "tangents="),
+        (calls_jacfwd, "jacfwd"),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )

@@ -131,6 +131,24 @@ defrule(
     tangent=f"extremum_adjoint(d_v, x, extreme, {_AK})",
 )
 
+# ----- norms: every ord at once, the tangent and adjoint by jax.jvp/jax.vjp of the helper; its norm
+# argument is `n` (`ans` names a rule's own result in templates) -----
+_NK = "ord=ord, axis=axis, keepdims=keepdims"
+defrule(
+    "norm_adjoint(v, x, n, ord=None, axis=None, keepdims=False)",
+    static=("ord", "axis", "keepdims"),
+    objects=(runtime.norm_adjoint,),
+    temp="to_norm",
+    v=f"norm_adjoint_vjp(g, v, x, n, 0, {_NK})",
+    x=f"norm_adjoint_vjp(g, v, x, n, 1, {_NK})",
+    n=f"norm_adjoint_vjp(g, v, x, n, 2, {_NK})",
+    tangent=dict(
+        v=f"norm_adjoint(d_v, x, n, {_NK})",
+        x=f"norm_adjoint_jvp(v, x, n, d_x, 1, {_NK})",
+        n=f"norm_adjoint_jvp(v, x, n, d_n, 2, {_NK})",
+    ),
+)
+
 # ----- the seed of a scalar output (a gradient regenerated as a plain function): a constant -----
 defconst(
     "seed_like(y, seed=None)",

@@ -46,6 +46,7 @@ class Jacobian:
         self._single = not isinstance(wrt, (tuple, list))
         self._mode = mode
         self._parts: list = []
+        self._batched: dict = {}  # a tangent function's compiled code -> its compiled columns
         if mode == "forward":  # one tangent function per input: the others stay constant
             items = (wrt,) if self._single else tuple(wrt)
             self._parts = [JVPFunction(fn, w, max_iter=max_iter) for w in items]
@@ -68,11 +69,13 @@ class Jacobian:
 
     def _columns(self, part: JVPFunction, args, kwargs):
         values, static, t = part._bind(args, kwargs)
-        x = values[part._params.index(part.wrt[0])]
         fn = part._jit(t, static)
-        basis = _basis(jnp.shape(x), jnp.result_type(x))
-        _, stacked = jax.vmap(lambda d: fn(*values, d))(basis)
-        return jax.tree_util.tree_map(lambda s: _to_jacobian(s, jnp.shape(x), jnp.shape(s)[1:]), stacked)
+        columns = self._batched.get(fn)
+        if columns is None:  # the basis, the batched tangents and the reshape: one compiled call
+            index = part._params.index(part.wrt[0])
+            columns = jax.jit(functools.partial(_columns_of, fn, index), static_argnums=static)
+            columns = self._batched.setdefault(fn, columns)
+        return columns(*values)
 
     def _rows(self, g: GradFunction, args, kwargs):
         values, static, t = g._bind(args, kwargs)
@@ -95,6 +98,15 @@ class Jacobian:
         grads = out[1]
         # row k is the gradient of output element k: stacked rows are already (*O, *I)
         return tuple(jnp.reshape(r, (*y.shape, *jnp.shape(r)[1:])) for r in grads)
+
+
+def _columns_of(fn, index, *values):
+    """The Jacobian's columns: ``fn`` (a compiled tangent function) along each basis tangent of
+    input ``index``, batched, moved to the end."""
+    x = values[index]
+    basis = _basis(jnp.shape(x), jnp.result_type(x))
+    _, stacked = jax.vmap(lambda d: fn(*values, d))(basis)
+    return jax.tree_util.tree_map(lambda s: _to_jacobian(s, jnp.shape(x), jnp.shape(s)[1:]), stacked)
 
 
 def _call_static(fn, values, static, *dynamic):

@@ -25,6 +25,7 @@ from ..normal.calls import DERIVATIVE_CALLEES
 from . import regenerate
 from .forward import JVPFunction
 from .grad import GradFunction, _plain_gradient
+from .jacobians import Jacobian
 
 __all__ = ["gradient_callee", "tangent_callee"]
 
@@ -91,5 +92,19 @@ def tangent_callee(j, args, keywords):
     return fn, args, rest + extra
 
 
+def jacobian_callee(jac, args, keywords):
+    """``jacfwd(f)``/``jacrev(f)`` called in a body: not generated as a callee yet (its columns
+    are a ``jax.vmap`` of the tangent function, not code in the supported subset)."""
+    if jac._mode == "forward":
+        what, instead = "jacfwd", "one jvp call per input element, tangents= a unit vector"
+    else:
+        what, instead = "jacrev", "one grad call per output element"
+    raise ValueError(
+        f"{what}(...) cannot be called inside a differentiated function yet; write its columns as "
+        f"{instead} (for a scalar function, grad(f) is its Jacobian)"
+    )
+
+
 DERIVATIVE_CALLEES[GradFunction] = gradient_callee
 DERIVATIVE_CALLEES[JVPFunction] = tangent_callee
+DERIVATIVE_CALLEES[Jacobian] = jacobian_callee

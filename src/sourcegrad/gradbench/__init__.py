@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-NAMES = ("hello", "lse", "llsq", "ode", "gmm", "kmeans", "lstm", "det", "ba", "ht")
+NAMES = ("hello", "lse", "llsq", "ode", "gmm", "kmeans", "lstm", "det", "ba", "ht", "particle", "saddle")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import numpy as np
 
 from sourcegrad import grad
 from sourcegrad.bench.timing import as_jax, block, interleaved
-from sourcegrad.gradbench import bench_jacobians, gmm, llsq, lse, lstm, ode
+from sourcegrad.gradbench import bench_jacobians, bench_nested, gmm, llsq, lse, lstm, ode
 
 TOLERANCE = 1e-4  # GradBench's |x - y| / max(1, |x| + |y|)
 
@@ -188,11 +188,29 @@ def _kmeans_workload():
     return ("kmeans", f"k={k},n={n},d={d}", kmeans.direction, jax.jit(direction), args, jax_args, fresh)
 
 
+def _row_text(r) -> str:
+    """One printed row; a row without a JAX side (particle's and saddle's reverse variants) shows -."""
+
+    def number(value, scale, unit, width):
+        return (
+            f"{value * scale:{width - len(unit)}.{3 if unit == 'ms' else 2}f}{unit}"
+            if value
+            else f"{'-':>{width}s}"
+        )
+
+    return (
+        f"{r['eval']:11s} {r['input']:24s} {str(r['valid']):6s} {number(r['sourcegrad_s'], 1e3, 'ms', 10)} "
+        f"{number(r['jax_s'], 1e3, 'ms', 10)} {number(r['ratio'], 1, '', 6)} "
+        f"{number(r['first_sourcegrad_s'], 1, 's', 8)} {number(r['first_jax_s'], 1, 's', 9)} "
+        f"{number(r['first_ratio'], 1, '', 6)}"
+    )
+
+
 def run(only=None) -> list[dict]:
     jax.config.update("jax_enable_x64", True)
     rows = []
     print(
-        f"{'eval':6s} {'input':24s} {'valid':6s} {'steady':>10s} {'jax':>10s} {'ratio':>6s} "
+        f"{'eval':11s} {'input':24s} {'valid':6s} {'steady':>10s} {'jax':>10s} {'ratio':>6s} "
         f"{'first':>8s} {'jax first':>9s} {'ratio':>6s}"
     )
 
@@ -206,15 +224,13 @@ def run(only=None) -> list[dict]:
         for w in bench_jacobians.workloads():
             if wanted(w[0]):
                 yield measure_jacobian(*w, bench_jacobians.fresh_transforms(w[0]))
+        for module, variant in bench_nested.workloads():
+            if wanted(module):
+                yield bench_nested.measure(module, variant, TOLERANCE)
 
     for r in measured():
         rows.append(r)
-        print(
-            f"{r['eval']:6s} {r['input']:24s} {str(r['valid']):6s} {r['sourcegrad_s'] * 1e3:8.3f}ms "
-            f"{r['jax_s'] * 1e3:8.3f}ms {r['ratio']:6.2f} {r['first_sourcegrad_s']:7.2f}s "
-            f"{r['first_jax_s']:8.2f}s {r['first_ratio']:6.2f}",
-            flush=True,
-        )
+        print(_row_text(r), flush=True)
     for name, why in (("det", "recursion on the matrix's size, slices by the loop index"),):
-        print(f"{name:6s} {'(all)':24s} no     (refused: {why})")
+        print(f"{name:11s} {'(all)':24s} no     (refused: {why})")
     return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import jax.numpy as jnp
 
 from .core import _axes, reduced_size, unreduce
@@ -63,6 +64,32 @@ def norm_adjoint(g, x, ans, ord=None, axis=None, keepdims=False):
     if len(axes) == 2:
         return _matrix_norm_adjoint(g, x, ord, axes, keepdims)
     raise ValueError(f"linalg.norm: improper number of axes {axes} for ord={ord!r}")
+
+
+def _norm_adjoint_along(args, argnum, ord, axis, keepdims):
+    """norm_adjoint as a function of one of its arrays ``(g, x, ans)``, the others held."""
+
+    def along(a):
+        held = list(args)
+        held[argnum] = a
+        return norm_adjoint(*held, ord=ord, axis=axis, keepdims=keepdims)
+
+    return along
+
+
+def norm_adjoint_jvp(g, x, ans, tangent, argnum, ord=None, axis=None, keepdims=False):
+    """The tangent of ``norm_adjoint(g, x, ans)`` along array ``argnum`` (0, 1, 2) moving by
+    ``tangent``: second order through a norm, every ``ord`` at once (by jax.jvp of the helper)."""
+    args = (g, x, ans)
+    return jax.jvp(_norm_adjoint_along(args, argnum, ord, axis, keepdims), (args[argnum],), (tangent,))[1]
+
+
+def norm_adjoint_vjp(cotangent, g, x, ans, argnum, ord=None, axis=None, keepdims=False):
+    """The adjoint of ``norm_adjoint(g, x, ans)`` in array ``argnum`` (0, 1, 2) for ``cotangent``
+    (reverse over reverse through a norm; by jax.vjp of the helper)."""
+    args = (g, x, ans)
+    _, pullback = jax.vjp(_norm_adjoint_along(args, argnum, ord, axis, keepdims), args[argnum])
+    return pullback(cotangent)[0]
 
 
 def _vector_norm_adjoint(g, x, ans, ord, axes):

@@ -193,6 +193,9 @@ def _flat_tup(cx, struct: Struct, value_node) -> ir.Tup:
 
 
 def _is_library(fn) -> bool:
-    """Functions of installed libraries (numpy, jax, scipy, ...) are not the user's to differentiate."""
+    """Functions of installed libraries (numpy, jax, scipy, ...) are not the user's to differentiate;
+    ``sourcegrad.gradbench``'s evals are written as a user writes them, and are."""
     module = getattr(fn, "__module__", "") or ""
+    if module == "sourcegrad.gradbench" or module.startswith("sourcegrad.gradbench."):
+        return False
     return module.split(".")[0] in {"numpy", "jax", "jaxlib", "scipy", "sourcegrad", "builtins"}
