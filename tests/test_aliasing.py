@@ -89,6 +89,18 @@ REPRODUCED = {
         "        else:\n            y[i] = y[i - 1] * x[i]\n    z = y * 2.0\n    return (z * x[:3]).sum()",
         X,
     ),
+    # fuzz (seed 1, program 2167): after `b = clamp(x)`, `x` and `b` read one version; a write
+    # through `x` re-binds both, and a second helper write through `b` must re-bind both again
+    # (only the first name reading that version was re-bound: `b` kept the value before it)
+    "helper_alias_written_twice": (
+        "b = clamp(x)\n    x[0] = np.sum(b)\n    c = clamp(b)\n    return x.sum() + 10.0 * b.sum() + 100.0 * (c * x).sum()",
+        X,
+    ),
+    "alias_written_through_both_names": (
+        "y = x\n    y[1] = x[0] * 2.0\n    x[2] = np.sum(y)\n    z = y\n    z[0] = x[3] * 3.0\n"
+        "    return (x * y).sum() + (z * z).sum()",
+        X,
+    ),
     "branches_fill_a_buffer_in_a_loop": (
         "y = np.zeros(3)\n    for i in range(3):\n        if x[i] > 0:\n            y[i] = x[i]\n"
         "        else:\n            y[i] = y[i - 1] * x[i]\n    return (y * x[:3]).sum()",

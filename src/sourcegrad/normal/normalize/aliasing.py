@@ -93,15 +93,17 @@ def note_bind(cx, ir_name: str):
     cx.memory.depth_of.setdefault(ir_name, cx.memory.loop_depth)
 
 
-def _live(cx) -> dict:
-    """IR name -> user name, for every name a user variable reads now (container leaves too)."""
-    out: dict[str, str] = {}
+def _live(cx) -> list[tuple[str, str]]:
+    """(IR name, user name) for every name a user variable reads now (container leaves too).
+    Several user names can read one IR name (``v = h(x)`` for a helper returning its argument,
+    then a write through ``x`` re-binds both): each pair counts."""
+    out: dict[tuple[str, str], None] = {}
     for user, current in cx.versions.items():
         value = cx.structs.get(current)
         for leaf in leaves(value) if isinstance(value, Struct) else [ir.Name(current)]:
             if isinstance(leaf, ir.Name):
-                out.setdefault(leaf.id, user)
-    return out
+                out[(leaf.id, user)] = None
+    return list(out)
 
 
 def inherit_stale(cx, target: str, *sources) -> None:
@@ -116,7 +118,7 @@ def shared_with_others(cx, user: str, buffer: str) -> list:
     """The user variables other than ``user`` (or containers, by their leaves) that read memory of
     ``buffer`` now, in the order they were bound."""
     mem = cx.memory
-    return list(dict.fromkeys(u for m, u in _live(cx).items() if u != user and mem.root_of(m) == buffer))
+    return list(dict.fromkeys(u for m, u in _live(cx) if u != user and mem.root_of(m) == buffer))
 
 
 def write_in_place(cx, node, user, old: str, new: str | None, certain: bool, what: str, fix: str):
@@ -129,7 +131,7 @@ def write_in_place(cx, node, user, old: str, new: str | None, certain: bool, wha
     line = cx.origin.line if cx.origin else 0
     mem.written.setdefault(buffer, (line, what, certain))
     if mem.loop_depth:
-        for m, u in live.items():
+        for m, u in live:
             if m in members and u != user and mem.depth_of.get(m, 0) < mem.loop_depth:
                 raise cx.error(
                     node,
@@ -149,11 +151,12 @@ def write_in_place(cx, node, user, old: str, new: str | None, certain: bool, wha
         else f" if {subject} is a NumPy array (an augmented assignment writes into an "
         f"array but makes a new value from a Python or NumPy scalar)"
     )
-    for m in members - {new}:
-        u = live.get(m)
+    readers = [(m, u) for m, u in live if m in members and m != new]
+    for m in members - {new} - {m for m, _ in readers}:
+        mem.stale.setdefault(m, (f"`{what}` (line {line}) changed in place under NumPy{how}", fix))
+    for m, u in readers:
         if (
-            u is not None
-            and u != user
+            u != user
             and certain
             and new is not None
             and cx.versions.get(u) == m
