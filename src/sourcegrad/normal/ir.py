@@ -207,6 +207,7 @@ class For:
     checkpoint: str | int | None = None  # "sqrt" or a segment length: recompute segments instead of a tape
     checkpointed: tuple = ()  # set by reverse when it checkpoints: (segment name, saved name)
     shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
+    unrolled: bool = False  # slices' shapes depend on the index: a Python loop while JAX traces
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ from .reductions import (
     tie_split,
     var_adjoint,
 )
+from .unrolled import TraceLimitError, static_recursion, unrolled_scan
 
 __all__ = [
     "SeedError",
@@ -132,6 +133,9 @@ __all__ = [
     "checkpointed_scan_adjoint",
     "checkpointed_while",
     "checkpointed_while_adjoint",
+    "unrolled_scan",
+    "static_recursion",
+    "TraceLimitError",
     "unslice",
     "inplace_set",
     "inplace_add",

@@ -1,0 +1,69 @@
+"""What runs while JAX traces, unrolled: loops whose shapes change with the index, and recursion.
+
+* ``unrolled_scan`` is ``lax.scan`` run as a Python loop: a loop whose slices' bounds depend on
+  its index (``M[1:, :j]``) makes arrays of another shape in each iteration, which one compiled
+  loop body cannot; the index is a Python int in every iteration, and what each iteration saves
+  is kept in a list (a row per iteration) instead of a stacked array.
+* ``static_recursion`` guards a generated function that calls itself: the recursion is decided by
+  shapes and static arguments, so it ends while JAX traces, or it is stopped at ``limit`` calls
+  deep.
+
+Both raise ``TraceLimitError`` when their limit is reached; the API reports it on the user's line.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+
+class TraceLimitError(ValueError):
+    """A loop unrolled while tracing, or a recursion resolved while tracing, went past its limit."""
+
+
+def unrolled_scan(step, init, xs, length=None, reverse=False, rows=0, limit=100):
+    """``lax.scan(step, init, xs, length, reverse)`` as a Python loop, at most ``limit``
+    iterations. ``xs``: a tuple of sequences (a ``range``, whose items stay Python ints; a list;
+    an array, by rows), or None with ``length``. Each iteration's output (``rows`` values, or
+    None) is returned as one list per value, in iteration order (``ys[k]`` belongs to ``xs[k]``,
+    reversed or not), so values of different shapes can be kept."""
+    n = length if xs is None else len(xs[0])
+    if n > limit:
+        raise TraceLimitError(
+            f"this loop runs {n} times and is unrolled while JAX traces (the bounds of its "
+            f"slices depend on its index, so their shapes change from one iteration to the "
+            f"next, which a compiled loop cannot do); at most {limit} iterations are unrolled"
+        )
+    out: list = [None] * n
+    carry = init
+    for k in reversed(range(n)) if reverse else range(n):
+        carry, out[k] = step(carry, None if xs is None else tuple(x[k] for x in xs))
+    if not rows:
+        return carry, None
+    return carry, tuple([y[i] for y in out] for i in range(rows))
+
+
+def static_recursion(limit=100):
+    """The decorator of a generated function that calls itself: at most ``limit`` calls deep
+    (in each thread) while JAX traces."""
+
+    def decorate(fn):
+        depth = threading.local()
+
+        @functools.wraps(fn)
+        def guarded(*args):
+            level = getattr(depth, "level", 0)
+            if level >= limit:
+                raise TraceLimitError(
+                    f"this call recurses more than {limit} calls deep while JAX traces; "
+                    f"the recursion must end on a shape or a static argument"
+                )
+            depth.level = level + 1
+            try:
+                return fn(*args)
+            finally:
+                depth.level = level
+
+        return guarded
+
+    return decorate
