@@ -29,6 +29,7 @@ from ..errors import (
     SeedError,
     ShapeError,
     SourcegradError,
+    UnsupportedSyntaxError,
     format_located,
 )
 from ..frontend.parse import parse_function
@@ -222,6 +223,13 @@ def located_runtime_error(exc: BaseException, transformed):
         generated = linecache.getline(transformed.filename, frame.f_lineno).strip()
         where = f"in the generated code (line {frame.f_lineno} of .source): {generated}"
         cls: type[SourcegradError]
+        if isinstance(exc, runtime.TraceLimitError):  # a recursion or unrolled loop too long
+            what, fix = exc.args
+            err = UnsupportedSyntaxError(
+                f"{what}\n  {where}", filename=filename, line=user_line, col=col, text=text, fix=fix,
+                end_col=len(text.rstrip()),
+            )
+            return err
         if section != "backward":
             cls, msg = (
                 ShapeError,

@@ -84,6 +84,8 @@ class _Printer:
             self.function_name = fn.name
         defaults = dict(fn.defaults)
         params = ", ".join(f"{p}={defaults[p]}" if p in defaults else p for p in fn.params)
+        for decorator in fn.decorators:
+            self.line(f"@{decorator}", indent)
         self.line(f"def {fn.name}({params}):", indent)
         if fn.doc:
             doc = []

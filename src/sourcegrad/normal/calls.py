@@ -28,7 +28,7 @@ returned); if the finished callee is otherwise, it is normalized again with what
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..frontend import fence
 from ..frontend.desugar import desugar
@@ -37,11 +37,22 @@ from ..frontend.resolve import Environment
 from . import ir
 from .naming import Namer, identifiers_in
 
-__all__ = ["Callee", "CalleeTable", "DERIVATIVE_CALLEES", "Pending", "RECURSION_VARIANTS", "outputs_of"]
+__all__ = [
+    "Callee",
+    "CalleeTable",
+    "DERIVATIVE_CALLEES",
+    "Pending",
+    "RECURSION_LIMIT",
+    "RECURSION_VARIANTS",
+    "outputs_of",
+]
 
 #: How many variants of one function (its arguments of different kinds at each level) may be
 #: normalized inside one another before the recursion is refused.
 RECURSION_VARIANTS = 8
+
+#: How deep a generated function that calls itself may recurse while JAX traces.
+RECURSION_LIMIT = 100
 
 #: What a callee is assumed to be at a call of itself, before it is normalized.
 NO_ALIASING: dict = {"writes": {}, "outputs": {}}
@@ -63,6 +74,12 @@ class Callee:
     namer: Namer
     vjps: dict = field(default_factory=dict)  # (active params, active outputs) -> (fwd, bwd) names
     recursive: bool = False  # it calls itself: its generated functions are depth-guarded
+
+    def guarded(self, fn: ir.Function) -> ir.Function:
+        """``fn`` (this callee's primal, ``fwd_`` or ``jvp_``), depth-guarded if it recurses."""
+        if not self.recursive:
+            return fn
+        return replace(fn, decorators=(f"static_recursion(limit={RECURSION_LIMIT})",))
 
     @property
     def n_outputs(self) -> int:

@@ -285,6 +285,7 @@ class Function:
     globals_used: tuple = ()  # names the body reads from the user's module
     temporaries: frozenset = frozenset()  # names normalize introduced (not the user's variables)
     meta: dict = field(default_factory=dict, compare=False)  # facts later passes leave for others
+    decorators: tuple = ()  # source texts of decorators (``static_recursion()`` of a recursive callee)
 
 
 @dataclass(frozen=True)

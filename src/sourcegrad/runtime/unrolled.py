@@ -18,7 +18,8 @@ import threading
 
 
 class TraceLimitError(ValueError):
-    """A loop unrolled while tracing, or a recursion resolved while tracing, went past its limit."""
+    """A loop unrolled while tracing, or a recursion resolved while tracing, went past its limit
+    (``args``: what happened, how to fix it)."""
 
 
 def unrolled_scan(step, init, xs, length=None, reverse=False, rows=0, limit=100):
@@ -32,7 +33,9 @@ def unrolled_scan(step, init, xs, length=None, reverse=False, rows=0, limit=100)
         raise TraceLimitError(
             f"this loop runs {n} times and is unrolled while JAX traces (the bounds of its "
             f"slices depend on its index, so their shapes change from one iteration to the "
-            f"next, which a compiled loop cannot do); at most {limit} iterations are unrolled"
+            f"next, which a compiled loop cannot do); at most {limit} iterations are unrolled",
+            "slice with bounds that do not depend on the index, or index with integers (`x[i]`) "
+            "and stack the rows",
         )
     out: list = [None] * n
     carry = init
@@ -55,8 +58,11 @@ def static_recursion(limit=100):
             level = getattr(depth, "level", 0)
             if level >= limit:
                 raise TraceLimitError(
-                    f"this call recurses more than {limit} calls deep while JAX traces; "
-                    f"the recursion must end on a shape or a static argument"
+                    f"this call recurses more than {limit} calls deep while "
+                    f"JAX traces (the shapes and static arguments that decide the recursion do "
+                    f"not reach its end)",
+                    "make each call get closer to a case that returns without calling itself "
+                    "(a smaller shape, a smaller int), or write the recursion as a loop",
                 )
             depth.level = level + 1
             try:

@@ -53,7 +53,8 @@ def callee_vjp(ctx, callee, active_in, active_out):
         bwd_name = callees.module_namer.fresh(f"bwd_{callee.name}")
         callee.vjps[key] = (fwd_name, bwd_name)
         inner = ctx.for_callee(fn, wrt, activity, callee.namer, callee.parsed.filename)
-        callees.functions.extend(vjp_functions(inner, fwd_name, bwd_name, active_out))
+        fwd, bwd = vjp_functions(inner, fwd_name, bwd_name, active_out)
+        callees.functions.extend([callee.guarded(fwd), bwd])
     return callee.vjps[key]
 
 

@@ -74,8 +74,8 @@ def user_call(cx, node, target):
     except ValueError as exc:
         raise cx.error(
             node,
-            f"`{label}` calls itself {exc}: JAX traces both sides of such a branch, so the "
-            f"recursion would never end while tracing",
+            f"`{label}` calls itself (directly or through other functions) {exc}: JAX traces "
+            f"both sides of such a branch, so the recursion would never end while tracing",
             "decide the recursion on a static value (a shape, x.shape[0] == 1, or a Python int "
             "argument), or write it as a loop",
         ) from None
