@@ -75,7 +75,6 @@ def _inputs():
         ("ht", "jacobian", ht_complicated),
         ("det", "primal", {"A": rng.random(9).tolist(), "ell": 3}),
         ("det", "gradient", {"A": rng.random(9).tolist(), "ell": 3}),
-        ("det", "gradient", {"A": rng.random(16).tolist(), "ell": 4}),
         ("det", "gradient", {"A": rng.random(1).tolist(), "ell": 1}),
     ]
 
