@@ -141,7 +141,9 @@ def test_a_recursive_function_returning_a_tuple():
 def test_jvp_of_a_recursive_function():
     x, t = np.array([0.3, 0.7, -0.4]), np.array([1.0, -2.0, 0.5])
     value, tangent = jvp(mutual_loss)(x, tangents=t)
-    ref_value, ref_tangent = jax.jvp(lambda x: jnp.sum(jnp.sin(1.5 * jnp.cos(1.5 * jnp.cos(1.5 * x)))), (x,), (t,))
+    ref_value, ref_tangent = jax.jvp(
+        lambda x: jnp.sum(jnp.sin(1.5 * jnp.cos(1.5 * jnp.cos(1.5 * x)))), (x,), (t,)
+    )
     assert_close(value, ref_value, rtol=1e-12)
     assert_close(tangent, ref_tangent, rtol=1e-12)
 
@@ -224,7 +226,9 @@ def test_long_unrolled_loops_are_located_errors():
     )
     with pytest.raises(UnsupportedSyntaxError) as err:
         grad(fixed)
-    assert err.value.lineno == 4 and "runs 200 times, and at most 100 iterations are unrolled" in str(err.value)
+    assert err.value.lineno == 4 and "runs 200 times, and at most 100 iterations are unrolled" in str(
+        err.value
+    )
     by_shape = make_function(
         """
         def f(x):

@@ -225,11 +225,15 @@ def located_runtime_error(exc: BaseException, transformed):
         cls: type[SourcegradError]
         if isinstance(exc, runtime.TraceLimitError):  # a recursion or unrolled loop too long
             what, fix = exc.args
-            err = UnsupportedSyntaxError(
-                f"{what}\n  {where}", filename=filename, line=user_line, col=col, text=text, fix=fix,
+            return UnsupportedSyntaxError(
+                f"{what}\n  {where}",
+                filename=filename,
+                line=user_line,
+                col=col,
+                text=text,
+                fix=fix,
                 end_col=len(text.rstrip()),
             )
-            return err
         if section != "backward":
             cls, msg = (
                 ShapeError,

@@ -245,7 +245,9 @@ class Lowerer:
     def branch(self, s: ir.If) -> list:
         if s.static:
             # an output a side assigns under its own name (a branch's residual) needs no copy
-            then = self.block(s.body) + [ir.Assign(o, a, s.origin) for o, a, _ in s.outputs if a != ir.Name(o)]
+            then = self.block(s.body) + [
+                ir.Assign(o, a, s.origin) for o, a, _ in s.outputs if a != ir.Name(o)
+            ]
             other = self.block(s.orelse) + [
                 ir.Assign(o, b, s.origin) for o, _, b in s.outputs if b != ir.Name(o)
             ]

@@ -44,6 +44,7 @@ __all__ = [
     "Pending",
     "RECURSION_LIMIT",
     "RECURSION_VARIANTS",
+    "UnsettledRecursion",
     "outputs_of",
 ]
 
@@ -85,6 +86,11 @@ class Callee:
     def n_outputs(self) -> int:
         value = self.function.body[-1].value
         return len(value.items) if isinstance(value, ir.Tup) else 1
+
+
+class UnsettledRecursion(Exception):
+    """A function that calls itself returns another number of values, or shares memory with its
+    arguments differently, depending on what it is assumed to return at the call of itself."""
 
 
 @dataclass
@@ -169,15 +175,15 @@ class CalleeTable:
         parsed = desugar(parsed, identifiers_in(parsed.node) | set(free))
         pending = self.pending[key] = Pending(fn_name)
         try:
-            for attempt in range(2):
+            for _ in range(3):
                 namer = Namer(identifiers_in(parsed.node) | set(free))
                 function = normalize_fn(parsed, env, namer, param_kinds, free)
                 found = (outputs_of(function), function.meta["aliasing"])
                 if not pending.called or (pending.outputs, pending.aliasing) == found:
                     break
                 pending.outputs, pending.aliasing = found
-            else:  # pragma: no cover - what it is does not depend on what it is assumed to be
-                raise ValueError(f"`{fn_name}` is not the same when it calls itself")
+            else:
+                raise UnsettledRecursion(fn_name)
         finally:
             del self.pending[key]
         name = pending.name or self.module_namer.fresh(fn_name)

@@ -115,7 +115,7 @@ def iterable(it, unrolled: bool = False) -> ast.expr:
     """What a loop iterator scans over: ``jnp.arange(start, stop, step)`` (``range(...)``, of
     Python ints, for a loop unrolled while tracing) or the array itself."""
     if isinstance(it, ir.RangeIter) and unrolled:
-        bounds = (it.start, it.stop, it.step)
+        bounds: tuple = (it.start, it.stop, it.step)
         if it.step == ir.Const(1):
             bounds = bounds[1:2] if it.start == ir.Const(0) else bounds[:2]
         return call("range", *(to_ast(b) for b in bounds))

@@ -13,9 +13,6 @@ Both raise ``TraceLimitError`` when their limit is reached; the API reports it o
 
 from __future__ import annotations
 
-import functools
-import threading
-
 
 class TraceLimitError(ValueError):
     """A loop unrolled while tracing, or a recursion resolved while tracing, went past its limit
@@ -49,11 +46,11 @@ def unrolled_scan(step, init, xs, length=None, reverse=False, rows=0, limit=100)
 def static_recursion(limit=100):
     """The decorator of a generated function that calls itself: at most ``limit`` calls deep
     (in each thread) while JAX traces."""
+    import threading  # here, so that the copy `sourcegrad emit` makes of this function stands alone
 
     def decorate(fn):
         depth = threading.local()
 
-        @functools.wraps(fn)
         def guarded(*args):
             level = getattr(depth, "level", 0)
             if level >= limit:
@@ -70,6 +67,7 @@ def static_recursion(limit=100):
             finally:
                 depth.level = level
 
+        guarded.__name__, guarded.__doc__ = fn.__name__, fn.__doc__
         return guarded
 
     return decorate

@@ -132,9 +132,9 @@ def _unrolled(cx, node, user_targets, iters, body_nodes) -> bool:
     if where is None:
         return False
     it = next(it for it in iters if isinstance(it, ir.RangeIter))
-    bounds = (it.start, it.stop, it.step)
-    if all(isinstance(b, ir.Const) for b in bounds):
-        n = len(range(*(b.value for b in bounds)))
+    bounds: list = [b.value for b in (it.start, it.stop, it.step) if isinstance(b, ir.Const)]
+    if len(bounds) == 3:
+        n = len(range(*bounds))
         if n > UNROLLED_LOOP_LIMIT:
             raise cx.error(
                 where,

@@ -16,7 +16,7 @@ import inspect
 
 from ...frontend.resolve import describe, is_constant_value
 from .. import checker, ir
-from ..calls import DERIVATIVE_CALLEES, outputs_of, signature_of
+from ..calls import DERIVATIVE_CALLEES, UnsettledRecursion, outputs_of, signature_of
 from ..structs import Struct, leaves
 from .aliasing import after_call, callee_summary
 from .containers import kind_of_value
@@ -96,6 +96,14 @@ def user_call(cx, node, target):
         callee = cx.callees.get(
             key_target, kinds, free, functools.partial(_normalize_callee, cx, nested), cx.env
         )
+    except UnsettledRecursion:
+        raise cx.error(
+            node,
+            f"`{label}` calls itself, and what it returns (how many values, and which of them "
+            f"share memory with its arguments) changes with the depth",
+            "return the same number of values at every level, and copies (`....copy()`) rather "
+            "than views of the arguments",
+        ) from None
     finally:
         cx.callees.leave()
     aliasing = (callee.function.meta["aliasing"], callee.function.params)
