@@ -148,6 +148,30 @@ def test_jvp_of_a_recursive_function():
     assert_close(tangent, ref_tangent, rtol=1e-12)
 
 
+def test_jvp_through_a_loop_unrolled_while_tracing():
+    A, T = np.random.default_rng(5).random((2, 3, 3))
+    value, tangent = jvp(det_by_minors)(A, tangents=T)
+    ref_value, ref_tangent = jax.jvp(jnp.linalg.det, (A,), (T,))
+    assert_close(value, ref_value, rtol=1e-12)
+    assert_close(tangent, ref_tangent, rtol=1e-10)
+
+
+def test_emitted_module_recurses_without_sourcegrad():
+    """`sourcegrad emit` copies static_recursion and unrolled_scan into the module."""
+    from sourcegrad.backend.standalone import standalone_module
+
+    g = grad(det_by_minors)
+    source = standalone_module(g._current())
+    imports = [line for line in source.splitlines() if line.lstrip().startswith(("import ", "from "))]
+    assert not [line for line in imports if "sourcegrad" in line]
+    assert "@static_recursion(limit=100)\ndef fwd_det_of(M):" in source
+    namespace: dict = {}
+    exec(compile(source, "<emitted>", "exec"), namespace)
+    A = np.random.default_rng(2).random((3, 3))
+    _, (gradient,) = namespace["grad_det_by_minors"](A)
+    assert_close(gradient, jax.grad(jnp.linalg.det)(A), rtol=1e-10, atol=1e-12)
+
+
 def test_loop_slicing_by_its_index_is_unrolled():
     g = _check(prefix_sums, {"x": np.linspace(-1.0, 1.0, 6), "w": np.linspace(0.5, 2.0, 6)}, ("x", "w"))
     assert "unrolled_scan(for_" in g.source

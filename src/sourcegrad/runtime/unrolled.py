@@ -46,7 +46,7 @@ def unrolled_scan(step, init, xs, length=None, reverse=False, rows=0, limit=100)
 def static_recursion(limit=100):
     """The decorator of a generated function that calls itself: at most ``limit`` calls deep
     (in each thread) while JAX traces."""
-    import threading  # here, so that the copy `sourcegrad emit` makes of this function stands alone
+    import threading  # imported here: `emit` copies this function into a standalone module
 
     def decorate(fn):
         depth = threading.local()
