@@ -5,7 +5,8 @@ its first call (transform, trace, compile, run) against JAX's first call.
 The JAX side is the eval's own NumPy function with ``np`` bound to ``jax.numpy``
 (``bench.timing.as_jax``) where that runs under JAX; gmm and lstm write into arrays
 (``L[:, rows, cols] = lower``, ``cell[i] = ...``), which jax.numpy refuses, so their JAX versions here
-use ``.at[...].set`` instead, the only change.
+use ``.at[...].set`` instead, the only change. det recurses as written under both: JAX unrolls the
+recursion and the loop while tracing, as sourcegrad's generated code does.
 """
 
 from __future__ import annotations
