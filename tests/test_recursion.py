@@ -85,6 +85,20 @@ def prefix_sums(x, w):
     return total
 
 
+def tree_sums_in_a_loop(x, w):
+    total = 0.0
+    for i in range(w.shape[0]):
+        total = total + tree_sum(np.sin(x * w[i]))
+    return total
+
+
+def powers_in_a_loop(x, w):
+    total = 0.0
+    for i in range(w.shape[0]):
+        total = total + np.sum(power(x * w[i], 2))
+    return total
+
+
 def _check(fn, values: dict, wrt):
     """sourcegrad's gradients agree with float64 central differences and with jax.grad."""
     g = grad(fn, wrt=wrt)
@@ -132,6 +146,14 @@ def test_det_loop_is_unrolled_while_tracing():
     source = grad(det_by_minors).source
     assert "unrolled_scan(for_" in source and "(range(n),)" in source
     assert "lax.scan" not in source
+
+
+@pytest.mark.parametrize("fn", [tree_sums_in_a_loop, powers_in_a_loop])
+def test_recursion_called_in_a_rolled_loop(fn):
+    """The loop saves each call's residual; its Python values (the static ifs' tests, the shapes,
+    the int argument) stay Python values on the tape (runtime.Residual), as the backward needs."""
+    g = _check(fn, {"x": np.linspace(-1.0, 1.0, 5), "w": np.array([0.5, 1.5, -2.0])}, ("x", "w"))
+    assert "lax.scan(" in g.source and "Residual(" in g.source
 
 
 def test_a_recursive_function_returning_a_tuple():

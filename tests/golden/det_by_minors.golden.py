@@ -4,7 +4,8 @@
 # instead.
 import jax.numpy as jnp
 from sourcegrad.runtime import (
-    cast_like, seed_like, static_recursion, unbroadcast, unconcatenate, unrolled_scan, unslice,
+    Residual, cast_like, seed_like, static_recursion, unbroadcast, unconcatenate, unrolled_scan,
+    unslice,
 )
 
 
@@ -101,7 +102,7 @@ def fwd_det_of(M):
         returned_2 = returned_1
 
     # == the outputs, and the residual: the values the backward reads
-    return returned_2, (M, n, eq, branch_133_res)
+    return returned_2, Residual(M, n, eq, branch_133_res)
 
 
 def bwd_det_of(res, b_out):

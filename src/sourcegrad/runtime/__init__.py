@@ -85,7 +85,7 @@ from .reductions import (
     tie_split,
     var_adjoint,
 )
-from .unrolled import TraceLimitError, static_recursion, unrolled_scan
+from .unrolled import Residual, TraceLimitError, static_recursion, unrolled_scan
 
 __all__ = [
     "SeedError",
@@ -136,6 +136,7 @@ __all__ = [
     "unrolled_scan",
     "static_recursion",
     "TraceLimitError",
+    "Residual",
     "unslice",
     "inplace_set",
     "inplace_add",

@@ -9,9 +9,13 @@
   deep.
 
 Both raise ``TraceLimitError`` when their limit is reached; the API reports it on the user's line.
+``Residual`` is the residual of such a function (or of any callee whose residual holds Python
+values): a loop that saves it keeps those values Python values.
 """
 
 from __future__ import annotations
+
+import jax
 
 
 class TraceLimitError(ValueError):
@@ -71,3 +75,31 @@ def static_recursion(limit=100):
         return guarded
 
     return decorate
+
+
+@jax.tree_util.register_pytree_node_class
+class Residual:
+    """A called function's residual, the values its backward reads. Its arrays are the pytree's
+    leaves; the Python values among them (shapes, static arguments, the tests of static ifs, what
+    a loop unrolled while tracing saved) are part of its structure, so a rolled loop that saves
+    the residual (``lax.scan`` stacks its leaves) keeps them Python values, as the backward needs
+    them (``if eq:``, ``x[:h]``)."""
+
+    def __init__(self, *values):
+        self.values = values
+
+    def __iter__(self):
+        return iter(self.values)
+
+    def tree_flatten(self):
+        leaves, tree = jax.tree_util.tree_flatten(self.values)
+        arrays = tuple(hasattr(v, "shape") for v in leaves)
+        kept = tuple(v for v, a in zip(leaves, arrays) if a)
+        return kept, (tree, arrays, tuple(v for v, a in zip(leaves, arrays) if not a))
+
+    @classmethod
+    def tree_unflatten(cls, aux, kept):
+        tree, arrays, python = aux
+        kept, python = iter(kept), iter(python)
+        leaves = [next(kept) if a else next(python) for a in arrays]
+        return cls(*jax.tree_util.tree_unflatten(tree, leaves))

@@ -70,6 +70,7 @@ def branch_residual(ctx, s, out, *sides):
     again in ``bwd_`` instead would run again every call it makes: for a function that calls
     itself, once more at every depth."""
     res = ctx.namer.fresh(f"{s.name}_res")
+    ctx.python_values.add(res)
     made = []
     for fwd, bwd in sides:
         read = names_read_deep(bwd)

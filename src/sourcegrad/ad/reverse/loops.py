@@ -191,6 +191,7 @@ def for_loop(ctx, s: ir.For):
         LENGTH=None if scanned else trip_count(s.iters[0]),
     )
     if s.unrolled:  # its tape is lists; the rows of an iterated array's gradient are stacked after
+        ctx.python_values.update(stacked for _, stacked in tape)
         mapping.update(ROWS=ast.Constant(len(parts.elems)))
         return fwd, emit(ctx, s, parts, out, templates.UNROLLED_ADJOINT, mapping)
     return replace(fwd, checkpoint=None), emit(ctx, s, parts, out, templates.SCAN_ADJOINT, mapping)
