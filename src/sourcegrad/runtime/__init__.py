@@ -7,7 +7,8 @@ it undoes; all shape logic runs while JAX traces (shapes are static), so a
 helper whose work is a no-op for the shapes at hand costs nothing.
 
 The helpers live in one module per kind (``core``, ``reductions``, ``linalg``, ``indexing``,
-``assembly``, ``elementwise``, ``loops``, ``forward`` for tangent code); generated code imports them
+``assembly``, ``elementwise``, ``loops``, ``unrolled`` for what runs unrolled while tracing, ``forward``
+for tangent code); generated code imports them
 from here, ``sourcegrad.runtime``.
 """
 
