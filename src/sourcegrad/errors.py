@@ -41,7 +41,8 @@ class UnsupportedSyntaxError(SourcegradError, SyntaxError):
     """The differentiated function uses a construct outside the supported subset.
 
     Raised when ``grad`` transforms the function (at decoration time), never
-    while it runs. The message names the construct, shows the line with a caret
+    while it runs; a recursion or an unrolled loop decided by shapes is checked
+    when JAX first traces the call (``runtime.TraceLimitError``). The message names the construct, shows the line with a caret
     and says what to write instead. It is a ``SyntaxError``, so Python's own
     traceback printer shows the user's file and line.
 

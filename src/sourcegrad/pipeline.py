@@ -162,7 +162,7 @@ def _transform(
         gradient = across_devices(gradient, axis_name, axis_reduce)
     reversed_ = lower_function(reversed_, namer)
     primal_lowered = lower_function(primal, namer)
-    helpers = [lower_function(c.function, c.namer) for c in callees.entries.values()]
+    helpers = [lower_function(c.guarded(c.function), c.namer) for c in callees.entries.values()]
     helpers += [lower_function(simplify(f), module_namer) for f in callees.functions]
     user_globals = {}
     for f in [primal] + [c.function for c in callees.entries.values()]:

@@ -121,7 +121,7 @@ def transform_forward(
     tangent = forward(normal, wrt, activity, namer, parsed.filename, callees)
     lowered = lower_function(simplify(tangent), namer)
     primal = lower_function(normal, namer)
-    helpers = [lower_function(c.function, c.namer) for c in callees.entries.values()]
+    helpers = [lower_function(c.guarded(c.function), c.namer) for c in callees.entries.values()]
     helpers += [lower_function(simplify(f), module_namer) for f in callees.functions]
     user_globals: dict = {}
     for f in [normal] + [c.function for c in callees.entries.values()]:

@@ -39,6 +39,7 @@ from ..normal.pyexpr import instantiate
 __all__ = [
     "Template",
     "SCAN_ADJOINT",
+    "UNROLLED_ADJOINT",
     "CHECKPOINTED_ADJOINT",
     "WHILE_ADJOINT",
     "TAPE_READ",
@@ -174,6 +175,15 @@ SCAN_ADJOINT = Template(
     _SCAN_STEP
     + """
 CARRY_OUT, STACKS = lax.scan(ADJOINT, INIT, SCANNED, length=LENGTH, reverse=True)
+"""
+)
+
+#: The backward of a ``for`` loop unrolled while tracing (its slices' shapes depend on the index):
+#: the same step, run as a Python loop from the last iteration back, over its tape's lists.
+UNROLLED_ADJOINT = Template(
+    _SCAN_STEP
+    + """
+CARRY_OUT, STACKS = unrolled_scan(ADJOINT, INIT, SCANNED, length=LENGTH, reverse=True, rows=ROWS)
 """
 )
 

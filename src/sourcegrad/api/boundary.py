@@ -31,6 +31,7 @@ from ..errors import (
     SeedError,
     ShapeError,
     SourcegradError,
+    UnsupportedSyntaxError,
     format_located,
 )
 from ..frontend.parse import parse_function
@@ -248,6 +249,17 @@ def located_runtime_error(exc: BaseException, transformed):
         generated = linecache.getline(transformed.filename, frame.f_lineno).strip()
         where = f"in the generated code (line {frame.f_lineno} of .source): {generated}"
         cls: type[SourcegradError]
+        if isinstance(exc, runtime.TraceLimitError):  # a recursion or unrolled loop too long
+            what, fix = exc.args
+            return UnsupportedSyntaxError(
+                f"{what}\n  {where}",
+                filename=filename,
+                line=user_line,
+                col=col,
+                text=text,
+                fix=fix,
+                end_col=len(text.rstrip()),
+            )
         if section != "backward":
             cls, msg = (
                 ShapeError,

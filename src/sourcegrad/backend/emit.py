@@ -74,11 +74,18 @@ class _Printer:
         for i, part in enumerate(parts):
             self.line(("# " if i == 0 else "#   ") + part, indent, user_line, section)
 
+    def pass_if_empty(self, stmts, indent: int):
+        """A side of an ``if`` that holds comments only (no adjoint there) still needs a statement."""
+        if all(isinstance(x, ir.Comment) for x in stmts):
+            self.line("pass", indent)
+
     def function(self, fn: ir.Function, indent: int = 0):
         if indent == 0:
             self.function_name = fn.name
         defaults = dict(fn.defaults)
         params = ", ".join(f"{p}={defaults[p]}" if p in defaults else p for p in fn.params)
+        for decorator in fn.decorators:
+            self.line(f"@{decorator}", indent)
         self.line(f"def {fn.name}({params}):", indent)
         if fn.doc:
             doc = []
@@ -142,9 +149,11 @@ class _Printer:
         elif isinstance(s, ir.IfElse):
             self.line(f"if {expr_text(s.test)}:", indent, user_line, section)
             self.block(s.body or (ir.Comment("nothing"),), indent + 1, section)
+            self.pass_if_empty(s.body, indent + 1)
             if s.orelse:
                 self.line("else:", indent, user_line, section)
                 self.block(s.orelse, indent + 1, section)
+                self.pass_if_empty(s.orelse, indent + 1)
         elif isinstance(s, ir.Def):
             self.function(s.function, indent)
         else:

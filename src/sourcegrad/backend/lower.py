@@ -52,6 +52,16 @@ STATUS
 """
 )
 
+#: A loop whose slices' shapes depend on its index runs as a Python loop while JAX traces; each
+#: iteration's tape row is kept in a list (``runtime.unrolled_scan``).
+UNROLLED_SCAN = Template(
+    _SCAN_STEP
+    + """
+OUTS, STACKED = unrolled_scan(LOOP, INIT, SCANNED, rows=ROWS)
+STATUS
+"""
+)
+
 #: A checkpointed loop keeps the carry at the start of each segment instead of the tape.
 CHECKPOINTED_SCAN = Template(
     _SCAN_STEP
@@ -151,8 +161,21 @@ class Lowerer:
             SAVED=saved or ast.Constant(None),
             OUTS=tuple(c.out for c in s.carry),
             INIT=_atoms(c.init for c in s.carry),
-            SCANNED=tuple(iterable(it) for it in s.iters),
+            SCANNED=tuple(iterable(it, s.unrolled) for it in s.iters),
         )
+        status = [
+            a
+            for stacked, flag in s.status
+            for a in ANY_FLAG.instantiate(s.origin, FLAG=flag, STACKED_FLAG=stacked)
+        ]
+        if s.unrolled:
+            return UNROLLED_SCAN.instantiate(
+                s.origin,
+                **mapping,
+                STACKED=tuple(st for _, st in s.tape) or "_",
+                ROWS=ast.Constant(len(s.tape)),
+                STATUS=status,
+            )
         if s.checkpointed:  # keep each segment's starting carry; the backward recomputes its tape
             segment, kept = s.checkpointed
             return CHECKPOINTED_SCAN.instantiate(
@@ -163,11 +186,6 @@ class Lowerer:
                 TRIP_COUNT=trip_count(s.iters[0]),
                 CHECKPOINT=ast.Constant(s.checkpoint),
             )
-        status = [
-            a
-            for stacked, flag in s.status
-            for a in ANY_FLAG.instantiate(s.origin, FLAG=flag, STACKED_FLAG=stacked)
-        ]
         return SCAN.instantiate(
             s.origin, **mapping, STACKED=tuple(st for _, st in s.tape) or "_", STATUS=status
         )
@@ -226,8 +244,13 @@ class Lowerer:
 
     def branch(self, s: ir.If) -> list:
         if s.static:
-            then = self.block(s.body) + [ir.Assign(o, a, s.origin) for o, a, _ in s.outputs]
-            other = self.block(s.orelse) + [ir.Assign(o, b, s.origin) for o, _, b in s.outputs]
+            # an output a side assigns under its own name (a branch's residual) needs no copy
+            then = self.block(s.body) + [
+                ir.Assign(o, a, s.origin) for o, a, _ in s.outputs if a != ir.Name(o)
+            ]
+            other = self.block(s.orelse) + [
+                ir.Assign(o, b, s.origin) for o, _, b in s.outputs if b != ir.Name(o)
+            ]
             return [ir.IfElse(s.test, tuple(then) or (ir.Comment("nothing to do"),), tuple(other))]
         if not s.outputs:
             # cast is safe: normalize gives every `if` the origin of its line

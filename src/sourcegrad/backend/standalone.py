@@ -200,7 +200,7 @@ def standalone_module(transformed, static_argnums=()) -> str:
             helper_names = [a.name for a in node.names]
             drop.update(range(node.lineno - 1, node.end_lineno or node.lineno))
     body = [line for i, line in enumerate(lines) if i not in drop]
-    head_end = next(i for i, line in enumerate(body) if line.startswith("def "))
+    head_end = next(i for i, line in enumerate(body) if line.startswith(("def ", "@")))
     header = [line for line in body[:head_end] if line.startswith("#")]
     definitions = "\n".join(body[head_end:]).rstrip() + "\n"
     defaults = _defaults(transformed)

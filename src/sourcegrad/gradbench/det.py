@@ -30,7 +30,12 @@ def _matrix(data):
     return (np.asarray(data["A"], dtype=np.float64).reshape(ell, ell),)
 
 
+def _flat(gradient):
+    """The gradient in row-major order, as the eval's GradientOutput (double[]) has it."""
+    return to_list(np.ravel(gradient))
+
+
 FUNCTIONS = {
     "primal": Function(_matrix, d_det.primal, float),
-    "gradient": Function(_matrix, d_det, to_list),
+    "gradient": Function(_matrix, d_det, _flat),
 }

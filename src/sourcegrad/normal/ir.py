@@ -207,6 +207,7 @@ class For:
     checkpoint: str | int | None = None  # "sqrt" or a segment length: recompute segments instead of a tape
     checkpointed: tuple = ()  # set by reverse when it checkpoints: (segment name, saved name)
     shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
+    unrolled: bool = False  # slices' shapes depend on the index: a Python loop while JAX traces
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,7 @@ class Function:
     globals_used: tuple = ()  # names the body reads from the user's module
     temporaries: frozenset = frozenset()  # names normalize introduced (not the user's variables)
     meta: dict = field(default_factory=dict, compare=False)  # facts later passes leave for others
+    decorators: tuple = ()  # source texts of decorators (``static_recursion()`` of a recursive callee)
 
 
 @dataclass(frozen=True)

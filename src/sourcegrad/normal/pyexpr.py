@@ -111,8 +111,14 @@ def forward_ast(prim: ir.Prim) -> ast.expr:
     return ast.Call(func=parse_expr(rule.callee), args=args, keywords=keywords)
 
 
-def iterable(it) -> ast.expr:
-    """What a loop iterator scans over: ``jnp.arange(start, stop, step)`` or the array itself."""
+def iterable(it, unrolled: bool = False) -> ast.expr:
+    """What a loop iterator scans over: ``jnp.arange(start, stop, step)`` (``range(...)``, of
+    Python ints, for a loop unrolled while tracing) or the array itself."""
+    if isinstance(it, ir.RangeIter) and unrolled:
+        bounds: tuple = (it.start, it.stop, it.step)
+        if it.step == ir.Const(1):
+            bounds = bounds[1:2] if it.start == ir.Const(0) else bounds[:2]
+        return call("range", *(to_ast(b) for b in bounds))
     if isinstance(it, ir.RangeIter):
         return call("jnp.arange", to_ast(it.start), to_ast(it.stop), to_ast(it.step))
     return to_ast(it.array)

@@ -7,7 +7,8 @@ it undoes; all shape logic runs while JAX traces (shapes are static), so a
 helper whose work is a no-op for the shapes at hand costs nothing.
 
 The helpers live in one module per kind (``core``, ``reductions``, ``linalg``, ``indexing``,
-``assembly``, ``elementwise``, ``loops``, ``forward`` for tangent code); generated code imports them
+``assembly``, ``elementwise``, ``loops``, ``unrolled`` for what runs unrolled while tracing, ``forward``
+for tangent code); generated code imports them
 from here, ``sourcegrad.runtime``.
 """
 
@@ -87,6 +88,7 @@ from .reductions import (
     tie_split,
     var_adjoint,
 )
+from .unrolled import Residual, TraceLimitError, static_recursion, unrolled_scan
 
 __all__ = [
     "SeedError",
@@ -136,6 +138,10 @@ __all__ = [
     "checkpointed_scan_adjoint",
     "checkpointed_while",
     "checkpointed_while_adjoint",
+    "unrolled_scan",
+    "static_recursion",
+    "TraceLimitError",
+    "Residual",
     "unslice",
     "inplace_set",
     "inplace_add",

@@ -39,5 +39,5 @@ def callee_jvp(ctx, callee, active_in) -> str:
         name = ctx.callees.module_namer.fresh(f"jvp_{callee.name}")
         callee.vjps[key] = name
         inner = ctx.for_callee(fn, wrt, analyze(fn, wrt), callee.namer, callee.parsed.filename)
-        ctx.callees.functions.append(tangent_function(inner, name, flat=True))
+        ctx.callees.functions.append(callee.guarded(tangent_function(inner, name, flat=True)))
     return callee.vjps[key]

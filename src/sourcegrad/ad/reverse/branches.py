@@ -9,9 +9,9 @@ from dataclasses import replace
 from ...normal import ir
 from ...normal.astutil import name
 from ...normal.pyexpr import to_ast
-from ...normal.walk import bound_deep
+from ...normal.walk import bound_deep, names_read_deep
 from .. import templates
-from .context import Scope
+from .context import Scope, tuple_of
 
 __all__ = ["branch"]
 
@@ -53,12 +53,35 @@ def branch_side(ctx, stmts, outs, side, outer_accs):
 def static_branch(ctx, s, outs, outer_accs, out):
     then_fwd, then = branch_side(ctx, s.body, outs, 0, outer_accs)
     else_fwd, other = branch_side(ctx, s.orelse, outs, 1, outer_accs)
+    if ctx.split_backward and not ctx.loop_depth and not ctx.cond_depth:
+        return branch_residual(ctx, s, out, (then_fwd, then), (else_fwd, other))
     if ctx.loop_depth or ctx.split_backward:
         # the backward runs in another function (an adjoint loop body, a callee's bwd_) where
         # the branch's own values are not in scope: the taken branch's forward runs again
         then, other = list(then_fwd) + then, list(else_fwd) + other
     out.append(ir.IfElse(s.test, tuple(then) or (ir.Comment("no adjoint on this branch"),), tuple(other)))
     return replace(s, body=tuple(then_fwd), orelse=tuple(else_fwd)), out
+
+
+def branch_residual(ctx, s, out, *sides):
+    """A static ``if`` in a callee's forward: each side ends by collecting the values its
+    backward reads (``branch_5_res``, an output of the ``if``, so it joins the callee's
+    residual), and the backward unpacks them on the side taken. Running the side's forward
+    again in ``bwd_`` instead would run again every call it makes: for a function that calls
+    itself, once more at every depth."""
+    res = ctx.namer.fresh(f"{s.name}_res")
+    ctx.python_values.add(res)
+    made = []
+    for fwd, bwd in sides:
+        read = names_read_deep(bwd)
+        kept = [n for n in dict.fromkeys(ir.defined_names(fwd)) if n in read]
+        head = [ir.Unpack(tuple(kept), ir.Name(res), s.origin)] if kept else []
+        made.append((list(fwd) + [ir.Assign(res, ir.Raw(tuple_of(*kept)), s.origin)], head + list(bwd)))
+    (then_fwd, then), (else_fwd, other) = made
+    out.append(ir.IfElse(s.test, tuple(then) or (ir.Comment("no adjoint on this branch"),), tuple(other)))
+    # assigned on both sides, under its own name (an output whose value is itself)
+    outputs = (*s.outputs, (res, ir.Name(res), ir.Name(res)))
+    return replace(s, body=tuple(then_fwd), orelse=tuple(else_fwd), outputs=outputs), out
 
 
 def dynamic_branch(ctx, s, outs, outer_accs, out):

@@ -53,8 +53,19 @@ def callee_vjp(ctx, callee, active_in, active_out):
         bwd_name = callees.module_namer.fresh(f"bwd_{callee.name}")
         callee.vjps[key] = (fwd_name, bwd_name)
         inner = ctx.for_callee(fn, wrt, activity, callee.namer, callee.parsed.filename)
-        callees.functions.extend(vjp_functions(inner, fwd_name, bwd_name, active_out))
+        fwd, bwd = vjp_functions(inner, fwd_name, bwd_name, active_out)
+        callees.functions.extend([callee.guarded(fwd), bwd])
     return callee.vjps[key]
+
+
+def _residual(ctx, fn, names):
+    """The residual's display: a tuple, or ``Residual(...)`` when it may hold Python values (a
+    static argument, a shape, a static if's test or its side's values, an unrolled loop's tape):
+    a rolled loop saving a tuple would turn those into arrays, which its backward cannot use."""
+    python = ctx.static | ctx.python_values | {p for p in fn.params if p in fn.meta.get("static", ())}
+    if any(n in python for n in names):
+        return call_expr("Residual", *[name(n) for n in names])
+    return tuple_of(*names)
 
 
 def vjp_functions(ctx, fwd_name: str, bwd_name: str, active_out):
@@ -92,7 +103,7 @@ def vjp_functions(ctx, fwd_name: str, bwd_name: str, active_out):
             ir.Section(
                 "return",
                 "the outputs, and the residual: the values the backward reads",
-                (ir.Return(ir.Raw(tuple_of(*[to_ast(o) for o in outs], tuple_of(*residual)))),),
+                (ir.Return(ir.Raw(tuple_of(*[to_ast(o) for o in outs], _residual(ctx, fn, residual)))),),
             ),
         ),
         doc=f"The forward of `{fn.name}`, for its gradient.",

@@ -60,6 +60,7 @@ class Context:
         self.split_backward = False  # a callee's backward is a function of its own (bwd_)
         self.cond_depth = 0  # inside the adjoint of a branch on data (a function of its own)
         self.hoisted: list = []  # forward statements the current statement's backward asked for
+        self.python_values: set = set()  # names that may hold Python values (see calls.py)
 
     def for_callee(self, fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str):
         """A fresh context for a called function, sharing this one's callees and pass."""

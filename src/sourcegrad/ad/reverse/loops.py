@@ -24,7 +24,7 @@ import ast
 from dataclasses import dataclass, replace
 
 from ...normal import ir
-from ...normal.astutil import name
+from ...normal.astutil import call, name
 from ...normal.pyexpr import iterable, trip_count
 from ...normal.walk import names_read_deep
 from ...runtime.loops import WHILE_CHECKPOINTS
@@ -145,8 +145,9 @@ def emit(ctx, loop, parts: LoopParts, out: list, template, mapping: dict) -> lis
     for c in parts.carries:
         if isinstance(c.init, ir.Name) and ctx.act.is_active(c.init.id):
             ctx.accumulate(out, c.init.id, name(ctx.adj(c.param)), loop.origin)
+    unrolled = getattr(loop, "unrolled", False)  # its gradient's rows come back as a list
     for (_, it), stack in zip(parts.elems, mapping.get("STACKS", ())):
-        ctx.accumulate(out, it.array.id, name(stack), loop.origin)
+        ctx.accumulate(out, it.array.id, call("jnp.stack", stack) if unrolled else name(stack), loop.origin)
     return out
 
 
@@ -181,7 +182,7 @@ def for_loop(ctx, s: ir.For):
         return checkpointed_loop(ctx, fwd, parts, out)
     read = names_read_deep(parts.body_bwd)
     targets = [(t, it) for t, it in zip(s.targets, s.iters) if t in read]
-    scanned = [iterable(it) for _, it in targets] + [name(dict(tape)[n]) for n in parts.saved]
+    scanned = [iterable(it, s.unrolled) for _, it in targets] + [name(dict(tape)[n]) for n in parts.saved]
     mapping = adjoint_names(ctx, s, parts, "carry", "xs")
     # a row: the loop targets the backward reads, then the tape (no row when both are empty)
     mapping.update(
@@ -189,6 +190,10 @@ def for_loop(ctx, s: ir.For):
         SCANNED=tuple_of(*scanned),
         LENGTH=None if scanned else trip_count(s.iters[0]),
     )
+    if s.unrolled:  # its tape is lists; the rows of an iterated array's gradient are stacked after
+        ctx.python_values.update(stacked for _, stacked in tape)
+        mapping.update(ROWS=ast.Constant(len(parts.elems)))
+        return fwd, emit(ctx, s, parts, out, templates.UNROLLED_ADJOINT, mapping)
     return replace(fwd, checkpoint=None), emit(ctx, s, parts, out, templates.SCAN_ADJOINT, mapping)
 
 

@@ -26,12 +26,14 @@ def if_statement(cx, node: ast.If):
     # only one side runs: a write on one side changes neither what the other side reads nor the
     # values the other side makes (they share a buffer with the same array, but never coexist)
     stale, known = dict(cx.memory.stale), set(cx.memory.root)
+    on_data = _enter(cx, test, origin)
     body = cx.sub_block(node.body)
     after_body = dict(cx.versions)
     cx.versions = dict(saved)
     made_by_body = set(cx.memory.root) - known
     stale_after_body, cx.memory.stale = cx.memory.stale, dict(stale)
     orelse = cx.sub_block(node.orelse)
+    _leave(cx, on_data)
     after_else = dict(cx.versions)
     cx.versions = dict(saved)
     stale_after_else = {k: v for k, v in cx.memory.stale.items() if k not in made_by_body}
@@ -82,14 +84,30 @@ def if_expression(cx, node: ast.IfExp):
     test = cx.atom(node.test)
     origin = cx.origin
     outer, cx.block = cx.block, []
+    on_data = _enter(cx, test, origin)
     a = cx.atom(node.body)
     body, cx.block = cx.block, []
     b = cx.atom(node.orelse)
+    _leave(cx, on_data)
     orelse, cx.block = cx.block, outer
     out = cx.namer.fresh("chosen")
     cx.temporaries.add(out)
     _emit_if(cx, test, body, orelse, [(out, a, b)], origin)
     return ir.Name(out)
+
+
+def _enter(cx, test, origin) -> bool:
+    """Entering the sides of an ``if`` on array values: a call of a function being normalized
+    there would recurse forever while tracing (``user_calls.py`` refuses it)."""
+    if cx.is_static(test):
+        return False
+    cx.data_branches.append(origin.line)
+    return True
+
+
+def _leave(cx, on_data: bool) -> None:
+    if on_data:
+        cx.data_branches.pop()
 
 
 def _emit_if(cx, test, body, orelse, outputs, origin):

@@ -132,6 +132,7 @@ class Context:
         self.flat_params = flat_params  # a callee: container arguments arrive as their leaves
         self.free = tuple(free)  # a lifted nested def: the enclosing variables it reads
         self.local_functions: dict = {}  # nested defs: name -> ast.FunctionDef
+        self.data_branches: list[int] = []  # lines of the enclosing ifs on array values (lax.cond)
         self.checkpoint = checkpoint  # grad(checkpoint=...): for loops' default
         self.memory = aliasing.Memory()  # which names share memory under NumPy (aliasing.py)
 

@@ -13,6 +13,11 @@ after the loop). A name first assigned inside the loop is not visible after it.
   its gradient keeps a fixed number of checkpoints (``# sourcegrad: checkpoints=N``).
 * ``# sourcegrad: checkpoint=sqrt`` (or a segment length) on a ``for`` line, or
   ``grad(checkpoint=...)``, recomputes the loop's tape in segments instead of storing it.
+* A ``for`` loop over a range whose body slices with a length that depends on the index
+  (``M[1:, :j]``, ``M[1:, j + 1:]``: the minors of a determinant) makes arrays of another shape in
+  each iteration, which one compiled loop body cannot: it is *unrolled* while JAX traces
+  (``For.unrolled``, run by ``runtime.unrolled_scan``), its index a Python int. A slice of
+  constant length (``x[i:i + k]``, a sliding window) does not unroll the loop.
 """
 
 from __future__ import annotations
@@ -25,7 +30,10 @@ from .aliasing import inherit_stale, note_assign, note_view
 from .context import assigned_names, leaf_name
 from .iterables import loop_iterables
 
-__all__ = ["for_statement", "while_statement", "lower_for"]
+__all__ = ["for_statement", "while_statement", "lower_for", "UNROLLED_LOOP_LIMIT"]
+
+#: The most iterations a loop unrolled while tracing may run (``runtime.unrolled_scan``'s limit).
+UNROLLED_LOOP_LIMIT = 100
 
 
 # ----- handlers (see the table in __init__.py) -----
@@ -77,6 +85,7 @@ def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
     if any(isinstance(it, Struct) for it in iters):
         return _unrolled_for(cx, node, user_targets, iters, body_nodes)
     origin = cx.origin
+    unrolled = _unrolled(cx, node, user_targets, iters, body_nodes)
     carried = [v for v in assigned_names(body_nodes) if v in cx.versions and v not in user_targets]
     saved = dict(cx.versions)
     cx.memory.loop_depth += 1
@@ -88,6 +97,8 @@ def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
         cx.bind_name(t, name)
         if isinstance(it, ir.ArrayIter):  # `for row in X`: each row is a view of X under NumPy
             note_view(cx, name, it.array)
+        elif unrolled:  # a Python int in each iteration
+            cx.static.add(name)
     body = cx.sub_block(body_nodes)
     cx.memory.loop_depth -= 1
     carries, results = _end_carries(cx, entries, body, origin)
@@ -103,13 +114,79 @@ def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
             tuple(body),
             origin,
             name,
-            checkpoint=_checkpoint_of(cx, node, origin),
+            checkpoint=None if unrolled else _checkpoint_of(cx, node, origin),
+            unrolled=unrolled,
         )
     )
 
 
 #: A ``for`` loop from its parts (``rolled.py`` builds the loop of a rolled comprehension with it).
 lower_for = _lower_for
+
+
+def _unrolled(cx, node, user_targets, iters, body_nodes) -> bool:
+    """Does the body slice with a length that depends on a range index? Then the loop is
+    unrolled while tracing (a located error when its trip count is known now and too long)."""
+    indices = {t for t, it in zip(user_targets, iters) if isinstance(it, ir.RangeIter)}
+    where = _index_sized_slice(body_nodes, indices) if indices and hasattr(node, "lineno") else None
+    if where is None:
+        return False
+    it = next(it for it in iters if isinstance(it, ir.RangeIter))
+    bounds: list = [b.value for b in (it.start, it.stop, it.step) if isinstance(b, ir.Const)]
+    if len(bounds) == 3:
+        n = len(range(*bounds))
+        if n > UNROLLED_LOOP_LIMIT:
+            raise cx.error(
+                where,
+                f"the length of this slice depends on the loop's index, so its shape changes "
+                f"from one iteration to the next and the loop is unrolled while JAX traces; it "
+                f"runs {n} times, and at most {UNROLLED_LOOP_LIMIT} iterations are unrolled",
+                "slice with bounds that do not depend on the index, or index with integers "
+                "(`x[i]`) and stack the rows",
+            )
+    return True
+
+
+def _index_sized_slice(body_nodes, indices: set):
+    """The first slice in the body whose length depends on a loop index (or a name computed from
+    one), or None. ``x[i:i + k]`` has a constant length: a sliding window, not unrolled."""
+    derived = set(indices)
+    assigns = [n for b in body_nodes for n in ast.walk(b) if isinstance(n, (ast.Assign, ast.AugAssign))]
+    while True:
+        before = len(derived)
+        for a in assigns:
+            if _mentions(a.value, derived):
+                targets = a.targets if isinstance(a, ast.Assign) else [a.target]
+                derived.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+        if len(derived) == before:
+            break
+    for n in (n for b in body_nodes for n in ast.walk(b)):
+        if not isinstance(n, ast.Slice):
+            continue
+        lower, upper = (_mentions(p, derived) for p in (n.lower, n.upper))
+        if _mentions(n.step, derived) or (lower != upper) or (lower and not _same_offset(n, derived)):
+            return n
+    return None
+
+
+def _mentions(node, names: set) -> bool:
+    return node is not None and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+
+def _same_offset(s: ast.Slice, derived: set) -> bool:
+    """``i + a : i + b`` (or ``i : i + b``) with the same index and ``a``, ``b`` free of it."""
+
+    def split(e):
+        if isinstance(e, ast.Name):
+            return e.id, None
+        if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
+            if isinstance(e.left, ast.Name) and not _mentions(e.right, derived):
+                return e.left.id, e.right
+            if isinstance(e.op, ast.Add) and isinstance(e.right, ast.Name) and not _mentions(e.left, derived):
+                return e.right.id, e.left
+        return None, None
+
+    return split(s.lower)[0] is not None and split(s.lower)[0] == split(s.upper)[0]
 
 
 def _checkpoint_of(cx, node, origin):

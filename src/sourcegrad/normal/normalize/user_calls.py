@@ -16,7 +16,7 @@ import inspect
 
 from ...frontend.resolve import describe, is_constant_value
 from .. import checker, ir
-from ..calls import DERIVATIVE_CALLEES, signature_of
+from ..calls import DERIVATIVE_CALLEES, UnsettledRecursion, outputs_of, signature_of
 from ..structs import Struct, leaves
 from .aliasing import after_call, callee_summary
 from .containers import kind_of_value
@@ -67,29 +67,67 @@ def user_call(cx, node, target):
         values[var] = name(cx, ast.Name(id=var, ctx=ast.Load()))
         kinds[var] = kind_of_value(cx, values[var])
     identity = cx.callees.identity(key_target)
-    err = cx.error(
-        node,
-        f"`{label}` calls itself (directly or through other functions): recursion "
-        f"cannot be compiled into a rolled loop",
-        "write the recursion as a for or while loop",
-    )
-    cx.callees.enter(identity, err)
+    key = cx.callees.key(key_target, kinds, free)
+    dynamic = _data_dependent(cx)
+    try:
+        pending = cx.callees.recursion(key, dynamic)
+    except ValueError as exc:
+        raise cx.error(
+            node,
+            f"`{label}` calls itself (directly or through other functions) {exc}: JAX traces "
+            f"both sides of such a branch, so the recursion would never end while tracing",
+            "decide the recursion on a static value (a shape, x.shape[0] == 1, or a Python int "
+            "argument), or write it as a loop",
+        ) from None
+    args = tuple(leaf for p in [*sig.parameters, *free] for leaf in leaves(values[p]))
+    if pending is not None:  # a call of itself: resolved while JAX traces (see normal/calls.py)
+        params = tuple(f"argument {i + 1}" for i in range(len(args)))
+        return _emit_call(cx, node, label, pending.name, pending.outputs, (pending.aliasing, params), args)
+
+    def unbounded(why):
+        return cx.error(
+            node,
+            f"`{label}` calls itself, and {why}",
+            "pass arguments of the same kinds at every level, or write the recursion as a loop",
+        )
+
+    cx.callees.enter(identity, unbounded, dynamic)
     try:
         callee = cx.callees.get(
             key_target, kinds, free, functools.partial(_normalize_callee, cx, nested), cx.env
         )
+    except UnsettledRecursion:
+        raise cx.error(
+            node,
+            f"`{label}` calls itself, and what it returns (how many values, and which of them "
+            f"share memory with its arguments) changes with the depth",
+            "return the same number of values at every level, and copies (`....copy()`) rather "
+            "than views of the arguments",
+        ) from None
     finally:
         cx.callees.leave()
-    cx.namer.reserve(callee.name)
-    args = tuple(leaf for p in [*sig.parameters, *free] for leaf in leaves(values[p]))
-    base = f"{callee.name}_out"
-    targets = tuple(cx.namer.fresh(base) for _ in range(callee.n_outputs))
+    aliasing = (callee.function.meta["aliasing"], callee.function.params)
+    return _emit_call(cx, node, label, callee.name, outputs_of(callee.function), aliasing, args)
+
+
+def _emit_call(cx, node, label, callee_name, outputs, aliasing, args):
+    """``outs = callee(args)``: the call's targets, and what the call does to memory
+    (``aliasing``: the callee's summary and its parameters). ``outputs``: None for one value, k
+    for a tuple of k."""
+    cx.namer.reserve(callee_name)
+    base = f"{callee_name}_out"
+    targets = tuple(cx.namer.fresh(base) for _ in range(1 if outputs is None else outputs))
     cx.temporaries.update(targets)
-    cx.emit(ir.CallFn(targets, callee.name, args, cx.origin))
-    after_call(cx, node, label, callee.function.meta["aliasing"], callee.function.params, args, targets)
-    if isinstance(callee.function.body[-1].value, ir.Tup):
+    cx.emit(ir.CallFn(targets, callee_name, args, cx.origin))
+    after_call(cx, node, label, aliasing[0], aliasing[1], args, targets)
+    if outputs is not None:
         return Struct("tuple", tuple((i, ir.Name(t)) for i, t in enumerate(targets)))
     return ir.Name(targets[0])
+
+
+def _data_dependent(cx) -> str:
+    """Why a call here is made in a place decided by array values (or "")."""
+    return f"inside an `if` on array values (line {cx.data_branches[-1]})" if cx.data_branches else ""
 
 
 def derivative_call(cx, node, obj):
