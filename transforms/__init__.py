@@ -12,6 +12,7 @@ from . import (  # noqa: F401  # noqa: F401
     arithmetic,
     assembly,
     constants,
+    decompositions,
     elementwise,
     indexing,
     linalg,
