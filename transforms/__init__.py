@@ -14,6 +14,7 @@ from . import (  # noqa: F401  # noqa: F401
     constants,
     decompositions,
     elementwise,
+    fft,
     indexing,
     linalg,
     nn,

@@ -51,9 +51,15 @@ defmulti(
     static=("full_matrices", "compute_uv", "hermitian"),
     alone=_svd_layout,
     parts=(
-        dict(a="svd_adjoint(a, g, None, None)", tangent="svd_tangent(a, d_a, part)"),
+        dict(
+            a="svd_adjoint(a, g, None, None, full_matrices)",
+            tangent="svd_tangent(a, d_a, part, full_matrices)",
+        ),
         dict(a="svd_adjoint(a, None, g, None)", tangent="svd_tangent(a, d_a, part)"),
-        dict(a="svd_adjoint(a, None, None, g)", tangent="svd_tangent(a, d_a, part)"),
+        dict(
+            a="svd_adjoint(a, None, None, g, full_matrices)",
+            tangent="svd_tangent(a, d_a, part, full_matrices)",
+        ),
     ),
 )
 

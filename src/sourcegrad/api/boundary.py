@@ -222,7 +222,10 @@ def located_runtime_error(exc: BaseException, transformed):
         generated = linecache.getline(transformed.filename, frame.f_lineno).strip()
         where = f"in the generated code (line {frame.f_lineno} of .source): {generated}"
         cls: type[SourcegradError]
-        if section != "backward":
+        if isinstance(exc, runtime.NoDerivativeError):  # a derivative refused for these shapes
+            what, fix = exc.args
+            cls, msg = ShapeError, f"{what}\n  {where}\n  how to fix: {fix}"
+        elif section != "backward":
             cls, msg = (
                 ShapeError,
                 (

@@ -7,7 +7,7 @@ it undoes; all shape logic runs while JAX traces (shapes are static), so a
 helper whose work is a no-op for the shapes at hand costs nothing.
 
 The helpers live in one module per kind (``core``, ``reductions``, ``linalg``, ``indexing``,
-``assembly``, ``elementwise``, ``loops``, ``forward`` for tangent code); generated code imports them
+``assembly``, ``elementwise``, ``loops``, ``decompositions``, ``spectral``, ``forward`` for tangent code); generated code imports them
 from here, ``sourcegrad.runtime``.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .assembly import c_concatenate, pad_adjoint, r_concatenate, transpose_of
 from .core import (
+    NoDerivativeError,
     SeedError,
     cast_like,
     debug_print,
@@ -82,6 +83,7 @@ from .linalg import (
     mT,
     solve_outer,
 )
+from .spectral import angle_adjoint, fft_adjoint, imag_adjoint
 from .loops import (
     checkpointed_scan,
     checkpointed_scan_adjoint,
@@ -102,6 +104,7 @@ from .reductions import (
 )
 
 __all__ = [
+    "NoDerivativeError",
     "SeedError",
     "debug_print",
     "static_check",
@@ -181,4 +184,7 @@ __all__ = [
     "svd_tangent",
     "symmetric_from",
     "triangle_adjoint",
+    "fft_adjoint",
+    "imag_adjoint",
+    "angle_adjoint",
 ]

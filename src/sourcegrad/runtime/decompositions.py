@@ -13,6 +13,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
+from .core import NoDerivativeError
 from .linalg import mT
 
 
@@ -66,6 +67,16 @@ def eigh_tangent(a, d_a, part, UPLO="L"):
 
 
 # ----- singular value decomposition (reduced) -----
+def _check_svd(a, full_matrices):
+    m, n = jnp.shape(a)[-2:]
+    if full_matrices and m != n:
+        raise NoDerivativeError(
+            f"`svd` of a {m}x{n} matrix with full_matrices=True (NumPy's default) has no derivative: "
+            f"the extra {'columns of U' if m > n else 'rows of Vh'} are any basis of a complement",
+            "pass full_matrices=False (the reduced decomposition)",
+        )
+
+
 def _svd_parts(a):
     u, s, vt = jnp.linalg.svd(a, full_matrices=False)
     sd = jnp.expand_dims(s, -2)  # s along the last axis, as a row
@@ -74,11 +85,12 @@ def _svd_parts(a):
     return u, s, vt, (1 - eye) / (gaps + eye)
 
 
-def svd_adjoint(a, g_u, g_s, g_vt):
+def svd_adjoint(a, g_u, g_s, g_vt, full_matrices=False):
     """Adjoint of ``U, s, Vt = svd(a, full_matrices=False)`` (distinct nonzero singular values):
     with J = F o (U^T U-bar), K = F o (V^T V-bar), F[i, j] = 1 / (s_j^2 - s_i^2),
     A-bar = U ((J + J^T) S + diag(s-bar) + S (K + K^T)) V^T
             + (I - U U^T) U-bar S^-1 V^T + U S^-1 V-bar^T (I - V V^T)."""
+    _check_svd(a, full_matrices and g_s is None)
     u, s, vt, f = _svd_parts(a)
     v = mT(vt)
     inner = jnp.zeros(jnp.shape(s) + jnp.shape(s)[-1:], dtype=s.dtype)
@@ -99,10 +111,11 @@ def svd_adjoint(a, g_u, g_s, g_vt):
     return out + u @ inner @ vt
 
 
-def svd_tangent(a, d_a, part):
+def svd_tangent(a, d_a, part, full_matrices=False):
     """Tangent of ``svd(a, full_matrices=False)[part]`` (``part`` None: the singular values alone),
     with dS = U^T dA V: ds = diag(dS), dU = U (F o (dS S + S dS^T)) + (I - U U^T) dA V S^-1,
     dV = V (F o (S dS + dS^T S)) + (I - V V^T) dA^T U S^-1."""
+    _check_svd(a, full_matrices and part not in (None, 1))
     u, s, vt, f = _svd_parts(a)
     v = mT(vt)
     ds = mT(u) @ d_a @ v
@@ -123,9 +136,20 @@ def svd_tangent(a, d_a, part):
 
 
 # ----- QR (reduced, m >= n) -----
+def _check_qr(a):
+    m, n = jnp.shape(a)[-2:]
+    if m < n:
+        raise NoDerivativeError(
+            f"`qr` of a {m}x{n} matrix (fewer rows than columns) has no derivative rule: R's last "
+            f"{n - m} columns are not determined by a triangular system",
+            "differentiate the QR decomposition of the transpose, or of a matrix with m >= n",
+        )
+
+
 def qr_adjoint(a, g_q, g_r):
     """Adjoint of ``Q, R = qr(a)`` (reduced, m >= n, full rank): with M = R R-bar^T - Q-bar^T Q,
     A-bar = (Q-bar + Q copyltu(M)) R^-T, copyltu(M) = tril(M) + tril(M, -1)^T."""
+    _check_qr(a)
     q, r = jnp.linalg.qr(a)
     m = jnp.zeros(jnp.shape(r), dtype=r.dtype)
     b = jnp.zeros(jnp.shape(q), dtype=q.dtype)
@@ -141,6 +165,7 @@ def qr_adjoint(a, g_q, g_r):
 def qr_tangent(a, d_a, part):
     """Tangent of ``qr(a)[part]``: with C = Q^T dA R^-1 and W = tril(C, -1) - tril(C, -1)^T,
     dQ = Q (W - C) + dA R^-1, dR = (C - W) R."""
+    _check_qr(a)
     q, r = jnp.linalg.qr(a)
     da_rinv = lax.linalg.triangular_solve(r, d_a, left_side=False, lower=False)
     c = mT(q) @ da_rinv
