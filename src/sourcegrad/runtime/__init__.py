@@ -83,7 +83,6 @@ from .linalg import (
     mT,
     solve_outer,
 )
-from .spectral import angle_adjoint, fft_adjoint, imag_adjoint
 from .loops import (
     checkpointed_scan,
     checkpointed_scan_adjoint,
@@ -102,6 +101,7 @@ from .reductions import (
     tie_split,
     var_adjoint,
 )
+from .spectral import angle_adjoint, fft_adjoint, imag_adjoint
 
 __all__ = [
     "NoDerivativeError",
