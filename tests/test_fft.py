@@ -78,6 +78,24 @@ CASES = {
         """,
         {"x": (3, 5)},
     ),
+    "real_matrix_times_spectrum": (
+        """
+        def real_matrix_times_spectrum(W, x):
+            V = np.tanh(W)
+            return np.sum(np.abs(V @ np.fft.fft(x)) ** 2)
+        """,
+        {"W": (3, 4), "x": (4,)},
+    ),
+    "filter_in_a_loop": (
+        """
+        def filter_in_a_loop(W, x):
+            h = x
+            for i in range(3):
+                h = np.real(np.fft.ifft(np.fft.fft(h) * W[i]))
+            return np.sum(h ** 2)
+        """,
+        {"W": (3, 4), "x": (4,)},
+    ),
 }
 
 

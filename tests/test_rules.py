@@ -112,7 +112,7 @@ TABLE = {
     "linalg.inv": ("np.linalg.inv(x)", {"x": ("spd", (3, 3))}, 1e-6),
     "linalg.det": ("np.linalg.det(x)", {"x": ("spd", (3, 3))}, 1e-6),
     "cholesky_lower": ("np.linalg.cholesky(x @ x.T + y)", {"x": ("spd", (3, 3)), "y": ("spd", (3, 3))}, 1e-6),
-    "linalg.eigvalsh": ("np.linalg.eigvalsh(x + x.T)", {"x": ("spd", (3, 3))}, 1e-6),
+    "eigvalsh_of_triangle": ("np.linalg.eigvalsh(x + x.T)", {"x": ("spd", (3, 3))}, 1e-6),
     "linalg.pinv": ("np.linalg.pinv(x)", {"x": (N, (3, 2))}, 1e-6),
     # ----- functions that return several arrays: one row per part (eigenvectors and singular
     # vectors squared: their signs are arbitrary) -----

@@ -38,6 +38,12 @@ def eigh_of_triangle(a, UPLO="L"):
     return jnp.linalg.eigh(symmetric_from(a, UPLO), symmetrize_input=False)
 
 
+def eigvalsh_of_triangle(a, UPLO="L"):
+    """NumPy's ``linalg.eigvalsh``: the eigenvalues of the symmetric matrix given by ``a``'s lower
+    (or upper) triangle."""
+    return jnp.linalg.eigvalsh(symmetric_from(a, UPLO), symmetrize_input=False)
+
+
 def _eigen_gaps(w):
     """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it."""
     diff = jnp.expand_dims(w, -2) - jnp.expand_dims(w, -1)
