@@ -7,13 +7,14 @@ float64 finite differences, tangents against ``jax.jvp``; a complex output is re
 
 import zlib
 
+import jax
 import numpy as np
 import pytest
 
 import sourcegrad
 from sourcegrad import grad, jvp
 
-from .helpers import assert_close, fd_vjp, jax_vjp, make_function
+from .helpers import assert_close, fd_vjp, jax_version, jax_vjp, make_function
 from .test_forward import fd_jvp, reference_jvp
 
 CASES = {
@@ -139,3 +140,17 @@ def test_a_complex_output_is_refused_as_jax_grad_refuses_it():
     with pytest.raises(sourcegrad.InputError) as info:
         grad(fn)(np.arange(4.0))
     assert ":2:" in str(info.value) and "np.abs(z) ** 2" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["spectral_power", "circular_convolution", "high_frequency_penalty"])
+def test_hessian_against_jax(name):
+    # second order differentiates the generated gradient: fft_adjoint and the derivative of abs
+    # of a complex value (conj_sign) have rules of their own
+    source, spec = CASES[name]
+    fn = make_function(source)
+    args = _args(name, spec)
+    first = next(iter(spec))
+    (ours,) = jax.tree_util.tree_leaves(sourcegrad.hessian(fn, wrt=(first,))(**args))
+    jfn = jax_version(fn)
+    ref = jax.hessian(lambda v: jfn(**{**args, first: v}))(args[first])
+    assert_close(ours, ref, rtol=1e-6, atol=1e-9, what=f"{name}: hessian vs jax")

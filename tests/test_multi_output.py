@@ -6,13 +6,14 @@ against ``jax.jvp``; what has no derivative is a located error."""
 
 import zlib
 
+import jax
 import numpy as np
 import pytest
 
 import sourcegrad
 from sourcegrad import grad, jvp
 
-from .helpers import assert_close, fd_vjp, jax_vjp, make_function
+from .helpers import assert_close, fd_vjp, jax_version, jax_vjp, make_function
 from .test_forward import fd_jvp, reference_jvp
 
 #: name -> (source, {argument: shape}); matrices named S* are made symmetric positive definite
@@ -294,3 +295,15 @@ def test_split_sections_must_be_known_when_compiling():
     with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
         grad(fn, wrt=("x",))(np.ones(4), np.ones(()))
     assert ":2:" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["slogdet_indexed_batched", "split_parameters", "hvd_splits"])
+def test_hessian_against_jax(name):
+    source, spec = CASES[name]
+    fn = make_function(source)
+    args = _args(name, spec)
+    first = next(iter(spec))
+    (ours,) = jax.tree_util.tree_leaves(sourcegrad.hessian(fn, wrt=(first,))(**args))
+    jfn = jax_version(fn)
+    ref = jax.hessian(lambda v: jfn(**{**args, first: v}))(args[first])
+    assert_close(ours, ref, rtol=1e-6, atol=1e-9, what=f"{name}: hessian vs jax")

@@ -131,7 +131,8 @@ for _name, _axis in (("split", "axis"), ("array_split", "axis")):
             ),
         ),
     )
-for _name, _axis in (("hsplit", "hsplit_axis(ary)"), ("vsplit", "0"), ("dsplit", "2")):
+# hsplit's axis (None) is the second, or the first of a 1-D array
+for _name, _axis in (("hsplit", "None"), ("vsplit", "0"), ("dsplit", "2")):
     defmulti(
         f"jnp.{_name}(ary, indices_or_sections)",
         names=("section",),

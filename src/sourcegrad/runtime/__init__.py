@@ -35,12 +35,12 @@ from .decompositions import (
     eigh_of_triangle,
     eigh_tangent,
     eigvalsh_of_triangle,
-    hsplit_axis,
     lstsq_adjoint,
     lstsq_tangent,
     qr_adjoint,
     qr_tangent,
     split_adjoint,
+    split_section,
     svd_adjoint,
     svd_tangent,
     symmetric_from,
@@ -102,7 +102,15 @@ from .reductions import (
     tie_split,
     var_adjoint,
 )
-from .spectral import angle_adjoint, fft_adjoint, imag_adjoint
+from .spectral import (
+    angle_adjoint,
+    conj_sign,
+    conj_sign_adjoint,
+    conj_sign_tangent,
+    fft_adjoint,
+    fft_apply,
+    imag_adjoint,
+)
 
 __all__ = [
     "NoDerivativeError",
@@ -176,7 +184,6 @@ __all__ = [
     "eigh_of_triangle",
     "eigh_tangent",
     "eigvalsh_of_triangle",
-    "hsplit_axis",
     "lstsq_adjoint",
     "lstsq_tangent",
     "qr_adjoint",
@@ -187,6 +194,11 @@ __all__ = [
     "symmetric_from",
     "triangle_adjoint",
     "fft_adjoint",
+    "fft_apply",
+    "conj_sign",
+    "conj_sign_adjoint",
+    "conj_sign_tangent",
+    "split_section",
     "imag_adjoint",
     "angle_adjoint",
 ]

@@ -250,17 +250,26 @@ def section_bounds(length: int, sections, part: int, even: bool = False):
     return start, max(start, stop)
 
 
-def hsplit_axis(ary) -> int:
-    """The axis ``np.hsplit`` splits: the second, or the first of a 1-D array."""
-    return 1 if jnp.ndim(ary) > 1 else 0
+def _split_axis(ary, axis):
+    if axis is None:
+        return 1 if jnp.ndim(ary) > 1 else 0
+    return axis % jnp.ndim(ary)
 
 
 def split_adjoint(g, ary, sections, axis, part):
     """Adjoint of one section of ``split(ary, sections, axis)``: ``g`` placed at its position,
-    zeros elsewhere."""
-    axis = axis % jnp.ndim(ary)
+    zeros elsewhere. ``axis`` None: ``hsplit``'s (the second, or the first of a 1-D array)."""
+    axis = _split_axis(ary, axis)
     length = jnp.shape(ary)[axis]
     start, stop = section_bounds(length, sections, part)
     pads = [(0, 0)] * jnp.ndim(ary)
     pads[axis] = (start, length - stop)
     return jnp.pad(g, pads)
+
+
+def split_section(g, ary, sections, axis, part):
+    """Section ``part`` of ``g`` as ``split(ary, sections, axis)`` cuts it (the transpose of
+    ``split_adjoint``)."""
+    axis = _split_axis(ary, axis)
+    start, stop = section_bounds(jnp.shape(ary)[axis], sections, part)
+    return lax.slice_in_dim(g, start, stop, axis=axis)

@@ -74,6 +74,40 @@ def fft_adjoint(g, a, kind, s=None, axes=None, norm=None):
     return _real_if(_resize(out, axes, sizes), a)
 
 
+def fft_apply(x, kind, s=None, axes=None, norm=None):
+    """``jnp.fft.<kind>n(x, s, axes, norm)``, ``s`` and ``axes`` given as for ``fft_adjoint``: the
+    transpose of ``fft_adjoint`` (second order)."""
+    s, axes = _axes(jnp.ndim(x), s, axes)
+    return getattr(jnp.fft, f"{kind}n")(x, s=s, axes=axes, norm=norm)
+
+
+def conj_sign(x):
+    """The derivative of ``abs`` in JAX's convention: ``sign(x)`` for a real ``x``, ``conj(x) / |x|``
+    (0 at 0) for a complex one."""
+    if not jnp.iscomplexobj(x):
+        return jnp.sign(x)
+    r = jnp.abs(x)
+    return jnp.conj(x) / jnp.where(r == 0, 1, r)
+
+
+def conj_sign_tangent(x, d_x):
+    """Tangent of ``conj_sign``: 0 for a real ``x``; conj(dx) / r - conj(x) Re(conj(x) dx) / r^3."""
+    if not jnp.iscomplexobj(x):
+        return jnp.zeros_like(x)
+    r = jnp.abs(x)
+    safe = jnp.where(r == 0, 1, r)
+    return jnp.conj(d_x) / safe - jnp.conj(x) * jnp.real(jnp.conj(x) * d_x) / safe**3
+
+
+def conj_sign_adjoint(g, x):
+    """Adjoint of ``conj_sign``: 0 for a real ``x``; conj(g) / r - Re(g conj(x)) conj(x) / r^3."""
+    if not jnp.iscomplexobj(x):
+        return jnp.zeros_like(x)
+    r = jnp.abs(x)
+    safe = jnp.where(r == 0, 1, r)
+    return jnp.conj(g) / safe - jnp.real(g * jnp.conj(x)) * jnp.conj(x) / safe**3
+
+
 def imag_adjoint(g, x):
     """Adjoint of ``imag(x)``: ``-1j * g`` for a complex ``x``; nothing for a real one (0)."""
     return -1j * g if jnp.iscomplexobj(x) else jnp.zeros_like(x)
