@@ -307,3 +307,20 @@ def test_hessian_against_jax(name):
     jfn = jax_version(fn)
     ref = jax.hessian(lambda v: jfn(**{**args, first: v}))(args[first])
     assert_close(ours, ref, rtol=1e-6, atol=1e-9, what=f"{name}: hessian vs jax")
+
+
+def test_runtime_helpers_have_distinct_names_for_emit():
+    # `sourcegrad emit` copies the helpers a gradient calls, and the helpers they call, by name
+    # into one module: two runtime modules defining the same name (fft's `_axes` once shadowed
+    # reductions') would make the emitted module call the wrong one
+    import inspect
+
+    from sourcegrad import runtime
+
+    seen: dict = {}
+    for module in [m for m in vars(runtime).values() if inspect.ismodule(m)]:
+        if not module.__name__.startswith("sourcegrad.runtime."):
+            continue
+        for name, value in vars(module).items():
+            if getattr(inspect.getmodule(value), "__name__", "") == module.__name__:
+                assert seen.setdefault(name, module.__name__) == module.__name__, name

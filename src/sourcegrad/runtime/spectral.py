@@ -18,7 +18,7 @@ import jax.numpy as jnp
 from jax import lax
 
 
-def _axes(ndim, s, axes):
+def _fft_axes(ndim, s, axes):
     """(lengths or None, axes as non-negative ints) of a 1-D (``n``, ``axis``) or n-D call."""
     if isinstance(s, int):
         s = (s,)
@@ -49,7 +49,7 @@ def _real_if(out, a):
 def fft_adjoint(g, a, kind, s=None, axes=None, norm=None):
     """Adjoint of ``jnp.fft.<kind>(a, s, axes, norm)`` (``fft``/``ifft``/``rfft``/``irfft`` and
     their 2-D and n-D forms: ``s`` and ``axes`` may be one int, as ``n`` and ``axis``)."""
-    s, axes = _axes(jnp.ndim(a), s, axes)
+    s, axes = _fft_axes(jnp.ndim(a), s, axes)
     sizes = [jnp.shape(a)[ax] for ax in axes]
     if kind in ("fft", "ifft"):
         out = (jnp.fft.fftn if kind == "fft" else jnp.fft.ifftn)(g, axes=axes, norm=norm)
@@ -77,7 +77,7 @@ def fft_adjoint(g, a, kind, s=None, axes=None, norm=None):
 def fft_apply(x, kind, s=None, axes=None, norm=None):
     """``jnp.fft.<kind>n(x, s, axes, norm)``, ``s`` and ``axes`` given as for ``fft_adjoint``: the
     transpose of ``fft_adjoint`` (second order)."""
-    s, axes = _axes(jnp.ndim(x), s, axes)
+    s, axes = _fft_axes(jnp.ndim(x), s, axes)
     return getattr(jnp.fft, f"{kind}n")(x, s=s, axes=axes, norm=norm)
 
 
