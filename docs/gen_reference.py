@@ -101,13 +101,19 @@ def _name(obj, key) -> str:
     return f"{root}.{key[len('scipy.'):]}" if key.startswith("scipy.") else f"{root}.{name}"
 
 
+def _no_names(rule) -> str:
+    return "(one part of the call above)" if rule.part else "(operator, method or attribute)"
+
+
 def _forward(rule) -> str:
     params = []
     for p in rule.params:
+        if rule.part and p.name == "part":
+            continue
         text = f"*{p.name}" if p.varargs else p.name
         params.append(text if p.required else f"{text}={p.default!r}")
     if rule.callee:
-        return f"{rule.callee}({', '.join(params)})"
+        return f"{rule.callee}({', '.join(params)})" + ("[part]" if rule.part else "")
     return ast.unparse(rule.operator)
 
 
@@ -136,9 +142,11 @@ def render_coverage() -> str:
             names = sorted({_name(o, rule.key) for o in rules.objects_of(rule.key)})
             adjoint = ("<br>".join(f"{p}: `{t}`" for p, t in rule.sources.items())
                        if rule.differentiable else "constant")
+            if rule.parts:  # a function that returns several arrays: each part has its rule
+                adjoint = "one rule per part: " + ", ".join(f"`{k}`" for k in dict.fromkeys(rule.parts))
             cell = lambda s: s.replace("|", "\\|")  # noqa: E731
             out.append(f"| `{rule.key}` | `{cell(_forward(rule))}` | "
-                       f"{', '.join(f'`{n}`' for n in names) or '(operator, method or attribute)'} | "
+                       f"{', '.join(f'`{n}`' for n in names) or _no_names(rule)} | "
                        f"{cell(adjoint)} |")
             total += 1
         out.append("")

@@ -55,7 +55,7 @@ CASES = {
     "missing_rule": ("y = np.i0(x)", "np.i0", "no derivative rule for `np.i0`"),
     "keyword": ("y = np.sum(x, dtype=float)", "float", "keyword `dtype=`"),
     "method": ("y = x.cumprod()", "x.cumprod", "`.cumprod()` is not supported"),
-    "attribute": ("y = x.real", "x.real", "attribute `.real`"),
+    "attribute": ("y = x.flat", "x.flat", "attribute `.flat`"),
     "float_call": ("y = float(x)", "float", "converts an array to a Python number"),
     "expression_statement": ("x * 2", "x * 2", "has no effect"),
     "lshift": ("y = x << 2", "x << 2", "operator `<<`"),

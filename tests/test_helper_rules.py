@@ -15,6 +15,10 @@ from .test_forward import fd_jvp, reference_jvp
 
 # rule key -> (expression, {input: shape}, the inputs differentiated)
 HELPER_TABLE = {
+    "imag_adjoint": ("imag_adjoint(v, x) * x", {"v": (3,), "x": (3,)}, ("v",)),
+    "conj_sign": ("conj_sign(x) * x", {"x": (4,)}, ("x",)),
+    "split_adjoint": ("split_adjoint(v, x, [1, 3], 1, 1) * x", {"v": (2, 2), "x": (2, 5)}, ("v",)),
+    "fft_adjoint": ("fft_adjoint(v, x, 'rfft', 6, -1, None) * x", {"v": (2, 4), "x": (2, 5)}, ("v",)),
     "take_written": ("take_written(x, jnp.s_[1:, 0]) * 3.0", {"x": (3, 2)}, ("x",)),
     "scalar_of": ("scalar_of(x) * x", {"x": (1,)}, ("x",)),
     "unbroadcast": ("unbroadcast(x, y) * 2", {"x": (3, 4), "y": (1, 4)}, ("x",)),

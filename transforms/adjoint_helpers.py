@@ -89,7 +89,42 @@ defrule(
     tangent="unslice(d_v, x, index)",
 )
 
+defrule(
+    "split_adjoint(v, ary, sections, axis, part)",
+    nondiff=("ary",),
+    static=("sections", "axis", "part"),
+    objects=(runtime.split_adjoint,),
+    temp="unsplit",
+    v="split_section(g, ary, sections, axis, part)",
+    tangent="split_adjoint(d_v, ary, sections, axis, part)",
+)
+# the transpose of an FFT's transpose is the FFT (the argument `a` gives only shapes and dtype)
+defrule(
+    "fft_adjoint(v, a, kind, s=None, axes=None, norm=None)",
+    nondiff=("a",),
+    static=("kind", "s", "axes", "norm"),
+    objects=(runtime.fft_adjoint,),
+    temp="unfft",
+    v="fft_apply(g, kind, s, axes, norm)",
+    tangent="fft_adjoint(d_v, a, kind, s, axes, norm)",
+)
+
 # ----- elementwise -----
+defrule(
+    "imag_adjoint(v, x)",
+    nondiff=("x",),
+    objects=(runtime.imag_adjoint,),
+    temp="unimag",
+    v="jnp.imag(g)",
+    tangent="imag_adjoint(d_v, x)",
+)
+defrule(
+    "conj_sign(x)",
+    objects=(runtime.conj_sign,),
+    temp="sign",
+    x="conj_sign_adjoint(g, x)",
+    tangent="conj_sign_tangent(x, d_x)",
+)
 defrule(
     "log_or_zero(x)",
     objects=(runtime.log_or_zero,),

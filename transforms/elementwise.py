@@ -30,7 +30,7 @@ UNARY = {
     "sqrt": "g / (2 * ans)",
     "cbrt": "g / (3 * ans ** 2)",
     "square": "g * 2 * x",
-    "abs": "g * jnp.sign(x)",
+    "abs": "g * conj_sign(x)",  # sign(x), or conj(x) / |x| for a complex x (JAX's convention)
     "reciprocal": "-g * ans ** 2",
 }
 # ----- name -> tangent of the result (forward mode): the same local derivative, times d_x -----
@@ -57,7 +57,7 @@ TANGENTS = {
     "sqrt": "d_x / (2 * ans)",
     "cbrt": "d_x / (3 * ans ** 2)",
     "square": "d_x * 2 * x",
-    "abs": "d_x * jnp.sign(x)",
+    "abs": "jnp.real(conj_sign(x) * d_x)",
     "reciprocal": "-d_x * ans ** 2",
 }
 TEMP_NAMES = {"abs": "absolute"}

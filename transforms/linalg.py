@@ -70,11 +70,14 @@ defrule(
     a="cholesky_adjoint(g, ans)",
     tangent="jvp_of(cholesky_lower, d_a, (a,), 0)",
 )
+# NumPy's eigvalsh reads one triangle of its argument (UPLO), as its eigh does (decompositions.py)
 defrule(
-    "jnp.linalg.eigvalsh(a)",
+    "eigvalsh_of_triangle(a, UPLO='L')",
+    static=("UPLO",),
     temp="eigenvalues",
-    a="eigvalsh_adjoint(g, a)",
-    tangent="jvp_of(jnp.linalg.eigvalsh, d_a, (a,), 0)",
+    objects=(np.linalg.eigvalsh, jnp.linalg.eigvalsh),
+    a="eigh_adjoint(a, g, None, UPLO)",
+    tangent="eigh_tangent(a, d_a, 0, UPLO)",
 )
 defrule(
     "jnp.linalg.pinv(a)",

@@ -27,6 +27,8 @@ METHODS = {
     "argmax": ("argmax", None),
     "argmin": ("argmin", None),
     "round": ("round", None),
+    "conj": ("conj", None),
+    "conjugate": ("conj", None),
 }
 
 # attribute name -> rule key
@@ -36,4 +38,6 @@ ATTRIBUTES = {
     "ndim": "ndim",
     "size": "size",
     "dtype": "dtype",
+    "real": "real",
+    "imag": "imag",
 }

@@ -57,6 +57,7 @@ __all__ = [
     "defrule",
     "defop",
     "defconst",
+    "defmulti",
     "register_rule",
     "lookup",
     "lookup_key",
@@ -112,6 +113,13 @@ class Rule:
     user_object: object = None  # for user-registered functions: the callable itself
     helpers: dict = field(default_factory=dict)  # extra names its templates call (user rules)
     domain: str = ""  # the module that registered it ("sourcegrad.transforms.special")
+    # a function returning several arrays (``defmulti``): the keys of its parts' rules, one per part
+    # (or one for every part, with ``count`` giving how many from the static arguments)
+    parts: tuple = ()
+    count: object = None  # callable(static arguments by name) -> number of parts
+    alone: object = None  # callable(static arguments by name) -> index of the one part returned, or None
+    parts_kind: str = "tuple"  # the container NumPy returns: "tuple" or "list"
+    part: bool = False  # a part's rule: the forward prints ``callee(...)[part]``
 
     @property
     def has_tangent(self) -> bool:
@@ -362,6 +370,45 @@ def defconst(signature: str, *, aliases=(), **options) -> Rule:
         for path in (key, *aliases):
             objects.extend(_numpy_objects(path))
     return _install(rule, objects)
+
+
+def defmulti(
+    signature: str, parts, *, names, count=None, alone=None, kind="tuple", aliases=(), objects=(), **shared
+) -> Rule:
+    """Register a NumPy function that returns several arrays (``slogdet``, ``eigh``, ``split``).
+
+    Each part is a rule of its own, keyed ``<key>.<name>``, whose forward prints
+    ``callee(...)[part]`` (``part`` is a static parameter every part's templates may read): ``g``
+    in its adjoint is that part's cotangent, ``ans`` that part's value, so a call's adjoint is the
+    sum of its used parts' adjoints and a part the function never reads costs nothing.
+    ``parts``: one dict of options per part (adjoint templates by parameter, ``tangent=``,
+    ``differentiable=False`` for a part that is a constant), or, with ``count`` (a function of the
+    static arguments, by name, giving the number of parts), one dict used for every part.
+    ``alone``: a function of the static arguments giving the index of the one part a call returns
+    as a plain array (``svd(a, compute_uv=False)`` is ``s``), or None. Both may refuse a call with
+    ``ValueError(message, how to fix)``, which becomes a located error.
+    ``names``: the parts' names (their temporaries' base names); ``shared``: options of every part
+    (``static=``, ``positional=``). ``kind``: the container NumPy returns ("tuple" or "list")."""
+    callee, params, positional = _parse_signature(signature)
+    key = _key_of(callee)
+    shared.setdefault("positional", positional)
+    static = tuple(shared.pop("static", ())) + ("part",)
+    with_part = [*params, Param("part", 0)]
+    keys = []
+    for name, options in zip(names, parts):
+        options = dict(options)
+        adjoints = {k: v for k, v in options.items() if k in {p.name for p in params}}
+        extra = {k: v for k, v in options.items() if k not in adjoints}
+        extra.setdefault("temp", name)
+        rule = _make(f"{key}.{name}", with_part, adjoints, callee=callee, static=static, **shared, **extra)
+        _install(replace(rule, part=True))
+        keys.append(rule.key)
+    whole = _make(key, params, {}, callee=callee, differentiable=False, static=static[:-1], **shared)
+    whole = replace(whole, parts=tuple(keys), count=count, alone=alone, parts_kind=kind)
+    found = list(objects)
+    for path in (key, *aliases):
+        found.extend(_numpy_objects(path))
+    return _install(whole, found)
 
 
 def register_rule(fn, signature: str, *, jax_impl=None, **adjoints) -> Rule:

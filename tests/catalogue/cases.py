@@ -391,8 +391,8 @@ def c_method_cumprod(x):
     return np.sum(y)
 
 
-def c_attribute_real(x):
-    y = x.real
+def c_attribute_flat(x):
+    y = x.flat
     return np.sum(y)
 
 
@@ -926,7 +926,7 @@ CASES = [
     case("math_erf_has_a_rule", c_math_erf, {"x": X3}),
     case("dtype_keyword", c_dtype_keyword, {"x": X3}, expect=UnsupportedSyntaxError, marker="dtype=float"),
     case("method_cumprod", c_method_cumprod, {"x": X3}, expect=UnsupportedSyntaxError, marker="x.cumprod()"),
-    case("attribute_real", c_attribute_real, {"x": X3}, expect=UnsupportedSyntaxError, marker="x.real"),
+    case("attribute_flat", c_attribute_flat, {"x": X3}, expect=UnsupportedSyntaxError, marker="x.flat"),
     case("float_call", c_float_call, {"x": X3}, expect=UnsupportedSyntaxError, marker="float(x[0])"),
     case("view_write", c_view_write, {"x": X3}, expect=UnsupportedSyntaxError, marker="y[0] = 2.0"),
     case("aliased_update", c_aliased_update, {"x": X3}, expect=UnsupportedSyntaxError, marker="y += 1.0"),

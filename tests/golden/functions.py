@@ -144,3 +144,17 @@ def det_by_minors(A):
 
 
 GOLDEN["det_by_minors"] = (det_by_minors, ("A",))
+
+
+def gaussian_loglik(theta, x):
+    """Functions that return several arrays: split's two parts both flow back; slogdet's sign is
+    unpacked but unused, so it gets no accumulator."""
+    L, mu = np.split(theta, [9])
+    A = np.reshape(L, (3, 3))
+    S = A @ A.T + np.eye(3)
+    sign, logdet = np.linalg.slogdet(S)
+    r = x - mu
+    return -0.5 * (logdet + r @ np.linalg.solve(S, r))
+
+
+GOLDEN["gaussian_loglik"] = (gaussian_loglik, ("theta",))

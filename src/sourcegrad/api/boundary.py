@@ -260,7 +260,10 @@ def located_runtime_error(exc: BaseException, transformed):
                 fix=fix,
                 end_col=len(text.rstrip()),
             )
-        if section != "backward":
+        if isinstance(exc, runtime.NoDerivativeError):  # a derivative refused for these shapes
+            what, fix = exc.args
+            cls, msg = ShapeError, f"{what}\n  {where}\n  how to fix: {fix}"
+        elif section != "backward":
             cls, msg = (
                 ShapeError,
                 (
@@ -289,7 +292,7 @@ def check_output(value, transformed, name: str) -> None:
 
     def inexact(v):
         dtype = v.dtype if hasattr(v, "dtype") else jnp.result_type(v)
-        return np.dtype(dtype).kind in "fc"
+        return np.dtype(dtype).kind == "f"
 
     leaves = _leaves(value)
     if leaves and all(inexact(v) for v in leaves):
@@ -303,6 +306,12 @@ def check_output(value, transformed, name: str) -> None:
         f"refuses it too), and sourcegrad does not return zeros for it"
     )
     fix = "return a floating-point value (convert with .astype(float) if that is what you mean)"
+    if bad is not None and np.dtype(jnp.result_type(bad)).kind == "c":
+        msg = (
+            f"`{name}` returns {what}: the gradient of a complex output needs a convention "
+            f"(jax.grad refuses it too), and sourcegrad differentiates real outputs only"
+        )
+        fix = "return a real value: np.abs(z) ** 2, np.real(z) or np.imag(z)"
     if origin is None:
         raise InputError(f"{msg}; {fix}")
     text = linecache.getline(filename, origin.line).rstrip("\n") or origin.text

@@ -96,6 +96,8 @@ def forward_ast(prim: ir.Prim) -> ast.expr:
     args: list[ast.expr] = []
     keywords: list[ast.keyword] = []
     for i, p in enumerate(rule.params):
+        if rule.part and p.name == "part":
+            continue
         if p.varargs:
             if p.name in given:
                 args.extend(to_ast(a) for a in given[p.name].items)
@@ -108,7 +110,13 @@ def forward_ast(prim: ir.Prim) -> ast.expr:
         elif p.name in given:
             keywords.append(ast.keyword(arg=p.name, value=to_ast(given[p.name])))
     assert rule.callee is not None, f"rule {rule.key} has neither an operator nor a callee"
-    return ast.Call(func=parse_expr(rule.callee), args=args, keywords=keywords)
+    out: ast.expr = ast.Call(func=parse_expr(rule.callee), args=args, keywords=keywords)
+    part = given.get("part")
+    # one part of a function that returns several arrays: ``jnp.linalg.eigh(a)[1]`` (a part that is
+    # the call's one result, ``svd(a, compute_uv=False)``, has part None)
+    if rule.part and isinstance(part, ir.Const) and part.value is not None:
+        out = ast.Subscript(value=out, slice=to_ast(part), ctx=ast.Load())
+    return out
 
 
 def iterable(it, unrolled: bool = False) -> ast.expr:

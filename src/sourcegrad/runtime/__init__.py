@@ -7,8 +7,8 @@ it undoes; all shape logic runs while JAX traces (shapes are static), so a
 helper whose work is a no-op for the shapes at hand costs nothing.
 
 The helpers live in one module per kind (``core``, ``reductions``, ``linalg``, ``indexing``,
-``assembly``, ``elementwise``, ``loops``, ``unrolled`` for what runs unrolled while tracing, ``forward``
-for tangent code); generated code imports them
+``assembly``, ``elementwise``, ``loops``, ``unrolled`` for what runs unrolled while tracing,
+``decompositions``, ``spectral``, ``forward`` for tangent code); generated code imports them
 from here, ``sourcegrad.runtime``.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from .assembly import c_concatenate, pad_adjoint, r_concatenate, transpose_of
 from .core import (
+    NoDerivativeError,
     SeedError,
     cast_like,
     debug_print,
@@ -29,6 +30,22 @@ from .core import (
     unbroadcast,
     unreduce,
     vjp_of,
+)
+from .decompositions import (
+    eigh_adjoint,
+    eigh_of_triangle,
+    eigh_tangent,
+    eigvalsh_of_triangle,
+    lstsq_adjoint,
+    lstsq_tangent,
+    qr_adjoint,
+    qr_tangent,
+    split_adjoint,
+    split_section,
+    svd_adjoint,
+    svd_tangent,
+    symmetric_from,
+    triangle_adjoint,
 )
 from .elementwise import (
     clip_mask,
@@ -88,9 +105,19 @@ from .reductions import (
     tie_split,
     var_adjoint,
 )
+from .spectral import (
+    angle_adjoint,
+    conj_sign,
+    conj_sign_adjoint,
+    conj_sign_tangent,
+    fft_adjoint,
+    fft_apply,
+    imag_adjoint,
+)
 from .unrolled import Residual, TraceLimitError, static_recursion, unrolled_scan
 
 __all__ = [
+    "NoDerivativeError",
     "SeedError",
     "debug_print",
     "static_check",
@@ -163,4 +190,25 @@ __all__ = [
     "einsum_tangent",
     "jvp_of",
     "pad_tangent",
+    "eigh_adjoint",
+    "eigh_of_triangle",
+    "eigh_tangent",
+    "eigvalsh_of_triangle",
+    "lstsq_adjoint",
+    "lstsq_tangent",
+    "qr_adjoint",
+    "qr_tangent",
+    "split_adjoint",
+    "svd_adjoint",
+    "svd_tangent",
+    "symmetric_from",
+    "triangle_adjoint",
+    "fft_adjoint",
+    "fft_apply",
+    "conj_sign",
+    "conj_sign_adjoint",
+    "conj_sign_tangent",
+    "split_section",
+    "imag_adjoint",
+    "angle_adjoint",
 ]

@@ -12,6 +12,11 @@ class SeedError(ValueError):
     """Raised while tracing when the seed is missing or has the wrong shape."""
 
 
+class NoDerivativeError(ValueError):
+    """Raised while tracing by a derivative that is not defined for the shapes at hand
+    (``svd(a, full_matrices=True)`` of a non-square matrix): ``(what, how to fix)``."""
+
+
 def seed_like(y, seed):
     """The seed of the backward pass: d(out)/d(out) = 1 for a scalar output, else the caller's seed."""
     if seed is None:
@@ -32,13 +37,23 @@ def seed_like(y, seed):
 
 
 def cast_like(grads, inputs):
-    """Give each gradient the dtype of its input (float32 inputs get float32 gradients)."""
-    return jax.tree_util.tree_map(lambda g, x: jnp.asarray(g).astype(jnp.result_type(x)), grads, inputs)
+    """Give each gradient the dtype of its input (float32 inputs get float32 gradients; a real input
+    gets the real part of a gradient that went through complex values)."""
+
+    def cast(g, x):
+        g = jnp.asarray(g)
+        if jnp.iscomplexobj(g) and not jnp.iscomplexobj(x):
+            g = jnp.real(g)
+        return g.astype(jnp.result_type(x))
+
+    return jax.tree_util.tree_map(cast, grads, inputs)
 
 
 def unbroadcast(g, x):
     """Sum ``g`` over the axes along which ``x`` was broadcast, giving ``x``'s shape."""
     shape = jnp.shape(x)
+    if jnp.iscomplexobj(g) and not jnp.iscomplexobj(x):  # a real x met a complex value: JAX's
+        g = jnp.real(g)  # convention (the transpose of making x complex keeps the real part)
     if jnp.shape(g) == shape:
         return g
     lead = jnp.ndim(g) - len(shape)

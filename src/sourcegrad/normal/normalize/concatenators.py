@@ -37,6 +37,13 @@ def subscript(cx, node: ast.Subscript):
         return _constant_index(cx, node, obj)
     key = CONCATENATORS.get(id(obj)) if obj is not None else None
     if key is None:
+        k, sign = node.slice, 1
+        if isinstance(k, ast.UnaryOp) and isinstance(k.op, ast.USub):
+            k, sign = k.operand, -1
+        if isinstance(k, ast.Constant) and type(k.value) is int:  # slogdet(A)[1]: that part only
+            part = rule_calls.multi_output(cx, node.value, only=sign * k.value)
+            if part is not None:
+                return part
         return expressions.subscript(cx, node)
     items = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
     for item in items:

@@ -24,7 +24,7 @@ from ..structs import Struct
 from . import comprehensions, user_calls
 from .expressions import index, is_local, missing_rule, resolve_free
 
-__all__ = ["call", "bind"]
+__all__ = ["call", "bind", "multi_output"]
 
 
 def call(cx, node: ast.Call):
@@ -74,7 +74,84 @@ def call(cx, node: ast.Call):
         if isinstance(obj, types.FunctionType) and not _is_library(obj):
             return user_calls.user_call(cx, node, obj)
         raise missing_rule(cx, func, obj)
-    return bind(cx, rule, list(node.args), node.keywords, node)
+    prim = bind(cx, rule, list(node.args), node.keywords, node)
+    if rule.parts:
+        return _parts(cx, rules.lookup_key(prim.op), prim, node)
+    return prim
+
+
+def multi_output(cx, node, targets=None, only=None):
+    """For a call of a function that returns several arrays (``np.linalg.eigh``, ``np.split``):
+    its parts, each one ``ir.Prim`` of the part's rule. With ``targets`` (``w, V = eigh(A)``)
+    each part is assigned to its name; with ``only`` (``slogdet(A)[1]``) the one part is returned
+    unassigned and the others are not computed. None for any other expression."""
+    if not isinstance(node, ast.Call) or user_calls.local_function(cx, node.func) is not None:
+        return None
+    if isinstance(node.func, ast.Attribute) and is_local(cx, node.func.value):
+        return None
+    try:
+        rule = rules.lookup(resolve_free(cx, node.func))
+    except (UnsupportedSyntaxError, TypeError):
+        return None
+    if rule is None or not rule.parts:
+        return None
+    prim = bind(cx, rule, list(node.args), node.keywords, node)
+    return _parts(cx, rule, prim, node, targets, only)
+
+
+def _parts(cx, rule, prim: ir.Prim, node, targets=None, only=None):
+    """The parts of ``prim`` (a call of a rule with ``parts``): a Struct of their atoms, or with
+    ``only``, the one part's Prim."""
+    n = len(rule.parts)
+    values = {p.name: p.default for p in rule.params if not p.required}
+    values.update({k: _static_value(cx, a) for k, a in prim.args if rule.param(k).kind == "static"})
+    try:
+        alone = rule.alone(values) if rule.alone is not None else None
+        if rule.count is not None:
+            n = rule.count(values)
+    except ValueError as e:
+        raise cx.error(node, *e.args) from None
+    if alone is not None:  # svd(a, compute_uv=False): one array, the call's whole result
+        whole = ir.Prim(rule.parts[alone], prim.args + (("part", ir.Const(None)),))
+        if targets is not None:
+            raise cx.error(node, f"this `{rule.key}` returns one array", "assign it to one name")
+        if only is None:
+            return whole
+        return ir.Prim("getitem_static", (("x", cx.emit_temp(whole)), ("idx", ir.Index((ir.Const(only),)))))
+    if n is None:
+        raise cx.error(
+            node,
+            f"the number of arrays `{rule.key}` returns must be known when compiling",
+            "pass the number of sections or the split indices as constants",
+        )
+    keys = rule.parts if rule.count is None else rule.parts * n
+    part = lambda i: ir.Prim(keys[i], prim.args + (("part", ir.Const(i)),))  # noqa: E731
+    if only is not None:
+        if not -n <= only < n:
+            raise cx.error(node, f"`{rule.key}` returns {n} arrays; there is no [{only}]")
+        return part(only % n)
+    if targets is not None and len(targets) != n:
+        raise cx.error(node, f"{len(targets)} names but `{rule.key}` returns {n} arrays")
+    items = []
+    for i in range(n):
+        if targets is None:
+            items.append(cx.emit_temp(part(i)))
+        else:
+            cx.emit(ir.Assign(targets[i], part(i), cx.origin))
+            items.append(ir.Name(targets[i]))
+    return Struct(rule.parts_kind, tuple(enumerate(items)))
+
+
+def _static_value(cx, arg):
+    """The Python value of a static argument (a constant, a tuple of constants), or None."""
+    if isinstance(arg, ir.Const):
+        return arg.value
+    if isinstance(arg, ir.Name):
+        return cx.constants.get(arg.id)
+    if isinstance(arg, ir.Tup):
+        items = [_static_value(cx, a) for a in arg.items]
+        return None if any(i is None for i in items) else tuple(items)
+    return None
 
 
 def _container_method(cx, node, base: Struct, method: str):

@@ -17,6 +17,7 @@ from ... import runtime
 from ...frontend.resolve import describe
 from .. import ir
 from ..structs import Struct
+from . import rule_calls
 from .aliasing import shared_with_others, write_in_place
 from .expressions import AUGOPS, BINOPS, index, resolve_free
 
@@ -114,6 +115,8 @@ def _assign(cx, target, value_node):
         # evaluate every value before binding any name: a, b = b, a swaps
         for elt, name in zip(value_node.elts, new):
             cx.expr(elt, name)
+    elif rule_calls.multi_output(cx, value_node, targets=new) is not None:
+        pass  # w, V = np.linalg.eigh(A): each part assigned to its name
     else:
         source = cx.struct_or_atom(value_node)
         if isinstance(source, Struct):

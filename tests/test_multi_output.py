@@ -1,0 +1,326 @@
+"""Functions that return several arrays (slogdet, eigh, svd, qr, lstsq, split and its kin), in the
+functions users write: unpacked (``w, V = np.linalg.eigh(A)``), indexed (``slogdet(A)[1]``) or
+kept in a list, with batch dimensions where NumPy takes them. Each gradient is checked against
+``jax.vjp`` of the same code in jax.numpy and float64 central finite differences, each tangent
+against ``jax.jvp``; what has no derivative is a located error."""
+
+import zlib
+
+import jax
+import numpy as np
+import pytest
+
+import sourcegrad
+from sourcegrad import grad, jvp
+
+from .helpers import assert_close, fd_vjp, jax_version, jax_vjp, make_function
+from .test_forward import fd_jvp, reference_jvp
+
+#: name -> (source, {argument: shape}); matrices named S* are made symmetric positive definite
+CASES = {
+    "gaussian_loglik": (
+        """
+        def gaussian_loglik(L, x, mu):
+            S = L @ L.T + np.eye(3)
+            sign, logdet = np.linalg.slogdet(S)
+            r = x - mu
+            return -0.5 * (logdet + r @ np.linalg.solve(S, r) + 3 * np.log(2 * np.pi))
+        """,
+        {"L": (3, 3), "x": (3,), "mu": (3,)},
+    ),
+    "slogdet_indexed_batched": (
+        """
+        def slogdet_indexed_batched(S):
+            return np.sum(np.linalg.slogdet(S)[1] * np.array([1.0, -2.0]))
+        """,
+        {"S": (2, 3, 3)},
+    ),
+    "pca_reconstruction": (
+        """
+        def pca_reconstruction(X):
+            Xc = X - np.mean(X, axis=0)
+            U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+            Xk = (U[:, :2] * s[:2]) @ Vt[:2]
+            return np.sum((Xc - Xk) ** 2)
+        """,
+        {"X": (6, 4)},
+    ),
+    "svd_wide_batched": (
+        """
+        def svd_wide_batched(A, W):
+            U, s, Vt = np.linalg.svd(A, full_matrices=False)
+            return np.sum(s ** 2) + np.sum(U ** 2 * W) + np.sum(Vt ** 4)
+        """,
+        {"A": (2, 3, 5), "W": (3, 3)},
+    ),
+    "singular_values_only": (
+        """
+        def singular_values_only(A):
+            return np.sum(np.linalg.svd(A, compute_uv=False) * np.arange(1.0, 4.0))
+        """,
+        {"A": (2, 4, 3)},
+    ),
+    "square_svd_default": (
+        """
+        def square_svd_default(A):
+            U, s, Vt = np.linalg.svd(A)
+            return np.sum(s) + np.sum(U[0] ** 2) + np.sum(Vt[:, 1] ** 2)
+        """,
+        {"A": (3, 3)},
+    ),
+    "eigh_spectrum": (
+        """
+        def eigh_spectrum(A, c):
+            S = A + A.T
+            w, V = np.linalg.eigh(S)
+            return np.sum(w * c) + np.sum((V ** 2) @ c)
+        """,
+        {"A": (3, 3), "c": (3,)},
+    ),
+    "eigh_batched": (
+        """
+        def eigh_batched(A):
+            w, V = np.linalg.eigh(A + np.swapaxes(A, -1, -2))
+            return np.sum(np.exp(w)) + np.sum(V[..., 0] ** 2 * np.arange(3.0))
+        """,
+        {"A": (2, 3, 3)},
+    ),
+    "eigvalsh_and_eigh_last": (
+        """
+        def eigvalsh_and_eigh_last(A):
+            S = A @ A.T
+            return np.sum(np.linalg.eigvalsh(S)) + np.sum(np.linalg.eigh(S)[-1] ** 2 * S)
+        """,
+        {"A": (3, 3)},
+    ),
+    "qr_fit": (
+        """
+        def qr_fit(X, y):
+            Q, R = np.linalg.qr(X)
+            beta = np.linalg.solve(R, Q.T @ y)
+            return np.sum((X @ beta - y) ** 2) + np.sum(beta ** 2) + np.sum(R ** 2)
+        """,
+        {"X": (6, 3), "y": (6,)},
+    ),
+    "qr_batched_r_mode": (
+        """
+        def qr_batched_r_mode(X):
+            R = np.linalg.qr(X, mode="r")
+            Q = np.linalg.qr(X)[0]
+            return np.sum(R ** 2 * np.arange(3.0)) + np.sum(Q ** 2 * np.arange(3.0))
+        """,
+        {"X": (2, 4, 3)},
+    ),
+    "least_squares_fit": (
+        """
+        def least_squares_fit(A, y):
+            coef = np.linalg.lstsq(A, y, rcond=None)[0]
+            return np.sum((A @ coef - y) ** 2) + np.sum(coef ** 2 * np.arange(1.0, 4.0))
+        """,
+        {"A": (7, 3), "y": (7,)},
+    ),
+    "lstsq_all_parts": (
+        """
+        def lstsq_all_parts(A, B):
+            x, res, rank, sv = np.linalg.lstsq(A, B, rcond=None)
+            return np.sum(x ** 2) + np.sum(res) + sv[0] * rank
+        """,
+        {"A": (6, 3), "B": (6, 2)},
+    ),
+    "split_parameters": (
+        """
+        def split_parameters(theta, X):
+            W, b = np.split(theta, [6])
+            h = np.tanh(X @ np.reshape(W, (3, 2)) + b)
+            return np.sum(h ** 2)
+        """,
+        {"theta": (8,), "X": (4, 3)},
+    ),
+    "split_list_of_parts": (
+        """
+        def split_list_of_parts(x):
+            parts = np.split(x, 3, axis=1)
+            total = 0.0
+            for p in parts:
+                total = total + np.sum(p * parts[0])
+            return total + np.sum(np.array_split(x, 2)[1] ** 3)
+        """,
+        {"x": (3, 6)},
+    ),
+    "hvd_splits": (
+        """
+        def hvd_splits(x):
+            a, b, c = np.hsplit(x, [1, 3])
+            top, bottom = np.vsplit(x, 2)
+            d0, d1 = np.dsplit(x[None], [2])
+            return np.sum(a * c[:, :1]) + np.sum(b ** 2) + np.sum(top * bottom) + np.sum(d1 ** 3) + np.sum(d0)
+        """,
+        {"x": (2, 4)},
+    ),
+    "array_split_uneven": (
+        """
+        def array_split_uneven(x):
+            a, b, c = np.array_split(x, 3)
+            return np.sum(a ** 2) + np.sum(b * 3.0) + np.sum(np.sin(c))
+        """,
+        {"x": (7,)},
+    ),
+}
+
+
+def _args(name, spec):
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    out = {}
+    for k, shape in spec.items():
+        v = rng.standard_normal(shape)
+        if k.startswith("S"):
+            v = v @ np.swapaxes(v, -1, -2) + 3 * np.eye(shape[-1])
+        out[k] = v
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradient_against_jax_and_finite_differences(name):
+    source, spec = CASES[name]
+    fn = make_function(source)
+    args = _args(name, spec)
+    wrt = tuple(spec)
+    ours = grad(fn, wrt=wrt)(**args)
+    ours = ours if isinstance(ours, tuple) else (ours,)
+    _, theirs = jax_vjp(fn, args, wrt)
+    _, fd = fd_vjp(fn, args, wrt)
+    for w, mine, ref, numeric in zip(wrt, ours, theirs, fd):
+        assert_close(mine, ref, rtol=1e-6, atol=1e-9, what=f"{name}: d/d{w} vs jax")
+        assert_close(mine, numeric, rtol=1e-5, atol=1e-6, what=f"{name}: d/d{w} vs FD")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_tangent_against_jax_jvp(name):
+    source, spec = CASES[name]
+    fn = make_function(source)
+    args = _args(name, spec)
+    wrt = tuple(spec)
+    rng = np.random.default_rng(3)
+    tangents = tuple(rng.standard_normal(np.shape(args[w])) for w in wrt)
+    out, d_out = jvp(fn, wrt=wrt)(**args, tangents=tangents)
+    _, ref = reference_jvp(fn, args, wrt, tangents)
+    assert_close(out, fn(**args), rtol=1e-10, atol=1e-12, what=f"{name}: value")
+    assert_close(d_out, ref, rtol=1e-6, atol=1e-9, what=f"{name}: tangent vs jax")
+    assert_close(d_out, fd_jvp(fn, args, wrt, tangents), rtol=1e-5, atol=1e-6, what=f"{name}: tangent vs FD")
+
+
+EIGH_TRIANGLE = """
+def eigh_triangle(A):
+    w, V = np.linalg.eigh(A, UPLO=UPLO)
+    return np.sum(w * np.arange(1.0, 4.0)) + np.sum(V ** 2 * np.arange(3.0)) + np.sum(np.linalg.eigvalsh(A, UPLO) ** 3)
+"""
+
+
+@pytest.mark.parametrize("uplo", ["L", "U"])
+def test_eigh_reads_one_triangle_as_numpy_does(uplo):
+    # a non-symmetric argument: NumPy reads only one triangle, so the other gets no gradient
+    # (jnp.linalg.eigh would symmetrize it instead, a different function)
+    fn = make_function(EIGH_TRIANGLE, namespace={"UPLO": uplo})
+    A = np.random.default_rng(5).standard_normal((3, 3)) + np.diag([1.0, 3.0, 6.0])
+    ours = grad(fn)(A)
+    _, (fd,) = fd_vjp(fn, {"A": A}, ("A",))
+    assert_close(ours, fd, rtol=1e-5, atol=1e-6, what=f"eigh UPLO={uplo} vs FD")
+    other = np.triu(ours, 1) if uplo == "L" else np.tril(ours, -1)
+    assert np.all(other == 0.0)
+    _, d = jvp(fn)(A, tangents=np.ones((3, 3)))
+    assert_close(d, float(np.sum(fd)), rtol=1e-5, atol=1e-6, what="eigh tangent vs FD")
+
+
+def test_an_unused_part_is_neither_computed_nor_given_an_accumulator():
+    fn = make_function(CASES["gaussian_loglik"][0])
+    source = grad(fn, wrt=("L",)).source
+    assert "b_sign" not in source
+    indexed = make_function(CASES["slogdet_indexed_batched"][0])
+    source = grad(indexed).source
+    assert "slogdet(S)[0]" not in source and source.count("jnp.linalg.slogdet(S)[1]") == 2
+    assert "b_S = b_S + jnp.expand_dims(" in source
+
+
+REFUSED = {
+    "svd_full_matrices_non_square": (
+        "def f(A):\n    U, s, Vt = np.linalg.svd(A)\n    return np.sum(U ** 2 * s[0])\n",
+        (4, 3),
+        sourcegrad.ShapeError,
+        "full_matrices=False",
+    ),
+    "qr_wide": (
+        "def f(A):\n    Q, R = np.linalg.qr(A)\n    return np.sum(R ** 2)\n",
+        (2, 3),
+        sourcegrad.ShapeError,
+        "m >= n",
+    ),
+    "qr_complete": (
+        "def f(A):\n    Q, R = np.linalg.qr(A, mode='complete')\n    return np.sum(R ** 2)\n",
+        (4, 3),
+        sourcegrad.UnsupportedSyntaxError,
+        "mode='reduced'",
+    ),
+    "svd_hermitian": (
+        "def f(A):\n    return np.sum(np.linalg.svd(A, hermitian=True)[1])\n",
+        (3, 3),
+        sourcegrad.UnsupportedSyntaxError,
+        "np.linalg.eigh",
+    ),
+    "too_many_names": (
+        "def f(x):\n    a, b, c = np.split(x, 2)\n    return np.sum(a)\n",
+        (4,),
+        sourcegrad.UnsupportedSyntaxError,
+        "3 names but `split` returns 2 arrays",
+    ),
+    "no_such_part": (
+        "def f(A):\n    return np.linalg.slogdet(A)[2]\n",
+        (3, 3),
+        sourcegrad.UnsupportedSyntaxError,
+        "no [2]",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_what_has_no_derivative_is_a_located_error(name):
+    source, shape, error, fix = REFUSED[name]
+    fn = make_function(source)
+    with pytest.raises(error) as info:
+        grad(fn)(np.random.default_rng(0).standard_normal(shape) + 2 * np.eye(*shape[-2:])[: shape[0]])
+    assert ":2:" in str(info.value) and fix in str(info.value)
+
+
+def test_split_sections_must_be_known_when_compiling():
+    fn = make_function("def f(x, n):\n    a, b = np.split(x, n)\n    return np.sum(a * b)\n")
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
+        grad(fn, wrt=("x",))(np.ones(4), np.ones(()))
+    assert ":2:" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["slogdet_indexed_batched", "split_parameters", "hvd_splits"])
+def test_hessian_against_jax(name):
+    source, spec = CASES[name]
+    fn = make_function(source)
+    args = _args(name, spec)
+    first = next(iter(spec))
+    (ours,) = jax.tree_util.tree_leaves(sourcegrad.hessian(fn, wrt=(first,))(**args))
+    jfn = jax_version(fn)
+    ref = jax.hessian(lambda v: jfn(**{**args, first: v}))(args[first])
+    assert_close(ours, ref, rtol=1e-6, atol=1e-9, what=f"{name}: hessian vs jax")
+
+
+def test_runtime_helpers_have_distinct_names_for_emit():
+    # `sourcegrad emit` copies the helpers a gradient calls, and the helpers they call, by name
+    # into one module: two runtime modules defining the same name (fft's `_axes` once shadowed
+    # reductions') would make the emitted module call the wrong one
+    import inspect
+
+    from sourcegrad import runtime
+
+    seen: dict = {}
+    for module in [m for m in vars(runtime).values() if inspect.ismodule(m)]:
+        if not module.__name__.startswith("sourcegrad.runtime."):
+            continue
+        for name, value in vars(module).items():
+            if getattr(inspect.getmodule(value), "__name__", "") == module.__name__:
+                assert seen.setdefault(name, module.__name__) == module.__name__, name
