@@ -99,6 +99,9 @@ def recompute(ctx, loop, body_fwd, body_bwd) -> list:
         if isinstance(s, ir.Assign) and s.target in needed:
             chosen.append(s)
             needed |= set(ir.names_read(s.value)) & cheap
+        elif isinstance(s, ir.Unpack) and set(s.targets) & needed:  # a, b = static tuple
+            chosen.append(s)
+            needed |= set(ir.names_read(s.value)) & cheap
     return list(reversed(chosen))
 
 

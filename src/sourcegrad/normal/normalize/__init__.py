@@ -46,6 +46,7 @@ from . import (
     loops,
     rule_calls,
     statements,
+    triangular,
     user_calls,
 )
 from .context import Context, Handlers, assigned_names
@@ -64,7 +65,7 @@ HANDLERS = Handlers(
         ast.Pass: statements.nothing,
         ast.Expr: effects.expression_statement,
         ast.Assert: effects.assert_statement,
-        ast.For: loops.for_statement,
+        ast.For: triangular.for_statement,
         ast.While: loops.while_statement,
         ast.If: branches.if_statement,
         ast.FunctionDef: user_calls.nested_def,

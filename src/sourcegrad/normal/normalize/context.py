@@ -54,7 +54,10 @@ VIEW_OPS = frozenset(
 )
 
 #: Rules whose result is known while tracing even when their argument is not (shapes).
-STATIC_RESULT = frozenset({"shape", "ndim", "size", "len", "range_end", "dtype"})
+STATIC_RESULT = frozenset(
+    {"shape", "ndim", "size", "len", "range_end", "nested_range", "dtype"}
+    | {"triu_indices", "tril_indices", "diag_indices"}
+)
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ class Context:
         self.local_functions: dict = {}  # nested defs: name -> ast.FunctionDef
         self.checkpoint = checkpoint  # grad(checkpoint=...): for loops' default
         self.memory = aliasing.Memory()  # which names share memory under NumPy (aliasing.py)
+        self.loop_indices: list[str] = []  # the user's targets of the enclosing rolled loops
 
     def error(self, node, what: str, fix: str = "", **kw):
         """A located error (file, line, column) at ``node`` of the user's function."""

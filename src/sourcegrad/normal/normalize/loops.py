@@ -88,7 +88,9 @@ def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
         cx.bind_name(t, name)
         if isinstance(it, ir.ArrayIter):  # `for row in X`: each row is a view of X under NumPy
             note_view(cx, name, it.array)
+    cx.loop_indices.extend(user_targets)
     body = cx.sub_block(body_nodes)
+    del cx.loop_indices[len(cx.loop_indices) - len(user_targets) :]
     cx.memory.loop_depth -= 1
     carries, results = _end_carries(cx, entries, body, origin)
     cx.origin = origin
