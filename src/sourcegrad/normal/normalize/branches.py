@@ -38,10 +38,21 @@ def if_statement(cx, node: ast.If):
     cx.memory.stale = stale_after_body | stale_after_else
     cx.origin = origin
     outputs, merged = [], []
+    one_sided = []
     for user in assigned_names(node.body + node.orelse):
         a, b = after_body.get(user), after_else.get(user)
         if a is None or b is None:
-            cx.out_of_scope[user] = f"it is assigned on only one branch of the if at line {origin.line}"
+            if cx.is_static(test) and (a or b) not in cx.structs:  # Python's: defined if that side ran
+                out = cx.namer.fresh(user)
+                side = a is not None
+                outputs.append((out, ir.Name(a), ir.Const(None)) if side else (out, ir.Const(None), ir.Name(b)))
+                one_sided.append((user, out, side))
+                continue
+            cx.out_of_scope[user] = (
+                f"the if at line {origin.line} assigns it on one branch only, and its test is "
+                f"computed by JAX (Python would raise NameError when the other branch runs)"
+            )
+            cx.binding_time.add(user)  # on a static argument the if would be Python's
             cx.versions.pop(user, None)
             continue
         if a == b:
@@ -68,6 +79,10 @@ def if_statement(cx, node: ast.If):
     _emit_if(cx, test, body, orelse, outputs, origin)
     for user, value in merged:
         cx.bind_value(user, value)
+    for user, out, side in one_sided:
+        cx.bind_name(user, out)
+        cx.maybe_unbound[out] = (test, side, origin.line, id(cx.block))
+
 
 
 def _merge_stale(cx, out, *sides) -> None:
