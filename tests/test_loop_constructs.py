@@ -123,7 +123,9 @@ def test_value_assigned_on_one_side_of_a_static_if():
     )
     g = grad(f, wrt=("x",))
     assert_close(g(X, 3)[0], 8.0 * X)
-    with pytest.raises(AssertionError, match=r":4: `y` is not defined: the if at line 2 assigns it only when"):
+    with pytest.raises(
+        AssertionError, match=r":4: `y` is not defined: the if at line 2 assigns it only when"
+    ):
         g(X, 1)  # Python: NameError
 
 
@@ -402,7 +404,9 @@ def test_carried_number_that_becomes_a_row(key, shape):
 
 def test_carried_number_over_no_rows_is_a_located_assertion():
     f = make_function(SHAPE_CHANGES["sum_of_rows"])
-    with pytest.raises(AssertionError, match=r":3: assert len\(X\) > 0: the loop at line 3 runs no iteration"):
+    with pytest.raises(
+        AssertionError, match=r":3: assert len\(X\) > 0: the loop at line 3 runs no iteration"
+    ):
         grad(f, wrt="X")(np.zeros((0, 3)))
 
 

@@ -76,11 +76,11 @@ class LoopReturns:
             if isinstance(s, _LOOPS) and _has(s, ast.Return):
                 out.extend(self.loop(s, last=top and i == len(stmts) - 1))
             elif isinstance(s, (ast.If, ast.With)) and _has(s, ast.Return):
-                new = copy.copy(s)
-                new.body = self.block(s.body)
-                if isinstance(s, ast.If):
-                    new.orelse = self.block(s.orelse)
-                out.append(new)
+                part = copy.copy(s)
+                part.body = self.block(s.body)
+                if isinstance(part, ast.If):
+                    part.orelse = self.block(part.orelse)
+                out.append(part)
             else:
                 out.append(s)
         return out
@@ -123,11 +123,11 @@ class LoopReturns:
                     out.append(_at(ast.If(test=_load(f), body=[_at(ast.Break(), s)], orelse=[]), s))
                 sites.extend(inner)
             elif isinstance(s, (ast.If, ast.With)) and _has(s, ast.Return):
-                new = copy.copy(s)
-                new.body = self.jumps(s.body, sites)
-                if isinstance(s, ast.If):
-                    new.orelse = self.jumps(s.orelse, sites)
-                out.append(new)
+                part = copy.copy(s)
+                part.body = self.jumps(s.body, sites)
+                if isinstance(part, ast.If):
+                    part.orelse = self.jumps(part.orelse, sites)
+                out.append(part)
             else:
                 out.append(s)
         return out

@@ -83,8 +83,8 @@ class _Peel:
             elif isinstance(s, (ast.For, ast.While, ast.If, ast.With)):
                 new = copy.copy(s)
                 new.body = self.block(s.body, set(bound), {})
-                if isinstance(s, (ast.For, ast.While, ast.If)):
-                    new.orelse = self.block(s.orelse, set(bound), {})
+                if not isinstance(new, ast.With):
+                    new.orelse = self.block(new.orelse, set(bound), {})
                 out.append(new)
             else:
                 out.append(s)
@@ -120,22 +120,20 @@ class _Peel:
         }
 
     def peel(self, loop: ast.For, bound: set) -> list:
+        assert isinstance(loop.target, ast.Name)  # wanted() checked it
         target = loop.target.id
         it = loop.iter
+        rest: ast.expr
         pre: list = []
         if isinstance(it, ast.Call) and _func_name(it) == "range":
             args = list(it.args)
             start, stop = (ast.Constant(0), args[0]) if len(args) == 1 else (args[0], args[1])
             step = _literal_step(it)
             assert step is not None  # wanted() checked it
-            nonempty = ast.Compare(
-                left=start, ops=[ast.Lt() if step > 0 else ast.Gt()], comparators=[stop]
-            )
+            nonempty = ast.Compare(left=start, ops=[ast.Lt() if step > 0 else ast.Gt()], comparators=[stop])
             first = copy.deepcopy(start)
             later = ast.BinOp(left=copy.deepcopy(start), op=ast.Add(), right=ast.Constant(step))
-            rest = ast.Call(
-                func=it.func, args=[later, copy.deepcopy(stop), ast.Constant(step)], keywords=[]
-            )
+            rest = ast.Call(func=it.func, args=[later, copy.deepcopy(stop), ast.Constant(step)], keywords=[])
         else:
             if not isinstance(it, ast.Name):
                 held = self.fresh("iterated")

@@ -91,9 +91,7 @@ def nested_range(outer, start, stop, step):
     (the ``i`` and the ``j`` of each pair, in the order the two loops visit them), known while tracing:
     a triangular loop compiled as one loop over its pairs."""
     pairs = [
-        (i, j)
-        for i in range(*outer)
-        for j in range(start[0] * i + start[1], stop[0] * i + stop[1], step)
+        (i, j) for i in range(*outer) for j in range(start[0] * i + start[1], stop[0] * i + stop[1], step)
     ]
     return (
         jnp.asarray([i for i, _ in pairs], dtype=int),

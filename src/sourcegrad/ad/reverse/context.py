@@ -95,7 +95,7 @@ class Context:
         """Zero ``b_x`` in the current scope unless it exists already."""
         if x not in self.scope.initialized:
             like = self.scope.same_shape.get(x, x)
-            zero = call("jnp.zeros_like", name(like))
+            zero: ast.expr = call("jnp.zeros_like", name(like))
             if x in self.maybe_none:  # None where the if's other side ran: no gradient then
                 zero = ast.IfExp(
                     test=ast.Compare(left=name(x), ops=[ast.IsNot()], comparators=[ast.Constant(None)]),

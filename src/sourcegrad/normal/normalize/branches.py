@@ -45,7 +45,8 @@ def if_statement(cx, node: ast.If):
             if cx.is_static(test) and (a or b) not in cx.structs:  # Python's: defined if that side ran
                 out = cx.namer.fresh(user)
                 side = a is not None
-                outputs.append((out, ir.Name(a), ir.Const(None)) if side else (out, ir.Const(None), ir.Name(b)))
+                defined = ir.Name(a if a is not None else str(b))
+                outputs.append((out, defined, ir.Const(None)) if side else (out, ir.Const(None), defined))
                 one_sided.append((user, out, side))
                 continue
             cx.out_of_scope[user] = (
@@ -82,7 +83,6 @@ def if_statement(cx, node: ast.If):
     for user, out, side in one_sided:
         cx.bind_name(user, out)
         cx.maybe_unbound[out] = (test, side, origin.line, id(cx.block))
-
 
 
 def _merge_stale(cx, out, *sides) -> None:

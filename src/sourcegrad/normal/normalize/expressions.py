@@ -268,7 +268,10 @@ def constant_key(cx, node):
 
 def element(cx, struct: Struct, key_node):
     if isinstance(key_node, ast.Slice) and struct.kind != "dict":  # xs[1:]: a shorter tuple or list
-        parts = [None if p is None else constant_key(cx, p) for p in (key_node.lower, key_node.upper, key_node.step)]
+        parts = [
+            None if p is None else constant_key(cx, p)
+            for p in (key_node.lower, key_node.upper, key_node.step)
+        ]
         if all(p is None or isinstance(p, int) for p in parts):
             kept = [v for _, v in struct.items][slice(*parts)]
             return Struct(struct.kind, tuple(enumerate(kept)))

@@ -18,8 +18,8 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from .expressions import is_local, resolve_free
 from . import loops
+from .expressions import is_local, resolve_free
 from .loops import lower_for
 
 __all__ = ["for_statement", "pair_loop"]
@@ -49,6 +49,7 @@ def pair_loop(cx, node: ast.For) -> bool:
         return False
     origin = cx.origin
     outer = _range_parts(cx, node.iter)
+    assert isinstance(inner.iter, ast.Call)  # _is_range checked it
     args = list(inner.iter.args)
     if len(args) == 3 and _reads(args[2], outer_name):
         raise cx.error(
@@ -60,9 +61,7 @@ def pair_loop(cx, node: ast.For) -> bool:
     stop = _affine(cx, args[1] if len(args) > 1 else args[0], outer_name)
     step = _static(cx, args[2]) if len(args) == 3 else ir.Const(1)
     pairs = cx.emit_temp(
-        ir.Prim(
-            "nested_range", (("outer", ir.Tup(outer)), ("start", start), ("stop", stop), ("step", step))
-        )
+        ir.Prim("nested_range", (("outer", ir.Tup(outer)), ("start", start), ("stop", stop), ("step", step)))
     )
     names = (cx.namer.fresh(f"{outer_name}_pairs"), cx.namer.fresh(f"{inner.target.id}_pairs"))
     cx.emit(ir.Unpack(names, pairs, origin))
