@@ -72,19 +72,21 @@ class _Peel:
         self.params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
         self.changed = False
 
-    def block(self, stmts, bound: set, numbers: dict) -> list:
+    def block(self, stmts, bound: set, numbers: dict, after: tuple = ()) -> list:
         """``stmts`` with loops peeled; ``bound``: names assigned before them (in source order);
-        ``numbers``: names whose latest value before them is a number literal."""
+        ``numbers``: names whose latest value before them is a number literal; ``after``: the
+        statements that run after them."""
         out: list = []
-        for s in stmts:
-            if isinstance(s, ast.For) and self.wanted(s, bound, numbers):
-                out.extend(self.peel(s, bound))
+        for i, s in enumerate(stmts):
+            rest = (*stmts[i + 1 :], *after)
+            if isinstance(s, ast.For) and self.wanted(s, bound, numbers, rest):
+                out.extend(self.peel(s, bound, rest))
                 self.changed = True
             elif isinstance(s, (ast.For, ast.While, ast.If, ast.With)):
                 new = copy.copy(s)
-                new.body = self.block(s.body, set(bound), {})
+                new.body = self.block(s.body, set(bound), {}, rest)
                 if not isinstance(new, ast.With):
-                    new.orelse = self.block(new.orelse, set(bound), {})
+                    new.orelse = self.block(new.orelse, set(bound), {}, rest)
                 out.append(new)
             else:
                 out.append(s)
@@ -96,7 +98,7 @@ class _Peel:
             bound |= _stored([s])
         return out
 
-    def wanted(self, loop: ast.For, bound: set, numbers: dict) -> bool:
+    def wanted(self, loop: ast.For, bound: set, numbers: dict, rest: tuple) -> bool:
         if loop.orelse or not isinstance(loop.target, ast.Name) or _jumps(loop):
             return False
         if isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Name):
@@ -106,20 +108,12 @@ class _Peel:
                 return False
         inside = _stored(loop.body) - {loop.target.id}
         first = inside - bound - self.params
-        if first & self.read_after(loop):
+        if any(_read_before_written(rest, name) for name in first):
             return True
         over_rows = not (isinstance(loop.iter, ast.Call) and _func_name(loop.iter) == "range")
         return over_rows and bool(inside & set(numbers))
 
-    def read_after(self, loop) -> set:
-        end = loop.end_lineno or loop.lineno
-        return {
-            n.id
-            for n in _walk(self.fn)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.lineno > end
-        }
-
-    def peel(self, loop: ast.For, bound: set) -> list:
+    def peel(self, loop: ast.For, bound: set, after: tuple) -> list:
         assert isinstance(loop.target, ast.Name)  # wanted() checked it
         target = loop.target.id
         it = loop.iter
@@ -158,8 +152,8 @@ class _Peel:
         rolled = copy.copy(loop)
         rolled.iter = _at(rest, loop.iter)
         inner = bound | {own} | _stored([*pre, bind])
-        body = self.block([_renamed(s, target, own) for s in loop.body], set(inner), {})
-        rolled.body = self.block(list(loop.body), inner | _stored(loop.body), {})
+        body = self.block([_renamed(s, target, own) for s in loop.body], set(inner), {}, (loop, *after))
+        rolled.body = self.block(list(loop.body), inner | _stored(loop.body), {}, after)
         return pre + [check, bind] + body + [rolled]
 
 
@@ -170,6 +164,56 @@ def _renamed(stmt, old: str, new: str):
         if isinstance(n, ast.Name) and n.id == old:
             n.id = new
     return stmt
+
+
+def _read_before_written(stmts, name: str) -> bool:
+    """Do ``stmts`` (run in order) read ``name`` before assigning it? (Where a branch or a loop
+    may or may not assign it, the statements after count too.)"""
+    for s in stmts:
+        use = _first_use(s, name)
+        if use is not None:
+            return use == "read"
+    return False
+
+
+def _first_use(s, name: str) -> str | None:
+    """ "read", "write" or None: what statement ``s`` surely does to ``name`` first."""
+
+    def reads(*nodes) -> bool:
+        return any(
+            isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+            for node in nodes
+            if node is not None
+            for n in ast.walk(node)
+        )
+
+    if isinstance(s, ast.If):
+        if reads(s.test):
+            return "read"
+        sides = [_first_in(s.body, name), _first_in(s.orelse, name)]
+        return "read" if "read" in sides else ("write" if sides == ["write", "write"] else None)
+    if isinstance(s, (ast.For, ast.While)):
+        head = s.iter if isinstance(s, ast.For) else s.test
+        if reads(head) or _first_in(s.body, name) == "read" or _first_in(s.orelse, name) == "read":
+            return "read"
+        return None  # the loop may run no iteration
+    if isinstance(s, ast.With):
+        return _first_in(s.body, name)
+    if isinstance(s, ast.Assign):
+        if reads(s.value) or any(reads(t) for t in s.targets):
+            return "read"
+        return "write" if name in _stored(s.targets) else None
+    if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name) and s.target.id == name:
+        return "read" if reads(s.value) else "write"
+    return "read" if reads(s) else None
+
+
+def _first_in(stmts, name: str) -> str | None:
+    for s in stmts:
+        use = _first_use(s, name)
+        if use is not None:
+            return use
+    return None
 
 
 def _func_name(call) -> str | None:
