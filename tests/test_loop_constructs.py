@@ -98,6 +98,26 @@ def test_loop_that_runs_no_iteration_is_pythons_name_error():
         g(X, 0)
 
 
+def test_temporary_reused_by_a_later_loop_is_not_peeled():
+    f = make_function(
+        """
+        def f(x, n: int):
+            acc = 0.0
+            for i in range(n):
+                t = x[i] * 2.0
+                acc = acc + t
+            for j in range(3):
+                t = x[j] ** 2
+                acc = acc + t
+            return acc
+        """
+    )
+    g = grad(f, wrt=("x",))
+    assert "assert" not in g.source and g.source.count("lax.scan(") == 6  # two loops, three times
+    for n in (0, 4):
+        assert_close(g(X, n)[0], fd_vjp(f, {"x": X, "n": n}, ("x",))[1][0])
+
+
 ONE_SIDED = """
 def f(x, w, n: int):
     if n > 2:
