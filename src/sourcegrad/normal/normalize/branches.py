@@ -41,6 +41,9 @@ def if_statement(cx, node: ast.If):
     one_sided = []
     for user in assigned_names(node.body + node.orelse):
         a, b = after_body.get(user), after_else.get(user)
+        if a is None and b is None:  # made and scoped away inside (a loop's): its reason stays
+            cx.versions.pop(user, None)
+            continue
         if a is None or b is None:
             if cx.is_static(test) and (a or b) not in cx.structs:  # Python's: defined if that side ran
                 out = cx.namer.fresh(user)
