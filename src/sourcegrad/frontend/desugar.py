@@ -15,7 +15,9 @@ at its end. So before normalizing:
   count is fixed when it is compiled).
 
 ``return`` inside a loop is rewritten first (``loop_returns.py``): into the loop's first iteration
-when the body ends with it, else into a flag, a ``break`` and a ``return`` after the loop.
+when the body ends with it, else into a flag, a ``break`` and a ``return`` after the loop. Then a
+``for`` loop whose first iteration binds a value read after the loop, or turns a number into an
+array, has that iteration written out before it (``peel.py``).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Each side is lowered into its own block from the same versions; a variable the two sides leave
 with different versions becomes an output of the ``If`` (leaf by leaf for a container), and the
-merged value is bound after it. A variable assigned on only one side is not visible after the
-``if``. An ``if`` on a value known while JAX traces (a constant, a shape, a static argument) is
+merged value is bound after it. A variable assigned on only one side of a static ``if`` is an
+output that is None on the other side, and reading it checks while tracing that its side ran
+(Python's NameError otherwise); after an ``if`` on data it is not visible. An ``if`` on a value known while JAX traces (a constant, a shape, a static argument) is
 marked static: it stays a Python ``if``; any other becomes a ``lax.cond``.
 """
 

@@ -2,7 +2,8 @@
 
 A variable the body re-assigns and that exists before the loop is *loop-carried*: each leaf of it
 becomes an ``ir.Carry`` (its value before the loop, at the start of an iteration, at its end,
-after the loop). A name first assigned inside the loop is not visible after it.
+after the loop). A name first assigned inside the loop is not visible after it (where code after
+the loop reads it, ``frontend/peel.py`` has written the first iteration out, so it exists).
 
 * ``for`` over ``range(...)`` (static bounds), over an array's leading axis, and ``enumerate``
   / ``zip`` of those is a ``For`` (``iterables.py`` reads the iterables); over a Python list or
