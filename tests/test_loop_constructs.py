@@ -430,6 +430,26 @@ def test_carried_number_over_no_rows_is_a_located_assertion():
         grad(f, wrt="X")(np.zeros((0, 3)))
 
 
+def test_carried_number_that_becomes_a_row_over_a_range_says_how_to_start_it():
+    from sourcegrad import ShapeError
+
+    f = make_function(
+        """
+        def f(X):
+            acc = 0.0
+            for i in range(X.shape[0]):
+                acc += X[i] ** 2
+            return np.sum(acc)
+        """
+    )
+    with pytest.raises(ShapeError) as info:
+        grad(f, wrt="X")(M)
+    text = str(info.value)
+    assert ":3:" in text and "changes its shape or dtype in the first iteration" in text
+    assert "np.zeros_like(X[0])" in text and "^" in text and not library_frames(info.value)
+    assert_close(grad(f, wrt="X")(M[:, 0]), 2 * M[:, 0])  # a number stays a number: one loop
+
+
 # ----- e. *args -----
 def test_varargs_refused_at_the_star_with_the_tuple_rewrite():
     f = make_function("def f(*xs):\n    return sum(np.sum(x ** 2) for x in xs)\n")

@@ -222,7 +222,18 @@ def located_runtime_error(exc: BaseException, transformed):
         generated = linecache.getline(transformed.filename, frame.f_lineno).strip()
         where = f"in the generated code (line {frame.f_lineno} of .source): {generated}"
         cls: type[SourcegradError]
-        if section != "backward":
+        if "carry input and carry output must have equal types" in str(exc):  # a lax.scan's carry
+            cls, msg = (
+                ShapeError,
+                (
+                    f"a value this loop carries changes its shape or dtype in the first iteration "
+                    f"(a number that becomes an array, say `acc = 0.0` then `acc += X[i]`); a "
+                    f"compiled loop carries one shape\n  {where}\n  how to fix: start it with its "
+                    f"final shape (`acc = np.zeros_like(X[0])`), or loop over the rows (`for row in "
+                    f"X:`), whose first iteration sourcegrad writes out"
+                ),
+            )
+        elif section != "backward":
             cls, msg = (
                 ShapeError,
                 (
