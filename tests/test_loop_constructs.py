@@ -247,6 +247,34 @@ def test_return_inside_a_loop(key):
         _check(src, {"x": X, "w": W, **extra}, ("x", "w"))
 
 
+def test_return_inside_a_loop_of_a_called_function():
+    helper = make_function(
+        """
+        def first_big(v, limit):
+            acc = 0.0
+            for i in range(4):
+                acc = acc + v[i] ** 2
+                if acc > limit:
+                    return acc
+            return -acc
+        """
+    )
+    f = make_function(
+        """
+        def f(x):
+            total = 0.0
+            for k in range(2):
+                total = total + first_big(x * (k + 1), 1.0)
+            return total
+        """,
+        namespace={"first_big": helper},
+    )
+    x = np.array([0.3, 0.5, 0.9, 0.2])
+    (ours,) = grad(f, wrt=("x",))(x)
+    assert_close(ours, fd_vjp(f, {"x": x}, ("x",))[1][0])
+    assert_close(ours, jax_vjp(f, {"x": x}, ("x",))[1][0], rtol=1e-9)
+
+
 def test_early_return_reads_a_value_the_loop_made_refused():
     _refused(
         """
