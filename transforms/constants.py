@@ -30,10 +30,20 @@ defconst(
     objects=(runtime.stop_gradient, jax.lax.stop_gradient),
 )
 defconst("range_end(start, stop, step)", static=("start", "stop", "step"), objects=(runtime.range_end,))
+defconst(
+    "nested_range(outer, start, stop, step)",
+    static=("outer", "start", "stop", "step"),
+    temp="pairs",
+    objects=(runtime.nested_range,),
+)
 defconst("debug_print(fmt, *values)", static=("fmt",), temp="printed", objects=(runtime.debug_print,))
 defconst(
     "static_check(ok, message)", static=("ok", "message"), temp="checked", objects=(runtime.static_check,)
 )
 defconst("traced_bool(value)", static=("value",), temp="flag", objects=(runtime.traced_bool,))
+# index tuples of a static size (np.triu_indices(3)), computed while tracing: a static index
+defconst("jnp.triu_indices(n, k=0, m=None)", static=("n", "k", "m"), temp="iu")
+defconst("jnp.tril_indices(n, k=0, m=None)", static=("n", "k", "m"), temp="il")
+defconst("jnp.diag_indices(n, ndim=2)", static=("n", "ndim"), temp="di")
 defop("dtype", "x.dtype", differentiable=False, temp="dtype")
 defconst("jnp.heaviside(x1, x2)", nondiff=("x1", "x2"))

@@ -158,3 +158,18 @@ def gaussian_loglik(theta, x):
 
 
 GOLDEN["gaussian_loglik"] = (gaussian_loglik, ("theta",))
+
+
+def triangular_fill(icf, q, d: int):
+    """GMM's lower-triangular fill: the inner loop's start follows the outer index, so the two
+    loops run as one rolled loop over their (c, r) pairs."""
+    L = np.diag(np.exp(q))
+    k = 0
+    for c in range(d):
+        for r in range(c + 1, d):
+            L[r, c] = icf[k]
+            k += 1
+    return np.sum((L @ q) ** 2)
+
+
+GOLDEN["triangular_fill"] = (triangular_fill, ("icf", "q"))

@@ -263,6 +263,17 @@ def located_runtime_error(exc: BaseException, transformed):
         if isinstance(exc, runtime.NoDerivativeError):  # a derivative refused for these shapes
             what, fix = exc.args
             cls, msg = ShapeError, f"{what}\n  {where}\n  how to fix: {fix}"
+        elif "carry input and carry output must have equal types" in str(exc):  # a lax.scan's carry
+            cls, msg = (
+                ShapeError,
+                (
+                    f"a value this loop carries changes its shape or dtype in the first iteration "
+                    f"(a number that becomes an array, say `acc = 0.0` then `acc += X[i]`); a "
+                    f"compiled loop carries one shape\n  {where}\n  how to fix: start it with its "
+                    f"final shape (`acc = np.zeros_like(X[0])`), or loop over the rows (`for row in "
+                    f"X:`), whose first iteration sourcegrad writes out"
+                ),
+            )
         elif section != "backward":
             cls, msg = (
                 ShapeError,

@@ -28,6 +28,8 @@ from ..errors import (
     UnsupportedSyntaxError,
     WrtError,
 )
+from ..frontend import fence
+from ..frontend.parse import parse_function
 from ..normal.structs import kind_of
 from ..pipeline import Transformed
 from . import boundary, fastcall, overflow, regenerate
@@ -70,6 +72,8 @@ class GradFunction(GradViews):
         self._fn = fn
         self._signature = inspect.signature(fn)
         self._params = tuple(p.name for p in self._signature.parameters.values())
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in self._signature.parameters.values()):
+            fence.check(parse_function(fn))  # the located error for *args / **kwargs, before wrt's
         self._wrt_single = not isinstance(wrt, (tuple, list))
         self.wrt = self._resolve_wrt(wrt)
         self._return_value = return_value

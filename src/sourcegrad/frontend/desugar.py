@@ -14,7 +14,10 @@ at its end. So before normalizing:
   loop still runs all its iterations, doing nothing after the break (its trip
   count is fixed when it is compiled).
 
-``return`` inside a loop is refused with a located error.
+``return`` inside a loop is rewritten first (``loop_returns.py``): into the loop's first iteration
+when the body ends with it, else into a flag, a ``break`` and a ``return`` after the loop. Then a
+``for`` loop whose first iteration binds a value read after the loop, or turns a number into an
+array, has that iteration written out before it (``peel.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from __future__ import annotations
 import ast
 import copy
 
+from .loop_returns import LoopReturns
 from .parse import ParsedFunction
+from .peel import peel_loops
 
 __all__ = ["desugar", "FLAG_FUNCTION"]
 
@@ -83,15 +88,9 @@ class _Desugar:
                 raise self.parsed.locate(after).error(
                     "this line comes after `return` and never runs", "delete it or move it before the return"
                 )
-        body = self.block(node.body)
-        for stmt in body:
-            for inner in ast.walk(stmt):
-                if isinstance(inner, _LOOPS) and _contains_any_depth(inner, ast.Return):
-                    ret = next(n for n in ast.walk(inner) if isinstance(n, ast.Return))
-                    raise self.parsed.locate(ret).error(
-                        "`return` inside a loop is not supported: the compiled loop has a fixed body",
-                        "set a flag and `break`, then return after the loop",
-                    )
+        body = LoopReturns(self.fresh, self.set_flag, self.parsed.locate).block(node.body, top=True)
+        body = peel_loops(node, body, self.fresh) or body
+        body = self.block(body)
         if any(isinstance(s, ast.If) and _contains(s, (ast.Return,)) for s in body):
             result = self.fresh("returned")
             body = self.returns_to_assignments(body, result)
@@ -222,7 +221,11 @@ def _flatten(stmts) -> list:
 def desugar(parsed: ParsedFunction, taken: set) -> ParsedFunction:
     """``parsed`` with early returns, breaks and continues removed (see the module docstring)."""
     node = parsed.node
-    if not any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(node)) and not _early_return(node):
+    if (
+        not any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(node))
+        and not _early_return(node)
+        and peel_loops(node, node.body, lambda base: base) is None
+    ):
         return parsed
     new = _Desugar(parsed, set(taken)).function(node)
     new.body = _deep_flatten(new.body)

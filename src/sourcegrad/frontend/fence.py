@@ -169,7 +169,10 @@ class _Fence(ast.NodeVisitor):
         if args.vararg or args.kwarg:
             star = args.vararg or args.kwarg
             raise self.parsed.locate(star).error(
-                "`*args` / `**kwargs` parameters are not supported", "name each parameter explicitly"
+                "`*args` / `**kwargs` parameters are not supported: the generated code has one "
+                "parameter per array or container, known when it is written",
+                "take a tuple or dict instead (`def f(xs):`, called `f((a, b, c))`, and "
+                "`for x in xs:` in the body): grad(f, wrt='xs') differentiates every array in it",
             )
         for stmt in node.body:
             self.visit(stmt)

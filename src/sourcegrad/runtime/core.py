@@ -100,6 +100,20 @@ def range_end(start, stop, step):
     return start + trips * step
 
 
+def nested_range(outer, start, stop, step):
+    """The index pairs of ``for i in range(*outer): for j in range(start, stop, step)``, where the inner
+    bounds ``start`` and ``stop`` are ``(a, b)``: ``a * i + b`` (``a`` is -1, 0 or 1). Two int arrays
+    (the ``i`` and the ``j`` of each pair, in the order the two loops visit them), known while tracing:
+    a triangular loop compiled as one loop over its pairs."""
+    pairs = [
+        (i, j) for i in range(*outer) for j in range(start[0] * i + start[1], stop[0] * i + stop[1], step)
+    ]
+    return (
+        jnp.asarray([i for i, _ in pairs], dtype=int),
+        jnp.asarray([j for _, j in pairs], dtype=int),
+    )
+
+
 def stop_gradient(x):
     """The identity, except that no gradient flows through it: write ``stop_gradient(x)`` in a
     differentiated function to treat ``x`` as a constant (PyTorch's ``x.detach()``)."""

@@ -32,6 +32,8 @@ def loop_invariants(loop, body) -> set:
     for s in body:
         if isinstance(s, ir.Assign) and not set(ir.names_read(s.value)) & variant:
             invariant.add(s.target)
+        elif isinstance(s, ir.Unpack) and not set(ir.names_read(s.value)) & variant:
+            invariant.update(s.targets)
         else:
             variant |= set(ir.defined_names([s]))
     return invariant

@@ -10,6 +10,7 @@ from ...errors import UnsupportedSyntaxError
 from ...normal import ir
 from ...normal.astutil import call, name
 from ...normal.naming import Namer
+from ...normal.walk import statements
 from ..activity import Activity
 from .analysis import free_active
 
@@ -61,6 +62,14 @@ class Context:
         self.cond_depth = 0  # inside the adjoint of a branch on data (a function of its own)
         self.hoisted: list = []  # forward statements the current statement's backward asked for
         self.python_values: set = set()  # names that may hold Python values (see calls.py)
+        # outputs of a static if that assigns them on one side only (None on the other)
+        self.maybe_none = frozenset(
+            o
+            for st in statements(fn.body)
+            if isinstance(st, ir.If) and st.static
+            for o, a, b in st.outputs
+            if ir.Const(None) in (a, b)
+        )
 
     def for_callee(self, fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str):
         """A fresh context for a called function, sharing this one's callees and pass."""
@@ -87,7 +96,14 @@ class Context:
         """Zero ``b_x`` in the current scope unless it exists already."""
         if x not in self.scope.initialized:
             like = self.scope.same_shape.get(x, x)
-            out.append(ir.Assign(self.adj(x), ir.Raw(call("jnp.zeros_like", name(like))), origin))
+            zero: ast.expr = call("jnp.zeros_like", name(like))
+            if x in self.maybe_none:  # None where the if's other side ran: no gradient then
+                zero = ast.IfExp(
+                    test=ast.Compare(left=name(x), ops=[ast.IsNot()], comparators=[ast.Constant(None)]),
+                    body=zero,
+                    orelse=ast.Constant(None),
+                )
+            out.append(ir.Assign(self.adj(x), ir.Raw(zero), origin))
             self.scope.initialized.add(x)
 
     def accumulate(self, out: list, x: str, expr: ast.expr, origin, replaces: bool = False):

@@ -94,9 +94,12 @@ def recompute(ctx, loop, body_fwd, body_bwd) -> list:
     out of the adjoint loop)."""
     cheap = ctx.static | loop_invariants(loop, body_fwd)
     needed = names_read_deep(body_bwd) & cheap
-    chosen = []
+    chosen: list = []
     for s in reversed(without_no_grad(body_fwd)):
         if isinstance(s, ir.Assign) and s.target in needed:
+            chosen.append(s)
+            needed |= set(ir.names_read(s.value)) & cheap
+        elif isinstance(s, ir.Unpack) and set(s.targets) & needed:  # a, b = static tuple
             chosen.append(s)
             needed |= set(ir.names_read(s.value)) & cheap
     return list(reversed(chosen))

@@ -10,7 +10,8 @@ The normal form is written down in the docstring of ``normal/ir.py`` (a grammar)
 * ``for`` loops become ``For`` nodes with explicit loop-carried variables (``Carry``: value before
   the loop, at the start of an iteration, at its end, after the loop); ``while`` loops become
   ``While`` nodes (a counter loop ``i = 0; while i < n: ...; i += 1`` becomes a ``For``)
-  (``loops.py``, ``iterables.py``).
+  (``loops.py``, ``iterables.py``); two nested ``for`` loops whose inner range follows the outer
+  index are one loop over their index pairs (``triangular.py``).
 * ``if`` statements and conditional expressions become ``If`` nodes whose outputs merge the
   branches' versions. An ``if`` on a value known while JAX traces (a constant, a shape, a static
   argument) is marked static (``branches.py``).
@@ -46,6 +47,7 @@ from . import (
     loops,
     rule_calls,
     statements,
+    triangular,
     user_calls,
 )
 from .context import Context, Handlers, assigned_names
@@ -64,7 +66,7 @@ HANDLERS = Handlers(
         ast.Pass: statements.nothing,
         ast.Expr: effects.expression_statement,
         ast.Assert: effects.assert_statement,
-        ast.For: loops.for_statement,
+        ast.For: triangular.for_statement,
         ast.While: loops.while_statement,
         ast.If: branches.if_statement,
         ast.FunctionDef: user_calls.nested_def,

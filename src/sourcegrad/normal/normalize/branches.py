@@ -2,8 +2,9 @@
 
 Each side is lowered into its own block from the same versions; a variable the two sides leave
 with different versions becomes an output of the ``If`` (leaf by leaf for a container), and the
-merged value is bound after it. A variable assigned on only one side is not visible after the
-``if``. An ``if`` on a value known while JAX traces (a constant, a shape, a static argument) is
+merged value is bound after it. A variable assigned on only one side of a static ``if`` is an
+output that is None on the other side, and reading it checks while tracing that its side ran
+(Python's NameError otherwise); after an ``if`` on data it is not visible. An ``if`` on a value known while JAX traces (a constant, a shape, a static argument) is
 marked static: it stays a Python ``if``; any other becomes a ``lax.cond``.
 """
 
@@ -40,10 +41,25 @@ def if_statement(cx, node: ast.If):
     cx.memory.stale = stale_after_body | stale_after_else
     cx.origin = origin
     outputs, merged = [], []
+    one_sided = []
     for user in assigned_names(node.body + node.orelse):
         a, b = after_body.get(user), after_else.get(user)
+        if a is None and b is None:  # made and scoped away inside (a loop's): its reason stays
+            cx.versions.pop(user, None)
+            continue
         if a is None or b is None:
-            cx.out_of_scope[user] = f"it is assigned on only one branch of the if at line {origin.line}"
+            if cx.is_static(test) and (a or b) not in cx.structs:  # Python's: defined if that side ran
+                out = cx.namer.fresh(user)
+                side = a is not None
+                defined = ir.Name(a if a is not None else str(b))
+                outputs.append((out, defined, ir.Const(None)) if side else (out, ir.Const(None), defined))
+                one_sided.append((user, out, side))
+                continue
+            cx.out_of_scope[user] = (
+                f"the if at line {origin.line} assigns it on one branch only, and its test is "
+                f"computed by JAX (Python would raise NameError when the other branch runs)"
+            )
+            cx.binding_time.add(user)  # on a static argument the if would be Python's
             cx.versions.pop(user, None)
             continue
         if a == b:
@@ -70,6 +86,9 @@ def if_statement(cx, node: ast.If):
     _emit_if(cx, test, body, orelse, outputs, origin)
     for user, value in merged:
         cx.bind_value(user, value)
+    for user, out, side in one_sided:
+        cx.bind_name(user, out)
+        cx.maybe_unbound[out] = (test, side, origin.line, id(cx.block))
 
 
 def _merge_stale(cx, out, *sides) -> None:

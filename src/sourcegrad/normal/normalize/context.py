@@ -54,7 +54,10 @@ VIEW_OPS = frozenset(
 )
 
 #: Rules whose result is known while tracing even when their argument is not (shapes).
-STATIC_RESULT = frozenset({"shape", "ndim", "size", "len", "range_end", "dtype"})
+STATIC_RESULT = frozenset(
+    {"shape", "ndim", "size", "len", "range_end", "nested_range", "dtype"}
+    | {"triu_indices", "tril_indices", "diag_indices"}
+)
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,10 @@ class Context:
         self.data_branches: list[int] = []  # lines of the enclosing ifs on array values (lax.cond)
         self.checkpoint = checkpoint  # grad(checkpoint=...): for loops' default
         self.memory = aliasing.Memory()  # which names share memory under NumPy (aliasing.py)
+        self.loop_indices: list[str] = []  # the user's targets of the enclosing rolled loops
+        # IR name -> (test, side, line, block) of a static if that assigns it on one side only
+        self.maybe_unbound: dict = {}
+        self.binding_time: set[str] = set()  # out-of-scope names that a static argument would define
 
     def error(self, node, what: str, fix: str = "", **kw):
         """A located error (file, line, column) at ``node`` of the user's function."""
@@ -294,6 +301,20 @@ class Context:
             name = self.new_version(user)
             self.emit(ir.Assign(name, value, self.origin))
             self.bind_name(user, name)
+
+    def check_bound(self, node, version: str) -> None:
+        """Reading a name an ``if`` on a static value assigns on one side only: Python's NameError
+        when the other side ran, checked while tracing (``static_check``)."""
+        test, side, line, block = self.maybe_unbound[version]
+        if not side:
+            test = self.emit_temp(ir.Prim("equal", (("x", test), ("y", ir.Const(False)))))
+        message = (
+            f"{self.parsed.filename}:{self.parsed.file_line(node)}: `{node.id}` is not defined: the if "
+            f"at line {line} assigns it only when its test is {side}"
+        )
+        self.emit_temp(ir.Prim("static_check", (("ok", test), ("message", ir.Const(message)))))
+        if block == id(self.block):  # checked for every later read in this block
+            del self.maybe_unbound[version]
 
     def current_value(self, user):
         """What a user name holds now: the Name of its version, or the Struct bound to it."""

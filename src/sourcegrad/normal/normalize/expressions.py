@@ -144,12 +144,16 @@ def dict_display(cx, node: ast.Dict):
 def name(cx, node: ast.Name):
     """The current version of a user variable, or a constant global of the function's module."""
     if node.id not in cx.versions and node.id in cx.out_of_scope:
-        raise cx.error(
+        err = cx.error(
             node,
             f"`{node.id}` is not defined here: {cx.out_of_scope[node.id]}",
             f"assign `{node.id}` before the loop or the `if`, so that it has a value on every path",
         )
+        err.binding_time = node.id in cx.binding_time  # the API retries with static arguments
+        raise err
     if node.id in cx.versions:
+        if cx.versions[node.id] in cx.maybe_unbound:
+            cx.check_bound(node, cx.versions[node.id])
         value = cx.current_value(node.id)
         check_read(cx, node, value)
         return value
@@ -268,6 +272,14 @@ def constant_key(cx, node):
 
 
 def element(cx, struct: Struct, key_node):
+    if isinstance(key_node, ast.Slice) and struct.kind != "dict":  # xs[1:]: a shorter tuple or list
+        parts = [
+            None if p is None else constant_key(cx, p)
+            for p in (key_node.lower, key_node.upper, key_node.step)
+        ]
+        if all(p is None or isinstance(p, int) for p in parts):
+            kept = [v for _, v in struct.items][slice(*parts)]
+            return Struct(struct.kind, tuple(enumerate(kept)))
     key = constant_key(cx, key_node)
     if struct.kind != "dict" and isinstance(key, int) and key < 0:
         key += len(struct.items)

@@ -80,6 +80,19 @@ def _range(cx, target, iterable):
         ([ir.Const(0)] + args + [ir.Const(1)])[:3] if len(args) == 1 else (args + [ir.Const(1)])[:3]
     )
     for part, text in zip((start, stop, step), ("start", "stop", "step")):
+        index = next(
+            (n.id for n in ast.walk(iterable) if isinstance(n, ast.Name) and n.id in cx.loop_indices), None
+        )
+        if not cx.is_static(part) and index is not None:
+            raise cx.error(
+                iterable,
+                f"the {text} of this range depends on `{index}`, the index of an enclosing loop, so "
+                f"its trip count changes from one iteration to the next; a compiled loop has one trip "
+                f"count",
+                f"make this loop the only statement in the loop over `{index}` (the two loops then run "
+                f"as one loop over their index pairs), or loop over the full range and skip the "
+                f"iterations you do not want with an `if`",
+            )
         if not cx.is_static(part):
             err = cx.error(
                 iterable,

@@ -2,7 +2,8 @@
 
 A variable the body re-assigns and that exists before the loop is *loop-carried*: each leaf of it
 becomes an ``ir.Carry`` (its value before the loop, at the start of an iteration, at its end,
-after the loop). A name first assigned inside the loop is not visible after it.
+after the loop). A name first assigned inside the loop is not visible after it (where code after
+the loop reads it, ``frontend/peel.py`` has written the first iteration out, so it exists).
 
 * ``for`` over ``range(...)`` (static bounds), over an array's leading axis, and ``enumerate``
   / ``zip`` of those is a ``For`` (``iterables.py`` reads the iterables); over a Python list or
@@ -99,7 +100,9 @@ def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
             note_view(cx, name, it.array)
         elif unrolled:  # a Python int in each iteration
             cx.static.add(name)
+    cx.loop_indices.extend(user_targets)
     body = cx.sub_block(body_nodes)
+    del cx.loop_indices[len(cx.loop_indices) - len(user_targets) :]
     cx.memory.loop_depth -= 1
     carries, results = _end_carries(cx, entries, body, origin)
     cx.origin = origin

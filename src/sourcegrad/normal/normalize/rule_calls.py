@@ -222,7 +222,7 @@ def bind(cx, rule, posargs, keywords, node) -> ir.Prim:
             if p.varargs:
                 value = ir.Tup(tuple(cx.atom_of(v) for v in value))
             elif struct is not None:
-                value = _flat_tup(cx, struct, value_node=bound[p.name])
+                value = _sequence_tup(cx, struct, bound[p.name])
             elif rule.alternate:  # np.array(x) of one array: the rule for that
                 return bind(cx, rules.lookup_key(rule.alternate), [value] + list(posargs[1:]), keywords, node)
             else:
@@ -260,6 +260,18 @@ def _index_expression(cx, node):
         if isinstance(maker, type(np.s_)):
             return node.slice
     return node
+
+
+def _sequence_tup(cx, struct: Struct, value_node) -> ir.Tup:
+    """The arrays of a sequence argument; a nested list or tuple in it (``np.array([[a, b], [c, d]])``)
+    is the array NumPy makes of it, ``np.array([a, b])``, so each leaf keeps its own gradient."""
+    items = []
+    for _, v in struct.items:
+        if isinstance(v, Struct) and v.kind in ("list", "tuple"):
+            inner = _sequence_tup(cx, v, value_node)
+            v = cx.emit_temp(ir.Prim("array", (("object", inner),)))
+        items.append(v)
+    return _flat_tup(cx, Struct(struct.kind, tuple(enumerate(items))), value_node)
 
 
 def _flat_tup(cx, struct: Struct, value_node) -> ir.Tup:

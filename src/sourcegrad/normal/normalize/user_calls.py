@@ -14,6 +14,8 @@ import ast
 import functools
 import inspect
 
+from ...frontend import fence
+from ...frontend.parse import parse_function
 from ...frontend.resolve import describe, is_constant_value
 from .. import checker, ir
 from ..calls import DERIVATIVE_CALLEES, UnsettledRecursion, outputs_of, signature_of
@@ -50,6 +52,8 @@ def user_call(cx, node, target):
     key_target = (cx.parsed, target) if nested else target
     label = target.name if nested else target.__qualname__
     sig = signature_of(key_target)
+    if not nested and any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values()):
+        fence.check(parse_function(target))  # the located error at the callee's *args / **kwargs
     try:
         bound = sig.bind(*node.args, **{kw.arg: kw.value for kw in node.keywords})
     except TypeError as exc:

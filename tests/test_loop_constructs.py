@@ -1,0 +1,579 @@
+"""Loops and branches as NumPy users write them (issue 10): values first assigned in a loop or on
+one side of a static ``if``, ``return`` inside a loop, triangular loops, loop-carried values that
+change shape, ``*args``, nested lists in ``np.array`` and ``np.triu_indices``-style indices.
+
+Each gradient is checked against float64 central differences of the user's own NumPy function,
+and against jax.grad of the same code run by JAX where JAX can run it (not through in-place
+writes); what is refused is a located error with a fix."""
+
+import numpy as np
+import pytest
+
+from sourcegrad import UnsupportedSyntaxError, grad, jvp
+
+from .helpers import assert_close, fd_vjp, jax_vjp, library_frames, make_function
+
+RNG = np.random.default_rng(7)
+X = np.array([0.3, -1.2, 0.7, 1.1, -0.4, 0.9])
+W = np.array([1.5, 0.2, -0.4, 0.9, 0.6, -1.1])
+M = RNG.normal(size=(4, 3))
+
+
+def _check(src, args: dict, wrt, jax_too=True, **grad_options):
+    f = make_function(src)
+    g = grad(f, wrt=wrt, **grad_options)
+    grads = g(**args)
+    _, expected = fd_vjp(f, args, wrt)
+    assert_close(list(grads), expected, rtol=1e-6)
+    if jax_too:
+        _, reference = jax_vjp(f, args, wrt)
+        assert_close(list(grads), list(reference), rtol=1e-9)
+    return g
+
+
+def _refused(src, *phrases, **call):
+    f = make_function(src)
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        g = grad(f, wrt=("x",))
+        g(**call)
+    for phrase in phrases:
+        assert phrase in str(info.value), str(info.value)
+    assert "how to fix:" in str(info.value) and "^" in str(info.value)
+    assert not library_frames(info.value)
+    return info.value
+
+
+# ----- a. values first assigned in a loop, or on one side of a static if -----
+FIRST_ASSIGNED = {
+    "last_of_a_range": """
+        def f(x, w):
+            acc = 0.0
+            for i in range(4):
+                last = x[i] * w[i]
+                acc = acc + np.sin(last)
+            return last + acc
+        """,
+    "last_row": """
+        def f(x, w):
+            for k in range(1, 5, 2):
+                row = np.tanh(x * w[k])
+            return np.sum(row ** 2)
+        """,
+    "last_of_rows": """
+        def f(x, w):
+            for a in x.reshape(3, 2):
+                y = a * w[:2]
+                z = np.exp(y)
+            return np.sum(z * y)
+        """,
+    "nested": """
+        def f(x, w):
+            total = 0.0
+            for i in range(2):
+                for j in range(3):
+                    p = x[i] * w[j]
+                total = total + p * x[i + 2]
+            return total * p
+        """,
+}
+
+
+@pytest.mark.parametrize("key", sorted(FIRST_ASSIGNED))
+def test_value_first_assigned_in_a_loop_is_the_last_iterations(key):
+    _check(FIRST_ASSIGNED[key], {"x": X, "w": W}, ("x", "w"))
+
+
+def test_loop_that_runs_no_iteration_is_pythons_name_error():
+    f = make_function(
+        """
+        def f(x, n):
+            for i in range(n):
+                last = x[i] * 2.0
+            return np.sum(last)
+        """
+    )
+    g = grad(f, wrt=("x",))
+    assert_close(g(X, 3)[0], fd_vjp(f, {"x": X, "n": 3}, ("x",))[1][0])
+    with pytest.raises(AssertionError, match="runs no iteration"):
+        g(X, 0)
+
+
+def test_temporary_reused_by_a_later_loop_is_not_peeled():
+    f = make_function(
+        """
+        def f(x, n: int):
+            acc = 0.0
+            for i in range(n):
+                t = x[i] * 2.0
+                acc = acc + t
+            for j in range(3):
+                t = x[j] ** 2
+                acc = acc + t
+            return acc
+        """
+    )
+    g = grad(f, wrt=("x",))
+    assert "assert" not in g.source and g.source.count("lax.scan(") == 6  # two loops, three times
+    for n in (0, 4):
+        assert_close(g(X, n)[0], fd_vjp(f, {"x": X, "n": n}, ("x",))[1][0])
+
+
+ONE_SIDED = """
+def f(x, w, n: int):
+    if n > 2:
+        y = np.sin(x) * w
+    else:
+        z = x
+    if n > 2:
+        return np.sum(y ** 2)
+    return np.sum(z)
+"""
+
+
+def test_value_assigned_on_one_side_of_a_static_if():
+    for n in (3, 1):
+        _check(ONE_SIDED, {"x": X, "w": W, "n": n}, ("x", "w"))
+    f = make_function(
+        """
+        def f(x, n: int):
+            if n > 2:
+                y = x * 2.0
+            return np.sum(y ** 2)
+        """
+    )
+    g = grad(f, wrt=("x",))
+    assert_close(g(X, 3)[0], 8.0 * X)
+    with pytest.raises(
+        AssertionError, match=r":4: `y` is not defined: the if at line 2 assigns it only when"
+    ):
+        g(X, 1)  # Python: NameError
+
+
+def test_value_assigned_on_one_side_of_a_branch_on_data_is_refused():
+    err = _refused(
+        """
+        def f(x):
+            if np.sum(x) > 0:
+                y = x * 2.0
+            return np.sum(y ** 2)
+        """,
+        "`y` is not defined here",
+        "assigns it on one branch only",
+        "NameError",
+    )
+    assert err.lineno == 4
+
+
+# ----- b. return inside a loop -----
+EARLY_RETURNS = {
+    "static_index": (
+        """
+        def f(x, w, k):
+            acc = 0.0
+            for i in range(5):
+                if i == k:
+                    return acc * w[0]
+                acc = acc + x[i] * w[i]
+            return acc * 2.0
+        """,
+        [{"k": 0}, {"k": 2}, {"k": 7}],
+    ),
+    "on_data": (
+        """
+        def f(x, w, limit):
+            acc = 0.0
+            for i in range(6):
+                acc = acc + x[i] * w[i]
+                if acc > limit:
+                    return acc ** 2
+            return -acc
+        """,
+        [{"limit": 0.4}, {"limit": 5.0}],
+    ),
+    "in_a_while_loop": (
+        """
+        def f(x, w, limit):
+            v = x[0]
+            i = 0
+            while v < limit:  # sourcegrad: max_iter=20
+                v = v * 1.5 + w[1]
+                i = i + 1
+                if i > 3:
+                    return v * w[2]
+            return v
+        """,
+        [{"limit": 100.0}, {"limit": 2.0}],
+    ),
+    "in_nested_loops": (
+        """
+        def f(x, w, limit):
+            acc = 0.0
+            for i in range(3):
+                for j in range(2):
+                    acc = acc + x[i] * w[j]
+                    if acc < limit:
+                        return acc * x[3]
+                acc = acc * 0.5
+            return acc
+        """,
+        [{"limit": -0.5}, {"limit": -10.0}],
+    ),
+    "at_the_end_of_the_body": (
+        """
+        def f(x, w, n):
+            for i in range(n):
+                y = np.sin(x) * w[i]
+                return np.sum(y ** 2)
+            return np.sum(x)
+        """,
+        [{"n": 3}, {"n": 0}],
+    ),
+    "at_the_end_of_the_function": (
+        """
+        def f(x, w):
+            for row in x.reshape(3, 2):
+                y = row * w[:2]
+                return np.sum(np.exp(y))
+        """,
+        [{}],
+    ),
+}
+
+
+@pytest.mark.parametrize("key", sorted(EARLY_RETURNS))
+def test_return_inside_a_loop(key):
+    src, calls = EARLY_RETURNS[key]
+    for extra in calls:
+        _check(src, {"x": X, "w": W, **extra}, ("x", "w"))
+
+
+def test_return_inside_a_loop_of_a_called_function():
+    helper = make_function(
+        """
+        def first_big(v, limit):
+            acc = 0.0
+            for i in range(4):
+                acc = acc + v[i] ** 2
+                if acc > limit:
+                    return acc
+            return -acc
+        """
+    )
+    f = make_function(
+        """
+        def f(x):
+            total = 0.0
+            for k in range(2):
+                total = total + first_big(x * (k + 1), 1.0)
+            return total
+        """,
+        namespace={"first_big": helper},
+    )
+    x = np.array([0.3, 0.5, 0.9, 0.2])
+    (ours,) = grad(f, wrt=("x",))(x)
+    assert_close(ours, fd_vjp(f, {"x": x}, ("x",))[1][0])
+    assert_close(ours, jax_vjp(f, {"x": x}, ("x",))[1][0], rtol=1e-9)
+
+
+def test_early_return_reads_a_value_the_loop_made_refused():
+    _refused(
+        """
+        def f(x):
+            for i in range(3):
+                y = x[i] * 2.0
+                if y > 1.0:
+                    return y
+            return x[0]
+        """,
+        "`y` is not defined here",
+    )
+
+
+def test_loop_ending_in_return_that_also_breaks_refused():
+    _refused(
+        """
+        def f(x):
+            for i in range(3):
+                if x[i] > 0:
+                    break
+                return x[i]
+            return x[0]
+        """,
+        "ends with `return` and also breaks",
+    )
+
+
+# ----- c. triangular loops -----
+FILL = """
+def f(icf, q, d: int):
+    L = np.diag(np.exp(q))
+    k = 0
+    for c in range(d):
+        for r in range(c + 1, d):
+            L[r, c] = icf[k]
+            k += 1
+    return np.sum((L @ q) ** 2) + np.sum(L ** 3)
+"""
+
+
+@pytest.mark.parametrize("d", [4, 2])
+def test_triangular_fill_like_gmm(d):
+    n = d * (d - 1) // 2
+    args = {"icf": np.linspace(-1.0, 1.0, n), "q": np.linspace(0.2, -0.3, d), "d": d}
+    g = _check(FILL, args, ("icf", "q"), jax_too=False)  # JAX cannot run L[r, c] = ...
+    assert g.source.count("nested_range(") == 2 and g.source.count("lax.scan(") == 3
+
+
+TRIANGULAR = {
+    "below_the_diagonal": """
+        def f(x, w, d):
+            total = 0.0
+            for i in range(d):
+                for j in range(i):
+                    total = total + x[i] * x[j] ** 2 * w[j]
+            return total
+        """,
+    "k_minus_index_with_a_step": """
+        def f(x, w, d):
+            total = 0.0
+            for i in range(1, d):
+                for j in range(d - i, d, 2):
+                    total = total + np.sin(x[i] * w[j]) * x[j]
+            return total
+        """,
+    "window_behind_the_index": """
+        def f(x, w, d):
+            total = 0.0
+            for i in range(2, d):
+                for j in range(i - 2, i + 1):
+                    total = total + x[i] * w[j] * x[j]
+            return total
+        """,
+    "inside_another_loop": """
+        def f(x, w, d):
+            total = 0.0
+            for m in range(2):
+                acc = x[m]
+                for i in range(d):
+                    for j in range(i, d):
+                        acc = acc * 0.9 + x[i] * w[j] * w[m]
+                total = total + acc ** 2
+            return total
+        """,
+}
+
+
+@pytest.mark.parametrize("key", sorted(TRIANGULAR))
+@pytest.mark.parametrize("d", [5, 2])
+def test_triangular_loops(key, d):
+    _check(TRIANGULAR[key], {"x": X, "w": W, "d": d}, ("x", "w"))
+
+
+def test_triangular_loop_checkpointed_and_forward():
+    src = TRIANGULAR["below_the_diagonal"]
+    _check(src, {"x": X, "w": W, "d": 5}, ("x", "w"), checkpoint="sqrt")
+    f = make_function(src)
+    tangent = RNG.normal(size=X.shape)
+    _, d_out = jvp(f, wrt="x")(X, W, 5, tangents=tangent)
+    _, (gx,) = fd_vjp(f, {"x": X, "w": W, "d": 5}, ("x",))
+    assert_close(d_out, np.dot(gx, tangent), rtol=1e-6)
+
+
+def test_triangular_loop_with_more_in_the_outer_body_refused_with_the_rewrite():
+    _refused(
+        """
+        def f(x, d: int):
+            total = 0.0
+            for c in range(d):
+                total = total + x[c]
+                for r in range(c + 1, d):
+                    total = total + x[r] * x[c]
+            return total
+        """,
+        "depends on `c`, the index of an enclosing loop",
+        "the only statement in the loop over `c`",
+        x=X,
+        d=4,
+    )
+
+
+def test_triangular_bound_that_is_not_index_plus_constant_refused():
+    _refused(
+        """
+        def f(x, d: int):
+            total = 0.0
+            for c in range(d):
+                for r in range(2 * c, d):
+                    total = total + x[r] * x[c]
+            return total
+        """,
+        "is not `c + k`",
+        x=X,
+        d=4,
+    )
+
+
+# ----- d. loop-carried values that change shape -----
+SHAPE_CHANGES = {
+    "sum_of_rows": """
+        def f(X):
+            res = 0.0
+            for a in X:
+                res += a * a
+            return np.sum(res ** 2)
+        """,
+    "product_of_rows": """
+        def f(X):
+            p = 1
+            for row in X:
+                p = p * np.cos(row)
+            return np.sum(p)
+        """,
+    "nested_over_rows": """
+        def f(X):
+            s = 0.0
+            for row in X:
+                acc = 1.0
+                for v in row:
+                    acc = acc * (1.0 + 0.1 * v)
+                s = s + acc
+            return s
+        """,
+}
+
+
+@pytest.mark.parametrize(
+    "key, shape",
+    [(k, (4, 3)) for k in sorted(SHAPE_CHANGES)]
+    + [(k, (5,)) for k in sorted(SHAPE_CHANGES) if k != "nested_over_rows"],  # NumPy: rows of numbers
+)
+def test_carried_number_that_becomes_a_row(key, shape):
+    _check(SHAPE_CHANGES[key], {"X": M.reshape(-1)[: int(np.prod(shape))].reshape(shape)}, ("X",))
+
+
+def test_carried_number_over_no_rows_is_a_located_assertion():
+    f = make_function(SHAPE_CHANGES["sum_of_rows"])
+    with pytest.raises(
+        AssertionError, match=r":3: assert len\(X\) > 0: the loop at line 3 runs no iteration"
+    ):
+        grad(f, wrt="X")(np.zeros((0, 3)))
+
+
+def test_carried_number_that_becomes_a_row_over_a_range_says_how_to_start_it():
+    from sourcegrad import ShapeError
+
+    f = make_function(
+        """
+        def f(X):
+            acc = 0.0
+            for i in range(X.shape[0]):
+                acc += X[i] ** 2
+            return np.sum(acc)
+        """
+    )
+    with pytest.raises(ShapeError) as info:
+        grad(f, wrt="X")(M)
+    text = str(info.value)
+    assert ":3:" in text and "changes its shape or dtype in the first iteration" in text
+    assert "np.zeros_like(X[0])" in text and "^" in text and not library_frames(info.value)
+    assert_close(grad(f, wrt="X")(M[:, 0]), 2 * M[:, 0])  # a number stays a number: one loop
+
+
+# ----- e. *args -----
+def test_varargs_refused_at_the_star_with_the_tuple_rewrite():
+    f = make_function("def f(*xs):\n    return sum(np.sum(x ** 2) for x in xs)\n")
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(f)
+    assert "`*args` / `**kwargs` parameters are not supported" in info.value.msg
+    assert "take a tuple" in str(info.value) and info.value.offset == 8
+    g = make_function(
+        """
+        def g(xs):
+            total = 0.0
+            for x in xs:
+                total = total + np.sum(x ** 2)
+            return total
+        """
+    )
+    xs = (X, W[:2])
+    grads = grad(g, wrt="xs")(xs)
+    assert_close(list(grads), [2 * X, 2 * W[:2]])
+
+
+def test_varargs_helper_refused_at_its_star():
+    helper = make_function("def helper(*xs):\n    return xs[0] * xs[1]\n")
+    f = make_function("def f(x):\n    return np.sum(helper(x, x))\n", namespace={"helper": helper})
+    with pytest.raises(UnsupportedSyntaxError, match="parameters are not supported") as info:
+        grad(f)(X)
+    assert info.value.lineno == 1 and not library_frames(info.value)
+
+
+# ----- f. nested lists in np.array -----
+NESTED = {
+    "two_by_two": """
+        def f(x, w):
+            a = x[0] * w[0]
+            A = np.array([[a, x[1]], [np.sin(x[2]), w[3]]])
+            return np.sum(A @ A) + np.linalg.det(A)
+        """,
+    "rows_of_arrays": """
+        def f(x, w):
+            B = np.array([[x[:2], w[:2]], [x[2:4] * w[2:4], np.exp(x[4:])]])
+            return np.sum(B ** 2 * np.arange(2.0))
+        """,
+    "scalar_and_sum": """
+        def f(x, w):
+            v = np.array([x[0], np.sum(w[1:] * x[1:])])
+            return np.sum(v ** 3)
+        """,
+    "stack_of_lists": """
+        def f(x, w):
+            return np.sum(np.stack([[x[0], w[1]], [x[2], x[3] * w[3]]], axis=1) ** 2)
+        """,
+}
+
+
+@pytest.mark.parametrize("key", sorted(NESTED))
+def test_nested_lists_in_np_array(key):
+    _check(NESTED[key], {"x": X, "w": W}, ("x", "w"), jax_too=key != "stack_of_lists")  # jnp.stack: no lists
+
+
+# ----- g. triu_indices, tril_indices, diag_indices -----
+INDEX_FUNCTIONS = {
+    "read_upper": """
+        def f(A):
+            return np.sum(A[np.triu_indices(3)] ** 2) + np.sum(A[np.triu_indices(3, 1)] * 3.0)
+        """,
+    "write_lower": """
+        def f(A):
+            L = np.zeros((3, 3))
+            il = np.tril_indices(3, -1)
+            L[il] = A[0]
+            return np.sum((L + L.T + np.eye(3)) ** 3)
+        """,
+    "unpacked_rows_and_columns": """
+        def f(A):
+            r, c = np.tril_indices(3)
+            return np.sum(np.exp(A[:3][r, c]) * A[:3][c, r])
+        """,
+    "diagonal_written": """
+        def f(A):
+            B = A[:3] * 2.0
+            B[np.diag_indices(3)] = np.exp(A[3])
+            return np.sum(B @ B)
+        """,
+    "in_a_loop": """
+        def f(A):
+            total = 0.0
+            for k in range(2):
+                r, c = np.triu_indices(3, 1)
+                total = total + np.sum(A[:3][r, c] ** (k + 2)) * A[3, k]
+            return total
+        """,
+}
+
+
+@pytest.mark.parametrize("key", sorted(INDEX_FUNCTIONS))
+def test_index_functions(key):
+    A = RNG.normal(size=(4, 3))
+    _check(INDEX_FUNCTIONS[key], {"A": A}, ("A",), jax_too=key not in ("write_lower", "diagonal_written"))
