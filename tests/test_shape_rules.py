@@ -125,6 +125,12 @@ EINSUM = {
     "diag_ellipsis": ("...ii->...i", [(2, 3, 3)]),
     "uppercase": ("IJ,JK->IK", [(2, 3), (3, 2)]),
     "uppercase_diag": ("II->I", [(3, 3)]),
+    # an index of size 1 in one operand that NumPy broadcasts against the other (fuzz seed 1,
+    # program 10033: the size-1 operand's gradient was not summed over the broadcast axis)
+    "size_one_broadcast": ("i,i->", [(4,), (1,)]),
+    "size_one_broadcast_first": ("i,i->", [(1,), (4,)]),
+    "size_one_broadcast_matrix": ("ij,ij->i", [(3, 1), (3, 5)]),
+    "size_one_contracted": ("ij,jk->ik", [(3, 1), (4, 2)]),
 }
 
 

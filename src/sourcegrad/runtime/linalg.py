@@ -190,6 +190,10 @@ def einsum_adjoint(subscripts, k, g, *operands):
             specs.append(c + fresh)
             eyes.append(jnp.eye(sizes[c], dtype=part.dtype))
         part = jnp.einsum(",".join([unique] + specs) + "->" + rebuilt, part, *eyes)
+    shape = jnp.shape(operands[k])
+    if jnp.shape(part) != shape:  # an axis of size 1 that NumPy broadcast against a longer one
+        summed = tuple(i for i, (a, b) in enumerate(zip(jnp.shape(part), shape)) if a != b and b == 1)
+        part = jnp.broadcast_to(jnp.sum(part, axis=summed, keepdims=True), shape)
     return part
 
 
