@@ -577,3 +577,41 @@ INDEX_FUNCTIONS = {
 def test_index_functions(key):
     A = RNG.normal(size=(4, 3))
     _check(INDEX_FUNCTIONS[key], {"A": A}, ("A",), jax_too=key not in ("write_lower", "diagonal_written"))
+
+
+# ----- loops that run no iteration hand their carries' initial values on -----
+# A body that overwrites a value without reading it made the value before the loop look dead:
+# with a trip count of 0 at run time (or 1 for a loop whose first iteration is written out, the
+# rest running 0 times) its gradient was silently zero.
+ZERO_TRIP = {
+    "first_assigned_one_iteration": """
+        def f(x, w, n):
+            for i in range(n):
+                y = x * w[i]
+            return np.sum(y * x[0])
+    """,
+    "overwritten_in_a_range": """
+        def f(x, w, n):
+            y = x * 2.0
+            for i in range(n):
+                y = x * w[i]
+            return np.sum(y * x[1])
+    """,
+    "overwritten_in_a_while": """
+        def f(x, w, n):
+            y = x * 2.0
+            i = 0
+            while i < n:
+                y = x * w[i]
+                i = i + 1
+            return np.sum(y * x[1])
+    """,
+}
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+@pytest.mark.parametrize("key", sorted(ZERO_TRIP))
+def test_a_loop_that_may_run_no_iteration(key, n):
+    if key == "first_assigned_one_iteration" and n == 0:
+        n = 3  # Python raises NameError for 0: a separate, refused case
+    _check(ZERO_TRIP[key], {"x": X, "w": W, "n": n}, ("x", "w"), jax_too=key != "overwritten_in_a_while")

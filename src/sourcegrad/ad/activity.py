@@ -114,6 +114,11 @@ def _useful(stmts, useful: set) -> None:
             for c in s.carry:
                 if c.out in useful:
                     useful.add(c.update)
+                    # a loop that runs no iteration (a range that is empty at run time, the rest
+                    # of a loop whose first iteration is written out) hands its carry's initial
+                    # value to the output, even when the body never reads the carry
+                    if isinstance(c.init, ir.Name):
+                        useful.add(c.init.id)
             while True:
                 before = len(useful)
                 _useful(s.body, useful)
