@@ -96,6 +96,17 @@ REPRODUCED = {
         "b = clamp(x)\n    x[0] = np.sum(b)\n    c = clamp(b)\n    return x.sum() + 10.0 * b.sum() + 100.0 * (c * x).sum()",
         X,
     ),
+    # fuzz (seed 1, programs 10902 and 6379): two aliases of one buffer, written through each
+    "two_aliases_then_augmented_slice": (
+        "v1 = x\n    v2 = v1\n    x[-2] = np.sum(v2)\n    v2[0:2] += np.cosh(0.5 * x[1])\n"
+        "    return x.sum() + 1.75 * v1.sum() + 2.0 * (v2 * v2).sum()",
+        X,
+    ),
+    "helper_called_twice_on_one_buffer": (
+        "v1 = clamp(x)\n    v1[0:2] += np.cos(x[3])\n    v2 = clamp(x)\n"
+        "    return x.sum() + 2.25 * (v1 * v1).sum() + 2.5 * v2.sum()",
+        X,
+    ),
     "alias_written_through_both_names": (
         "y = x\n    y[1] = x[0] * 2.0\n    x[2] = np.sum(y)\n    z = y\n    z[0] = x[3] * 3.0\n"
         "    return (x * y).sum() + (z * z).sum()",
