@@ -579,6 +579,104 @@ def test_index_functions(key):
     _check(INDEX_FUNCTIONS[key], {"A": A}, ("A",), jax_too=key not in ("write_lower", "diagonal_written"))
 
 
+# ----- g. a loop's variable read after the loop (Python: its last value, or the old one) -----
+INDEX_AFTER = {
+    "bound_before": """
+        def f(x, w):
+            i = 5
+            s = 0.0
+            for i in range(3):
+                s = s + x[i] ** 2 * w[i]
+            return s * i
+        """,
+    "no_iteration_keeps_the_old_value": """
+        def f(x, w):
+            i = 5
+            s = x[0] * w[1]
+            for i in range(4, 1):
+                s = s + x[i] ** 2
+            return s * i
+        """,
+    "stepped": """
+        def f(x, w):
+            k = 0
+            s = 0.0
+            for k in range(1, 6, 2):
+                s = s + np.sin(x[k] * w[k])
+            return s * k + x[k]
+        """,
+    "nested": """
+        def f(x, w):
+            i = 0
+            j = 0
+            s = 0.0
+            for i in range(2):
+                for j in range(1, 4):
+                    s = s + x[i] * w[j]
+            return s * (i + j) + x[i + j]
+        """,
+    "peeled_first_bound_by_the_loop": """
+        def f(x, w):
+            for i in range(1, 4):
+                y = x * w[i]
+            return np.sum(y * x[i])
+        """,
+    "index_of_the_last_row": """
+        def f(x, w):
+            i = -1
+            for i in range(2):
+                y = x * w[i]
+            return np.sum(y * x[i])
+        """,
+}
+
+
+@pytest.mark.parametrize("key", sorted(INDEX_AFTER))
+def test_loop_index_bound_before_and_read_after_is_pythons(key):
+    _check(INDEX_AFTER[key], {"x": X, "w": W}, ("x", "w"))
+
+
+def test_loop_index_first_bound_by_the_loop_read_after_is_refused():
+    _refused(
+        """
+        def f(x):
+            s = 0.0
+            for i in range(3):
+                s = s + x[i] ** 2
+            return s * i
+        """,
+        "`i` is not defined here",
+        "only inside the loop",
+        x=X,
+    )
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        """
+        def f(x):
+            row = x[:2]
+            s = 0.0
+            for row in x.reshape(3, 2):
+                s = s + np.sum(row ** 2)
+            return s * np.sum(row)
+        """,
+        """
+        def f(x):
+            i = 0
+            s = 0.0
+            for i in range(len(x)):
+                s = s + x[i] ** 2
+            return s * i
+        """,
+    ],
+    ids=["rows", "range_of_a_length"],
+)
+def test_loop_variable_bound_before_read_after_beyond_constant_ranges_is_refused(src):
+    _refused(src, "holds the loop's last value", "another variable inside the loop", x=X)
+
+
 # ----- loops that run no iteration hand their carries' initial values on -----
 # A body that overwrites a value without reading it made the value before the loop look dead:
 # with a trip count of 0 at run time (or 1 for a loop whose first iteration is written out, the

@@ -117,6 +117,8 @@ class _Peel:
         assert isinstance(loop.target, ast.Name)  # wanted() checked it
         target = loop.target.id
         it = loop.iter
+        # the loop's variable read after it: Python's is the first iteration's if no other runs
+        index_read_after = _read_before_written(list(after), target)
         rest: ast.expr
         pre: list = []
         if isinstance(it, ast.Call) and _func_name(it) == "range":
@@ -126,7 +128,9 @@ class _Peel:
             assert step is not None  # wanted() checked it
             nonempty = ast.Compare(left=start, ops=[ast.Lt() if step > 0 else ast.Gt()], comparators=[stop])
             first = copy.deepcopy(start)
-            later = ast.BinOp(left=copy.deepcopy(start), op=ast.Add(), right=ast.Constant(step))
+            later: ast.expr = ast.BinOp(left=copy.deepcopy(start), op=ast.Add(), right=ast.Constant(step))
+            if index_read_after and isinstance(start, ast.Constant) and type(start.value) is int:
+                later = ast.Constant(start.value + step)  # a constant range: its index after it is one
             rest = ast.Call(func=it.func, args=[later, copy.deepcopy(stop), ast.Constant(step)], keywords=[])
         else:
             if not isinstance(it, ast.Name):
@@ -154,6 +158,15 @@ class _Peel:
         inner = bound | {own} | _stored([*pre, bind])
         body = self.block([_renamed(s, target, own) for s in loop.body], set(inner), {}, (loop, *after))
         rolled.body = self.block(list(loop.body), inner | _stored(loop.body), {}, after)
+        if index_read_after:
+            body.append(
+                _at(
+                    ast.Assign(
+                        targets=[ast.Name(id=target, ctx=ast.Store())], value=ast.Name(id=own, ctx=ast.Load())
+                    ),
+                    loop,
+                )
+            )
         return pre + [check, bind] + body + [rolled]
 
 

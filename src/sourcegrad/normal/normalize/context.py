@@ -130,7 +130,7 @@ class Context:
         self.user_names: dict = {}  # IR name -> the user's variable it is a version of
         self.inputs: dict = {}  # parameter -> its leaves (a Name, or a Struct of Names)
         self.max_iter = max_iter
-        self.out_of_scope: dict[str, str] = {}  # user name -> why it is not visible here
+        self.out_of_scope: dict[str, str | tuple[str, str]] = {}  # user name -> why it is not visible here
         self.callees = callees  # the CalleeTable of this transform
         self.flat_params = flat_params  # a callee: container arguments arrive as their leaves
         self.free = tuple(free)  # a lifted nested def: the enclosing variables it reads

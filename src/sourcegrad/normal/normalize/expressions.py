@@ -144,10 +144,12 @@ def dict_display(cx, node: ast.Dict):
 def name(cx, node: ast.Name):
     """The current version of a user variable, or a constant global of the function's module."""
     if node.id not in cx.versions and node.id in cx.out_of_scope:
+        why = cx.out_of_scope[node.id]
+        why, fix = why if isinstance(why, tuple) else (why, None)
         err = cx.error(
             node,
-            f"`{node.id}` is not defined here: {cx.out_of_scope[node.id]}",
-            f"assign `{node.id}` before the loop or the `if`, so that it has a value on every path",
+            f"`{node.id}` is not defined here: {why}",
+            fix or f"assign `{node.id}` before the loop or the `if`, so that it has a value on every path",
         )
         err.binding_time = node.id in cx.binding_time  # the API retries with static arguments
         raise err

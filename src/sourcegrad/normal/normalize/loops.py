@@ -121,6 +121,30 @@ def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
             unrolled=unrolled,
         )
     )
+    _bind_targets_after(cx, user_targets, iters, saved, origin)
+
+
+def _bind_targets_after(cx, user_targets, iters, saved, origin):
+    """Python's loop index after the loop: the last value it took (``n - 1`` for ``range(n)``, a
+    static int when the bounds are constants), or its value before the loop when none ran."""
+    for t, it in zip(user_targets, iters):
+        if t not in saved:
+            continue  # first bound by the loop: out of scope after it, as scope_exit recorded
+        bounds = (it.start, it.stop, it.step) if isinstance(it, ir.RangeIter) else ()
+        if bounds and all(isinstance(b, ir.Const) and type(b.value) is int for b in bounds):
+            values = range(*(b.value for b in bounds))
+            if values:
+                cx.bind_value(t, ir.Const(values[-1]))
+            else:
+                cx.bind_name(t, saved[t])
+            continue
+        cx.versions.pop(t, None)
+        cx.out_of_scope[t] = (
+            f"after the loop at line {origin.line} it holds the loop's last value, which is only "
+            f"kept for a `range` loop with constant bounds",
+            f"keep the value you need in another variable inside the loop, or name the loop's "
+            f"variable differently from `{t}`",
+        )
 
 
 #: A ``for`` loop from its parts (``rolled.py`` builds the loop of a rolled comprehension with it).
