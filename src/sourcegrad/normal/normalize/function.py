@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
-from .. import ir
+from .. import ir, walk
 from .aliasing import note_bind
 from .containers import flat_parameters, unpack_container
 
@@ -52,7 +53,7 @@ def lower_function(cx) -> ir.Function:
     return ir.Function(
         fdef.name,
         tuple(cx.params),
-        tuple(cx.block),
+        _without_unread_one_sided(tuple(cx.block)),
         doc=doc,
         globals_used=tuple(cx.globals_used),
         temporaries=frozenset(cx.temporaries),
@@ -63,3 +64,23 @@ def lower_function(cx) -> ir.Function:
             "user_names": dict(cx.user_names),
         },
     )
+
+
+def _without_unread_one_sided(body: tuple) -> tuple:
+    """``body`` without the outputs of static ``if``s that one side only assigns (None on the
+    other, so that a later read can check the side ran) when nothing reads them: every line of
+    the generated code is one the function needs."""
+    read = walk.names_read_deep(body)
+
+    def block(stmts) -> tuple:
+        out = []
+        for s in stmts:
+            s = walk.map_blocks(s, block)
+            if isinstance(s, ir.If) and s.static:
+                kept = tuple(o for o in s.outputs if o[0] in read or ir.Const(None) not in (o[1], o[2]))
+                if kept != s.outputs:
+                    s = replace(s, outputs=kept)
+            out.append(s)
+        return tuple(out)
+
+    return block(body)
