@@ -93,6 +93,7 @@ def test_plot_without_pytorch_or_expert_columns(tmp_path):
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow  # two minutes of a benchmark run in a fresh process: `pytest -m slow`
 def test_bench_command_runs_one_workload(tmp_path):
     out = tmp_path / "bench.json"
     done = subprocess.run(
