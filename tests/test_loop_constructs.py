@@ -713,3 +713,49 @@ def test_a_loop_that_may_run_no_iteration(key, n):
     if key == "first_assigned_one_iteration" and n == 0:
         n = 3  # Python raises NameError for 0: a separate, refused case
     _check(ZERO_TRIP[key], {"x": X, "w": W, "n": n}, ("x", "w"), jax_too=key != "overwritten_in_a_while")
+
+
+# ----- the loop's variable after a loop that stops early -----
+# The compiled loop runs every iteration and skips the rest after a break (or a return, which
+# becomes a break), so the variable is not the one at the break: reading it is refused. It used
+# to give the last index's value, a silently wrong gradient.
+STOPS_EARLY = {
+    "break": """
+        def f(x):
+            i = 0
+            for i in range(4):
+                if x[i] > 0.5:
+                    break
+            return x[i] * 2.0
+    """,
+    "return": """
+        def f(x):
+            i = 0
+            for i in range(4):
+                if x[i] > 0.5:
+                    return x[i] * 2.0
+            return x[0]
+    """,
+}
+
+
+@pytest.mark.parametrize("key", sorted(STOPS_EARLY))
+def test_the_index_after_a_loop_that_stops_early_is_refused(key):
+    _refused(STOPS_EARLY[key], "holds its value at the `break` or `return`", x=X)
+
+
+def test_a_variable_set_where_the_loop_stops_is_kept():
+    _check(
+        """
+        def f(x):
+            found = 0
+            for i in range(4):
+                if x[i] > 0.5:
+                    found = i
+                    break
+            return x[found] * 2.0
+        """,
+        {"x": np.array([0.1, 0.9, 0.2, 0.3])},
+        ("x",),
+        jax_too=False,
+    )

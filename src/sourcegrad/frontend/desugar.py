@@ -167,6 +167,8 @@ class _Desugar:
         flag = self.fresh("stopped") if has_break else None
         body = self.jumps(body, flag) or [_located(ast.Pass(), node)]
         new = copy.copy(node)
+        # the loop now runs every iteration: its variable after it is not the one at the break
+        new.sg_stops_early = has_break
         if flag:
             running = _located(ast.UnaryOp(op=ast.Invert(), operand=ast.Name(id=flag, ctx=ast.Load())), node)
             body = [_located(ast.If(test=running, body=body, orelse=[]), node)]

@@ -11,7 +11,9 @@ inside a loop becomes code without one:
   out of every loop around it; after the outermost one, ``if flag: return v`` (the rest of the
   function on the other side). ``v`` is evaluated after the loop, where every name keeps the
   value it had at the ``return`` (nothing runs after a break), so ``v`` may read only names
-  that exist after the loop: a name first assigned inside it is a located error.
+  that exist after the loop: a name first assigned inside it is a located error, and so is the
+  loop's own variable, which the compiled loop (it runs every iteration) moves past the
+  ``return`` (``normalize/loops.py``).
 
 The ``break`` and the ``if`` this writes are then removed by ``desugar`` as the user's own.
 """

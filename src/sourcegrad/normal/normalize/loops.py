@@ -121,15 +121,27 @@ def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
             unrolled=unrolled,
         )
     )
-    _bind_targets_after(cx, user_targets, iters, saved, origin)
+    _bind_targets_after(cx, user_targets, iters, saved, origin, getattr(node, "sg_stops_early", False))
 
 
-def _bind_targets_after(cx, user_targets, iters, saved, origin):
+def _bind_targets_after(cx, user_targets, iters, saved, origin, stops_early=False):
     """Python's loop index after the loop: the last value it took (``n - 1`` for ``range(n)``, a
-    static int when the bounds are constants), or its value before the loop when none ran."""
+    static int when the bounds are constants), or its value before the loop when none ran. After
+    a loop that breaks (or returns) the index is the one at the break: not known while tracing, so
+    reading it is a located error."""
     for t, it in zip(user_targets, iters):
         if t not in saved:
             continue  # first bound by the loop: out of scope after it, as scope_exit recorded
+        if stops_early:
+            cx.versions.pop(t, None)
+            cx.out_of_scope[t] = (
+                f"after the loop at line {origin.line} it holds its value at the `break` or "
+                f"`return`, which the compiled loop (it runs every iteration and skips the rest) "
+                f"does not keep",
+                f"start another variable before the loop (`found = 0`), set it where the loop "
+                f"stops (`found = {t}`) and read that after the loop instead",
+            )
+            continue
         bounds = (it.start, it.stop, it.step) if isinstance(it, ir.RangeIter) else ()
         if bounds and all(isinstance(b, ir.Const) and type(b.value) is int for b in bounds):
             values = range(*(b.value for b in bounds))
