@@ -154,3 +154,24 @@ def test_hessian_against_jax(name):
     jfn = jax_version(fn)
     ref = jax.hessian(lambda v: jfn(**{**args, first: v}))(args[first])
     assert_close(ours, ref, rtol=1e-6, atol=1e-9, what=f"{name}: hessian vs jax")
+
+
+@pytest.mark.parametrize("part", ["np.real", "np.imag", "np.angle"])
+def test_a_real_part_multiplied_by_a_complex_value(part):
+    # `h @ C` gives the real `h` a complex adjoint; entering the spectrum through `real`/`imag`/
+    # `angle`, its imaginary part used to leak into the FFT's adjoint (a wrong gradient, no error)
+    fn = make_function(
+        f"""
+        def f(a, W):
+            h = {part}(np.fft.fft(a))
+            y = h @ np.exp(1j * W)
+            return np.sum(np.abs(y) ** 2)
+        """
+    )
+    rng = np.random.default_rng(zlib.crc32(part.encode()))
+    args = {"a": rng.standard_normal(4), "W": rng.standard_normal((4, 3))}
+    ours = grad(fn, wrt="a")(**args)
+    _, (fd,) = fd_vjp(fn, args, ["a"])
+    _, (ref,) = jax_vjp(fn, args, ["a"])
+    assert_close(ours, fd, rtol=1e-6, atol=1e-8)
+    assert_close(ours, ref, rtol=1e-9, atol=1e-12)

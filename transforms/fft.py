@@ -33,11 +33,14 @@ for _kind in ("fft", "ifft", "rfft", "irfft"):
     )
 
 # ----- complex values back to real ones (JAX's convention for their cotangents) -----
-defrule("jnp.real(x)", temp="real_part", x="g", tangent="jnp.real(d_x)")
-defrule("jnp.imag(x)", temp="imag_part", x="imag_adjoint(g, x)", tangent="jnp.imag(d_x)")
+# The cotangent of a real result is real: one that arrives complex (a real operand of a product
+# with a complex value gets a complex adjoint; only an accumulator's cast drops its imaginary
+# part) is read as its real part before it enters complex code again.
+defrule("jnp.real(x)", temp="real_part", x="jnp.real(g)", tangent="jnp.real(d_x)")
+defrule("jnp.imag(x)", temp="imag_part", x="imag_adjoint(jnp.real(g), x)", tangent="jnp.imag(d_x)")
 defrule("jnp.conj(x)", temp="conjugate", aliases=("conjugate",), x="jnp.conj(g)", tangent="jnp.conj(d_x)")
 defrule(
     "jnp.angle(x)",
-    x="angle_adjoint(g, x)",
+    x="angle_adjoint(jnp.real(g), x)",
     tangent="jnp.imag(jnp.conj(x) * d_x) / jnp.maximum(jnp.abs(x), 1e-300) ** 2",
 )
