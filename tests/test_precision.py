@@ -142,3 +142,22 @@ def test_float64_results_are_usable_after_the_call():
     assert isinstance(grad(f).compile(A)(A), np.ndarray)
     # float32 inputs keep JAX arrays (asynchronous dispatch; nothing to repair)
     assert isinstance(grad(f)(A.astype(np.float32)), jax.Array)
+
+
+def test_jacobian_precision_is_decided_by_every_input():
+    # a differentiated Python float wants float64 (NumPy's), as for grad: the second input, not
+    # only the first, decides
+    from sourcegrad import jacfwd
+
+    def f(x, y):
+        return np.sin(x) * y
+
+    x = np.linspace(0.1, 1.0, 3).astype(np.float32)
+    _, Jy = jacfwd(f, wrt=("x", "y"))(x, 0.7)
+    _, gy = grad(summed, wrt=("x", "y"))(x, 0.7)
+    assert Jy.dtype == np.float64 and gy.dtype == np.float64
+    np.testing.assert_allclose(Jy, np.sin(x.astype(np.float64)), rtol=1e-7)
+
+
+def summed(x, y):
+    return np.sum(np.sin(x) * y)

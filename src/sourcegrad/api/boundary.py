@@ -263,7 +263,7 @@ def located_runtime_error(exc: BaseException, transformed):
         if isinstance(exc, runtime.NoDerivativeError):  # a derivative refused for these shapes
             what, fix = exc.args
             cls, msg = ShapeError, f"{what}\n  {where}\n  how to fix: {fix}"
-        elif "carry input and carry output must have equal types" in str(exc):  # a lax.scan's carry
+        elif section != "backward" and "carry input and carry output must have equal types" in str(exc):
             cls, msg = (
                 ShapeError,
                 (

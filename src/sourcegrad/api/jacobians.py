@@ -59,7 +59,8 @@ class Jacobian:
 
     @_public
     def __call__(self, *args, **kwargs):
-        x64 = self._parts[0]._x64(self._parts[0]._arguments(args, kwargs))
+        # one input that wants 64-bit (a float64 array, a differentiated Python float) decides
+        x64 = any(p._x64(p._arguments(args, kwargs)) for p in self._parts)
         with boundary.x64_scope(x64):  # float64 inputs compute in float64, as NumPy does
             if self._mode == "forward":
                 out = tuple(self._columns(p, args, kwargs) for p in self._parts)
