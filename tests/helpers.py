@@ -137,3 +137,15 @@ def library_frames(exc) -> list:
         if (f.filename.startswith(root) or f"{os.sep}transforms{os.sep}" in f.filename)
         and not f.filename.startswith(api)
     ]
+
+
+def assert_hessian_matches_jax(fn, args: dict, name: str) -> None:
+    """sourcegrad's Hessian of ``fn`` in its first argument against ``jax.hessian`` of the same
+    code on jax.numpy."""
+    import sourcegrad
+
+    first = next(iter(args))
+    (ours,) = jax.tree_util.tree_leaves(sourcegrad.hessian(fn, wrt=(first,))(**args))
+    jfn = jax_version(fn)
+    ref = jax.hessian(lambda v: jfn(**{**args, first: v}))(args[first])
+    assert_close(ours, ref, rtol=1e-6, atol=1e-9, what=f"{name}: hessian vs jax")

@@ -7,14 +7,13 @@ float64 finite differences, tangents against ``jax.jvp``; a complex output is re
 
 import zlib
 
-import jax
 import numpy as np
 import pytest
 
 import sourcegrad
 from sourcegrad import grad, jvp
 
-from .helpers import assert_close, fd_vjp, jax_version, jax_vjp, make_function
+from .helpers import assert_close, assert_hessian_matches_jax, fd_vjp, jax_vjp, make_function
 from .test_forward import fd_jvp, reference_jvp
 
 CASES = {
@@ -147,13 +146,7 @@ def test_hessian_against_jax(name):
     # second order differentiates the generated gradient: fft_adjoint and the derivative of abs
     # of a complex value (conj_sign) have rules of their own
     source, spec = CASES[name]
-    fn = make_function(source)
-    args = _args(name, spec)
-    first = next(iter(spec))
-    (ours,) = jax.tree_util.tree_leaves(sourcegrad.hessian(fn, wrt=(first,))(**args))
-    jfn = jax_version(fn)
-    ref = jax.hessian(lambda v: jfn(**{**args, first: v}))(args[first])
-    assert_close(ours, ref, rtol=1e-6, atol=1e-9, what=f"{name}: hessian vs jax")
+    assert_hessian_matches_jax(make_function(source), _args(name, spec), name)
 
 
 @pytest.mark.parametrize("part", ["np.real", "np.imag", "np.angle"])

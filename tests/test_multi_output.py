@@ -6,14 +6,13 @@ against ``jax.jvp``; what has no derivative is a located error."""
 
 import zlib
 
-import jax
 import numpy as np
 import pytest
 
 import sourcegrad
 from sourcegrad import grad, jvp
 
-from .helpers import assert_close, fd_vjp, jax_version, jax_vjp, make_function
+from .helpers import assert_close, assert_hessian_matches_jax, fd_vjp, jax_vjp, make_function
 from .test_forward import fd_jvp, reference_jvp
 
 #: name -> (source, {argument: shape}); matrices named S* are made symmetric positive definite
@@ -300,13 +299,7 @@ def test_split_sections_must_be_known_when_compiling():
 @pytest.mark.parametrize("name", ["slogdet_indexed_batched", "split_parameters", "hvd_splits"])
 def test_hessian_against_jax(name):
     source, spec = CASES[name]
-    fn = make_function(source)
-    args = _args(name, spec)
-    first = next(iter(spec))
-    (ours,) = jax.tree_util.tree_leaves(sourcegrad.hessian(fn, wrt=(first,))(**args))
-    jfn = jax_version(fn)
-    ref = jax.hessian(lambda v: jfn(**{**args, first: v}))(args[first])
-    assert_close(ours, ref, rtol=1e-6, atol=1e-9, what=f"{name}: hessian vs jax")
+    assert_hessian_matches_jax(make_function(source), _args(name, spec), name)
 
 
 def test_runtime_helpers_have_distinct_names_for_emit():
