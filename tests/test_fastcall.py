@@ -54,3 +54,54 @@ def test_a_module_array_written_in_place_is_seen():
     finally:
         SCALE[:] = saved
     np.testing.assert_allclose(g(x, 2), _expected(x, 2))
+
+
+def test_the_fast_path_follows_shapes_and_matches_value_and_grad():
+    g = sourcegrad.grad(lambda_free_sum, wrt=("x", "w"))
+    for n in (3, 5, 3, 1):  # a shape seen, a new one, the first again: each against the formula
+        x, w = np.linspace(-1.0, 1.0, n), np.full(n, 0.7)
+        gx, gw = g(x, w)
+        value, (vx, vw) = g.value_and_grad(x, w)
+        assert value == pytest.approx(np.sum(np.tanh(x * w) ** 2))
+        d = 2 * np.tanh(x * w) * (1 - np.tanh(x * w) ** 2)
+        for got in (gx, vx):
+            np.testing.assert_allclose(got, d * w, rtol=1e-12)
+        for got in (gw, vw):
+            np.testing.assert_allclose(got, d * x, rtol=1e-12)
+        assert gx.dtype == np.float64
+
+
+def lambda_free_sum(x, w):
+    return np.sum(np.tanh(x * w) ** 2)
+
+
+def vector_valued(x):
+    return x * 2.0
+
+
+def test_errors_from_the_gradients_only_path_are_the_full_paths():
+    from sourcegrad.errors import SeedError
+
+    g = sourcegrad.grad(vector_valued)
+    with pytest.raises(SeedError, match="seed"):
+        g(np.ones(3))
+    with pytest.raises(SeedError, match="seed"):  # still refused: no fast path was stored
+        g(np.ones(3))
+    np.testing.assert_allclose(g(np.ones(3), seed=np.arange(3.0)), 2.0 * np.arange(3.0))
+
+
+def damped(t, flag):
+    if flag:
+        return np.exp(-t) * np.sin(3.0 * t)
+    return np.sin(3.0 * t)
+
+
+def test_python_floats_and_static_bools_take_the_fast_path_in_float64():
+    g = sourcegrad.grad(damped)
+    for flag in (True, False, True):
+        for t in (0.1, 0.7, 0.1):
+            h = 1e-6
+            fd = (damped(t + h, flag) - damped(t - h, flag)) / (2 * h)
+            assert float(g(t, flag)) == pytest.approx(fd, rel=1e-8)
+            assert float(g.primal(t, flag)) == pytest.approx(damped(t, flag), rel=1e-14)
+    assert len(g._fast) == 2 and len(g._fast_primal) == 2  # one per static flag

@@ -1,7 +1,6 @@
 """What the API checks at its boundary with the user, and how failures inside generated code are
 reported on the user's line.
 
-* options of ``grad`` (``checkpoint=``, ``max_iter=``), validated when ``grad`` is applied;
 * the arguments of a call: what is differentiated must be real floating-point data, nothing may be
   complex, ``accumulate=`` must have the gradients' structure and shapes;
 * the precision of a call: 64-bit inputs run with JAX's x64 mode on (NumPy computes in float64);
@@ -27,11 +26,11 @@ from .. import runtime
 from ..errors import (
     InputError,
     InternalError,
-    OptionError,
     SeedError,
     ShapeError,
     SourcegradError,
     UnsupportedSyntaxError,
+    WrtError,
     format_located,
 )
 from ..frontend.parse import parse_function
@@ -41,8 +40,8 @@ from ..normal import ir, walk
 __all__ = [
     "leaving_x64",
     "x64_scope",
-    "check_options",
     "check_differentiated",
+    "check_wrt_value",
     "check_no_complex",
     "check_accumulate",
     "wants_x64",
@@ -50,25 +49,6 @@ __all__ = [
     "located_runtime_error",
     "check_output",
 ]
-
-
-# ----- options -----
-def check_options(checkpoint, max_iter) -> None:
-    """``checkpoint``: None, "sqrt" or a positive segment length; ``max_iter``: None or positive."""
-    if checkpoint is not None and checkpoint != "sqrt" and not _positive_int(checkpoint):
-        raise OptionError(
-            f'checkpoint={checkpoint!r} is not a valid value: pass "sqrt" (segments of about '
-            f"sqrt(n) iterations), a positive int (the segment length), or None (no checkpointing)"
-        )
-    if max_iter is not None and not _positive_int(max_iter):
-        raise OptionError(
-            f"max_iter={max_iter!r} is not a valid value: pass a positive int (the "
-            f"tape length of while loops) or None"
-        )
-
-
-def _positive_int(value) -> bool | np.bool_:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value > 0
 
 
 # ----- arguments -----
@@ -91,6 +71,30 @@ def check_differentiated(name: str, value) -> None:
                 f"`{name}` is differentiated (it is in wrt) but holds "
                 f"{_describe(leaf)}; pass floating-point arrays or numbers"
             )
+
+
+def check_wrt_value(name, value):
+    """A differentiated argument's leaves are floating point; Python floats become arrays."""
+    import jax.numpy as jnp
+
+    def check(leaf):
+        if isinstance(leaf, (bool, int)) and not isinstance(leaf, float):
+            raise WrtError(
+                f"`{name}` is a Python {type(leaf).__name__}; gradients are "
+                f"defined for floating-point inputs only. Pass a float "
+                f"({float(leaf)!r}) or remove `{name}` from wrt"
+            )
+        dtype = leaf.dtype if isinstance(leaf, (np.ndarray, jax.Array)) else jnp.result_type(leaf)
+        if not jnp.issubdtype(dtype, jnp.inexact):
+            raise WrtError(
+                f"`{name}` has dtype {dtype}; gradients are defined for "
+                f"floating-point inputs only (sourcegrad does not return zeros "
+                f"for integers). Convert it with `.astype(float)` or remove "
+                f"`{name}` from wrt"
+            )
+        return jnp.asarray(leaf) if isinstance(leaf, float) else leaf
+
+    return jax.tree_util.tree_map(check, value)
 
 
 def check_no_complex(names, values) -> None:

@@ -1,24 +1,34 @@
 """The per-call fast path of a gradient: what an earlier call decided, reused.
 
+Why it matters: small functions and per-sample loops call a gradient many times on tiny inputs,
+where the computation takes microseconds and the time between the call and XLA's dispatch decides
+the speed (``sourcegrad bench overhead`` measures it against ``jax.jit(jax.grad)``).
+
 A call to a :class:`~sourcegrad.api.grad.GradFunction` binds its arguments, checks them (floats
 where differentiated, no complex numbers), picks the precision, picks or makes the variant of the
 transform for the arguments' kinds, and dispatches to the jitted generated code. Everything but
 the dispatch depends only on each argument's type, shape and dtype (and on the values of static
 arguments), so once a call with a given *call key* has succeeded, a later call with the same key
 goes straight to the jitted function that call used (:class:`Shortcut`). The key is built from
-the positional arguments alone, and only when each is a NumPy or JAX array, a Python float that is
-not differentiated, or a static int, str, bool or None; anything else (keywords, containers,
-tracers under an outer transformation, ``seed=``, ``accumulate=``) takes the full path.
+the positional arguments alone, and only when each is a NumPy or JAX array, a Python float, or a
+static int, str, bool or None; anything else (keywords, containers, tracers under an outer
+transformation, ``seed=``, ``accumulate=``) takes the full path.
+
+``g(*args)`` itself (no ``return_value``, no seed, no accumulator, no data-dependent while loop)
+and ``g.primal(*args)`` have a leaner path still (:func:`fast_call`): a dict lookup by call key,
+then the jitted function, which for ``g`` returns the gradients alone (:func:`gradients_only`):
+each output of a jitted function is a JAX array made on every call, so not returning the unused
+value saves about as much as the rest of the wrapper costs.
 
 What still runs on every call: the module-value check (a module array written in place since the
-transform makes everything again, as on the full path, and drops the shortcuts), the tape-overflow check of data-dependent
-while loops, and JAX's own dispatch, which checks shapes and dtypes again. Errors never come from
-the shortcut: it is stored only after the full path succeeded for that key.
+transform makes everything again, as on the full path, and drops the shortcuts), the tape-overflow
+check of data-dependent while loops (on the :class:`Shortcut` path), and JAX's own dispatch,
+which checks shapes and dtypes again. Errors never come from a shortcut: it is stored only after
+the full path succeeded for that key.
 """
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,24 +36,54 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Shortcut", "call_key"]
+from .boundary import leaving_x64, x64_scope
+
+__all__ = ["Shortcut", "call_key", "gradients_only", "fast_call"]
 
 _JAX_ARRAY = type(jnp.zeros(()))
 _STATIC = (int, str, bool, type(None))
 
+try:  # JAX's x64 flag as a State whose value is read in C++: about 1 µs less a call than
+    # jax.config.jax_enable_x64 (measured in `sourcegrad bench overhead`); the public name else
+    from jax._src.config import enable_x64 as _X64_STATE
+except ImportError:  # pragma: no cover - a JAX without it
 
-def call_key(args: tuple, differentiated: frozenset) -> tuple | None:
+    class _PublicX64:
+        @property
+        def value(self) -> bool:
+            return bool(jax.config.jax_enable_x64)  # type: ignore[attr-defined]
+
+    _X64_STATE = _PublicX64()  # type: ignore[assignment]
+
+
+def call_key(args: tuple) -> tuple | None:
     """The call key of these positional arguments, or None when the call must take the full
-    path. Arrays count by (type, shape, dtype); static values by (type, value)."""
-    key: list[Any] = [bool(jax.config.jax_enable_x64)]  # type: ignore[attr-defined]
-    for i, a in enumerate(args):
+    path. Arrays count by (shape, dtype), NumPy's and JAX's alike (the same kind, the same
+    trace); static values by (type, value), so that True and 1 differ. Written for speed: this
+    runs on every call, and every bytecode here shows in ``sourcegrad bench overhead``."""
+    key: list[Any] = [_X64_STATE.value]
+    for a in args:
         t = type(a)
         if t is np.ndarray or t is _JAX_ARRAY:
-            key.append((t, a.shape, a.dtype))
+            key.append(a.shape)
+            key.append(a.dtype)
+        else:
+            return _mixed_key(args)
+    return tuple(key)
+
+
+def _mixed_key(args: tuple) -> tuple | None:
+    """:func:`call_key` of arguments that are not all arrays."""
+    key: list[Any] = [_X64_STATE.value]
+    for a in args:
+        t = type(a)
+        if t is np.ndarray or t is _JAX_ARRAY:
+            key.append(a.shape)
+            key.append(a.dtype)
         elif t in _STATIC:
             key.append((t, a))
-        elif t is float and i not in differentiated:
-            key.append(t)  # a weakly typed scalar: it decides no precision and no kind
+        elif t is float:
+            key.append(t)  # its position decides the precision (64-bit when differentiated)
         else:
             return None
     return tuple(key)
@@ -58,4 +98,36 @@ class Shortcut:
     x64: bool  # JAX's x64 mode around the call (64-bit inputs)
 
     def precision(self):
-        return jax.enable_x64(True) if self.x64 else contextlib.nullcontext()
+        return x64_scope(self.x64)
+
+
+def gradients_only(grad_fn, check_output, single: bool):
+    """The generated gradient called with no seed and no accumulator, returning the gradients
+    alone (the one gradient for a single ``wrt``). The output's check (a float, not an int or a
+    shape) runs while JAX traces it: on the traced value, whose dtype is the output's."""
+
+    def gradients(*args):
+        value, grads = grad_fn(*args, None, None)
+        check_output(value)
+        return grads[0] if single else tuple(grads)
+
+    return gradients
+
+
+def fast_call(jitted, x64: bool, reads, fallback):
+    """What ``g(*args)`` calls for a call key seen before: the jitted function itself when nothing
+    has to happen around it; else a function that checks the module values the transform read
+    (``reads``, boundary.ModuleValues: when one changed, ``fallback(args)``, the full path, makes
+    the gradient again) and scopes x64 around a 64-bit call."""
+    if not x64 and not reads.reads:
+        return jitted
+
+    def call(*args):
+        if reads.reads and reads.changed() is not None:
+            return fallback(args)
+        if not x64:
+            return jitted(*args)
+        with jax.enable_x64(True):
+            return leaving_x64(jitted(*args), True)
+
+    return call

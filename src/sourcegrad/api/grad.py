@@ -3,7 +3,8 @@
 Why this is long: ``GradFunction`` is the object users hold, and its call protocol (bind the
 arguments, choose the precision, pick or make the variant, jit, turn the outputs into the
 result) reads best in one place; each step with a life of its own is elsewhere already
-(boundary.py: the checks; compiled.py: ahead-of-time compilation; views.py: the read-only views).
+(boundary.py: the checks; options.py: the options; fastcall.py: the per-call fast path;
+compiled.py: ahead-of-time compilation; views.py: the read-only views).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import threading
 from typing import cast
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 
 from .. import runtime
 from ..deploy import module_cache
@@ -36,6 +35,7 @@ from . import boundary, fastcall, overflow, regenerate
 from .bound import BoundGradient, unwrap_bound, wrt_names
 from .boundary import _is_static, _public
 from .compiled import CompiledGrad, _signature_of, compile_gradient
+from .options import check as check_options
 from .views import GradViews
 
 __all__ = ["grad", "value_and_grad", "GradFunction", "CompiledGrad"]
@@ -91,6 +91,8 @@ class GradFunction(GradViews):
         self._jitted: dict = {}
         self._compiled: dict = {}
         self._shortcuts: dict = {}  # call key -> fastcall.Shortcut (see fastcall.py)
+        self._fast: dict = {}  # call key -> the callable of g(...)'s fast path (fastcall.fast_call)
+        self._fast_primal: dict = {}  # the same for g.primal(...)
         # an error that the first call's argument kinds may resolve
         self._deferred: UnsupportedSyntaxError | None = None
         self._transformed: Transformed | None = self._default_variant()
@@ -201,6 +203,8 @@ class GradFunction(GradViews):
                     self._compiled.clear()
                     self._seen.clear()
                     self._shortcuts.clear()
+                    self._fast.clear()
+                    self._fast_primal.clear()
             return self._variant(kinds)
         self._transformed = t
         return t
@@ -243,33 +247,13 @@ class GradFunction(GradViews):
         values = list(values)
         for name in self.wrt:
             i = self._params.index(name)
-            values[i] = self._check_wrt_value(name, values[i])
+            values[i] = boundary.check_wrt_value(name, values[i])
         kinds = tuple(
             "array" if p in self.wrt and kind_of(v) == "static" else kind_of(v)
             for p, v in zip(self._params, values)
         )
         static = tuple(i for i, k in enumerate(kinds) if k == "static")
         return values, static, self._variant(kinds)
-
-    def _check_wrt_value(self, name, value):
-        def check(leaf):
-            if isinstance(leaf, (bool, int)) and not isinstance(leaf, float):
-                raise WrtError(
-                    f"`{name}` is a Python {type(leaf).__name__}; gradients are "
-                    f"defined for floating-point inputs only. Pass a float "
-                    f"({float(leaf)!r}) or remove `{name}` from wrt"
-                )
-            dtype = leaf.dtype if isinstance(leaf, (np.ndarray, jax.Array)) else jnp.result_type(leaf)
-            if not jnp.issubdtype(dtype, jnp.inexact):
-                raise WrtError(
-                    f"`{name}` has dtype {dtype}; gradients are defined for "
-                    f"floating-point inputs only (sourcegrad does not return zeros "
-                    f"for integers). Convert it with `.astype(float)` or remove "
-                    f"`{name}` from wrt"
-                )
-            return jnp.asarray(leaf) if isinstance(leaf, float) else leaf
-
-        return jax.tree_util.tree_map(check, value)
 
     def _accumulators(self, accumulate, values):
         if accumulate is None:
@@ -303,9 +287,21 @@ class GradFunction(GradViews):
             with self._lock:
                 fn = self._jitted.get(key)
                 if fn is None:
-                    target = transformed.grad_fn if kind == "grad" else transformed.primal_fn
-                    fn = self._jitted[key] = jax.jit(target, static_argnums=static)
+                    fn = self._jitted[key] = jax.jit(self._target(transformed, kind), static_argnums=static)
         return fn
+
+    def _target(self, transformed, kind):
+        """The generated function a kind of call runs: the gradient, the primal, or the gradients
+        alone (``g(...)`` with no seed and no accumulator: see fastcall.gradients_only)."""
+        if kind == "grad":
+            return transformed.grad_fn
+        if kind == "primal":
+            return transformed.primal_fn
+        return fastcall.gradients_only(
+            transformed.grad_fn,
+            functools.partial(boundary.check_output, transformed=transformed, name=self._fn.__name__),
+            self._wrt_single,
+        )
 
     def _execute(self, transformed, static, kind, values, *extra):
         """Run the compiled generated code: a signature's first call holds a lock (one trace and
@@ -362,11 +358,13 @@ class GradFunction(GradViews):
             value, grads = out
         return value, (grads[0] if self._wrt_single else tuple(grads))
 
-    def _run(self, args, kwargs, seed, accumulate):
+    def _run(self, args, kwargs, seed, accumulate, value=True):
+        """(value, gradients) of a call; ``value=False`` (``g(...)`` without ``return_value``):
+        (None, gradients), from generated code that returns the gradients alone."""
         key = None
         if not kwargs and seed is None and accumulate is None and len(args) == len(self._params):
-            key = fastcall.call_key(args, self._wrt_index)
-            cut = self._shortcuts.get(key) if key is not None else None
+            key = fastcall.call_key(args)
+            cut = self._shortcuts.get(key) if key is not None and value else None
             if cut is not None and not self._stale(cut.transformed):
                 with cut.precision():
                     out = self._results(cut.transformed, cut.jitted(*args, None, None))
@@ -375,6 +373,14 @@ class GradFunction(GradViews):
         x64 = self._x64(values)
         with boundary.x64_scope(x64):
             values, static, t = self._prepare(values)
+            if not value and seed is None and accumulate is None and not t.gradient.meta.get("has_status"):
+                self._check_seed(t, seed)
+                grads = boundary.leaving_x64(self._execute(t, static, "lean", values), x64)
+                if key is not None:  # the next call like this one takes g(...)'s fast path
+                    self._fast[key] = fastcall.fast_call(
+                        self._jit(t, static, "lean"), x64, self._reads[id(t)], self._fallback
+                    )
+                return None, grads
             out = self._execute(
                 t, static, "grad", values, self._check_seed(t, seed), self._accumulators(accumulate, values)
             )
@@ -384,11 +390,22 @@ class GradFunction(GradViews):
                 self._shortcuts[key] = fastcall.Shortcut(t, self._jit(t, static), x64)
             return boundary.leaving_x64((value, grads), x64)
 
-    @_public
+    def _fallback(self, args):
+        """The full path of ``g(*args)``, for a fast path whose module values changed."""
+        return self._call(args, {}, None, None)
+
     def __call__(self, *args, seed=None, accumulate=None, **kwargs):
         """The gradient(s) at these arguments. ``seed``: the output's gradient (required for a
         non-scalar output); ``accumulate``: gradients to add this call's gradients to."""
-        value, grads = self._run(args, kwargs, seed, accumulate)
+        if seed is None and accumulate is None and not kwargs:  # fastcall.py: a call seen before
+            cut = self._fast.get(fastcall.call_key(args))
+            if cut is not None:
+                return cut(*args)
+        return self._call(args, kwargs, seed, accumulate)
+
+    @_public
+    def _call(self, args, kwargs, seed, accumulate):
+        value, grads = self._run(args, kwargs, seed, accumulate, value=self._return_value)
         return (value, grads) if self._return_value else grads
 
     @_public
@@ -396,14 +413,27 @@ class GradFunction(GradViews):
         """``(f(*args), gradient)`` from one run of the generated code."""
         return self._run(args, kwargs, seed, accumulate)
 
-    @_public
     def primal(self, *args, **kwargs):
         """The function's value, computed by the generated (normal-form) primal, compiled."""
+        if not kwargs:  # fastcall.py: a call seen before
+            cut = self._fast_primal.get(fastcall.call_key(args))
+            if cut is not None:
+                return cut(*args)
+        return self._primal(args, kwargs)
+
+    @_public
+    def _primal(self, args, kwargs):
+        key = fastcall.call_key(args) if not kwargs else None
         values = self._arguments(args, kwargs)
         x64 = self._x64(values)
         with boundary.x64_scope(x64):
             values, static, t = self._prepare(values)
-            return boundary.leaving_x64(self._execute(t, static, "primal", values), x64)
+            out = boundary.leaving_x64(self._execute(t, static, "primal", values), x64)
+            if key is not None and len(args) == len(self._params):
+                self._fast_primal[key] = fastcall.fast_call(
+                    self._jit(t, static, "primal"), x64, self._reads[id(t)], lambda a: self._primal(a, {})
+                )
+            return out
 
     @_public
     def compile(self, *args, seed=None, accumulate=None, **kwargs) -> CompiledGrad:
@@ -447,31 +477,6 @@ def _plain_gradient(fn):
     return regenerate.load_gradient(t, fn._wrt_single, fn._fn.__defaults__)
 
 
-def _checked_options(checkpoint, max_iter, axis_name=None, axis_reduce="psum"):
-    try:
-        boundary.check_options(checkpoint, max_iter)
-        _check_axis(axis_name, axis_reduce)
-    except SourcegradError as exc:
-        raise exc.with_traceback(None) from None
-
-
-def _check_axis(axis_name, axis_reduce) -> None:
-    """``axis_name``: None, a mesh axis name or a non-empty tuple of them; ``axis_reduce``: how."""
-    names = axis_name if isinstance(axis_name, tuple) else (axis_name,)
-    if axis_name is not None and (not names or not all(isinstance(a, str) and a for a in names)):
-        raise OptionError(
-            f"axis_name={axis_name!r} is not a valid value: pass the name of a mesh axis (a str, as "
-            f'in jax.make_mesh((8,), ("batch",))), a tuple of names, or None (no shard_map)'
-        )
-    if axis_reduce not in ("psum", "pmean"):
-        raise OptionError(
-            f'axis_reduce={axis_reduce!r} is not a valid value: pass "psum" (the devices\' gradients '
-            f'summed: each shard\'s loss is its part of the total) or "pmean" (averaged)'
-        )
-    if axis_reduce != "psum" and axis_name is None:
-        raise OptionError(f"axis_reduce={axis_reduce!r} needs axis_name= (the mesh axis to reduce over)")
-
-
 def grad(
     fn=None,
     *,
@@ -505,7 +510,7 @@ def grad(
     Such a gradient is called only inside ``jax.shard_map`` and takes no ``accumulate=``.
     """
     options = dict(checkpoint=checkpoint, while_checkpoints=while_checkpoints, axis_name=axis_name)
-    _checked_options(checkpoint, max_iter, axis_name, axis_reduce)
+    check_options(checkpoint, max_iter, axis_name, axis_reduce)
     if fn is None:
         return functools.partial(grad, wrt=wrt, max_iter=max_iter, axis_reduce=axis_reduce, **options)
     return _make(fn, wrt, False, max_iter, axis_reduce=axis_reduce, **options)
@@ -524,7 +529,7 @@ def value_and_grad(
     """Like :func:`grad`, but calling the result returns ``(value, gradient)`` (with
     ``axis_name``, the value reduced across the devices as the gradients are)."""
     options = dict(checkpoint=checkpoint, while_checkpoints=while_checkpoints, axis_name=axis_name)
-    _checked_options(checkpoint, max_iter, axis_name, axis_reduce)
+    check_options(checkpoint, max_iter, axis_name, axis_reduce)
     if fn is None:
         return functools.partial(
             value_and_grad, wrt=wrt, max_iter=max_iter, axis_reduce=axis_reduce, **options
