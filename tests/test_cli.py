@@ -70,7 +70,7 @@ def test_target_file_without_py_suffix_is_loaded(tmp_path):
 
 
 def test_bad_targets_exit_2_without_traceback(tmp_path):
-    refused(cli("show", f"{tmp_path / 'nope.py'}:f"), "no such file")
+    refused(cli_here("show", f"{tmp_path / 'nope.py'}:f"), "no such file")
     refused(cli_here("show", "no_colon_here"), "expected path/to/file.py:function")
     refused(cli_here("show", f"{MODEL}:missing"), "has no function 'missing'")
     broken = tmp_path / "broken.py"
@@ -79,7 +79,7 @@ def test_bad_targets_exit_2_without_traceback(tmp_path):
 
 
 def test_output_into_missing_directory_or_onto_a_directory(tmp_path):
-    refused(cli("emit", f"{MODEL}:loss", "-o", tmp_path / "missing" / "g.py"), "does not exist")
+    refused(cli_here("emit", f"{MODEL}:loss", "-o", tmp_path / "missing" / "g.py"), "does not exist")
     refused(cli("emit", f"{MODEL}:loss", "-o", tmp_path), "is a directory")
     refused(cli_here("report", f"{MODEL}:loss", "-o", tmp_path), "is a directory")
     refused(cli_here("graph", f"{MODEL}:loss", "-o", tmp_path / "missing" / "g.dot"), "does not exist")

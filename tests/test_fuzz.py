@@ -29,12 +29,12 @@ def _failures(report):
 
 
 def test_fixed_seed_run_has_no_wrong_gradient_and_no_crash(tmp_path):
-    report = run(100, SEED, str(tmp_path), features=DEFAULT_FEATURES)
-    assert report.programs == 100
+    report = run(50, SEED, str(tmp_path), features=DEFAULT_FEATURES)  # `-m slow`: 2,000 more
+    assert report.programs == 50
     assert report.counts["wrong"] == 0 and report.counts["crash"] == 0, _failures(report)
     # the run checks gradients, not only refusals (writes through aliases and helpers that are
     # read again are refused: about a quarter of the programs)
-    assert report.counts["ok"] >= 70 and report.counts["located-error"] <= 30, dict(report.counts)
+    assert report.counts["ok"] >= 35 and report.counts["located-error"] <= 15, dict(report.counts)
     assert (tmp_path / "summary.json").exists()
 
 

@@ -1,6 +1,7 @@
 """Inspecting a gradient: show, source map, stages, graph, HTML report, CLI, standalone emit."""
 
 import ast
+import contextlib
 import io
 import os
 import pathlib
@@ -8,11 +9,12 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import types
 
 import numpy as np
 import pytest
 
-from sourcegrad import grad
+from sourcegrad import cli, grad
 from sourcegrad.inspect.graph import GraphvizMissing
 
 from .golden.functions import fan_out_and_versions, frozen_first_layer, sin_recurrence
@@ -23,10 +25,18 @@ MODEL = HERE / "data" / "model_file.py"
 REPO = HERE.parent
 
 
-def run_cli(*args, check=True):
-    done = subprocess.run(
-        [sys.executable, "-m", "sourcegrad", *map(str, args)], capture_output=True, text=True, cwd=REPO
-    )
+def run_cli(*args, check=True, process=False):
+    """The CLI's exit code and output: in this process (``cli.main``, as ``python -m sourcegrad``
+    calls it; a process starts JAX again, seconds each), or as a process when ``process``."""
+    if process:
+        done = subprocess.run(
+            [sys.executable, "-m", "sourcegrad", *map(str, args)], capture_output=True, text=True, cwd=REPO
+        )
+    else:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main([*map(str, args)])
+        done = types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
     if check and done.returncode != 0:
         raise AssertionError(done.stderr)
     return done
@@ -212,7 +222,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
 
 
 def test_cli_show_emit_graph_report(tmp_path):
-    shown = run_cli("show", f"{MODEL}:loss", "--wrt", "W,b").stdout
+    shown = run_cli("show", f"{MODEL}:loss", "--wrt", "W,b", process=True).stdout
     assert "def grad_loss(W, b, x, y, seed=None, acc=None):" in shown
     assert "===== stage: normalized" in run_cli("show", f"{MODEL}:loss", "--stages").stdout
     assert "| generated: grad_loss" in run_cli("show", f"{MODEL}:loss", "--side-by-side").stdout

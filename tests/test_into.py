@@ -270,11 +270,11 @@ def test_end_to_end_in_a_process(model):
         )
 
     assert run("emit", "--into", f"{model}:loss", "--wrt", "W,b").returncode == 0
-    assert run("verify", model).returncode == 0
+    assert cli_here("verify", model).returncode == 0
     model.write_text(model.read_text().replace("SCALE * np.sum", "SCALE * 3 * np.sum", 1))
     done = run("verify", model)
     assert done.returncode == 1 and "stale" in done.stderr and "Traceback" not in done.stderr
-    bad = run("emit", "--into", f"{model}:nothing")
+    bad = cli_here("emit", "--into", f"{model}:nothing")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     script = "import sourcegrad, sys; print('libcst' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", script], capture_output=True, text=True).stdout == "False\n"

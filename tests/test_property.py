@@ -74,7 +74,7 @@ def programs(draw):
     return src, names, args
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
 def test_random_programs_match_jax_grad(program):
     src, names, args = program
@@ -122,7 +122,7 @@ def loop_programs(draw):
     return src, np.array(values)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(loop_programs())
 def test_random_loop_programs_match_jax_grad(program):
     """jax.grad runs the Python loops and ifs on concrete values: the reference semantics."""

@@ -61,7 +61,15 @@ def test_hessian_and_hvp_match_jax(case):
     mine = hvp(case.fn, wrt=case.wrt)(**args, vectors=vs)
     _, ref = jax.jvp(jax.grad(f, argnums=tuple(range(len(primals)))), tuple(primals), vs)
     assert_close(mine, ref, rtol=1e-6, atol=1e-9, what=f"{case.name}: hvp vs jax.jvp(jax.grad)")
-    # and the directional derivative of sourcegrad's own gradient, by finite differences
+
+
+@pytest.mark.slow  # a third oracle for the same cases: three more compiles each
+@pytest.mark.parametrize("case", SUPPORTED, ids=lambda c: c.name)
+def test_hvp_matches_finite_differences_of_the_gradient(case):
+    args = as64(case.make_args(), case.wrt)
+    rng = np.random.default_rng(zlib.crc32(case.name.encode()) + 11)
+    vs = tuple(rng.standard_normal(np.shape(args[w])) for w in case.wrt)
+    mine = hvp(case.fn, wrt=case.wrt)(**args, vectors=vs)
     g = grad(case.fn, wrt=case.wrt)
     eps = 1e-6
     plus = g(**{**args, **{w: args[w] + eps * v for w, v in zip(case.wrt, vs)}})
