@@ -5,7 +5,8 @@ the call and XLA's dispatch decides their speed. Measured here on 16-element inp
 computation itself takes well under a microsecond: ``g(x, w)`` (sourcegrad's call protocol),
 ``g.compile(x, w)``'s callable (an AOT executable), and ``jax.jit(jax.grad)`` of the same code
 written with ``jax.numpy`` (JAX's C++ dispatch), side by side in alternation, each timed over
-batches of calls. ``sourcegrad bench overhead`` prints them and the ratios.
+batches of calls as the process's CPU time (steady on a machine loaded by other work, where
+wall-clock time is not). ``sourcegrad bench overhead`` prints them and the ratios.
 """
 
 from __future__ import annotations
@@ -56,10 +57,13 @@ def run(size: int = 16, dtype=np.float32, min_time: float = 3.0) -> dict:
         "jax.jit(jax.grad)(x, w)": _batched(jitted, x, w),
     }
     start = time.perf_counter()
-    medians = interleaved(calls, min_time=min_time)
+    medians = interleaved(calls, min_time=min_time, clock=time.process_time)
     micro = {name: seconds / BATCH * 1e6 for name, seconds in medians.items()}
     base = micro["jax.jit(jax.grad)(x, w)"]
-    print(f"# per-call overhead: {size}-element {np.dtype(dtype).name} inputs, {BATCH} calls a sample")
+    print(
+        f"# per-call overhead: {size}-element {np.dtype(dtype).name} inputs, {BATCH} calls a sample, "
+        f"CPU time of this process"
+    )
     print("| call | µs per call | / jax.jit(jax.grad) |")
     print("|---|---:|---:|")
     for name, us in micro.items():
