@@ -84,6 +84,12 @@ TABLE = {
     "cumsum": ("np.cumsum(x, axis=0)", {"x": (N, (3, 4))}, 1e-6),
     "diff": ("np.diff(x, axis=0) + np.diff(x, n=2)[:1, :, :1]", {"x": (N, (2, 3, 4))}, 1e-6),
     "cumprod": ("np.cumprod(x, axis=-1) + np.cumprod(x)[:4]", {"x": (N, (3, 4))}, 1e-6),
+    # the spacing as a scalar and as coordinates (increasing: a cumsum of positive steps)
+    "numpy_gradient": (
+        "np.gradient(x, axis=1) + np.gradient(x, np.cumsum(y), axis=0) + np.gradient(x[0], 0.5)",
+        {"x": (N, (3, 4)), "y": (P, (3,))},
+        1e-6,
+    ),
     "median": (
         "np.median(x, axis=1) + np.median(x[:, :3], axis=(0, 1), keepdims=True)",
         {"x": (N, (2, 4, 3))},
@@ -416,3 +422,30 @@ def test_non_differentiable_rule_gives_zero(key):
     g = grad(fn)(np.array([0.3, -1.7, 2.2]))
     assert_close(g, np.zeros(3))
     assert "b_x = b_x +" not in grad(fn).source
+
+
+def test_np_gradient_along_several_axes_or_with_edge_order_2_is_located():
+    from sourcegrad.errors import ShapeError
+
+    both = make_function("""
+        def both(A):
+            gy, gx = np.gradient(A)
+            return np.sum(gx * gy)
+    """)
+    with pytest.raises(ShapeError, match=r"along 2 axes returns a list of 2 arrays") as info:
+        grad(both)(np.ones((3, 4)))
+    assert "np.gradient(f, axis=k)" in str(info.value) and ":2:" in str(info.value)
+    second = make_function("""
+        def second(x):
+            return np.sum(np.gradient(x, edge_order=2))
+    """)
+    with pytest.raises(ShapeError, match=r"edge_order=2\) has no rule"):
+        grad(second)(np.linspace(0.0, 1.0, 5))
+    # one axis of the same array, each its own call, is NumPy's answer
+    A = np.random.default_rng(5).normal(size=(3, 4))
+    per_axis = make_function("""
+        def per_axis(A):
+            return np.sum(np.gradient(A, axis=0) * np.gradient(A, axis=1))
+    """)
+    want = jax.grad(lambda A: jax.numpy.sum(jax.numpy.gradient(A, axis=0) * jax.numpy.gradient(A, axis=1)))(A)
+    assert_close(grad(per_axis)(A), want, rtol=1e-12, atol=1e-12)

@@ -4,6 +4,9 @@
 rest is the reduction's local derivative.
 """
 
+import jax.numpy as jnp
+import numpy as np
+
 from sourcegrad.rules import defrule
 
 _REDUCE = dict(static=("axis", "keepdims"), max_positional=2)
@@ -86,6 +89,21 @@ defrule(
     temp="differences",
     a="transpose_of(jnp.diff, g, (a,), 0, n=n, axis=axis)",
     tangent="jnp.diff(d_a, n=n, axis=axis)",
+)
+# one array (a 1-D array, or one axis): linear in f; the spacing (a scalar or the coordinates)
+# enters through divisions, so its adjoint is JAX's vjp of that one call
+_GRADIENT_AT = "(f, *varargs), {k}, axis=axis, edge_order=edge_order"
+defrule(
+    "numpy_gradient(f, *varargs, axis=None, edge_order=1)",
+    static=("axis", "edge_order"),
+    temp="slope",
+    objects=(np.gradient, jnp.gradient),
+    f=f"transpose_of(numpy_gradient, g, {_GRADIENT_AT.format(k=0)})",
+    varargs=f"vjp_of(numpy_gradient, g, {_GRADIENT_AT.format(k='position + 1')})",
+    tangent=dict(
+        f="numpy_gradient(d_f, *varargs, axis=axis, edge_order=edge_order)",
+        varargs=f"jvp_of(numpy_gradient, d_varargs, {_GRADIENT_AT.format(k='position + 1')})",
+    ),
 )
 defrule(
     "jnp.sort(a, axis=-1)",

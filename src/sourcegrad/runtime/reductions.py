@@ -1,4 +1,4 @@
-"""Adjoints of reductions: max/min with ties, prod, var/std, norms, cumsum."""
+"""Adjoints of reductions: max/min with ties, prod, var/std, norms, cumsum; NumPy's gradient."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from .core import _axes, reduced_size, unreduce
+from .core import NoDerivativeError, _axes, reduced_size, unreduce
 from .elementwise import div_or_zero
 
 
@@ -149,3 +149,24 @@ def sort_adjoint(g, x, axis=-1):
         return jnp.reshape(jnp.zeros_like(g).at[order].set(g), jnp.shape(x))
     order = jnp.argsort(x, axis=axis, stable=True)
     return jnp.put_along_axis(jnp.zeros_like(g), order, g, axis=axis, inplace=False)
+
+
+def numpy_gradient(f, *varargs, axis=None, edge_order=1):
+    """NumPy's ``gradient`` where it returns one array: of a 1-D array, or along one axis.
+    Central differences inside, one-sided first-order ones at the edges (NumPy's default
+    ``edge_order=1``, which ``jnp.gradient`` computes); spacing a scalar or the coordinates.
+    Along several axes NumPy returns a list, whose length is the array's rank: refused."""
+    if edge_order != 1:
+        raise NoDerivativeError(
+            f"np.gradient(..., edge_order={edge_order!r}) has no rule (JAX computes edge_order=1)",
+            "use the default edge_order=1, or write the second-order edge formulas with slices",
+        )
+    ndim = jnp.ndim(f)
+    count = ndim if axis is None else len(axis) if isinstance(axis, tuple) else 1
+    if count != 1:
+        raise NoDerivativeError(
+            f"np.gradient of a {ndim}-D array along {count} axes returns a list of {count} arrays, "
+            f"one per axis, which sourcegrad does not differentiate",
+            "call np.gradient(f, axis=k) once per axis k: each returns one array",
+        )
+    return jnp.gradient(f, *varargs, axis=axis)

@@ -208,6 +208,9 @@ def bind(cx, rule, posargs, keywords, node) -> ir.Prim:
     missing = [p.name for p in params if p.required and not p.varargs and p.name not in bound]
     if missing:
         raise cx.error(node, f"`{rule.key}` needs the argument(s) {', '.join(missing)}")
+    for p in params:  # no argument for *varargs: an empty tuple, which templates may still spread
+        if p.varargs:
+            bound.setdefault(p.name, [])
     out = []
     for p in params:
         if p.name not in bound:
