@@ -105,3 +105,22 @@ def test_python_floats_and_static_bools_take_the_fast_path_in_float64():
             assert float(g(t, flag)) == pytest.approx(fd, rel=1e-8)
             assert float(g.primal(t, flag)) == pytest.approx(damped(t, flag), rel=1e-14)
     assert len(g._fast) == 2 and len(g._fast_primal) == 2  # one per static flag
+
+
+def test_jvp_calls_take_the_fast_path_with_float_and_array_tangents():
+    j = sourcegrad.jvp(damped)
+    for t in (0.1, 0.7, 0.1):
+        h = 1e-6
+        fd = (damped(t + h, True) - damped(t - h, True)) / (2 * h)
+        for tangent in (1.0, 2.0):  # a Python float tangent: cast to the primal's dtype
+            value, along = j(t, True, tangents=tangent)
+            assert float(value) == pytest.approx(damped(t, True), rel=1e-14)
+            assert float(along) == pytest.approx(tangent * fd, rel=1e-8)
+    assert len(j._fast) == 1
+    jx = sourcegrad.jvp(lambda_free_sum, wrt="x")
+    x, w = np.linspace(-1.0, 1.0, 4), np.full(4, 0.7)
+    d = 2 * np.tanh(x * w) * (1 - np.tanh(x * w) ** 2) * w
+    for v in (np.ones(4), np.arange(4.0), np.arange(4)):  # an int tangent is cast: the full path
+        _, along = jx(x, w, tangents=v)
+        assert float(along) == pytest.approx(float(d @ v), rel=1e-12)
+    assert len(jx._fast) == 1  # float64 arrays only

@@ -184,9 +184,16 @@ def test_module_values_rebound_or_written_in_place_are_read_at_call_time(tmp_pat
     """,
     )
     g = grad(mod.f)
+    j = sourcegrad.jvp(mod.f)  # forward mode too: it gave the first values' tangents until now
+    v = np.linspace(-1.0, 1.0, X.size).reshape(X.shape)
 
     def check():
-        assert_close(g(X), fd(mod.f, X), rtol=1e-6)
+        for _ in range(2):  # the second call takes the per-call fast path
+            expected = fd(mod.f, X)
+            assert_close(g(X), expected, rtol=1e-6)
+            value, tangent = j(X, tangents=v)
+            assert_close(value, mod.f(X), rtol=1e-12)
+            assert_close(tangent, np.sum(expected * v), rtol=1e-6)
 
     check()
     mod.SCALE = 3.0

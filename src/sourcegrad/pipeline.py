@@ -201,7 +201,7 @@ def _transform(
         filename,
         namespace,
         {k: v for k, v in user_globals.items() if k in emit.used_names(module, source)},
-        _module_reads(fn, primal, callees),
+        module_reads(fn, primal, callees),
     )
     emit.release_with(out, filename)
     if os.environ.get("SOURCEGRAD_DEBUG"):
@@ -225,7 +225,7 @@ def _shard_map_note(axis_name, reduce: str) -> tuple:
     )
 
 
-def _module_reads(fn, primal: ir.Function, callees: CalleeTable) -> tuple:
+def module_reads(fn, primal: ir.Function, callees: CalleeTable) -> tuple:
     """The values the functions read from their modules (or closures), with the function whose
     names they are: a call checks that they have not changed since (api.py)."""
     reads = [(fn, name, value) for name, value in primal.meta.get("globals", {}).items()]

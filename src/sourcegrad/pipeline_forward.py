@@ -34,7 +34,7 @@ from .normal.calls import CalleeTable
 from .normal.naming import Namer, identifiers_in
 from .normal.normalize import normalize
 from .normal.structs import leaves
-from .pipeline import _rule_objects
+from .pipeline import _rule_objects, module_reads
 
 __all__ = ["ForwardTransformed", "transform_forward", "FORWARD_STAGES"]
 
@@ -58,6 +58,7 @@ class ForwardTransformed:
     source_map: emit.SourceMap
     filename: str
     namespace: dict = field(repr=False)
+    module_reads: tuple = field(default=(), repr=False)  # as Transformed's: checked at each call
 
     @property
     def jvp_fn(self):
@@ -145,7 +146,18 @@ def transform_forward(
     filename = f"<sourcegrad: jvp of {normal.name} from {os.path.basename(parsed.filename)}:{first}>"
     namespace = emit.load(source, filename, user_globals, f"sourcegrad.generated.jvp_{normal.name}")
     out = ForwardTransformed(
-        parsed, tuple(wrt), normal, primal, activity, tangent, lowered, source, smap, filename, namespace
+        parsed,
+        tuple(wrt),
+        normal,
+        primal,
+        activity,
+        tangent,
+        lowered,
+        source,
+        smap,
+        filename,
+        namespace,
+        module_reads(fn, normal, callees),
     )
     if os.environ.get("SOURCEGRAD_DEBUG"):
         for stage in FORWARD_STAGES:

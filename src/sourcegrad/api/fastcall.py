@@ -38,7 +38,7 @@ import numpy as np
 
 from .boundary import leaving_x64, x64_scope
 
-__all__ = ["Shortcut", "call_key", "gradients_only", "fast_call"]
+__all__ = ["Shortcut", "call_key", "gradients_only", "fast_call", "tangent_casts", "with_tangents"]
 
 _JAX_ARRAY = type(jnp.zeros(()))
 _STATIC = (int, str, bool, type(None))
@@ -131,3 +131,35 @@ def fast_call(jitted, x64: bool, reads, fallback):
             return leaving_x64(jitted(*args), True)
 
     return call
+
+
+def tangent_casts(given: tuple, converted) -> tuple | None:
+    """How a fast path turns tangents as the caller gave them into what the full path made of
+    them: per tangent None (an array of the same shape and dtype: as it is) or the dtype a Python
+    float becomes; None when some tangent is neither (a container, a list, another dtype)."""
+    if len(given) != len(converted):
+        return None
+    casts = []
+    for a, b in zip(given, converted):
+        if type(a) is float and jnp.shape(b) == ():
+            casts.append(np.dtype(b.dtype))
+        elif type(a) in (np.ndarray, _JAX_ARRAY) and hasattr(b, "dtype"):
+            if a.shape != b.shape or a.dtype != b.dtype:
+                return None
+            casts.append(None)
+        else:
+            return None
+    return tuple(casts)
+
+
+def with_tangents(call, n: int, casts: tuple):
+    """``call`` after the tangents (the arguments after the first ``n``) are cast as ``casts``
+    says (see :func:`tangent_casts`); ``call`` itself when none needs it."""
+    if all(c is None for c in casts):
+        return call
+
+    def cast(*args):
+        tangents = (t if c is None else np.asarray(t, c) for t, c in zip(args[n:], casts))
+        return call(*args[:n], *tangents)
+
+    return cast

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 from ..errors import OptionError, SourcegradError, WrtError
 from ..pipeline import Transformed
 from ..pipeline_forward import transform_forward
-from . import boundary
+from . import boundary, fastcall
 from .boundary import _public
 from .grad import GradFunction
 
@@ -37,16 +37,13 @@ __all__ = ["jvp", "JVPFunction"]
 class JVPFunction(GradFunction):
     """The tangent function (forward mode) of a Python function, made by :func:`jvp`."""
 
-    def _variant(self, kinds: tuple):
-        t = self._variants.get(kinds)
-        if t is None:
-            t = self._variants[kinds] = transform_forward(
-                self._fn, self.wrt, param_kinds=dict(zip(self._params, kinds)), max_iter=self._max_iter
-            )
+    def _transform(self, kinds: tuple) -> Transformed:
+        t = transform_forward(
+            self._fn, self.wrt, param_kinds=dict(zip(self._params, kinds)), max_iter=self._max_iter
+        )
         # cast is safe: ForwardTransformed carries every field GradFunction reads from a
         # Transformed (the same interface, forward mode)
-        self._transformed = cast(Transformed, t)
-        return t
+        return cast(Transformed, t)
 
     def _check_reserved(self):
         boundary.check_reserved(self._fn, self._params, ("tangents",), "tangent")
@@ -74,15 +71,39 @@ class JVPFunction(GradFunction):
                 ) from None
         return out
 
-    @_public
     def __call__(self, *args, tangents=None, **kwargs):
         """``(f(*args), its tangent along tangents)``."""
+        if not kwargs and tangents is not None:  # fastcall.py: a call seen before
+            given = (tangents,) if self._wrt_single else tangents
+            if type(given) is tuple:
+                cut = self._fast.get(fastcall.call_key((*args, *given)))
+                if cut is not None:
+                    return cut(*args, *given)
+        return self._call(args, kwargs, tangents)
+
+    def _fallback(self, args):
+        """The full path of a fast-path call (``args``: the arguments, then the tangents)."""
+        n = len(self._params)
+        return self._call(args[:n], {}, args[n] if self._wrt_single else tuple(args[n:]))
+
+    @_public
+    def _call(self, args, kwargs, tangents):
         values = self._arguments(args, kwargs)
         x64 = self._x64(values)
         with boundary.x64_scope(x64):  # float64 inputs compute in float64, as NumPy does
             values, static, t = self._prepare(values)
-            out = self._jit(t, static)(*values, *self._tangents(values, tangents))
-            return boundary.leaving_x64(out, x64)
+            converted = self._tangents(values, tangents)
+            jitted = self._jit(t, static)
+            out = boundary.leaving_x64(jitted(*values, *converted), x64)
+            given = (tangents,) if self._wrt_single else tangents
+            if not kwargs and len(args) == len(self._params) and type(given) is tuple:
+                key = fastcall.call_key((*args, *given))
+                casts = fastcall.tangent_casts(given, converted)
+                if key is not None and casts is not None:  # the next call like this: the fast path
+                    self._fast[key] = fastcall.with_tangents(
+                        fastcall.fast_call(jitted, x64, self._reads[id(t)], self._fallback), len(args), casts
+                    )
+            return out
 
     def value_and_grad(self, *args, **kwargs):
         raise TypeError(

@@ -183,15 +183,7 @@ class GradFunction(GradViews):
             with self._lock:
                 t = self._variants.get(kinds)
                 if t is None:
-                    t = module_cache.transform(  # pipeline.transform, or its cached result
-                        self._fn,
-                        self.wrt,
-                        param_kinds=dict(zip(self._params, kinds)),
-                        max_iter=self._max_iter,
-                        checkpoint=self._checkpoint,
-                        while_checkpoints=self._while_checkpoints,
-                        **self._axis,
-                    )
+                    t = self._transform(kinds)
                     self._reads[id(t)] = boundary.ModuleValues(t.module_reads)
                     self._variants[kinds] = t
         elif self._stale(t):
@@ -208,6 +200,17 @@ class GradFunction(GradViews):
             return self._variant(kinds)
         self._transformed = t
         return t
+
+    def _transform(self, kinds: tuple) -> Transformed:
+        return module_cache.transform(  # pipeline.transform, or its cached result
+            self._fn,
+            self.wrt,
+            param_kinds=dict(zip(self._params, kinds)),
+            max_iter=self._max_iter,
+            checkpoint=self._checkpoint,
+            while_checkpoints=self._while_checkpoints,
+            **self._axis,
+        )
 
     def _stale(self, transformed) -> bool:
         reads = self._reads.get(id(transformed))
