@@ -101,15 +101,17 @@ class Shortcut:
         return x64_scope(self.x64)
 
 
-def gradients_only(grad_fn, check_output, single: bool):
+def gradients_only(grad_fn, check_output, single: bool, with_value: bool = False):
     """The generated gradient called with no seed and no accumulator, returning the gradients
-    alone (the one gradient for a single ``wrt``). The output's check (a float, not an int or a
-    shape) runs while JAX traces it: on the traced value, whose dtype is the output's."""
+    alone (the one gradient for a single ``wrt``), or ``(value, gradients)`` ``with_value``. The
+    output's check (a float, not an int or a shape) runs while JAX traces it: on the traced
+    value, whose dtype is the output's."""
 
     def gradients(*args):
         value, grads = grad_fn(*args, None, None)
         check_output(value)
-        return grads[0] if single else tuple(grads)
+        grads = grads[0] if single else tuple(grads)
+        return (value, grads) if with_value else grads
 
     return gradients
 

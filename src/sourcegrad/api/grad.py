@@ -92,7 +92,9 @@ class GradFunction(GradViews):
         self._compiled: dict = {}
         self._shortcuts: dict = {}  # call key -> fastcall.Shortcut (see fastcall.py)
         self._fast: dict = {}  # call key -> the callable of g(...)'s fast path (fastcall.fast_call)
+        self._fast_value: dict = {}  # the same for g.value_and_grad(...)
         self._fast_primal: dict = {}  # the same for g.primal(...)
+        self._fast_call_of = self._fast_value if return_value else self._fast  # what g(...) returns
         # an error that the first call's argument kinds may resolve
         self._deferred: UnsupportedSyntaxError | None = None
         self._transformed: Transformed | None = self._default_variant()
@@ -196,6 +198,7 @@ class GradFunction(GradViews):
                     self._seen.clear()
                     self._shortcuts.clear()
                     self._fast.clear()
+                    self._fast_value.clear()
                     self._fast_primal.clear()
             return self._variant(kinds)
         self._transformed = t
@@ -294,8 +297,9 @@ class GradFunction(GradViews):
         return fn
 
     def _target(self, transformed, kind):
-        """The generated function a kind of call runs: the gradient, the primal, or the gradients
-        alone (``g(...)`` with no seed and no accumulator: see fastcall.gradients_only)."""
+        """The generated function a kind of call runs: the gradient, the primal, or without seed,
+        accumulator and status flag the gradients alone ("lean") or with the value ("value"):
+        see fastcall.gradients_only."""
         if kind == "grad":
             return transformed.grad_fn
         if kind == "primal":
@@ -304,6 +308,7 @@ class GradFunction(GradViews):
             transformed.grad_fn,
             functools.partial(boundary.check_output, transformed=transformed, name=self._fn.__name__),
             self._wrt_single,
+            with_value=kind == "value",
         )
 
     def _execute(self, transformed, static, kind, values, *extra):
@@ -367,53 +372,64 @@ class GradFunction(GradViews):
         key = None
         if not kwargs and seed is None and accumulate is None and len(args) == len(self._params):
             key = fastcall.call_key(args)
-            cut = self._shortcuts.get(key) if key is not None and value else None
+            cut = self._shortcuts.get(key) if key is not None else None
             if cut is not None and not self._stale(cut.transformed):
                 with cut.precision():
                     out = self._results(cut.transformed, cut.jitted(*args, None, None))
+                    out = out if value else (None, out[1])
                     return boundary.leaving_x64(out, cut.x64)
         values = self._arguments(args, kwargs)
         x64 = self._x64(values)
         with boundary.x64_scope(x64):
             values, static, t = self._prepare(values)
-            if not value and seed is None and accumulate is None and not t.gradient.meta.get("has_status"):
-                self._check_seed(t, seed)
-                grads = boundary.leaving_x64(self._execute(t, static, "lean", values), x64)
-                if key is not None:  # the next call like this one takes g(...)'s fast path
-                    self._fast[key] = fastcall.fast_call(
-                        self._jit(t, static, "lean"), x64, self._reads[id(t)], self._fallback
+            if seed is None and accumulate is None and not t.gradient.meta.get("has_status"):
+                self._check_seed(t, seed)  # the lean code: no seed, no accumulator, no status flag
+                kind = "value" if value else "lean"
+                out = boundary.leaving_x64(self._execute(t, static, kind, values), x64)
+                if key is not None:  # the next call like this one takes the fast path
+                    fast, fallback = (
+                        (self._fast_value, self._value_call) if value else (self._fast, self._call)
                     )
-                return None, grads
+                    fast[key] = fastcall.fast_call(
+                        self._jit(t, static, kind),
+                        x64,
+                        self._reads[id(t)],
+                        lambda a: fallback(a, {}, None, None),
+                    )
+                return out if value else (None, out)
             out = self._execute(
                 t, static, "grad", values, self._check_seed(t, seed), self._accumulators(accumulate, values)
             )
-            value, grads = self._results(t, out)
-            boundary.check_output(value, t, self._fn.__name__)
+            result = self._results(t, out)
+            boundary.check_output(result[0], t, self._fn.__name__)
             if key is not None:  # this call succeeded: the next one like it takes the shortcut
                 self._shortcuts[key] = fastcall.Shortcut(t, self._jit(t, static), x64)
-            return boundary.leaving_x64((value, grads), x64)
-
-    def _fallback(self, args):
-        """The full path of ``g(*args)``, for a fast path whose module values changed."""
-        return self._call(args, {}, None, None)
+            return boundary.leaving_x64(result if value else (None, result[1]), x64)
 
     def __call__(self, *args, seed=None, accumulate=None, **kwargs):
         """The gradient(s) at these arguments. ``seed``: the output's gradient (required for a
         non-scalar output); ``accumulate``: gradients to add this call's gradients to."""
         if seed is None and accumulate is None and not kwargs:  # fastcall.py: a call seen before
-            cut = self._fast.get(fastcall.call_key(args))
+            cut = self._fast_call_of.get(fastcall.call_key(args))
             if cut is not None:
                 return cut(*args)
-        return self._call(args, kwargs, seed, accumulate)
+        full = self._value_call if self._return_value else self._call
+        return full(args, kwargs, seed, accumulate)
 
     @_public
     def _call(self, args, kwargs, seed, accumulate):
-        value, grads = self._run(args, kwargs, seed, accumulate, value=self._return_value)
-        return (value, grads) if self._return_value else grads
+        return self._run(args, kwargs, seed, accumulate, value=False)[1]
 
-    @_public
     def value_and_grad(self, *args, seed=None, accumulate=None, **kwargs):
         """``(f(*args), gradient)`` from one run of the generated code."""
+        if seed is None and accumulate is None and not kwargs:  # fastcall.py: a call seen before
+            cut = self._fast_value.get(fastcall.call_key(args))
+            if cut is not None:
+                return cut(*args)
+        return self._value_call(args, kwargs, seed, accumulate)
+
+    @_public
+    def _value_call(self, args, kwargs, seed, accumulate):
         return self._run(args, kwargs, seed, accumulate)
 
     def primal(self, *args, **kwargs):
