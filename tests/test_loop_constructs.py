@@ -788,6 +788,48 @@ INDEX_AFTER_MORE = {
                 s = s + v ** 2 * u
             return s * i + v * u
         """,
+    "checkpointed": """
+        def f(x, w):
+            s = 0.0
+            for i in range(len(x)):  # sourcegrad: checkpoint=2
+                s = np.sin(s + x[i] * w[i])
+            return s * x[i]
+        """,
+    "unrolled_for_its_slices": """
+        def f(x, w):
+            s = 0.0
+            for j in range(1, len(x)):
+                s = s + np.sum(x[:j]) * w[j]
+            return s * x[j]
+        """,
+    "in_a_branch_on_data": """
+        def f(x, w):
+            if np.sum(x) > 0:
+                s = 0.0
+                for i in range(len(x)):
+                    s = s + x[i] * w[i]
+                y = s * x[i]
+            else:
+                y = np.sum(w * x)
+            return y
+        """,
+    "rows_in_an_outer_loop": """
+        def f(x, w):
+            t = 0.0
+            for k in range(2):
+                for row in x.reshape(3, 2) * w[k]:
+                    t = t + np.sum(row)
+                t = t * np.sum(row)
+            return t
+        """,
+    "augmented_after": """
+        def f(x, w):
+            s = 0.0
+            for i in range(len(x) - 1):
+                s = s + x[i] * w[i]
+            i += 1
+            return s * 2.0
+        """,
     "read_in_the_next_iteration": """
         def f(x, w):
             j = 0
@@ -826,6 +868,31 @@ def test_loop_variable_after_a_range_of_a_static_argument():
     # Python: NameError when the loop ran no iteration; here the same, at the line that reads it
     with pytest.raises(AssertionError, match=r":5: `i` is not defined: the loop at line 3 ran no iteration"):
         g(X, W, 0)
+
+
+def test_loop_variable_read_after_a_loop_in_a_callee():
+    helper = make_function(
+        """
+        def helper(x, n):
+            s = 0.0
+            for i in range(n):
+                s = s + x[i] ** 2
+            return s * x[i]
+        """
+    )
+    f = make_function(
+        """
+        def f(x, w):
+            t = 0.0
+            for k in range(2):
+                t = t + helper(x * w[k], 3)
+            return t + helper(x, len(x))
+        """,
+        namespace={"helper": helper},
+    )
+    grads = grad(f, wrt=("x", "w"))(X, W)
+    assert_close(list(grads), fd_vjp(f, {"x": X, "w": W}, ("x", "w"))[1], rtol=1e-6)
+    assert_close(list(grads), list(jax_vjp(f, {"x": X, "w": W}, ("x", "w"))[1]), rtol=1e-9)
 
 
 def test_loop_variable_after_no_rows_is_pythons_name_error():

@@ -228,6 +228,8 @@ def _first_use(s, name: str) -> str | None:
         if reads(s.value) or any(reads(t) for t in s.targets):
             return "read"
         return "write" if name in _stored(s.targets) else None
+    if isinstance(s, ast.AugAssign) and name in _stored([s.target]):
+        return "read"  # `name += v` reads it first
     if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name) and s.target.id == name:
         return "read" if reads(s.value) else "write"
     return "read" if reads(s) else None
