@@ -870,6 +870,58 @@ def test_loop_variable_after_a_range_of_a_static_argument():
         g(X, W, 0)
 
 
+# A triangular pair of loops runs as one loop over its (c, r) pairs; after it, Python's outer
+# index is its range's last value even where the last inner range is empty (it was the last
+# pair's: a silently wrong gradient), and the inner index is the last pair's.
+TRIANGULAR_AFTER = {
+    "outer": """
+        def f(x, d):
+            s = 0.0
+            for c in range(d):
+                for r in range(c + 1, d):
+                    s = s + x[c] * x[r]
+            return s * x[c]
+        """,
+    "inner": """
+        def f(x, d):
+            s = 0.0
+            for c in range(d):
+                for r in range(c + 1, d):
+                    s = s + x[c] * x[r]
+            return s * x[r] + x[c]
+        """,
+    "bound_before": """
+        def f(x, d):
+            c = 5
+            r = 4
+            s = x[0]
+            for c in range(d):
+                for r in range(c, d):
+                    s = s + np.sin(x[c] * x[r])
+            return s * x[c] * x[r]
+        """,
+    "constant": """
+        def f(x, d):
+            s = 0.0
+            for c in range(4):
+                for r in range(c + 1, 4):
+                    s = s + x[c] * x[r]
+            return s * x[c] * x[r] * d
+        """,
+}
+
+
+@pytest.mark.parametrize("d", [1, 2, 4])
+@pytest.mark.parametrize("key", sorted(TRIANGULAR_AFTER))
+def test_loop_variables_after_a_triangular_pair_of_loops(key, d):
+    if key == "inner" and d == 1:  # no pair: Python's NameError for `r`
+        g = grad(make_function(TRIANGULAR_AFTER[key]), wrt="x")
+        with pytest.raises(AssertionError, match=r":6: `r` is not defined: the loop at line 4 ran no"):
+            g(X, d)
+        return
+    _check(TRIANGULAR_AFTER[key], {"x": X, "d": d}, ("x",))
+
+
 def test_loop_variable_read_after_a_loop_in_a_callee():
     helper = make_function(
         """
@@ -893,6 +945,22 @@ def test_loop_variable_read_after_a_loop_in_a_callee():
     grads = grad(f, wrt=("x", "w"))(X, W)
     assert_close(list(grads), fd_vjp(f, {"x": X, "w": W}, ("x", "w"))[1], rtol=1e-6)
     assert_close(list(grads), list(jax_vjp(f, {"x": X, "w": W}, ("x", "w"))[1]), rtol=1e-9)
+
+
+def test_loop_variable_after_two_loops_that_may_run_no_iteration():
+    src = """
+        def f(x, w, n: int, m: int):
+            s = 0.0
+            for i in range(n):
+                s = s + x[i] * w[i]
+            for i in range(1, m):
+                s = s * w[i]
+            return s + x[i]
+        """
+    for n, m in [(3, 0), (0, 3), (2, 4), (4, 1)]:
+        g = _check(src, {"x": X, "w": W, "n": n, "m": m}, ("x", "w"))
+    with pytest.raises(AssertionError, match=r":7: `i` is not defined: the loop at line 3 ran no iteration"):
+        g(X, W, 0, 1)
 
 
 def test_loop_variable_after_no_rows_is_pythons_name_error():

@@ -115,6 +115,17 @@ def _last_if_ran(cx, t, it, before, origin):
             f"the loop at line {origin.line} ran no iteration, so it never assigned it (Python "
             f"raises NameError)",
         )
+    elif before in cx.maybe_unbound:  # the value before may be unbound: so is this, if none ran
+        test, side, line, _, *why = cx.maybe_unbound[before]
+        if not side:
+            test = _temp(cx, "other_side", ir.Prim("equal", (("x", test), ("y", ir.Const(False)))))
+        defined = cx.namer.fresh("defined")
+        cx.temporaries.add(defined)
+        name = cx.namer.fresh(f"after_{origin.line}")
+        cx.emit(ir.If(ran, (), (), ((defined, ir.Const(True), test),), True, origin, name))
+        cx.static.add(defined)
+        why = why or [f"the if at line {line} assigns it only when its test is {side}"]
+        cx.maybe_unbound[out] = (ir.Name(defined), True, origin.line, id(cx.block), why[0])
 
 
 def _temp(cx, base: str, value) -> ir.Name:

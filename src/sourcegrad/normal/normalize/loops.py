@@ -84,7 +84,9 @@ def while_statement(cx, node: ast.While):
 
 
 # ----- for loops -----
-def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
+def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for", after=None):
+    """The ``For`` of ``node``; ``after``: for each target, the loop (an ``ast.For``) and the
+    iterator that say its value after the loop (by default ``node`` and ``iters``)."""
     if any(isinstance(it, Struct) for it in iters):
         return _unrolled_for(cx, node, user_targets, iters, body_nodes)
     origin = cx.origin
@@ -123,7 +125,8 @@ def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
             unrolled=unrolled,
         )
     )
-    bind_targets_after(cx, node, user_targets, iters, saved, origin)
+    for t, (loop, it) in zip(user_targets, after or [(node, it) for it in iters]):
+        bind_targets_after(cx, loop, [t], [it], saved, origin)
 
 
 #: A ``for`` loop from its parts (``rolled.py`` builds the loop of a rolled comprehension with it).
