@@ -488,14 +488,20 @@ NO_ROWS = {
 }
 
 
-@pytest.mark.parametrize("shape", [(0, 3), (1, 3), (4, 3), (4, 0)], ids=str)
-@pytest.mark.parametrize("key", sorted(NO_ROWS))
+@pytest.mark.parametrize(
+    "key, shape",
+    [
+        (key, shape)
+        for key in sorted(NO_ROWS)
+        for shape in [(0, 3), (1, 3), (4, 3), (4, 0)]
+        if not (key == "started_as_an_array" and shape[1] != 3)  # np.zeros(3) + rows of 0: NumPy raises
+    ],
+    ids=str,
+)
 def test_carried_number_over_rows_that_may_be_none(key, shape):
     args = {"X": M.reshape(-1)[: int(np.prod(shape))].reshape(shape)}
     if "(X, w)" in NO_ROWS[key]:
         args["w"] = W[: shape[1]]
-        if key == "started_as_an_array" and shape[1] != 3:
-            return  # np.zeros(3) + a row of another length: NumPy's own broadcasting error
     wrt = tuple(args)
     f = make_function(NO_ROWS[key])
     if isinstance(f(**args), (int, np.integer)):  # `p = 1` over no rows: NumPy's int, no gradient
