@@ -214,3 +214,47 @@ def test_checkpointing_cuts_tape_memory_tenfold():
     before = plain.memory_analysis().temp_size_in_bytes
     after = checkpointed.memory_analysis().temp_size_in_bytes
     assert before > 10 * after, (before, after)
+
+
+# A Python constant passed to the user's own function stays a Python value there (the callee is
+# specialized to a static parameter), so its `if` is a Python `if` decided while tracing, as for
+# a static argument of the differentiated function itself, never a lax.cond (issue 10).
+CALLEE_FLAGS = {
+    "bool": ("if flag:", "helper(x, w, True)", "helper(x, w, False)"),
+    "int": ("if flag > 1:", "helper(x, w, 2)", "helper(x, w, 0)"),
+    "str": ("if flag == 'sin':", "helper(x, w, 'sin')", "helper(x, w, 'cos')"),
+    "none": ("if flag is None:", "helper(x, w, None)", "helper(x, w, 1.5)"),
+    "keyword": ("if flag:", "helper(x, w, flag=True)", "helper(x, w, flag=False)"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(CALLEE_FLAGS))
+def test_constant_passed_to_a_callee_is_a_python_if_there(key):
+    from .helpers import jax_vjp, make_function
+
+    test, first, second = CALLEE_FLAGS[key]
+    helper = make_function(
+        f"""
+        def helper(x, w, flag):
+            {test}
+                y = np.sin(x) * w
+            else:
+                y = np.cos(x * w)
+            return y
+        """
+    )
+    f = make_function(
+        f"""
+        def f(x, w):
+            return np.sum({first} ** 2) + np.sum({second} * x)
+        """,
+        namespace={"helper": helper},
+    )
+    values = {"x": np.array([0.3, -1.2, 0.7]), "w": np.array([1.5, 0.2, -0.4])}
+    g = grad(f, wrt=("x", "w"))
+    _assert_matches_fd(g, f, values, ["x", "w"])
+    _, reference = jax_vjp(f, values, ("x", "w"))
+    assert_close(list(g(**values)), list(reference), rtol=1e-9)
+    assert "lax.cond" not in g.source
+    callee = g.source.split("def helper(x, w, flag):")[1].split("\ndef ")[0]
+    assert "\n    if " in callee and "\n    else:" in callee  # a Python if, in the callee itself

@@ -26,7 +26,7 @@ from dataclasses import replace
 from .. import runtime
 from ..normal import ir
 from ..normal.astutil import clone, walk
-from ..normal.walk import map_blocks
+from ..normal.walk import map_blocks, names_read_deep
 
 __all__ = ["simplify", "REWRITES", "fold_first_contributions"]
 
@@ -253,6 +253,11 @@ def _fold_block(stmts, foldable) -> tuple[list, int]:
         ):
             continue
         if any(isinstance(n, ast.Name) and n.id == target for n in walk(e.right)):
+            continue
+        # a contribution in a nested block between the two (a static if's side) reads the zeros
+        if target in names_read_deep(
+            s for s in stmts[where[0] + 1 : where[1]] if not isinstance(s, ir.Assign)
+        ):
             continue
         drop.add(where[0])
         rewrite[where[1]] = replace(second, value=ir.Raw(e.right))

@@ -16,9 +16,16 @@ first iteration out before the loop over the remaining elements:
 
 ``for t in range(a, b, s)`` (``s`` an int literal) peels into ``t = a; body; for t in
 range(a + s, b, s): body``; ``for t in xs`` into ``t = xs[0]; body; for t in xs[1:]: body``.
-The loop must run at least once: that is an ``assert`` (checked while tracing, as for Python's
-NameError of a name a loop that never ran did not assign). A loop that breaks or continues, or
-walks ``enumerate``/``zip``, is not peeled (the name stays undefined after it: a located error).
+Where a value the loop first assigns (or its variable, unbound before it) is read after it, the
+loop must run at least once: that is an ``assert`` (checked while tracing, as for Python's
+NameError of a name a loop that never ran did not assign). Where it is peeled only for a value
+that changes shape, the peeled iteration and the rest run under ``if len(xs) > 0:`` (known while
+tracing): over no rows every value keeps what it had before the loop, as in NumPy. A loop that
+breaks or continues, or walks ``enumerate``/``zip``, is not peeled (the name stays undefined
+after it: a located error).
+
+``targets_read_after`` tells the normalizer which loops' variables are read after them
+(``normal/normalize/after_loop.py`` binds them to Python's last value only there).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from __future__ import annotations
 import ast
 import copy
 
-__all__ = ["peel_loops"]
+__all__ = ["peel_loops", "targets_read_after"]
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
@@ -144,11 +151,10 @@ class _Peel:
             )
             first = ast.Subscript(value=it, slice=ast.Constant(0), ctx=ast.Load())
             rest = ast.Subscript(value=it, slice=ast.Slice(lower=ast.Constant(1)), ctx=ast.Load())
-        why = ast.Constant(
-            f"the loop at line {loop.lineno} runs no iteration; sourcegrad writes its first "
-            f"iteration out (a value it assigns is read after it, or changes shape in it)"
-        )
-        check = _at(ast.Assert(test=nonempty, msg=why), loop)
+        # a value the loop first assigns read after it: Python's NameError when no iteration runs
+        made = _stored(loop.body) - bound - self.params - {target}
+        unbound = any(_read_before_written(list(after), n) for n in made)
+        unbound = unbound or (index_read_after and target not in bound | self.params)
         # the first iteration's variable has a name of its own: the loop's variable is the loop's
         # (a loop around this one would otherwise carry it)
         own = self.fresh(f"{target}_first")
@@ -167,7 +173,14 @@ class _Peel:
                     loop,
                 )
             )
-        return pre + [check, bind] + body + [rolled]
+        if unbound:
+            why = ast.Constant(
+                f"the loop at line {loop.lineno} runs no iteration; sourcegrad writes its first "
+                f"iteration out (a value it assigns is read after it)"
+            )
+            return pre + [_at(ast.Assert(test=nonempty, msg=why), loop), bind] + body + [rolled]
+        # only a value that changes shape: no iteration leaves every value as it was before
+        return pre + [_at(ast.If(test=nonempty, body=[bind, *body, rolled], orelse=[]), loop)]
 
 
 def _renamed(stmt, old: str, new: str):
@@ -193,12 +206,7 @@ def _first_use(s, name: str) -> str | None:
     """ "read", "write" or None: what statement ``s`` surely does to ``name`` first."""
 
     def reads(*nodes) -> bool:
-        return any(
-            isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-            for node in nodes
-            if node is not None
-            for n in ast.walk(node)
-        )
+        return any(_loads(node, name) for node in nodes if node is not None)
 
     if isinstance(s, ast.If):
         if reads(s.test):
@@ -207,7 +215,11 @@ def _first_use(s, name: str) -> str | None:
         return "read" if "read" in sides else ("write" if sides == ["write", "write"] else None)
     if isinstance(s, (ast.For, ast.While)):
         head = s.iter if isinstance(s, ast.For) else s.test
-        if reads(head) or _first_in(s.body, name) == "read" or _first_in(s.orelse, name) == "read":
+        if reads(head):
+            return "read"
+        if isinstance(s, ast.For) and name in _stored([s.target]):
+            return None  # each iteration binds it before its body reads it; none may run
+        if _first_in(s.body, name) == "read" or _first_in(s.orelse, name) == "read":
             return "read"
         return None  # the loop may run no iteration
     if isinstance(s, ast.With):
@@ -216,9 +228,29 @@ def _first_use(s, name: str) -> str | None:
         if reads(s.value) or any(reads(t) for t in s.targets):
             return "read"
         return "write" if name in _stored(s.targets) else None
+    if isinstance(s, ast.AugAssign) and name in _stored([s.target]):
+        return "read"  # `name += v` reads it first
     if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name) and s.target.id == name:
         return "read" if reads(s.value) else "write"
     return "read" if reads(s) else None
+
+
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+def _loads(node, name: str) -> bool:
+    """Does ``node`` read ``name``? (Not a comprehension's own variable of that name: only its
+    first iterable is evaluated where the comprehension is.)"""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load):
+            return True
+        if isinstance(n, _COMPREHENSIONS) and name in _stored([g.target for g in n.generators]):
+            stack.append(n.generators[0].iter)
+            continue
+        stack.extend(ast.iter_child_nodes(n))
+    return False
 
 
 def _first_in(stmts, name: str) -> str | None:
@@ -263,3 +295,25 @@ def peel_loops(fn: ast.FunctionDef, body: list, fresh) -> list | None:
     peel = _Peel(fn, fresh)
     new = peel.block(list(body), set(peel.params), {})
     return new if peel.changed else None
+
+
+def targets_read_after(fn: ast.FunctionDef) -> dict:
+    """``id(loop)`` -> the names among a ``for`` loop's targets that what runs after it may read
+    before assigning them (an enclosing loop's next iteration included): where Python's value of
+    the loop's variable after the loop is needed (``normalize/after_loop.py``)."""
+    out: dict = {}
+
+    def block(stmts, after: tuple) -> None:
+        for i, s in enumerate(stmts):
+            rest = (*stmts[i + 1 :], *after)
+            if isinstance(s, ast.For):
+                out[id(s)] = frozenset(n for n in _stored([s.target]) if _read_before_written(rest, n))
+            if isinstance(s, (ast.For, ast.While)):
+                block(s.body, (s, *rest))  # the next iteration runs after the body, then the rest
+                block(s.orelse, rest)
+            elif isinstance(s, (ast.If, ast.With)):
+                block(s.body, rest)
+                block(getattr(s, "orelse", []), rest)
+
+    block(fn.body, ())
+    return out

@@ -139,9 +139,10 @@ class Context:
         self.checkpoint = checkpoint  # grad(checkpoint=...): for loops' default
         self.memory = aliasing.Memory()  # which names share memory under NumPy (aliasing.py)
         self.loop_indices: list[str] = []  # the user's targets of the enclosing rolled loops
-        # IR name -> (test, side, line, block) of a static if that assigns it on one side only
+        # IR name -> (test, side, line, block[, why]) of a static if that assigns it on one side only
         self.maybe_unbound: dict = {}
         self.binding_time: set[str] = set()  # out-of-scope names that a static argument would define
+        self.read_after: dict = {}  # id(ast.For) -> its targets the code after it reads (after_loop.py)
 
     def error(self, node, what: str, fix: str = "", **kw):
         """A located error (file, line, column) at ``node`` of the user's function."""
@@ -305,12 +306,12 @@ class Context:
     def check_bound(self, node, version: str) -> None:
         """Reading a name an ``if`` on a static value assigns on one side only: Python's NameError
         when the other side ran, checked while tracing (``static_check``)."""
-        test, side, line, block = self.maybe_unbound[version]
+        test, side, line, block, *why = self.maybe_unbound[version]
         if not side:
             test = self.emit_temp(ir.Prim("equal", (("x", test), ("y", ir.Const(False)))))
+        why = why or [f"the if at line {line} assigns it only when its test is {side}"]
         message = (
-            f"{self.parsed.filename}:{self.parsed.file_line(node)}: `{node.id}` is not defined: the if "
-            f"at line {line} assigns it only when its test is {side}"
+            f"{self.parsed.filename}:{self.parsed.file_line(node)}: `{node.id}` is not defined: {why[0]}"
         )
         self.emit_temp(ir.Prim("static_check", (("ok", test), ("message", ir.Const(message)))))
         if block == id(self.block):  # checked for every later read in this block

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from dataclasses import replace
 
+from ...frontend.peel import targets_read_after
 from .. import ir, walk
 from .aliasing import note_bind
 from .containers import flat_parameters, unpack_container
@@ -42,6 +43,7 @@ def lower_function(cx) -> ir.Function:
         and isinstance(body[0].value.value, str)
     ):
         body = body[1:]  # the docstring
+    cx.read_after = targets_read_after(fdef)
     cx.statements(body)
     if not cx.block or not isinstance(cx.block[-1], ir.Return):
         raise cx.error(

@@ -3,7 +3,8 @@
 A variable the body re-assigns and that exists before the loop is *loop-carried*: each leaf of it
 becomes an ``ir.Carry`` (its value before the loop, at the start of an iteration, at its end,
 after the loop). A name first assigned inside the loop is not visible after it (where code after
-the loop reads it, ``frontend/peel.py`` has written the first iteration out, so it exists).
+the loop reads it, ``frontend/peel.py`` has written the first iteration out, so it exists). The
+loop's own variable after it is the last value it took (``after_loop.py``).
 
 * ``for`` over ``range(...)`` (static bounds), over an array's leading axis, and ``enumerate``
   / ``zip`` of those is a ``For`` (``iterables.py`` reads the iterables); over a Python list or
@@ -27,6 +28,7 @@ import ast
 
 from .. import ir
 from ..structs import Struct, leaves, paths, rebuild, same_layout
+from .after_loop import bind_targets_after
 from .aliasing import inherit_stale, note_assign, note_view
 from .context import assigned_names, leaf_name
 from .iterables import loop_iterables
@@ -82,7 +84,9 @@ def while_statement(cx, node: ast.While):
 
 
 # ----- for loops -----
-def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
+def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for", after=None):
+    """The ``For`` of ``node``; ``after``: for each target, the loop (an ``ast.For``) and the
+    iterator that say its value after the loop (by default ``node`` and ``iters``)."""
     if any(isinstance(it, Struct) for it in iters):
         return _unrolled_for(cx, node, user_targets, iters, body_nodes)
     origin = cx.origin
@@ -121,42 +125,8 @@ def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for"):
             unrolled=unrolled,
         )
     )
-    _bind_targets_after(cx, user_targets, iters, saved, origin, getattr(node, "sg_stops_early", False))
-
-
-def _bind_targets_after(cx, user_targets, iters, saved, origin, stops_early=False):
-    """Python's loop index after the loop: the last value it took (``n - 1`` for ``range(n)``, a
-    static int when the bounds are constants), or its value before the loop when none ran. After
-    a loop that breaks (or returns) the index is the one at the break: not known while tracing, so
-    reading it is a located error."""
-    for t, it in zip(user_targets, iters):
-        if t not in saved:
-            continue  # first bound by the loop: out of scope after it, as scope_exit recorded
-        if stops_early:
-            cx.versions.pop(t, None)
-            cx.out_of_scope[t] = (
-                f"after the loop at line {origin.line} it holds its value at the `break` or "
-                f"`return`, which the compiled loop (it runs every iteration and skips the rest) "
-                f"does not keep",
-                f"start another variable before the loop (`found = 0`), set it where the loop "
-                f"stops (`found = {t}`) and read that after the loop instead",
-            )
-            continue
-        bounds = (it.start, it.stop, it.step) if isinstance(it, ir.RangeIter) else ()
-        if bounds and all(isinstance(b, ir.Const) and type(b.value) is int for b in bounds):
-            values = range(*(b.value for b in bounds))
-            if values:
-                cx.bind_value(t, ir.Const(values[-1]))
-            else:
-                cx.bind_name(t, saved[t])
-            continue
-        cx.versions.pop(t, None)
-        cx.out_of_scope[t] = (
-            f"after the loop at line {origin.line} it holds the loop's last value, which is only "
-            f"kept for a `range` loop with constant bounds",
-            f"keep the value you need in another variable inside the loop, or name the loop's "
-            f"variable differently from `{t}`",
-        )
+    for t, (loop, it) in zip(user_targets, after or [(node, it) for it in iters]):
+        bind_targets_after(cx, loop, [t], [it], saved, origin)
 
 
 #: A ``for`` loop from its parts (``rolled.py`` builds the loop of a rolled comprehension with it).

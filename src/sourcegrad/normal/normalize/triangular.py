@@ -71,6 +71,9 @@ def pair_loop(cx, node: ast.For) -> bool:
         [outer_name, inner.target.id],
         [ir.ArrayIter(ir.Name(names[0])), ir.ArrayIter(ir.Name(names[1]))],
         inner.body,
+        # after the loops, Python's outer index is its range's last, even where the last inner
+        # range is empty; the inner index is the last pair's
+        after=[(node, ir.RangeIter(*outer)), (inner, ir.ArrayIter(ir.Name(names[1])))],
     )
     return True
 
