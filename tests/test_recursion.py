@@ -276,16 +276,48 @@ def test_long_unrolled_loops_are_located_errors():
     assert err.value.lineno == 3 and "this loop runs 150 times and is unrolled" in str(err.value)
 
 
-def test_sliding_windows_stay_a_located_error():
-    """A slice of constant length (x[i:i + k]) does not unroll the loop (its own issue)."""
+def test_sliding_windows_unroll_and_shorten_near_the_end_as_numpy_does():
+    """x[i:i + k] with a traced i: NumPy shortens the last windows (here the loop runs to the end
+    of x), which a compiled slice of fixed length cannot; the loop is unrolled while JAX traces."""
     fn = make_function(
         """
-        def f(x):
+        def f(x, w):
             total = 0.0
-            for i in range(x.shape[0] - 2):
-                total = total + np.sum(x[i:i + 2])
+            for i in range(x.shape[0]):
+                total = total + np.tanh(np.sum(x[i:i + 3] * w[: x[i:i + 3].shape[0]]))
             return total
         """
     )
-    with pytest.raises(UnsupportedSyntaxError, match="the slice bound `i` is computed by JAX"):
-        grad(fn)
+    x, w = np.linspace(-1.0, 1.0, 6), np.array([0.5, -0.3, 0.8])
+    args = {"x": x, "w": w}
+    g = grad(fn, wrt=("x", "w"))
+    value, grads = g.value_and_grad(x, w)
+    assert_close(value, fn(x, w), rtol=1e-12)
+    assert_close(list(grads), fd_vjp(fn, args, ("x", "w"))[1], rtol=1e-6)
+    assert_close(list(grads), list(jax_vjp(fn, args, ("x", "w"))[1]), rtol=1e-10)
+    with pytest.raises(UnsupportedSyntaxError) as err:  # too long to unroll: located, with the fix
+        g(np.ones(150), w)
+    assert err.value.lineno == 3 and "np.convolve" in str(err.value)  # the loop's line
+
+
+def test_window_writes_unroll_too():
+    fn = make_function(
+        """
+        def f(x, v):
+            y = np.zeros((2, 9))
+            for i in range(6):
+                y[:, i:i + 4] += v * x[i]
+            return np.sum(np.sin(y))
+        """
+    )
+    args = {"x": np.linspace(-1.0, 1.0, 6), "v": np.arange(8.0).reshape(2, 4) / 8}
+    got = grad(fn, wrt=("x", "v"))(**args)
+    assert_close(list(got), fd_vjp(fn, args, ("x", "v"))[1], rtol=1e-6)
+
+    def by_jax(x, v):
+        y = jnp.zeros((2, 9))
+        for i in range(6):
+            y = y.at[:, i : i + 4].add(v * x[i])
+        return jnp.sum(jnp.sin(y))
+
+    assert_close(list(got), list(jax.grad(by_jax, argnums=(0, 1))(args["x"], args["v"])), rtol=1e-10)

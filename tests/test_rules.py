@@ -84,6 +84,17 @@ TABLE = {
     "cumsum": ("np.cumsum(x, axis=0)", {"x": (N, (3, 4))}, 1e-6),
     "diff": ("np.diff(x, axis=0) + np.diff(x, n=2)[:1, :, :1]", {"x": (N, (2, 3, 4))}, 1e-6),
     "cumprod": ("np.cumprod(x, axis=-1) + np.cumprod(x)[:4]", {"x": (N, (3, 4))}, 1e-6),
+    # every mode, and a kernel longer than the signal (NumPy swaps them)
+    "convolve": (
+        "np.convolve(x, y)[:7] + np.convolve(x, y, mode='same') + np.convolve(y, x, 'valid')[0]",
+        {"x": (N, (7,)), "y": (N, (3,))},
+        1e-6,
+    ),
+    "correlate": (
+        "np.correlate(x, y) + np.correlate(x, y, mode='same')[2] + np.correlate(x, y, 'full')[:5]",
+        {"x": (N, (7,)), "y": (N, (3,))},
+        1e-6,
+    ),
     # the spacing as a scalar and as coordinates (increasing: a cumsum of positive steps)
     "numpy_gradient": (
         "np.gradient(x, axis=1) + np.gradient(x, np.cumsum(y), axis=0) + np.gradient(x[0], 0.5)",

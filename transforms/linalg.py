@@ -34,6 +34,16 @@ defrule(
     operands="einsum_adjoint(subscripts, position, g, *operands)",
     tangent="einsum_tangent(subscripts, position, d_operands, *operands)",
 )
+# bilinear: each operand's adjoint is the transposed map of that one call, each tangent exact
+for _name, _mode in (("convolve", "full"), ("correlate", "valid")):
+    defrule(
+        f"jnp.{_name}(a, v, mode={_mode!r})",
+        static=("mode",),
+        positional=3,
+        a=f"vjp_of(jnp.{_name}, g, (a, v), 0, mode=mode)",
+        v=f"vjp_of(jnp.{_name}, g, (a, v), 1, mode=mode)",
+        tangent=dict(a=f"jnp.{_name}(d_a, v, mode=mode)", v=f"jnp.{_name}(a, d_v, mode=mode)"),
+    )
 defrule(
     "jnp.trace(x, offset=0, axis1=0, axis2=1)",
     static=("offset", "axis1", "axis2"),

@@ -34,9 +34,10 @@ def unrolled_scan(step, init, xs, length=None, reverse=False, rows=0, limit=100)
         raise TraceLimitError(
             f"this loop runs {n} times and is unrolled while JAX traces (the bounds of its "
             f"slices depend on its index, so their shapes change from one iteration to the "
-            f"next, which a compiled loop cannot do); at most {limit} iterations are unrolled",
-            "slice with bounds that do not depend on the index, or index with integers (`x[i]`) "
-            "and stack the rows",
+            f"next, or NumPy shortens a window `x[i:i + k]` near the end, which a compiled loop "
+            f"cannot do); at most {limit} iterations are unrolled",
+            "slice with bounds that do not depend on the index, index with integers (`x[i]`) "
+            "and stack the rows, or use np.convolve / np.correlate for a window sum",
         )
     out: list = [None] * n
     carry = init

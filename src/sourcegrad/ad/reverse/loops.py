@@ -79,6 +79,10 @@ def reverse_body(ctx, loop, bound, skip=(), elems=()) -> LoopParts:
     # saved: `recompute` puts their statements in the adjoint body instead
     read = names_read_deep(body_bwd)
     kept = ctx.static | loop_invariants(loop, body_fwd)
+    # a static value computed from a per-iteration array (jnp.shape(x[i:i + 3])) is recomputed,
+    # so the array it reads is saved
+    for s in _recomputed(body_fwd, read & kept, kept):
+        read |= set(ir.names_read(s.value)) - kept
     saved = [
         n
         for n in [c.param for c in loop.carry] + ir.defined_names(body_fwd)
@@ -93,7 +97,13 @@ def recompute(ctx, loop, body_fwd, body_bwd) -> list:
     traced array, and store an invariant one once per iteration (XLA hoists its recomputation
     out of the adjoint loop)."""
     cheap = ctx.static | loop_invariants(loop, body_fwd)
-    needed = names_read_deep(body_bwd) & cheap
+    return _recomputed(body_fwd, names_read_deep(body_bwd) & cheap, cheap)
+
+
+def _recomputed(body_fwd, needed: set, cheap: set) -> list:
+    """The statements of ``body_fwd`` computing the ``needed`` cheap values, and the cheap values
+    they read, in forward order."""
+    needed = set(needed)
     chosen: list = []
     for s in reversed(without_no_grad(body_fwd)):
         if isinstance(s, ir.Assign) and s.target in needed:

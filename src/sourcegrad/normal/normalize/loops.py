@@ -18,8 +18,9 @@ loop's own variable after it is the last value it took (``after_loop.py``).
 * A ``for`` loop over a range whose body slices with a length that depends on the index
   (``M[1:, :j]``, ``M[1:, j + 1:]``: the minors of a determinant) makes arrays of another shape in
   each iteration, which one compiled loop body cannot: it is *unrolled* while JAX traces
-  (``For.unrolled``, run by ``runtime.unrolled_scan``), its index a Python int. A slice of
-  constant length (``x[i:i + k]``, a sliding window) does not unroll the loop.
+  (``For.unrolled``, run by ``runtime.unrolled_scan``), its index a Python int. A window of
+  constant length (``x[i:i + k]``) is unrolled too: NumPy shortens it near the end of the
+  array, which only a slice whose bounds are known while tracing reproduces.
 """
 
 from __future__ import annotations
@@ -147,18 +148,21 @@ def _unrolled(cx, node, user_targets, iters, body_nodes) -> bool:
         if n > UNROLLED_LOOP_LIMIT:
             raise cx.error(
                 where,
-                f"the length of this slice depends on the loop's index, so its shape changes "
-                f"from one iteration to the next and the loop is unrolled while JAX traces; it "
-                f"runs {n} times, and at most {UNROLLED_LOOP_LIMIT} iterations are unrolled",
-                "slice with bounds that do not depend on the index, or index with integers "
-                "(`x[i]`) and stack the rows",
+                f"the bounds of this slice depend on the loop's index (its length, or where NumPy "
+                f"shortens a window `x[i:i + k]` near the end), so the loop is unrolled while JAX "
+                f"traces; it runs {n} times, and at most {UNROLLED_LOOP_LIMIT} iterations are "
+                f"unrolled",
+                "slice with bounds that do not depend on the index, index with integers "
+                "(`x[i]`) and stack the rows, or use np.convolve / np.correlate for a window "
+                "sum",
             )
     return True
 
 
 def _index_sized_slice(body_nodes, indices: set):
-    """The first slice in the body whose length depends on a loop index (or a name computed from
-    one), or None. ``x[i:i + k]`` has a constant length: a sliding window, not unrolled."""
+    """The first slice in the body whose bounds depend on a loop index (or a name computed from
+    one), or None. A window of constant length (``x[i:i + k]``) counts: NumPy shortens it near
+    the end of the array, which only a slice whose bounds are known while tracing reproduces."""
     derived = set(indices)
     assigns = [n for b in body_nodes for n in ast.walk(b) if isinstance(n, (ast.Assign, ast.AugAssign))]
     while True:
@@ -170,32 +174,13 @@ def _index_sized_slice(body_nodes, indices: set):
         if len(derived) == before:
             break
     for n in (n for b in body_nodes for n in ast.walk(b)):
-        if not isinstance(n, ast.Slice):
-            continue
-        lower, upper = (_mentions(p, derived) for p in (n.lower, n.upper))
-        if _mentions(n.step, derived) or (lower != upper) or (lower and not _same_offset(n, derived)):
+        if isinstance(n, ast.Slice) and any(_mentions(p, derived) for p in (n.lower, n.upper, n.step)):
             return n
     return None
 
 
 def _mentions(node, names: set) -> bool:
     return node is not None and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
-
-
-def _same_offset(s: ast.Slice, derived: set) -> bool:
-    """``i + a : i + b`` (or ``i : i + b``) with the same index and ``a``, ``b`` free of it."""
-
-    def split(e):
-        if isinstance(e, ast.Name):
-            return e.id, None
-        if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
-            if isinstance(e.left, ast.Name) and not _mentions(e.right, derived):
-                return e.left.id, e.right
-            if isinstance(e.op, ast.Add) and isinstance(e.right, ast.Name) and not _mentions(e.left, derived):
-                return e.right.id, e.left
-        return None, None
-
-    return split(s.lower)[0] is not None and split(s.lower)[0] == split(s.upper)[0]
 
 
 def _checkpoint_of(cx, node, origin):
