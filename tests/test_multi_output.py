@@ -317,3 +317,64 @@ def test_runtime_helpers_have_distinct_names_for_emit():
         for name, value in vars(module).items():
             if getattr(inspect.getmodule(value), "__name__", "") == module.__name__:
                 assert seen.setdefault(name, module.__name__) == module.__name__, name
+
+
+#: a static keyword that decides which arrays a call returns, written as a literal and as names
+#: holding that literal (a module constant, a local); each must give the literal's gradient
+STATIC_NAMES = {
+    "compute_uv": (
+        "def f(A):\n{bind}    return np.sum(np.linalg.svd(A, compute_uv={value}) ** 3)\n",
+        "False",
+        (4, 3),
+    ),
+    "qr_mode": ("def f(A):\n{bind}    return np.sum(np.linalg.qr(A, mode={value}) ** 3)\n", "'r'", (4, 3)),
+    "split_indices": (
+        "def f(x):\n{bind}    a, b, c = np.split(x, {value})\n    return np.sum(a) + np.sum(b ** 2) + np.sum(c ** 3)\n",
+        "(1, 3)",
+        (5,),
+    ),
+    "split_count_axis": (
+        "def f(x):\n{bind}    a, b = np.split(x, {value}, axis=1)\n    return np.sum(a * b ** 2)\n",
+        "2",
+        (3, 4),
+    ),
+}
+
+
+@pytest.mark.parametrize("how", ["module", "local"])
+@pytest.mark.parametrize("name", sorted(STATIC_NAMES))
+def test_a_static_keyword_given_by_name_is_its_value(name, how):
+    source, value, shape = STATIC_NAMES[name]
+    literal = make_function(source.format(bind="", value=value))
+    if how == "module":
+        named = make_function(f"K = {value}\n" + source.format(bind="", value="K"))
+    else:
+        named = make_function(source.format(bind=f"    k = {value}\n", value="k"))
+    x = np.random.default_rng(zlib.crc32(name.encode())).standard_normal(shape)
+    arg = "x" if name.startswith("split") else "A"
+    _, (fd,) = fd_vjp(named, {arg: x}, (arg,))
+    ours = grad(named)(x)
+    assert_close(ours, fd, rtol=1e-5, atol=1e-6, what=f"{name} by {how} name vs FD")
+    assert_close(ours, grad(literal)(x), rtol=1e-12, atol=1e-14, what=f"{name} by {how} name")
+
+
+#: the same keywords given by an argument of the function: its value is known only when the
+#: function is called, after the gradient's code is written, so the call is refused where it is
+STATIC_ARGUMENTS = {
+    "compute_uv": (
+        "def f(A, uv=True):\n    U, s, Vt = np.linalg.svd(A, False, compute_uv=uv)\n    return np.sum(s)\n"
+    ),
+    "compute_uv_false": ("def f(A, uv):\n    return np.sum(np.linalg.svd(A, compute_uv=uv))\n"),
+    "hermitian": ("def f(A, h=True):\n    return np.sum(np.linalg.svd(A, hermitian=h)[1])\n"),
+    "mode": ("def f(A, m='r'):\n    return np.sum(np.linalg.qr(A, mode=m) ** 2)\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STATIC_ARGUMENTS))
+def test_a_static_keyword_given_by_an_argument_is_a_located_error(name):
+    fn = make_function(STATIC_ARGUMENTS[name])
+    keyword = name.removesuffix("_false")
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
+        grad(fn, wrt="A")(np.eye(3) + 0.1, False if name == "compute_uv_false" else True)
+    assert ":2:" in str(info.value) and f"`{keyword}=`" in str(info.value)
+    assert "when compiling" in str(info.value)
