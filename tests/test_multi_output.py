@@ -378,3 +378,118 @@ def test_a_static_keyword_given_by_an_argument_is_a_located_error(name):
         grad(fn, wrt="A")(np.eye(3) + 0.1, False if name == "compute_uv_false" else True)
     assert ":2:" in str(info.value) and f"`{keyword}=`" in str(info.value)
     assert "when compiling" in str(info.value)
+
+
+def _lstsq_matrix(singular_values, rows=6, seed=1):
+    """A rows x 3 matrix with the given singular values (an exact zero: rank-deficient)."""
+    rng = np.random.default_rng(seed)
+    k = len(singular_values)
+    u = np.linalg.qr(rng.standard_normal((rows, rows)))[0][:, :k]
+    v = np.linalg.qr(rng.standard_normal((3, 3)))[0][:, :k]
+    return (u * np.asarray(singular_values)) @ v.T
+
+
+LSTSQ_SOURCE = """
+def f(A, b):
+    x, res, rank, s = np.linalg.lstsq(A, b, rcond=RCOND)
+    return np.sum(x ** 3) + np.sum(s * np.arange(1.0, 4.0)) + rank{residuals}
+"""
+
+
+#: (singular values of A, rcond): NumPy's cut keeps s > rcond * s_max, with rcond=None meaning
+#: eps * max(m, n) and rcond <= 0 or >= 1 meaning LAPACK's eps / 2; 0.5 drops the last value
+@pytest.mark.parametrize("rcond", [None, -1.0, 0.0, 1e-3, 0.5, 0.999, 1.0, 2.0], ids=lambda r: f"rcond={r}")
+@pytest.mark.parametrize("bdim", [1, 2])
+def test_lstsq_cuts_the_singular_values_as_numpy_does(rcond, bdim):
+    A = _lstsq_matrix([3.0, 1.0, 0.2])
+    b = np.random.default_rng(bdim).standard_normal((6,) if bdim == 1 else (6, 2))
+    # NumPy's residuals are empty when the cut lowers the rank (see the NaN test below)
+    full = np.linalg.lstsq(A, b, rcond=rcond)[2] == 3
+    assert full == (rcond not in (0.5, 0.999))
+    fn = make_function(
+        LSTSQ_SOURCE.format(residuals=" * np.sum(res)" if full else ""), namespace={"RCOND": rcond}
+    )
+    args = {"A": A, "b": b}
+    g = grad(fn, wrt=("A", "b"))
+    value, ours = g.value_and_grad(**args)
+    _, fd = fd_vjp(fn, args, ("A", "b"))
+    assert_close(value, fn(**args), rtol=1e-10, atol=1e-12, what="value")
+    for w, mine, numeric in zip("Ab", ours, fd):
+        assert_close(mine, numeric, rtol=1e-5, atol=1e-6, what=f"rcond={rcond}: d/d{w} vs FD")
+    tangents = tuple(np.random.default_rng(4).standard_normal(np.shape(v)) for v in (A, b))
+    out, d = jvp(fn, wrt=("A", "b"))(**args, tangents=tangents)
+    assert_close(out, fn(**args), rtol=1e-10, atol=1e-12, what="jvp value")
+    assert_close(d, fd_jvp(fn, args, ("A", "b"), tangents), rtol=1e-5, atol=1e-6, what="tangent vs FD")
+
+
+@pytest.mark.parametrize("rcond", [1e-3, 0.5])
+def test_lstsq_of_a_rank_deficient_matrix_with_a_cut(rcond):
+    # an exact zero singular value stays dropped under a perturbation when rcond is not tiny, so
+    # NumPy's solution is smooth there; its residuals are an empty array (not read here)
+    fn = make_function(
+        "def f(A, b):\n    x = np.linalg.lstsq(A, b, rcond=RCOND)[0]\n    return np.sum(x ** 3)\n",
+        namespace={"RCOND": rcond},
+    )
+    args = {"A": _lstsq_matrix([3.0, 1.0, 0.0]), "b": np.random.default_rng(2).standard_normal((6, 2))}
+    ours = grad(fn, wrt=("A", "b"))(**args)
+    _, fd = fd_vjp(fn, args, ("A", "b"))
+    for w, mine, numeric in zip("Ab", ours, fd):
+        assert_close(mine, numeric, rtol=1e-5, atol=1e-6, what=f"rank-deficient rcond={rcond}: d/d{w}")
+
+
+@pytest.mark.parametrize("rows", [3, 2])
+def test_lstsq_residuals_of_a_matrix_without_more_rows_are_empty(rows):
+    # NumPy's residuals are an empty array when a has no more rows than columns: its value and
+    # its (absent) cotangent match; the solution's gradient is unchanged
+    fn = make_function(
+        """
+        def f(A, b):
+            x, res, rank, s = np.linalg.lstsq(A, b, rcond=None)
+            return np.sum(x ** 3) + np.sum(res) + res.size * 10.0
+        """
+    )
+    A = _lstsq_matrix([2.0, 1.0, 0.5][:rows], rows=rows) + 0.1 * np.eye(rows, 3)
+    args = {"A": A, "b": np.random.default_rng(3).standard_normal(rows)}
+    assert np.linalg.lstsq(A, args["b"], rcond=None)[1].shape == (0,)
+    g = grad(fn, wrt=("A", "b"))
+    ours = g(**args)
+    _, fd = fd_vjp(fn, args, ("A", "b"))
+    for w, mine, numeric in zip("Ab", ours, fd):
+        assert_close(mine, numeric, rtol=1e-5, atol=1e-6, what=f"{rows}x3: d/d{w} vs FD")
+    tangents = (np.ones_like(A), np.ones(rows))
+    out, d = jvp(fn, wrt=("A", "b"))(**args, tangents=tangents)
+    assert_close(out, fn(**args), rtol=1e-10, atol=1e-12, what="value")
+    assert_close(d, fd_jvp(fn, args, ("A", "b"), tangents), rtol=1e-5, atol=1e-6, what="tangent vs FD")
+
+
+def test_lstsq_residuals_numpy_leaves_empty_by_rank_are_nan_not_a_number():
+    # a 6x3 matrix of rank 2: NumPy's residuals are an empty array, a shape a compiled function
+    # cannot have; they are NaN (and so is any gradient through them), never a wrong number
+    fn = make_function(
+        "def f(A, b):\n    x, res, rank, s = np.linalg.lstsq(A, b, rcond=1e-3)\n"
+        "    return np.sum(x) + np.sum(res)\n"
+    )
+    args = {"A": _lstsq_matrix([3.0, 1.0, 0.0]), "b": np.random.default_rng(2).standard_normal(6)}
+    assert np.linalg.lstsq(args["A"], args["b"], rcond=1e-3)[1].shape == (0,)
+    gA, gb = grad(fn, wrt=("A", "b"))(**args)
+    assert np.all(np.isnan(gA)) and np.all(np.isnan(gb))
+
+
+@pytest.mark.parametrize("rcond", [None, -1.0, 0.5, 2.0])
+def test_jnp_lstsq_is_jaxs_own(rcond):
+    # jnp.linalg.lstsq keeps JAX's cut (rcond >= 1 drops every value, NumPy's keeps them all) and
+    # always returns the residuals: its value and gradient are jax's
+    import jax
+    import jax.numpy as jnp
+
+    fn = make_function(
+        "def f(A, b):\n    x, res, rank, s = jnp.linalg.lstsq(A, b, rcond=RCOND)\n"
+        "    return jnp.sum(x ** 3) + jnp.sum(res) + jnp.sum(s)\n",
+        namespace={"RCOND": rcond},
+    )
+    A, b = _lstsq_matrix([3.0, 1.0, 0.2], rows=3), np.random.default_rng(5).standard_normal(3)
+    ours = grad(fn, wrt=("A", "b"))(A, b)
+    with jax.enable_x64(True):
+        ref = jax.grad(fn, argnums=(0, 1))(jnp.asarray(A), jnp.asarray(b))
+    for mine, theirs in zip(ours, ref):
+        assert_close(mine, np.asarray(theirs), rtol=1e-7, atol=1e-9, what=f"jnp lstsq rcond={rcond}")

@@ -125,16 +125,31 @@ TABLE = {
     "linalg.qr.Q": ("np.linalg.qr(x)[0] ** 2", {"x": (N, (4, 3))}, 1e-6),
     "linalg.qr.R": ("np.linalg.qr(x)[1] ** 2", {"x": (N, (4, 3))}, 1e-6),
     "linalg.lstsq.solution": (
-        "np.linalg.lstsq(x, y, rcond=None)[0]",
+        "jnp.linalg.lstsq(x, y, rcond=None)[0]",
         {"x": (N, (5, 3)), "y": (N, (5, 2))},
         1e-6,
     ),
     "linalg.lstsq.residuals": (
-        "np.linalg.lstsq(x, y, rcond=None)[1]",
+        "jnp.linalg.lstsq(x, y, rcond=None)[1]",
         {"x": (N, (5, 3)), "y": (N, (5,))},
         1e-6,
     ),
     "linalg.lstsq.singular_values": (
+        "jnp.linalg.lstsq(x, y, rcond=None)[3]",
+        {"x": (N, (5, 3)), "y": (N, (5,))},
+        1e-6,
+    ),
+    "lstsq_numpy.solution": (
+        "np.linalg.lstsq(x, y, rcond=None)[0]",
+        {"x": (N, (5, 3)), "y": (N, (5, 2))},
+        1e-6,
+    ),
+    "lstsq_numpy.residuals": (
+        "np.linalg.lstsq(x, y, rcond=None)[1]",
+        {"x": (N, (5, 3)), "y": (N, (5,))},
+        1e-6,
+    ),
+    "lstsq_numpy.singular_values": (
         "np.linalg.lstsq(x, y, rcond=None)[3]",
         {"x": (N, (5, 3)), "y": (N, (5,))},
         1e-6,

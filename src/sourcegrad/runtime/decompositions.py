@@ -182,67 +182,163 @@ def qr_tangent(a, d_a, part):
 
 
 # ----- least squares -----
-def _pinv_lstsq(a, rcond):
-    """The pseudo-inverse NumPy's lstsq applies: singular values <= rcond * s_max count as zero."""
-    u, s, vt = jnp.linalg.svd(a, full_matrices=False)
+def _lstsq_keep(s, shape, rcond, numpy):
+    """The singular values the solution uses. NumPy (LAPACK's gelsd): ``rcond=None`` is
+    eps * max(m, n), one <= 0 or >= 1 is eps / 2, and s <= rcond * s_max counts as zero; JAX's
+    ``lstsq``: one < 0 is eps, and s >= rcond * s_max (s > 0) is kept."""
+    eps = jnp.finfo(s.dtype).eps
     if rcond is None:
-        rcond = jnp.finfo(s.dtype).eps * max(jnp.shape(a)[-2:])
-    keep = s > rcond * s[..., :1]
-    s_inv = jnp.where(keep, 1 / jnp.where(keep, s, 1), 0)
-    return (mT(vt) * jnp.expand_dims(s_inv, -2)) @ mT(u)
+        rcond = eps * max(shape[-2:])
+    elif numpy:
+        rcond = jnp.where((rcond <= 0) | (rcond >= 1), eps / 2, rcond)
+    else:
+        rcond = jnp.where(rcond < 0, eps, rcond)
+    tol = rcond * s[..., :1]
+    return s > tol if numpy else (s > 0) & (s >= tol)
+
+
+def _lstsq_svd(a, rcond, numpy):
+    """U, s, V^T of ``a``, which singular values the solution keeps, and their inverses (0 for the
+    others): the pseudo-inverse it applies is V diag(inv) U^T."""
+    u, s, vt = jnp.linalg.svd(a, full_matrices=False)
+    keep = _lstsq_keep(s, jnp.shape(a), rcond, numpy)
+    return u, s, vt, keep, jnp.where(keep, 1 / jnp.where(keep, s, 1), 0)
 
 
 def _column(b):
     return b[..., None] if jnp.ndim(b) == 1 else b
 
 
-def lstsq_adjoint(a, b, g_x, g_res, rcond, wrt):
-    """Adjoint of ``x, residuals = lstsq(a, b)[:2]`` (rank constant near ``a``), with A+ the
-    pseudo-inverse, r = b - A x, P = I - A+ A: for x, b-bar = A+^T g and
-    A-bar = -A+^T g x^T + r (A+ A+^T g)^T + (A+^T x) (P g)^T (Golub and Pereyra);
-    for the residuals (|r|^2 per column), b-bar = 2 r g and A-bar = -2 r g x^T."""
-    pinv = _pinv_lstsq(a, rcond)
+def lstsq_numpy(a, b, rcond=None):
+    """NumPy's ``linalg.lstsq``: (solution, residuals, rank, singular values), with NumPy's cut of
+    the singular values (``_lstsq_keep``). The residuals are the squared norm of each column of
+    b - a x when a has more rows than columns, an empty array when it has not (NumPy's shape); when
+    a has more rows but lower rank NumPy gives an empty array, whose shape depends on the values:
+    they are NaN here."""
+    u, s, vt, keep, inv = _lstsq_svd(a, rcond, True)
+    bm = _column(b)
+    x = mT(vt) @ (jnp.expand_dims(inv, -1) * (mT(u) @ bm))
+    m, n = jnp.shape(a)[-2:]
+    rank = jnp.sum(keep, axis=-1)
+    if m > n:
+        res = jnp.where(rank == n, jnp.sum((bm - a @ x) ** 2, axis=-2), jnp.nan)
+    else:
+        res = jnp.zeros((0,), dtype=s.dtype)
+    return (x[..., 0] if jnp.ndim(b) == 1 else x), res, rank, s
+
+
+def _pinv_adjoint(a, svd, g_pinv):
+    """A-bar from the cotangent of P = V diag(inv) U^T, a function of the singular values
+    (phi(s) = 1/s for those kept, 0 for the others), by the derivative of such functions: with
+    H = U^T P-bar^T V, G1[i, j] = (phi_i - phi_j) / (s_i - s_j) (phi' on the diagonal),
+    G2[i, j] = (phi_i + phi_j) / (s_i + s_j), A-bar = U (sym(G1 o H) + skew(G2 o H)) V^T, plus
+    (I - U U^T) P-bar^T V D V^T (m > n) or U D U^T P-bar^T (I - V V^T) (m < n), D = diag(phi/s).
+    Within the kept values G1 = -1/(s_i s_j), G2 = 1/(s_i s_j): no division by their gaps, only
+    by the gap between a kept and a dropped value (which the cut makes nonzero)."""
+    u, s, vt, keep, inv = svd
+    gbar = mT(g_pinv)
+    h = mT(u) @ gbar @ mT(vt)
+    ki, kj = jnp.expand_dims(keep, -1), jnp.expand_dims(keep, -2)
+    ii, ij = jnp.expand_dims(inv, -1), jnp.expand_dims(inv, -2)
+    si, sj = jnp.expand_dims(s, -1), jnp.expand_dims(s, -2)
+    mixed = ki != kj
+    g1 = jnp.where(ki & kj, -ii * ij, jnp.where(mixed, (ii - ij) / jnp.where(mixed, si - sj, 1), 0))
+    g2 = jnp.where(ki & kj, ii * ij, jnp.where(mixed, (ii + ij) / jnp.where(mixed, si + sj, 1), 0))
+    x1, x2 = g1 * h, g2 * h
+    out = u @ ((x1 + mT(x1)) / 2 + (x2 - mT(x2)) / 2) @ vt
+    m, n = jnp.shape(a)[-2:]
+    d = inv * inv
+    if m > n:
+        out = out + ((gbar - u @ (mT(u) @ gbar)) @ mT(vt) * jnp.expand_dims(d, -2)) @ vt
+    elif m < n:
+        ug = mT(u) @ gbar
+        out = out + u @ (jnp.expand_dims(d, -1) * (ug - (ug @ mT(vt)) @ vt))
+    return out
+
+
+def _pinv_tangent(a, svd, d_a):
+    """Tangent of P = V diag(inv) U^T (see ``_pinv_adjoint``): with dS = U^T dA V,
+    dP^T = U (G1 o sym(dS) + G2 o skew(dS)) V^T, plus the terms of m != n."""
+    u, s, vt, keep, inv = svd
+    ds = mT(u) @ d_a @ mT(vt)
+    ki, kj = jnp.expand_dims(keep, -1), jnp.expand_dims(keep, -2)
+    ii, ij = jnp.expand_dims(inv, -1), jnp.expand_dims(inv, -2)
+    si, sj = jnp.expand_dims(s, -1), jnp.expand_dims(s, -2)
+    mixed = ki != kj
+    g1 = jnp.where(ki & kj, -ii * ij, jnp.where(mixed, (ii - ij) / jnp.where(mixed, si - sj, 1), 0))
+    g2 = jnp.where(ki & kj, ii * ij, jnp.where(mixed, (ii + ij) / jnp.where(mixed, si + sj, 1), 0))
+    dg = u @ (g1 * (ds + mT(ds)) / 2 + g2 * (ds - mT(ds)) / 2) @ vt
+    m, n = jnp.shape(a)[-2:]
+    d = inv * inv
+    if m > n:
+        dg = dg + ((d_a - u @ (mT(u) @ d_a)) @ mT(vt) * jnp.expand_dims(d, -2)) @ vt
+    elif m < n:
+        ud = mT(u) @ d_a
+        dg = dg + u @ (jnp.expand_dims(d, -1) * (ud - (ud @ mT(vt)) @ vt))
+    return mT(dg)
+
+
+def _residual_rank_check(a, svd, numpy, values):
+    """``values`` (the residuals, their tangent or cotangent), NaN where NumPy's residuals are an
+    empty array whose shape is known only from the values (a of lower rank than its columns) and
+    the value is not zero (the cotangent of residuals no one reads)."""
+    if not numpy:
+        return values
+    full = jnp.sum(svd[3], axis=-1) == jnp.shape(a)[-1]
+    return jnp.where(full | (values == 0), values, jnp.nan)
+
+
+def lstsq_adjoint(a, b, g_x, g_res, rcond, wrt, numpy=True):
+    """Adjoint of ``x, residuals = lstsq(a, b)[:2]`` (the rank constant near ``a``), with
+    P = V diag(inv) U^T the pseudo-inverse the solution applies (``_lstsq_svd``): x = P b, so
+    b-bar = P^T x-bar and P-bar = x-bar b^T (then ``_pinv_adjoint``); the residuals |r|^2 per
+    column, r = b - a x, give r-bar = 2 r g: b-bar = r-bar, A-bar = -r-bar x^T, x-bar = -A^T r-bar.
+    NumPy's residuals of a with m <= n are empty: no cotangent."""
+    m, n = jnp.shape(a)[-2:]
+    if g_res is not None and numpy and m <= n:
+        return jnp.zeros(jnp.shape(a) if wrt == "a" else jnp.shape(b), dtype=jnp.result_type(a, b))
+    svd = _lstsq_svd(a, rcond, numpy)
+    u, _, vt, _, inv = svd
+    pinv = (mT(vt) * jnp.expand_dims(inv, -2)) @ mT(u)
     bm = _column(b)
     x = pinv @ bm
-    r = bm - a @ x
     if g_x is not None:
-        g = _column(g_x)
-        if wrt == "b":
-            out = mT(pinv) @ g
-        else:
-            p = jnp.eye(jnp.shape(a)[-1], dtype=a.dtype) - pinv @ a
-            out = -mT(pinv) @ g @ mT(x) + r @ mT(pinv @ (mT(pinv) @ g)) + (mT(pinv) @ x) @ mT(p @ g)
+        g, direct = _column(g_x), 0
     else:
-        g = jnp.expand_dims(g_res, -2) if jnp.ndim(b) > 1 else jnp.reshape(g_res, (1, 1))
-        out = 2 * r * g if wrt == "b" else -2 * (r * g) @ mT(x)
-    return jnp.reshape(out, jnp.shape(b)) if wrt == "b" else out
+        g_res = jnp.reshape(g_res, (1,)) if jnp.ndim(b) == 1 else g_res
+        r_bar = 2 * (bm - a @ x) * jnp.expand_dims(_residual_rank_check(a, svd, numpy, g_res), -2)
+        g = -mT(a) @ r_bar
+        direct = r_bar if wrt == "b" else -r_bar @ mT(x)
+    if wrt == "b":
+        return jnp.reshape(direct + mT(pinv) @ g, jnp.shape(b))
+    return direct + _pinv_adjoint(a, svd, g @ mT(bm))
 
 
-def lstsq_tangent(a, b, d_a, d_b, rcond, part):
-    """Tangent of ``lstsq(a, b)[part]``: dx = dA+ b + A+ db with
-    dA+ = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+; for the residuals,
-    d|r|^2 = 2 r^T (db - dA x) per column."""
-    pinv = _pinv_lstsq(a, rcond)
+def lstsq_tangent(a, b, d_a, d_b, rcond, part, numpy=True):
+    """Tangent of ``lstsq(a, b)[part]``: dx = dP b + P db (``_pinv_tangent``); for the residuals,
+    d|r|^2 = 2 r^T (db - dA x - A dx) per column (empty for NumPy's a with m <= n)."""
+    m, n = jnp.shape(a)[-2:]
+    if part == 1 and numpy and m <= n:
+        return jnp.zeros((0,), dtype=jnp.result_type(a, b))
+    svd = _lstsq_svd(a, rcond, numpy)
+    u, _, vt, _, inv = svd
+    pinv = (mT(vt) * jnp.expand_dims(inv, -2)) @ mT(u)
     bm, dbm = _column(b), _column(d_b)
     x = pinv @ bm
-    r = bm - a @ x
+    dx = _pinv_tangent(a, svd, d_a) @ bm + pinv @ dbm
     if part == 0:
-        p = jnp.eye(jnp.shape(a)[-1], dtype=a.dtype) - pinv @ a
-        dx = -pinv @ (d_a @ x) + pinv @ (mT(pinv) @ (mT(d_a) @ r)) + p @ (mT(d_a) @ (mT(pinv) @ x))
-        dx = dx + pinv @ dbm
-        return jnp.reshape(dx, jnp.shape(x)[:-1]) if jnp.ndim(b) == 1 else dx
-    dres = 2 * jnp.sum(r * (dbm - d_a @ x), axis=-2)
+        return dx[..., 0] if jnp.ndim(b) == 1 else dx
+    r = bm - a @ x
+    dres = _residual_rank_check(a, svd, numpy, 2 * jnp.sum(r * (dbm - d_a @ x - a @ dx), axis=-2))
     return dres if jnp.ndim(b) > 1 else jnp.reshape(dres, (1,))
 
 
 # ----- split -----
-def section_bounds(length: int, sections, part: int, even: bool = False):
+def section_bounds(length: int, sections, part: int):
     """(start, stop) of section ``part`` of an axis of ``length`` split as NumPy's ``array_split``
     (``sections`` an int: sizes differ by at most one, the longer first) or at indices."""
     if isinstance(sections, int):
         each, extra = divmod(length, sections)
-        if even and extra:
-            raise ValueError("array split does not result in an equal division")
         starts = [i * each + min(i, extra) for i in range(sections + 1)]
         return starts[part], starts[part + 1]
     cuts = [0, *sections, length]
