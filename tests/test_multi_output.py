@@ -493,3 +493,41 @@ def test_jnp_lstsq_is_jaxs_own(rcond):
         ref = jax.grad(fn, argnums=(0, 1))(jnp.asarray(A), jnp.asarray(b))
     for mine, theirs in zip(ours, ref):
         assert_close(mine, np.asarray(theirs), rtol=1e-7, atol=1e-9, what=f"jnp lstsq rcond={rcond}")
+
+
+JNP_SYMMETRIC = {
+    "eigh": "w, V = jnp.linalg.eigh(A{kw})\n    return jnp.sum(w * jnp.arange(1.0, 4.0)) + jnp.sum(V ** 2 * jnp.arange(3.0))",
+    "eigh_values": "return jnp.sum(jnp.linalg.eigh(A{kw})[0] ** 3)",
+    "eigvalsh": "return jnp.sum(jnp.linalg.eigvalsh(A{kw}) ** 3)",
+    "cholesky": "return jnp.sum(jnp.linalg.cholesky(A{kw}) * jnp.arange(1.0, 4.0))",
+}
+
+
+@pytest.mark.parametrize("kw", ["", ", symmetrize_input=False", ", UPLO='U', symmetrize_input=False"])
+@pytest.mark.parametrize("name", sorted(JNP_SYMMETRIC))
+def test_jnp_symmetric_decompositions_are_jaxs_own(name, kw):
+    # jnp.linalg.eigh/eigvalsh/cholesky of a non-symmetric matrix: JAX symmetrizes it (its
+    # default), or reads one triangle (symmetrize_input=False), unlike NumPy's functions, which
+    # read one triangle; the value is JAX's, the gradient the derivative of that value
+    import jax
+    import jax.numpy as jnp
+
+    if name == "cholesky" and "UPLO" in kw:
+        kw = ", upper=False, symmetrize_input=False"
+    body = JNP_SYMMETRIC[name].format(kw=kw)
+    fn = make_function(f"def f(A):\n    {body}\n")
+    rng = np.random.default_rng(zlib.crc32((name + kw).encode()))
+    A = rng.standard_normal((3, 3)) * 0.3 + np.diag([2.0, 4.0, 7.0])
+    value, ours = grad(fn).value_and_grad(A)
+    with jax.enable_x64(True):
+        theirs = float(jax.jit(fn)(jnp.asarray(A)))
+    assert_close(value, theirs, rtol=1e-12, atol=1e-12, what=f"{name}{kw}: value vs jax")
+    _, (fd,) = fd_vjp(lambda A: jax.jit(fn)(jnp.asarray(A)), {"A": A}, ("A",))
+    assert_close(ours, fd, rtol=1e-5, atol=1e-6, what=f"{name}{kw}: d/dA vs FD of jax's function")
+    if not kw:
+        with jax.enable_x64(True):
+            ref = jax.grad(fn)(jnp.asarray(A))
+        assert_close(ours, np.asarray(ref), rtol=1e-8, atol=1e-10, what=f"{name}: d/dA vs jax.grad")
+    tangent = rng.standard_normal((3, 3))
+    _, d = jvp(fn)(A, tangents=tangent)
+    assert_close(d, float(np.sum(fd * tangent)), rtol=1e-5, atol=1e-6, what=f"{name}{kw}: tangent vs FD")

@@ -113,12 +113,17 @@ TABLE = {
     "linalg.det": ("np.linalg.det(x)", {"x": ("spd", (3, 3))}, 1e-6),
     "cholesky_lower": ("np.linalg.cholesky(x @ x.T + y)", {"x": ("spd", (3, 3)), "y": ("spd", (3, 3))}, 1e-6),
     "eigvalsh_of_triangle": ("np.linalg.eigvalsh(x + x.T)", {"x": ("spd", (3, 3))}, 1e-6),
+    # JAX's own: symmetrizes a non-symmetric argument (NumPy's read one triangle)
+    "linalg.cholesky": ("jnp.linalg.cholesky(x @ x.T + y)", {"x": ("spd", (3, 3)), "y": (N, (3, 3))}, 1e-6),
+    "linalg.eigvalsh": ("jnp.linalg.eigvalsh(x)", {"x": (N, (3, 3))}, 1e-6),
     "linalg.pinv": ("np.linalg.pinv(x)", {"x": (N, (3, 2))}, 1e-6),
     # ----- functions that return several arrays: one row per part (eigenvectors and singular
     # vectors squared: their signs are arbitrary) -----
     "linalg.slogdet.logabsdet": ("np.linalg.slogdet(x)[1]", {"x": ("spd", (3, 3))}, 1e-6),
     "eigh_of_triangle.eigenvalues": ("np.linalg.eigh(x + x.T)[0]", {"x": (N, (3, 3))}, 1e-6),
     "eigh_of_triangle.eigenvectors": ("np.linalg.eigh(x + x.T)[1] ** 2", {"x": (N, (3, 3))}, 1e-6),
+    "linalg.eigh.eigenvalues": ("jnp.linalg.eigh(x)[0]", {"x": (N, (3, 3))}, 1e-6),
+    "linalg.eigh.eigenvectors": ("jnp.linalg.eigh(x)[1] ** 2", {"x": (N, (3, 3))}, 1e-6),
     "linalg.svd.U": ("np.linalg.svd(x, full_matrices=False)[0] ** 2", {"x": (N, (4, 3))}, 1e-6),
     "linalg.svd.S": ("np.linalg.svd(x, compute_uv=False)", {"x": (N, (3, 4))}, 1e-6),
     "linalg.svd.Vh": ("np.linalg.svd(x, full_matrices=False)[2] ** 2", {"x": (N, (3, 4))}, 1e-6),

@@ -23,12 +23,29 @@ defmulti(
         ),
     ),
 )
-# NumPy's eigh reads one triangle of its argument (UPLO); jnp.linalg.eigh would symmetrize instead
+# JAX's eigh factors (a + a^T) / 2 (symmetrize_input=True), or reads one triangle; registered
+# first, for jnp.linalg.eigh alone: NumPy's, below, takes np.linalg.eigh
+defmulti(
+    "jnp.linalg.eigh(a, UPLO=None, symmetrize_input=True)",
+    names=("eigenvalues", "eigenvectors"),
+    static=("UPLO", "symmetrize_input"),
+    parts=(
+        dict(
+            a="eigh_adjoint(a, g, None, UPLO, symmetrize_input)",
+            tangent="eigh_tangent(a, d_a, part, UPLO, symmetrize_input)",
+        ),
+        dict(
+            a="eigh_adjoint(a, None, g, UPLO, symmetrize_input)",
+            tangent="eigh_tangent(a, d_a, part, UPLO, symmetrize_input)",
+        ),
+    ),
+)
+# NumPy's eigh reads one triangle of its argument (UPLO)
 defmulti(
     "eigh_of_triangle(a, UPLO='L')",
     names=("eigenvalues", "eigenvectors"),
     static=("UPLO",),
-    objects=(np.linalg.eigh, jnp.linalg.eigh),
+    objects=(np.linalg.eigh,),
     parts=(
         dict(a="eigh_adjoint(a, g, None, UPLO)", tangent="eigh_tangent(a, d_a, part, UPLO)"),
         dict(a="eigh_adjoint(a, None, g, UPLO)", tangent="eigh_tangent(a, d_a, part, UPLO)"),

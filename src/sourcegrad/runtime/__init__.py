@@ -46,8 +46,6 @@ from .decompositions import (
     split_section,
     svd_adjoint,
     svd_tangent,
-    symmetric_from,
-    triangle_adjoint,
 )
 from .elementwise import (
     clip_mask,
@@ -78,7 +76,6 @@ from .linalg import (
     cholesky_lower,
     dot_adjoint_lhs,
     dot_adjoint_rhs,
-    eigvalsh_adjoint,
     einsum_adjoint,
     inner_adjoint_lhs,
     inner_adjoint_rhs,
@@ -86,6 +83,8 @@ from .linalg import (
     matmul_adjoint_rhs,
     mT,
     solve_outer,
+    symmetric_from,
+    triangle_adjoint,
 )
 from .loops import (
     checkpointed_scan,
@@ -180,7 +179,6 @@ __all__ = [
     "vjp_of",
     "cholesky_adjoint",
     "cholesky_lower",
-    "eigvalsh_adjoint",
     "sinc_derivative",
     "scalar_of",
     "fmax_weight",

@@ -14,28 +14,15 @@ import jax.numpy as jnp
 from jax import lax
 
 from .core import NoDerivativeError
-from .linalg import mT
+from .linalg import mT, symmetric_from, triangle_adjoint
 
 
 # ----- symmetric matrices given by one triangle (NumPy's eigh and eigvalsh read only that) -----
-def symmetric_from(a, UPLO="L"):
-    """The symmetric matrix whose lower (``UPLO="L"``) or upper triangle is ``a``'s."""
-    if UPLO == "L":
-        return jnp.tril(a) + mT(jnp.tril(a, -1))
-    return jnp.triu(a) + mT(jnp.triu(a, 1))
-
-
-def triangle_adjoint(s_bar, UPLO="L"):
-    """Adjoint of ``symmetric_from``: an off-diagonal entry of the triangle feeds two entries."""
-    eye = jnp.eye(jnp.shape(s_bar)[-1], dtype=s_bar.dtype)
-    both = s_bar + mT(s_bar)
-    return (jnp.tril(both) if UPLO == "L" else jnp.triu(both)) - eye * s_bar
-
-
-def eigh_of_triangle(a, UPLO="L"):
+def eigh_of_triangle(a, UPLO="L", symmetrize=False):
     """NumPy's ``linalg.eigh``: (eigenvalues ascending, eigenvectors as columns) of the symmetric
-    matrix given by ``a``'s lower (or upper) triangle (``jnp.linalg.eigh`` symmetrizes instead)."""
-    return jnp.linalg.eigh(symmetric_from(a, UPLO), symmetrize_input=False)
+    matrix given by ``a``'s lower (or upper) triangle (``jnp.linalg.eigh`` symmetrizes instead,
+    as ``symmetrize`` does)."""
+    return jnp.linalg.eigh(symmetric_from(a, UPLO, symmetrize), symmetrize_input=False)
 
 
 def eigvalsh_of_triangle(a, UPLO="L"):
@@ -51,22 +38,23 @@ def _eigen_gaps(w):
     return (1 - eye) / (diff + eye)
 
 
-def eigh_adjoint(a, g_w, g_v, UPLO="L"):
+def eigh_adjoint(a, g_w, g_v, UPLO="L", symmetrize=False):
     """Adjoint of ``w, V = eigh(a)``: with S the symmetric matrix, S-bar = V (diag(w-bar) +
-    F o (V^T V-bar)) V^T, F[i, j] = 1 / (w[j] - w[i]); then onto ``a``'s triangle."""
-    w, v = eigh_of_triangle(a, UPLO)
+    F o (V^T V-bar)) V^T, F[i, j] = 1 / (w[j] - w[i]); then onto ``a``'s triangle, or with
+    ``symmetrize`` (JAX's eigh, of (a + a^T) / 2) onto both."""
+    w, v = eigh_of_triangle(a, UPLO, symmetrize)
     inner = jnp.zeros(jnp.shape(a), dtype=v.dtype)
     if g_w is not None:
         inner = inner + jnp.expand_dims(g_w, -1) * jnp.eye(jnp.shape(w)[-1], dtype=v.dtype)
     if g_v is not None:
         inner = inner + _eigen_gaps(w) * (mT(v) @ g_v)
-    return triangle_adjoint(v @ inner @ mT(v), UPLO)
+    return triangle_adjoint(v @ inner @ mT(v), UPLO, symmetrize)
 
 
-def eigh_tangent(a, d_a, part, UPLO="L"):
+def eigh_tangent(a, d_a, part, UPLO="L", symmetrize=False):
     """Tangent of ``eigh(a)[part]``: with dS' = V^T dS V, dw = diag(dS'), dV = V (F o dS')."""
-    w, v = eigh_of_triangle(a, UPLO)
-    rotated = mT(v) @ symmetric_from(d_a, UPLO) @ v
+    w, v = eigh_of_triangle(a, UPLO, symmetrize)
+    rotated = mT(v) @ symmetric_from(d_a, UPLO, symmetrize) @ v
     if part == 0:
         return jnp.diagonal(rotated, axis1=-2, axis2=-1)
     return v @ (_eigen_gaps(w) * rotated)
