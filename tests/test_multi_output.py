@@ -531,3 +531,20 @@ def test_jnp_symmetric_decompositions_are_jaxs_own(name, kw):
     tangent = rng.standard_normal((3, 3))
     _, d = jvp(fn)(A, tangents=tangent)
     assert_close(d, float(np.sum(fd * tangent)), rtol=1e-5, atol=1e-6, what=f"{name}{kw}: tangent vs FD")
+
+
+@pytest.mark.parametrize("rcond", [None, -1.0, 0.0, 1.0, 1e-20])
+def test_lstsq_rank_at_the_edge_of_numpys_cut(rcond):
+    # a singular value of 5e-16 relative: under rcond=None's eps * max(m, n), above LAPACK's eps / 2
+    # (rcond <= 0 or >= 1); the solution, the rank and the value are NumPy's
+    fn = make_function(
+        "def f(A, b):\n    x, res, rank, s = np.linalg.lstsq(A, b, rcond=RCOND)\n"
+        "    return np.sum(x * np.arange(1.0, 4.0)) * 1e-15 + rank\n",
+        namespace={"RCOND": rcond},
+    )
+    A = np.vstack([np.diag([1.0, 5e-16, 0.5]), np.zeros((1, 3))])
+    b = np.array([1.0, 1.0, 1.0, 2.0])
+    expected_rank = 2 if rcond is None else 3
+    assert np.linalg.lstsq(A, b, rcond=rcond)[2] == expected_rank
+    value, _ = grad(fn, wrt=("b",)).value_and_grad(A, b)
+    assert_close(value, fn(A, b), rtol=1e-12, atol=1e-12, what=f"rcond={rcond}")
