@@ -329,7 +329,8 @@ STATIC_NAMES = {
     ),
     "qr_mode": ("def f(A):\n{bind}    return np.sum(np.linalg.qr(A, mode={value}) ** 3)\n", "'r'", (4, 3)),
     "split_indices": (
-        "def f(x):\n{bind}    a, b, c = np.split(x, {value})\n    return np.sum(a) + np.sum(b ** 2) + np.sum(c ** 3)\n",
+        "def f(x):\n{bind}    a, b, c = np.split(x, {value})\n"
+        "    return np.sum(a) + np.sum(b ** 2) + np.sum(c ** 3)\n",
         "(1, 3)",
         (5,),
     ),
@@ -496,7 +497,8 @@ def test_jnp_lstsq_is_jaxs_own(rcond):
 
 
 JNP_SYMMETRIC = {
-    "eigh": "w, V = jnp.linalg.eigh(A{kw})\n    return jnp.sum(w * jnp.arange(1.0, 4.0)) + jnp.sum(V ** 2 * jnp.arange(3.0))",
+    "eigh": "w, V = jnp.linalg.eigh(A{kw})\n"
+    "    return jnp.sum(w * jnp.arange(1.0, 4.0)) + jnp.sum(V ** 2 * jnp.arange(3.0))",
     "eigh_values": "return jnp.sum(jnp.linalg.eigh(A{kw})[0] ** 3)",
     "eigvalsh": "return jnp.sum(jnp.linalg.eigvalsh(A{kw}) ** 3)",
     "cholesky": "return jnp.sum(jnp.linalg.cholesky(A{kw}) * jnp.arange(1.0, 4.0))",

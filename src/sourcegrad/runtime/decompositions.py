@@ -215,55 +215,32 @@ def lstsq_numpy(a, b, rcond=None):
     return (x[..., 0] if jnp.ndim(b) == 1 else x), res, rank, s
 
 
-def _pinv_adjoint(a, svd, g_pinv):
-    """A-bar from the cotangent of P = V diag(inv) U^T, a function of the singular values
-    (phi(s) = 1/s for those kept, 0 for the others), by the derivative of such functions: with
-    H = U^T P-bar^T V, G1[i, j] = (phi_i - phi_j) / (s_i - s_j) (phi' on the diagonal),
-    G2[i, j] = (phi_i + phi_j) / (s_i + s_j), A-bar = U (sym(G1 o H) + skew(G2 o H)) V^T, plus
-    (I - U U^T) P-bar^T V D V^T (m > n) or U D U^T P-bar^T (I - V V^T) (m < n), D = diag(phi/s).
-    Within the kept values G1 = -1/(s_i s_j), G2 = 1/(s_i s_j): no division by their gaps, only
-    by the gap between a kept and a dropped value (which the cut makes nonzero)."""
+def _pinv_derivative(a, svd, x):
+    """The derivative of G = U diag(inv) V^T = P^T, a function of the singular values (phi(s) = 1/s
+    for those kept, 0 for the others), applied to ``x``: with H = U^T x V,
+    G1[i, j] = (phi_i - phi_j) / (s_i - s_j) (phi' on the diagonal), G2[i, j] = (phi_i + phi_j) /
+    (s_i + s_j) and D = diag(phi / s): U (G1 o sym(H) + G2 o skew(H)) V^T, plus (I - U U^T) x V D V^T
+    (m > n) or U D U^T x (I - V V^T) (m < n). G1 and G2 are symmetric, so the map is its own
+    adjoint: dG for x = dA, A-bar for x = G-bar. Within the kept values G1 = -1/(s_i s_j),
+    G2 = 1/(s_i s_j): no division by their gaps, only by the gap between a kept and a dropped value
+    (which the cut makes nonzero)."""
     u, s, vt, keep, inv = svd
-    gbar = mT(g_pinv)
-    h = mT(u) @ gbar @ mT(vt)
     ki, kj = jnp.expand_dims(keep, -1), jnp.expand_dims(keep, -2)
     ii, ij = jnp.expand_dims(inv, -1), jnp.expand_dims(inv, -2)
     si, sj = jnp.expand_dims(s, -1), jnp.expand_dims(s, -2)
     mixed = ki != kj
     g1 = jnp.where(ki & kj, -ii * ij, jnp.where(mixed, (ii - ij) / jnp.where(mixed, si - sj, 1), 0))
     g2 = jnp.where(ki & kj, ii * ij, jnp.where(mixed, (ii + ij) / jnp.where(mixed, si + sj, 1), 0))
-    x1, x2 = g1 * h, g2 * h
-    out = u @ ((x1 + mT(x1)) / 2 + (x2 - mT(x2)) / 2) @ vt
+    h = mT(u) @ x @ mT(vt)
+    out = u @ (g1 * (h + mT(h)) / 2 + g2 * (h - mT(h)) / 2) @ vt
     m, n = jnp.shape(a)[-2:]
     d = inv * inv
     if m > n:
-        out = out + ((gbar - u @ (mT(u) @ gbar)) @ mT(vt) * jnp.expand_dims(d, -2)) @ vt
+        out = out + ((x - u @ (mT(u) @ x)) @ mT(vt) * jnp.expand_dims(d, -2)) @ vt
     elif m < n:
-        ug = mT(u) @ gbar
-        out = out + u @ (jnp.expand_dims(d, -1) * (ug - (ug @ mT(vt)) @ vt))
+        ux = mT(u) @ x
+        out = out + u @ (jnp.expand_dims(d, -1) * (ux - (ux @ mT(vt)) @ vt))
     return out
-
-
-def _pinv_tangent(a, svd, d_a):
-    """Tangent of P = V diag(inv) U^T (see ``_pinv_adjoint``): with dS = U^T dA V,
-    dP^T = U (G1 o sym(dS) + G2 o skew(dS)) V^T, plus the terms of m != n."""
-    u, s, vt, keep, inv = svd
-    ds = mT(u) @ d_a @ mT(vt)
-    ki, kj = jnp.expand_dims(keep, -1), jnp.expand_dims(keep, -2)
-    ii, ij = jnp.expand_dims(inv, -1), jnp.expand_dims(inv, -2)
-    si, sj = jnp.expand_dims(s, -1), jnp.expand_dims(s, -2)
-    mixed = ki != kj
-    g1 = jnp.where(ki & kj, -ii * ij, jnp.where(mixed, (ii - ij) / jnp.where(mixed, si - sj, 1), 0))
-    g2 = jnp.where(ki & kj, ii * ij, jnp.where(mixed, (ii + ij) / jnp.where(mixed, si + sj, 1), 0))
-    dg = u @ (g1 * (ds + mT(ds)) / 2 + g2 * (ds - mT(ds)) / 2) @ vt
-    m, n = jnp.shape(a)[-2:]
-    d = inv * inv
-    if m > n:
-        dg = dg + ((d_a - u @ (mT(u) @ d_a)) @ mT(vt) * jnp.expand_dims(d, -2)) @ vt
-    elif m < n:
-        ud = mT(u) @ d_a
-        dg = dg + u @ (jnp.expand_dims(d, -1) * (ud - (ud @ mT(vt)) @ vt))
-    return mT(dg)
 
 
 def _residual_rank_check(a, svd, numpy, values):
@@ -279,8 +256,9 @@ def _residual_rank_check(a, svd, numpy, values):
 def lstsq_adjoint(a, b, g_x, g_res, rcond, wrt, numpy=True):
     """Adjoint of ``x, residuals = lstsq(a, b)[:2]`` (the rank constant near ``a``), with
     P = V diag(inv) U^T the pseudo-inverse the solution applies (``_lstsq_svd``): x = P b, so
-    b-bar = P^T x-bar and P-bar = x-bar b^T (then ``_pinv_adjoint``); the residuals |r|^2 per
-    column, r = b - a x, give r-bar = 2 r g: b-bar = r-bar, A-bar = -r-bar x^T, x-bar = -A^T r-bar.
+    b-bar = P^T x-bar and P-bar = x-bar b^T (then ``_pinv_derivative`` of P-bar^T); the residuals
+    |r|^2 per column, r = b - a x, give r-bar = 2 r g: b-bar = r-bar, A-bar = -r-bar x^T and
+    x-bar = -A^T r-bar.
     NumPy's residuals of a with m <= n are empty: no cotangent."""
     m, n = jnp.shape(a)[-2:]
     if g_res is not None and numpy and m <= n:
@@ -299,11 +277,11 @@ def lstsq_adjoint(a, b, g_x, g_res, rcond, wrt, numpy=True):
         direct = r_bar if wrt == "b" else -r_bar @ mT(x)
     if wrt == "b":
         return jnp.reshape(direct + mT(pinv) @ g, jnp.shape(b))
-    return direct + _pinv_adjoint(a, svd, g @ mT(bm))
+    return direct + _pinv_derivative(a, svd, bm @ mT(g))
 
 
 def lstsq_tangent(a, b, d_a, d_b, rcond, part, numpy=True):
-    """Tangent of ``lstsq(a, b)[part]``: dx = dP b + P db (``_pinv_tangent``); for the residuals,
+    """Tangent of ``lstsq(a, b)[part]``: dx = dP b + P db (``_pinv_derivative``); for the residuals,
     d|r|^2 = 2 r^T (db - dA x - A dx) per column (empty for NumPy's a with m <= n)."""
     m, n = jnp.shape(a)[-2:]
     if part == 1 and numpy and m <= n:
@@ -313,7 +291,7 @@ def lstsq_tangent(a, b, d_a, d_b, rcond, part, numpy=True):
     pinv = (mT(vt) * jnp.expand_dims(inv, -2)) @ mT(u)
     bm, dbm = _column(b), _column(d_b)
     x = pinv @ bm
-    dx = _pinv_tangent(a, svd, d_a) @ bm + pinv @ dbm
+    dx = mT(_pinv_derivative(a, svd, d_a)) @ bm + pinv @ dbm
     if part == 0:
         return dx[..., 0] if jnp.ndim(b) == 1 else dx
     r = bm - a @ x
