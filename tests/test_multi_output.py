@@ -550,3 +550,11 @@ def test_lstsq_rank_at_the_edge_of_numpys_cut(rcond):
     assert np.linalg.lstsq(A, b, rcond=rcond)[2] == expected_rank
     value, _ = grad(fn, wrt=("b",)).value_and_grad(A, b)
     assert_close(value, fn(A, b), rtol=1e-12, atol=1e-12, what=f"rcond={rcond}")
+
+
+def test_lstsq_of_a_stack_fails_as_numpys_does():
+    # NumPy's lstsq takes one matrix (LinAlgError for a stack): a located error, not a result
+    fn = make_function("def f(A, b):\n    return np.sum(np.linalg.lstsq(A, b, rcond=None)[0])\n")
+    with pytest.raises(sourcegrad.ShapeError) as info:
+        grad(fn)(np.ones((2, 4, 3)), np.ones((2, 4)))
+    assert ":2:" in str(info.value) and "2-D" in str(info.value)

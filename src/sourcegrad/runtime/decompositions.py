@@ -203,6 +203,8 @@ def lstsq_numpy(a, b, rcond=None):
     b - a x when a has more rows than columns, an empty array when it has not (NumPy's shape); when
     a has more rows but lower rank NumPy gives an empty array, whose shape depends on the values:
     they are NaN here."""
+    if jnp.ndim(a) != 2 or jnp.ndim(b) not in (1, 2):  # NumPy's lstsq takes no stacks
+        raise TypeError(f"lstsq takes a 2-D a and a 1-D or 2-D b, not {jnp.ndim(a)}-D and {jnp.ndim(b)}-D")
     u, s, vt, keep, inv = _lstsq_svd(a, rcond, True)
     bm = _column(b)
     x = mT(vt) @ (jnp.expand_dims(inv, -1) * (mT(u) @ bm))
