@@ -558,3 +558,14 @@ def test_lstsq_of_a_stack_fails_as_numpys_does():
     with pytest.raises(sourcegrad.ShapeError) as info:
         grad(fn)(np.ones((2, 4, 3)), np.ones((2, 4)))
     assert ":2:" in str(info.value) and "2-D" in str(info.value)
+
+
+def test_pinv_cuts_where_numpys_does():
+    # NumPy's pinv drops singular values <= 1e-15 * s_max, JAX's <= 10 * max(m, n) * eps * s_max:
+    # a value of 3e-15 is inverted by NumPy, and here
+    fn = make_function("def f(A, w):\n    return np.sum(np.linalg.pinv(A) * w)\n")
+    A = np.diag([1.0, 3e-15, 2.0])
+    w = np.eye(3)
+    value, _ = grad(fn, wrt=("w",)).value_and_grad(A, w)
+    assert_close(value, fn(A, w), rtol=1e-12, atol=0.0, what="pinv value")
+    assert value > 1e14

@@ -116,7 +116,8 @@ TABLE = {
     # JAX's own: symmetrizes a non-symmetric argument (NumPy's read one triangle)
     "linalg.cholesky": ("jnp.linalg.cholesky(x @ x.T + y)", {"x": ("spd", (3, 3)), "y": (N, (3, 3))}, 1e-6),
     "linalg.eigvalsh": ("jnp.linalg.eigvalsh(x)", {"x": (N, (3, 3))}, 1e-6),
-    "linalg.pinv": ("np.linalg.pinv(x)", {"x": (N, (3, 2))}, 1e-6),
+    "linalg.pinv": ("jnp.linalg.pinv(x)", {"x": (N, (3, 2))}, 1e-6),
+    "pinv_numpy": ("np.linalg.pinv(x) + np.linalg.pinv(y)", {"x": (N, (2, 3)), "y": (N, (2, 2, 3))}, 1e-6),
     # ----- functions that return several arrays: one row per part (eigenvectors and singular
     # vectors squared: their signs are arbitrary) -----
     "linalg.slogdet.logabsdet": ("np.linalg.slogdet(x)[1]", {"x": ("spd", (3, 3))}, 1e-6),

@@ -96,11 +96,21 @@ defrule(
     a="eigh_adjoint(a, g, None, UPLO)",
     tangent="eigh_tangent(a, d_a, 0, UPLO)",
 )
+# JAX's pinv cuts the singular values at 10 * max(m, n) * eps, NumPy's at 1e-15 (relative): the
+# jnp function keeps JAX's own derivative; NumPy's (registered second, for np.linalg.pinv) has
+# the derivative of its cut pseudo-inverse
 defrule(
     "jnp.linalg.pinv(a)",
     temp="pseudo_inverse",
     a="vjp_of(jnp.linalg.pinv, g, (a,), 0)",
     tangent="jvp_of(jnp.linalg.pinv, d_a, (a,), 0)",
+)
+defrule(
+    "pinv_numpy(a)",
+    temp="pseudo_inverse",
+    objects=(np.linalg.pinv,),
+    a="pinv_adjoint(g, a)",
+    tangent="pinv_tangent(a, d_a)",
 )
 defrule(
     "jnp.linalg.matrix_power(a, n)",

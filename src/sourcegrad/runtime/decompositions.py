@@ -185,12 +185,37 @@ def _lstsq_keep(s, shape, rcond, numpy):
     return s > tol if numpy else (s > 0) & (s >= tol)
 
 
-def _lstsq_svd(a, rcond, numpy):
-    """U, s, V^T of ``a``, which singular values the solution keeps, and their inverses (0 for the
-    others): the pseudo-inverse it applies is V diag(inv) U^T."""
+def _cut_svd(a, keep_of):
+    """U, s, V^T of ``a``, which singular values ``keep_of(s)`` keeps, and their inverses (0 for the
+    others): the pseudo-inverse is V diag(inv) U^T."""
     u, s, vt = jnp.linalg.svd(a, full_matrices=False)
-    keep = _lstsq_keep(s, jnp.shape(a), rcond, numpy)
+    keep = keep_of(s)
     return u, s, vt, keep, jnp.where(keep, 1 / jnp.where(keep, s, 1), 0)
+
+
+def _lstsq_svd(a, rcond, numpy):
+    return _cut_svd(a, lambda s: _lstsq_keep(s, jnp.shape(a), rcond, numpy))
+
+
+def _numpy_pinv_svd(a):
+    """NumPy's ``linalg.pinv`` (its default rcond, 1e-15): s <= 1e-15 * s_max counts as zero."""
+    return _cut_svd(a, lambda s: s > 1e-15 * s[..., :1])
+
+
+def pinv_numpy(a):
+    """NumPy's ``linalg.pinv`` (``jnp.linalg.pinv`` cuts at 10 * max(m, n) * eps instead)."""
+    u, _, vt, _, inv = _numpy_pinv_svd(a)
+    return (mT(vt) * jnp.expand_dims(inv, -2)) @ mT(u)
+
+
+def pinv_adjoint(g, a):
+    """Adjoint of ``pinv_numpy(a)``: ``_pinv_derivative`` of g^T."""
+    return _pinv_derivative(a, _numpy_pinv_svd(a), mT(g))
+
+
+def pinv_tangent(a, d_a):
+    """Tangent of ``pinv_numpy(a)``: ``_pinv_derivative`` of dA, transposed."""
+    return mT(_pinv_derivative(a, _numpy_pinv_svd(a), d_a))
 
 
 def _column(b):
