@@ -569,3 +569,19 @@ def test_pinv_cuts_where_numpys_does():
     value, _ = grad(fn, wrt=("w",)).value_and_grad(A, w)
     assert_close(value, fn(A, w), rtol=1e-12, atol=0.0, what="pinv value")
     assert value > 1e14
+
+
+@pytest.mark.parametrize("how", ["literal", "module", "local"])
+def test_svd_hermitian_given_by_name_is_refused_as_the_literal_is(how):
+    bind = {
+        "literal": ("", "", "True"),
+        "module": ("H = True\n", "", "H"),
+        "local": ("", "    h = True\n", "h"),
+    }
+    module, local, value = bind[how]
+    fn = make_function(
+        f"{module}def f(A):\n{local}    return np.sum(np.linalg.svd(A, hermitian={value})[1])\n"
+    )
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
+        grad(fn)(np.eye(3) + 0.1)
+    assert "hermitian=True" in str(info.value) and "np.linalg.eigh" in str(info.value)
