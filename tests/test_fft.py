@@ -149,10 +149,11 @@ def test_hessian_against_jax(name):
     assert_hessian_matches_jax(make_function(source), _args(name, spec), name)
 
 
-@pytest.mark.parametrize("part", ["np.real", "np.imag", "np.angle"])
+@pytest.mark.parametrize("part", ["np.real", "np.imag", "np.angle", "np.abs"])
 def test_a_real_part_multiplied_by_a_complex_value(part):
     # `h @ C` gives the real `h` a complex adjoint; entering the spectrum through `real`/`imag`/
-    # `angle`, its imaginary part used to leak into the FFT's adjoint (a wrong gradient, no error)
+    # `angle`/`abs`, its imaginary part used to leak into the FFT's adjoint (a wrong gradient, no
+    # error)
     fn = make_function(
         f"""
         def f(a, W):
@@ -168,3 +169,22 @@ def test_a_real_part_multiplied_by_a_complex_value(part):
     _, (ref,) = jax_vjp(fn, args, ["a"])
     assert_close(ours, fd, rtol=1e-6, atol=1e-8)
     assert_close(ours, ref, rtol=1e-9, atol=1e-12)
+
+
+def test_the_magnitude_of_a_spectrum_gives_a_real_gradient():
+    # |fft(x)| is real: the cotangent reaching the real input is real, in NumPy's float64
+    fn = make_function(
+        """
+        def f(x, w):
+            return np.sum(np.abs(np.fft.fft(x)) * w) + np.sum(np.abs(np.fft.rfft(x * w)) ** 3)
+        """
+    )
+    rng = np.random.default_rng(11)
+    args = {"x": rng.standard_normal(6), "w": rng.standard_normal(6)}
+    ours = grad(fn, wrt=("x", "w"))(**args)
+    _, fd = fd_vjp(fn, args, ["x", "w"])
+    _, ref = jax_vjp(fn, args, ["x", "w"])
+    for mine, numeric, theirs in zip(ours, fd, ref):
+        assert mine.dtype == np.float64
+        assert_close(mine, numeric, rtol=1e-6, atol=1e-8)
+        assert_close(mine, theirs, rtol=1e-9, atol=1e-12)

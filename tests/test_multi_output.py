@@ -317,3 +317,271 @@ def test_runtime_helpers_have_distinct_names_for_emit():
         for name, value in vars(module).items():
             if getattr(inspect.getmodule(value), "__name__", "") == module.__name__:
                 assert seen.setdefault(name, module.__name__) == module.__name__, name
+
+
+#: a static keyword that decides which arrays a call returns, written as a literal and as names
+#: holding that literal (a module constant, a local); each must give the literal's gradient
+STATIC_NAMES = {
+    "compute_uv": (
+        "def f(A):\n{bind}    return np.sum(np.linalg.svd(A, compute_uv={value}) ** 3)\n",
+        "False",
+        (4, 3),
+    ),
+    "qr_mode": ("def f(A):\n{bind}    return np.sum(np.linalg.qr(A, mode={value}) ** 3)\n", "'r'", (4, 3)),
+    "split_indices": (
+        "def f(x):\n{bind}    a, b, c = np.split(x, {value})\n"
+        "    return np.sum(a) + np.sum(b ** 2) + np.sum(c ** 3)\n",
+        "(1, 3)",
+        (5,),
+    ),
+    "split_count_axis": (
+        "def f(x):\n{bind}    a, b = np.split(x, {value}, axis=1)\n    return np.sum(a * b ** 2)\n",
+        "2",
+        (3, 4),
+    ),
+}
+
+
+@pytest.mark.parametrize("how", ["module", "local"])
+@pytest.mark.parametrize("name", sorted(STATIC_NAMES))
+def test_a_static_keyword_given_by_name_is_its_value(name, how):
+    source, value, shape = STATIC_NAMES[name]
+    literal = make_function(source.format(bind="", value=value))
+    if how == "module":
+        named = make_function(f"K = {value}\n" + source.format(bind="", value="K"))
+    else:
+        named = make_function(source.format(bind=f"    k = {value}\n", value="k"))
+    x = np.random.default_rng(zlib.crc32(name.encode())).standard_normal(shape)
+    arg = "x" if name.startswith("split") else "A"
+    _, (fd,) = fd_vjp(named, {arg: x}, (arg,))
+    ours = grad(named)(x)
+    assert_close(ours, fd, rtol=1e-5, atol=1e-6, what=f"{name} by {how} name vs FD")
+    assert_close(ours, grad(literal)(x), rtol=1e-12, atol=1e-14, what=f"{name} by {how} name")
+
+
+#: the same keywords given by an argument of the function: its value is known only when the
+#: function is called, after the gradient's code is written, so the call is refused where it is
+STATIC_ARGUMENTS = {
+    "compute_uv": (
+        "def f(A, uv=True):\n    U, s, Vt = np.linalg.svd(A, False, compute_uv=uv)\n    return np.sum(s)\n"
+    ),
+    "compute_uv_false": ("def f(A, uv):\n    return np.sum(np.linalg.svd(A, compute_uv=uv))\n"),
+    "hermitian": ("def f(A, h=True):\n    return np.sum(np.linalg.svd(A, hermitian=h)[1])\n"),
+    "mode": ("def f(A, m='r'):\n    return np.sum(np.linalg.qr(A, mode=m) ** 2)\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STATIC_ARGUMENTS))
+def test_a_static_keyword_given_by_an_argument_is_a_located_error(name):
+    fn = make_function(STATIC_ARGUMENTS[name])
+    keyword = name.removesuffix("_false")
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
+        grad(fn, wrt="A")(np.eye(3) + 0.1, False if name == "compute_uv_false" else True)
+    assert ":2:" in str(info.value) and f"`{keyword}=`" in str(info.value)
+    assert "when compiling" in str(info.value)
+
+
+def _lstsq_matrix(singular_values, rows=6, seed=1):
+    """A rows x 3 matrix with the given singular values (an exact zero: rank-deficient)."""
+    rng = np.random.default_rng(seed)
+    k = len(singular_values)
+    u = np.linalg.qr(rng.standard_normal((rows, rows)))[0][:, :k]
+    v = np.linalg.qr(rng.standard_normal((3, 3)))[0][:, :k]
+    return (u * np.asarray(singular_values)) @ v.T
+
+
+LSTSQ_SOURCE = """
+def f(A, b):
+    x, res, rank, s = np.linalg.lstsq(A, b, rcond=RCOND)
+    return np.sum(x ** 3) + np.sum(s * np.arange(1.0, 4.0)) + rank{residuals}
+"""
+
+
+#: (singular values of A, rcond): NumPy's cut keeps s > rcond * s_max, with rcond=None meaning
+#: eps * max(m, n) and rcond <= 0 or >= 1 meaning LAPACK's eps / 2; 0.5 drops the last value
+@pytest.mark.parametrize("rcond", [None, -1.0, 0.0, 1e-3, 0.5, 0.999, 1.0, 2.0], ids=lambda r: f"rcond={r}")
+@pytest.mark.parametrize("bdim", [1, 2])
+def test_lstsq_cuts_the_singular_values_as_numpy_does(rcond, bdim):
+    A = _lstsq_matrix([3.0, 1.0, 0.2])
+    b = np.random.default_rng(bdim).standard_normal((6,) if bdim == 1 else (6, 2))
+    # NumPy's residuals are empty when the cut lowers the rank (see the NaN test below)
+    full = np.linalg.lstsq(A, b, rcond=rcond)[2] == 3
+    assert full == (rcond not in (0.5, 0.999))
+    fn = make_function(
+        LSTSQ_SOURCE.format(residuals=" * np.sum(res)" if full else ""), namespace={"RCOND": rcond}
+    )
+    args = {"A": A, "b": b}
+    g = grad(fn, wrt=("A", "b"))
+    value, ours = g.value_and_grad(**args)
+    _, fd = fd_vjp(fn, args, ("A", "b"))
+    assert_close(value, fn(**args), rtol=1e-10, atol=1e-12, what="value")
+    for w, mine, numeric in zip("Ab", ours, fd):
+        assert_close(mine, numeric, rtol=1e-5, atol=1e-6, what=f"rcond={rcond}: d/d{w} vs FD")
+    tangents = tuple(np.random.default_rng(4).standard_normal(np.shape(v)) for v in (A, b))
+    out, d = jvp(fn, wrt=("A", "b"))(**args, tangents=tangents)
+    assert_close(out, fn(**args), rtol=1e-10, atol=1e-12, what="jvp value")
+    assert_close(d, fd_jvp(fn, args, ("A", "b"), tangents), rtol=1e-5, atol=1e-6, what="tangent vs FD")
+
+
+@pytest.mark.parametrize("rcond", [1e-3, 0.5])
+def test_lstsq_of_a_rank_deficient_matrix_with_a_cut(rcond):
+    # an exact zero singular value stays dropped under a perturbation when rcond is not tiny, so
+    # NumPy's solution is smooth there; its residuals are an empty array (not read here)
+    fn = make_function(
+        "def f(A, b):\n    x = np.linalg.lstsq(A, b, rcond=RCOND)[0]\n    return np.sum(x ** 3)\n",
+        namespace={"RCOND": rcond},
+    )
+    args = {"A": _lstsq_matrix([3.0, 1.0, 0.0]), "b": np.random.default_rng(2).standard_normal((6, 2))}
+    ours = grad(fn, wrt=("A", "b"))(**args)
+    _, fd = fd_vjp(fn, args, ("A", "b"))
+    for w, mine, numeric in zip("Ab", ours, fd):
+        assert_close(mine, numeric, rtol=1e-5, atol=1e-6, what=f"rank-deficient rcond={rcond}: d/d{w}")
+
+
+@pytest.mark.parametrize("rows", [3, 2])
+def test_lstsq_residuals_of_a_matrix_without_more_rows_are_empty(rows):
+    # NumPy's residuals are an empty array when a has no more rows than columns: its value and
+    # its (absent) cotangent match; the solution's gradient is unchanged
+    fn = make_function(
+        """
+        def f(A, b):
+            x, res, rank, s = np.linalg.lstsq(A, b, rcond=None)
+            return np.sum(x ** 3) + np.sum(res) + res.size * 10.0
+        """
+    )
+    A = _lstsq_matrix([2.0, 1.0, 0.5][:rows], rows=rows) + 0.1 * np.eye(rows, 3)
+    args = {"A": A, "b": np.random.default_rng(3).standard_normal(rows)}
+    assert np.linalg.lstsq(A, args["b"], rcond=None)[1].shape == (0,)
+    g = grad(fn, wrt=("A", "b"))
+    ours = g(**args)
+    _, fd = fd_vjp(fn, args, ("A", "b"))
+    for w, mine, numeric in zip("Ab", ours, fd):
+        assert_close(mine, numeric, rtol=1e-5, atol=1e-6, what=f"{rows}x3: d/d{w} vs FD")
+    tangents = (np.ones_like(A), np.ones(rows))
+    out, d = jvp(fn, wrt=("A", "b"))(**args, tangents=tangents)
+    assert_close(out, fn(**args), rtol=1e-10, atol=1e-12, what="value")
+    assert_close(d, fd_jvp(fn, args, ("A", "b"), tangents), rtol=1e-5, atol=1e-6, what="tangent vs FD")
+
+
+def test_lstsq_residuals_numpy_leaves_empty_by_rank_are_nan_not_a_number():
+    # a 6x3 matrix of rank 2: NumPy's residuals are an empty array, a shape a compiled function
+    # cannot have; they are NaN (and so is any gradient through them), never a wrong number
+    fn = make_function(
+        "def f(A, b):\n    x, res, rank, s = np.linalg.lstsq(A, b, rcond=1e-3)\n"
+        "    return np.sum(x) + np.sum(res)\n"
+    )
+    args = {"A": _lstsq_matrix([3.0, 1.0, 0.0]), "b": np.random.default_rng(2).standard_normal(6)}
+    assert np.linalg.lstsq(args["A"], args["b"], rcond=1e-3)[1].shape == (0,)
+    gA, gb = grad(fn, wrt=("A", "b"))(**args)
+    assert np.all(np.isnan(gA)) and np.all(np.isnan(gb))
+
+
+@pytest.mark.parametrize("rcond", [None, -1.0, 0.5, 2.0])
+def test_jnp_lstsq_is_jaxs_own(rcond):
+    # jnp.linalg.lstsq keeps JAX's cut (rcond >= 1 drops every value, NumPy's keeps them all) and
+    # always returns the residuals: its value and gradient are jax's
+    import jax
+    import jax.numpy as jnp
+
+    fn = make_function(
+        "def f(A, b):\n    x, res, rank, s = jnp.linalg.lstsq(A, b, rcond=RCOND)\n"
+        "    return jnp.sum(x ** 3) + jnp.sum(res) + jnp.sum(s)\n",
+        namespace={"RCOND": rcond},
+    )
+    A, b = _lstsq_matrix([3.0, 1.0, 0.2], rows=3), np.random.default_rng(5).standard_normal(3)
+    ours = grad(fn, wrt=("A", "b"))(A, b)
+    with jax.enable_x64(True):
+        ref = jax.grad(fn, argnums=(0, 1))(jnp.asarray(A), jnp.asarray(b))
+    for mine, theirs in zip(ours, ref):
+        assert_close(mine, np.asarray(theirs), rtol=1e-7, atol=1e-9, what=f"jnp lstsq rcond={rcond}")
+
+
+JNP_SYMMETRIC = {
+    "eigh": "w, V = jnp.linalg.eigh(A{kw})\n"
+    "    return jnp.sum(w * jnp.arange(1.0, 4.0)) + jnp.sum(V ** 2 * jnp.arange(3.0))",
+    "eigh_values": "return jnp.sum(jnp.linalg.eigh(A{kw})[0] ** 3)",
+    "eigvalsh": "return jnp.sum(jnp.linalg.eigvalsh(A{kw}) ** 3)",
+    "cholesky": "return jnp.sum(jnp.linalg.cholesky(A{kw}) * jnp.arange(1.0, 4.0))",
+}
+
+
+@pytest.mark.parametrize("kw", ["", ", symmetrize_input=False", ", UPLO='U', symmetrize_input=False"])
+@pytest.mark.parametrize("name", sorted(JNP_SYMMETRIC))
+def test_jnp_symmetric_decompositions_are_jaxs_own(name, kw):
+    # jnp.linalg.eigh/eigvalsh/cholesky of a non-symmetric matrix: JAX symmetrizes it (its
+    # default), or reads one triangle (symmetrize_input=False), unlike NumPy's functions, which
+    # read one triangle; the value is JAX's, the gradient the derivative of that value
+    import jax
+    import jax.numpy as jnp
+
+    if name == "cholesky" and "UPLO" in kw:
+        kw = ", upper=False, symmetrize_input=False"
+    body = JNP_SYMMETRIC[name].format(kw=kw)
+    fn = make_function(f"def f(A):\n    {body}\n")
+    rng = np.random.default_rng(zlib.crc32((name + kw).encode()))
+    A = rng.standard_normal((3, 3)) * 0.3 + np.diag([2.0, 4.0, 7.0])
+    value, ours = grad(fn).value_and_grad(A)
+    with jax.enable_x64(True):
+        theirs = float(jax.jit(fn)(jnp.asarray(A)))
+    assert_close(value, theirs, rtol=1e-12, atol=1e-12, what=f"{name}{kw}: value vs jax")
+    _, (fd,) = fd_vjp(lambda A: jax.jit(fn)(jnp.asarray(A)), {"A": A}, ("A",))
+    assert_close(ours, fd, rtol=1e-5, atol=1e-6, what=f"{name}{kw}: d/dA vs FD of jax's function")
+    if not kw:
+        with jax.enable_x64(True):
+            ref = jax.grad(fn)(jnp.asarray(A))
+        assert_close(ours, np.asarray(ref), rtol=1e-8, atol=1e-10, what=f"{name}: d/dA vs jax.grad")
+    tangent = rng.standard_normal((3, 3))
+    _, d = jvp(fn)(A, tangents=tangent)
+    assert_close(d, float(np.sum(fd * tangent)), rtol=1e-5, atol=1e-6, what=f"{name}{kw}: tangent vs FD")
+
+
+@pytest.mark.parametrize("rcond", [None, -1.0, 0.0, 1.0, 1e-20])
+def test_lstsq_rank_at_the_edge_of_numpys_cut(rcond):
+    # a singular value of 5e-16 relative: under rcond=None's eps * max(m, n), above LAPACK's eps / 2
+    # (rcond <= 0 or >= 1); the solution, the rank and the value are NumPy's
+    fn = make_function(
+        "def f(A, b):\n    x, res, rank, s = np.linalg.lstsq(A, b, rcond=RCOND)\n"
+        "    return np.sum(x * np.arange(1.0, 4.0)) * 1e-15 + rank\n",
+        namespace={"RCOND": rcond},
+    )
+    A = np.vstack([np.diag([1.0, 5e-16, 0.5]), np.zeros((1, 3))])
+    b = np.array([1.0, 1.0, 1.0, 2.0])
+    expected_rank = 2 if rcond is None else 3
+    assert np.linalg.lstsq(A, b, rcond=rcond)[2] == expected_rank
+    value, _ = grad(fn, wrt=("b",)).value_and_grad(A, b)
+    assert_close(value, fn(A, b), rtol=1e-12, atol=1e-12, what=f"rcond={rcond}")
+
+
+def test_lstsq_of_a_stack_fails_as_numpys_does():
+    # NumPy's lstsq takes one matrix (LinAlgError for a stack): a located error, not a result
+    fn = make_function("def f(A, b):\n    return np.sum(np.linalg.lstsq(A, b, rcond=None)[0])\n")
+    with pytest.raises(sourcegrad.ShapeError) as info:
+        grad(fn)(np.ones((2, 4, 3)), np.ones((2, 4)))
+    assert ":2:" in str(info.value) and "2-D" in str(info.value)
+
+
+def test_pinv_cuts_where_numpys_does():
+    # NumPy's pinv drops singular values <= 1e-15 * s_max, JAX's <= 10 * max(m, n) * eps * s_max:
+    # a value of 3e-15 is inverted by NumPy, and here
+    fn = make_function("def f(A, w):\n    return np.sum(np.linalg.pinv(A) * w)\n")
+    A = np.diag([1.0, 3e-15, 2.0])
+    w = np.eye(3)
+    value, _ = grad(fn, wrt=("w",)).value_and_grad(A, w)
+    assert_close(value, fn(A, w), rtol=1e-12, atol=0.0, what="pinv value")
+    assert value > 1e14
+
+
+@pytest.mark.parametrize("how", ["literal", "module", "local"])
+def test_svd_hermitian_given_by_name_is_refused_as_the_literal_is(how):
+    bind = {
+        "literal": ("", "", "True"),
+        "module": ("H = True\n", "", "H"),
+        "local": ("", "    h = True\n", "h"),
+    }
+    module, local, value = bind[how]
+    fn = make_function(
+        f"{module}def f(A):\n{local}    return np.sum(np.linalg.svd(A, hermitian={value})[1])\n"
+    )
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
+        grad(fn)(np.eye(3) + 0.1)
+    assert "hermitian=True" in str(info.value) and "np.linalg.eigh" in str(info.value)

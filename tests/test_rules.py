@@ -130,28 +130,49 @@ TABLE = {
     "linalg.det": ("np.linalg.det(x)", {"x": ("spd", (3, 3))}, 1e-6),
     "cholesky_lower": ("np.linalg.cholesky(x @ x.T + y)", {"x": ("spd", (3, 3)), "y": ("spd", (3, 3))}, 1e-6),
     "eigvalsh_of_triangle": ("np.linalg.eigvalsh(x + x.T)", {"x": ("spd", (3, 3))}, 1e-6),
-    "linalg.pinv": ("np.linalg.pinv(x)", {"x": (N, (3, 2))}, 1e-6),
+    # JAX's own: symmetrizes a non-symmetric argument (NumPy's read one triangle)
+    "linalg.cholesky": ("jnp.linalg.cholesky(x @ x.T + y)", {"x": ("spd", (3, 3)), "y": (N, (3, 3))}, 1e-6),
+    "linalg.eigvalsh": ("jnp.linalg.eigvalsh(x)", {"x": (N, (3, 3))}, 1e-6),
+    "linalg.pinv": ("jnp.linalg.pinv(x)", {"x": (N, (3, 2))}, 1e-6),
+    "pinv_numpy": ("np.linalg.pinv(x) + np.linalg.pinv(y)", {"x": (N, (2, 3)), "y": (N, (2, 2, 3))}, 1e-6),
     # ----- functions that return several arrays: one row per part (eigenvectors and singular
     # vectors squared: their signs are arbitrary) -----
     "linalg.slogdet.logabsdet": ("np.linalg.slogdet(x)[1]", {"x": ("spd", (3, 3))}, 1e-6),
     "eigh_of_triangle.eigenvalues": ("np.linalg.eigh(x + x.T)[0]", {"x": (N, (3, 3))}, 1e-6),
     "eigh_of_triangle.eigenvectors": ("np.linalg.eigh(x + x.T)[1] ** 2", {"x": (N, (3, 3))}, 1e-6),
+    "linalg.eigh.eigenvalues": ("jnp.linalg.eigh(x)[0]", {"x": (N, (3, 3))}, 1e-6),
+    "linalg.eigh.eigenvectors": ("jnp.linalg.eigh(x)[1] ** 2", {"x": (N, (3, 3))}, 1e-6),
     "linalg.svd.U": ("np.linalg.svd(x, full_matrices=False)[0] ** 2", {"x": (N, (4, 3))}, 1e-6),
     "linalg.svd.S": ("np.linalg.svd(x, compute_uv=False)", {"x": (N, (3, 4))}, 1e-6),
     "linalg.svd.Vh": ("np.linalg.svd(x, full_matrices=False)[2] ** 2", {"x": (N, (3, 4))}, 1e-6),
     "linalg.qr.Q": ("np.linalg.qr(x)[0] ** 2", {"x": (N, (4, 3))}, 1e-6),
     "linalg.qr.R": ("np.linalg.qr(x)[1] ** 2", {"x": (N, (4, 3))}, 1e-6),
     "linalg.lstsq.solution": (
-        "np.linalg.lstsq(x, y, rcond=None)[0]",
+        "jnp.linalg.lstsq(x, y, rcond=None)[0]",
         {"x": (N, (5, 3)), "y": (N, (5, 2))},
         1e-6,
     ),
     "linalg.lstsq.residuals": (
-        "np.linalg.lstsq(x, y, rcond=None)[1]",
+        "jnp.linalg.lstsq(x, y, rcond=None)[1]",
         {"x": (N, (5, 3)), "y": (N, (5,))},
         1e-6,
     ),
     "linalg.lstsq.singular_values": (
+        "jnp.linalg.lstsq(x, y, rcond=None)[3]",
+        {"x": (N, (5, 3)), "y": (N, (5,))},
+        1e-6,
+    ),
+    "lstsq_numpy.solution": (
+        "np.linalg.lstsq(x, y, rcond=None)[0]",
+        {"x": (N, (5, 3)), "y": (N, (5, 2))},
+        1e-6,
+    ),
+    "lstsq_numpy.residuals": (
+        "np.linalg.lstsq(x, y, rcond=None)[1]",
+        {"x": (N, (5, 3)), "y": (N, (5,))},
+        1e-6,
+    ),
+    "lstsq_numpy.singular_values": (
         "np.linalg.lstsq(x, y, rcond=None)[3]",
         {"x": (N, (5, 3)), "y": (N, (5,))},
         1e-6,

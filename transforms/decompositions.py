@@ -23,12 +23,29 @@ defmulti(
         ),
     ),
 )
-# NumPy's eigh reads one triangle of its argument (UPLO); jnp.linalg.eigh would symmetrize instead
+# JAX's eigh factors (a + a^T) / 2 (symmetrize_input=True), or reads one triangle; registered
+# first, for jnp.linalg.eigh alone: NumPy's, below, takes np.linalg.eigh
+defmulti(
+    "jnp.linalg.eigh(a, UPLO=None, symmetrize_input=True)",
+    names=("eigenvalues", "eigenvectors"),
+    static=("UPLO", "symmetrize_input"),
+    parts=(
+        dict(
+            a="eigh_adjoint(a, g, None, UPLO, symmetrize_input)",
+            tangent="eigh_tangent(a, d_a, part, UPLO, symmetrize_input)",
+        ),
+        dict(
+            a="eigh_adjoint(a, None, g, UPLO, symmetrize_input)",
+            tangent="eigh_tangent(a, d_a, part, UPLO, symmetrize_input)",
+        ),
+    ),
+)
+# NumPy's eigh reads one triangle of its argument (UPLO)
 defmulti(
     "eigh_of_triangle(a, UPLO='L')",
     names=("eigenvalues", "eigenvectors"),
     static=("UPLO",),
-    objects=(np.linalg.eigh, jnp.linalg.eigh),
+    objects=(np.linalg.eigh,),
     parts=(
         dict(a="eigh_adjoint(a, g, None, UPLO)", tangent="eigh_tangent(a, d_a, part, UPLO)"),
         dict(a="eigh_adjoint(a, None, g, UPLO)", tangent="eigh_tangent(a, d_a, part, UPLO)"),
@@ -84,29 +101,34 @@ defmulti(
         dict(a="qr_adjoint(a, None, g)", tangent="qr_tangent(a, d_a, part)"),
     ),
 )
-# lstsq: the solution and the singular values are differentiable; the residuals are the sum of
-# squared residuals per column (NumPy's value for a of full column rank with more rows than
-# columns; see docs/limitations.md), the rank is a constant
-defmulti(
-    "jnp.linalg.lstsq(a, b, rcond=None)",
-    names=("solution", "residuals", "rank", "singular_values"),
-    static=("rcond",),
-    positional=2,
-    parts=(
-        dict(
-            a="lstsq_adjoint(a, b, g, None, rcond, 'a')",
-            b="lstsq_adjoint(a, b, g, None, rcond, 'b')",
-            tangent="lstsq_tangent(a, b, d_a, d_b, rcond, part)",
+# lstsq: the solution, the residuals and the singular values are differentiable, the rank is a
+# constant. NumPy's (lstsq_numpy) cuts the singular values as LAPACK does and gives empty residuals
+# when a has no more rows than columns; JAX's has its own cut and always gives the residuals.
+for _signature, _numpy, _objects in (
+    ("jnp.linalg.lstsq(a, b, rcond=None)", "False", (jnp.linalg.lstsq,)),
+    ("lstsq_numpy(a, b, rcond=None)", "True", (np.linalg.lstsq,)),
+):
+    defmulti(
+        _signature,
+        names=("solution", "residuals", "rank", "singular_values"),
+        static=("rcond",),
+        positional=2,
+        objects=_objects,
+        parts=(
+            dict(
+                a=f"lstsq_adjoint(a, b, g, None, rcond, 'a', {_numpy})",
+                b=f"lstsq_adjoint(a, b, g, None, rcond, 'b', {_numpy})",
+                tangent=f"lstsq_tangent(a, b, d_a, d_b, rcond, part, {_numpy})",
+            ),
+            dict(
+                a=f"lstsq_adjoint(a, b, None, g, rcond, 'a', {_numpy})",
+                b=f"lstsq_adjoint(a, b, None, g, rcond, 'b', {_numpy})",
+                tangent=f"lstsq_tangent(a, b, d_a, d_b, rcond, part, {_numpy})",
+            ),
+            dict(differentiable=False),
+            dict(nondiff=("b",), a="svd_adjoint(a, None, g, None)", tangent="svd_tangent(a, d_a, None)"),
         ),
-        dict(
-            a="lstsq_adjoint(a, b, None, g, rcond, 'a')",
-            b="lstsq_adjoint(a, b, None, g, rcond, 'b')",
-            tangent="lstsq_tangent(a, b, d_a, d_b, rcond, part)",
-        ),
-        dict(differentiable=False),
-        dict(nondiff=("b",), a="svd_adjoint(a, None, g, None)", tangent="svd_tangent(a, d_a, None)"),
-    ),
-)
+    )
 
 
 def _sections(values):

@@ -30,7 +30,9 @@ UNARY = {
     "sqrt": "g / (2 * ans)",
     "cbrt": "g / (3 * ans ** 2)",
     "square": "g * 2 * x",
-    "abs": "g * conj_sign(x)",  # sign(x), or conj(x) / |x| for a complex x (JAX's convention)
+    # sign(x), or conj(x) / |x| for a complex x (JAX's convention); the result is real, so a
+    # complex cotangent (a product with a complex value gives one) counts by its real part
+    "abs": "jnp.real(g) * conj_sign(x)",
     "reciprocal": "-g * ans ** 2",
 }
 # ----- name -> tangent of the result (forward mode): the same local derivative, times d_x -----

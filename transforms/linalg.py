@@ -5,7 +5,6 @@ helpers in ``sourcegrad.runtime`` spell out each case); ``mT`` swaps the last
 two axes.
 """
 
-import jax.numpy as jnp
 import numpy as np
 
 from sourcegrad.rules import defrule
@@ -72,11 +71,29 @@ defrule(
     x="jnp.expand_dims(g * ans, (-2, -1)) * mT(jnp.linalg.inv(x))",
     tangent="ans * jnp.trace(jnp.linalg.solve(x, d_x), axis1=-2, axis2=-1)",
 )
+# JAX's cholesky and eigvalsh factor (a + a^T) / 2 (symmetrize_input=True), or read one triangle;
+# registered first, for the jnp functions alone: NumPy's, below, take the np functions
+defrule(
+    "jnp.linalg.cholesky(a, upper=False, symmetrize_input=True)",
+    static=("upper", "symmetrize_input"),
+    max_positional=1,
+    temp="chol",
+    a="cholesky_adjoint(g, ans, symmetrize_input, upper)",
+    tangent="jvp_of(cholesky_lower, d_a, (a,), 0, symmetrize=symmetrize_input, upper=upper)",
+)
+defrule(
+    "jnp.linalg.eigvalsh(a, UPLO='L', symmetrize_input=True)",
+    static=("UPLO", "symmetrize_input"),
+    max_positional=2,
+    temp="eigenvalues",
+    a="eigh_adjoint(a, g, None, UPLO, symmetrize_input)",
+    tangent="eigh_tangent(a, d_a, 0, UPLO, symmetrize_input)",
+)
 # NumPy's cholesky reads only the lower triangle of its argument: cholesky_lower computes that
 defrule(
     "cholesky_lower(a)",
     temp="chol",
-    objects=(np.linalg.cholesky, jnp.linalg.cholesky),
+    objects=(np.linalg.cholesky,),
     a="cholesky_adjoint(g, ans)",
     tangent="jvp_of(cholesky_lower, d_a, (a,), 0)",
 )
@@ -85,15 +102,25 @@ defrule(
     "eigvalsh_of_triangle(a, UPLO='L')",
     static=("UPLO",),
     temp="eigenvalues",
-    objects=(np.linalg.eigvalsh, jnp.linalg.eigvalsh),
+    objects=(np.linalg.eigvalsh,),
     a="eigh_adjoint(a, g, None, UPLO)",
     tangent="eigh_tangent(a, d_a, 0, UPLO)",
 )
+# JAX's pinv cuts the singular values at 10 * max(m, n) * eps, NumPy's at 1e-15 (relative): the
+# jnp function keeps JAX's own derivative; NumPy's (registered second, for np.linalg.pinv) has
+# the derivative of its cut pseudo-inverse
 defrule(
     "jnp.linalg.pinv(a)",
     temp="pseudo_inverse",
     a="vjp_of(jnp.linalg.pinv, g, (a,), 0)",
     tangent="jvp_of(jnp.linalg.pinv, d_a, (a,), 0)",
+)
+defrule(
+    "pinv_numpy(a)",
+    temp="pseudo_inverse",
+    objects=(np.linalg.pinv,),
+    a="pinv_adjoint(g, a)",
+    tangent="pinv_tangent(a, d_a)",
 )
 defrule(
     "jnp.linalg.matrix_power(a, n)",

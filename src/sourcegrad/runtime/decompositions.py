@@ -14,28 +14,15 @@ import jax.numpy as jnp
 from jax import lax
 
 from .core import NoDerivativeError
-from .linalg import mT
+from .linalg import mT, symmetric_from, triangle_adjoint
 
 
 # ----- symmetric matrices given by one triangle (NumPy's eigh and eigvalsh read only that) -----
-def symmetric_from(a, UPLO="L"):
-    """The symmetric matrix whose lower (``UPLO="L"``) or upper triangle is ``a``'s."""
-    if UPLO == "L":
-        return jnp.tril(a) + mT(jnp.tril(a, -1))
-    return jnp.triu(a) + mT(jnp.triu(a, 1))
-
-
-def triangle_adjoint(s_bar, UPLO="L"):
-    """Adjoint of ``symmetric_from``: an off-diagonal entry of the triangle feeds two entries."""
-    eye = jnp.eye(jnp.shape(s_bar)[-1], dtype=s_bar.dtype)
-    both = s_bar + mT(s_bar)
-    return (jnp.tril(both) if UPLO == "L" else jnp.triu(both)) - eye * s_bar
-
-
-def eigh_of_triangle(a, UPLO="L"):
+def eigh_of_triangle(a, UPLO="L", symmetrize=False):
     """NumPy's ``linalg.eigh``: (eigenvalues ascending, eigenvectors as columns) of the symmetric
-    matrix given by ``a``'s lower (or upper) triangle (``jnp.linalg.eigh`` symmetrizes instead)."""
-    return jnp.linalg.eigh(symmetric_from(a, UPLO), symmetrize_input=False)
+    matrix given by ``a``'s lower (or upper) triangle (``jnp.linalg.eigh`` symmetrizes instead,
+    as ``symmetrize`` does)."""
+    return jnp.linalg.eigh(symmetric_from(a, UPLO, symmetrize), symmetrize_input=False)
 
 
 def eigvalsh_of_triangle(a, UPLO="L"):
@@ -51,22 +38,23 @@ def _eigen_gaps(w):
     return (1 - eye) / (diff + eye)
 
 
-def eigh_adjoint(a, g_w, g_v, UPLO="L"):
+def eigh_adjoint(a, g_w, g_v, UPLO="L", symmetrize=False):
     """Adjoint of ``w, V = eigh(a)``: with S the symmetric matrix, S-bar = V (diag(w-bar) +
-    F o (V^T V-bar)) V^T, F[i, j] = 1 / (w[j] - w[i]); then onto ``a``'s triangle."""
-    w, v = eigh_of_triangle(a, UPLO)
+    F o (V^T V-bar)) V^T, F[i, j] = 1 / (w[j] - w[i]); then onto ``a``'s triangle, or with
+    ``symmetrize`` (JAX's eigh, of (a + a^T) / 2) onto both."""
+    w, v = eigh_of_triangle(a, UPLO, symmetrize)
     inner = jnp.zeros(jnp.shape(a), dtype=v.dtype)
     if g_w is not None:
         inner = inner + jnp.expand_dims(g_w, -1) * jnp.eye(jnp.shape(w)[-1], dtype=v.dtype)
     if g_v is not None:
         inner = inner + _eigen_gaps(w) * (mT(v) @ g_v)
-    return triangle_adjoint(v @ inner @ mT(v), UPLO)
+    return triangle_adjoint(v @ inner @ mT(v), UPLO, symmetrize)
 
 
-def eigh_tangent(a, d_a, part, UPLO="L"):
+def eigh_tangent(a, d_a, part, UPLO="L", symmetrize=False):
     """Tangent of ``eigh(a)[part]``: with dS' = V^T dS V, dw = diag(dS'), dV = V (F o dS')."""
-    w, v = eigh_of_triangle(a, UPLO)
-    rotated = mT(v) @ symmetric_from(d_a, UPLO) @ v
+    w, v = eigh_of_triangle(a, UPLO, symmetrize)
+    rotated = mT(v) @ symmetric_from(d_a, UPLO, symmetrize) @ v
     if part == 0:
         return jnp.diagonal(rotated, axis1=-2, axis2=-1)
     return v @ (_eigen_gaps(w) * rotated)
@@ -182,67 +170,168 @@ def qr_tangent(a, d_a, part):
 
 
 # ----- least squares -----
-def _pinv_lstsq(a, rcond):
-    """The pseudo-inverse NumPy's lstsq applies: singular values <= rcond * s_max count as zero."""
-    u, s, vt = jnp.linalg.svd(a, full_matrices=False)
+def _lstsq_keep(s, shape, rcond, numpy):
+    """The singular values the solution uses. NumPy (LAPACK's gelsd): ``rcond=None`` is
+    eps * max(m, n), one <= 0 or >= 1 is eps / 2, and s <= rcond * s_max counts as zero; JAX's
+    ``lstsq``: one < 0 is eps, and s >= rcond * s_max (s > 0) is kept."""
+    eps = jnp.finfo(s.dtype).eps
     if rcond is None:
-        rcond = jnp.finfo(s.dtype).eps * max(jnp.shape(a)[-2:])
-    keep = s > rcond * s[..., :1]
-    s_inv = jnp.where(keep, 1 / jnp.where(keep, s, 1), 0)
-    return (mT(vt) * jnp.expand_dims(s_inv, -2)) @ mT(u)
+        rcond = eps * max(shape[-2:])
+    elif numpy:
+        rcond = jnp.where((rcond <= 0) | (rcond >= 1), eps / 2, rcond)
+    else:
+        rcond = jnp.where(rcond < 0, eps, rcond)
+    tol = rcond * s[..., :1]
+    return s > tol if numpy else (s > 0) & (s >= tol)
+
+
+def _cut_svd(a, keep_of):
+    """U, s, V^T of ``a``, which singular values ``keep_of(s)`` keeps, and their inverses (0 for the
+    others): the pseudo-inverse is V diag(inv) U^T."""
+    u, s, vt = jnp.linalg.svd(a, full_matrices=False)
+    keep = keep_of(s)
+    return u, s, vt, keep, jnp.where(keep, 1 / jnp.where(keep, s, 1), 0)
+
+
+def _lstsq_svd(a, rcond, numpy):
+    return _cut_svd(a, lambda s: _lstsq_keep(s, jnp.shape(a), rcond, numpy))
+
+
+def _numpy_pinv_svd(a):
+    """NumPy's ``linalg.pinv`` (its default rcond, 1e-15): s <= 1e-15 * s_max counts as zero."""
+    return _cut_svd(a, lambda s: s > 1e-15 * s[..., :1])
+
+
+def pinv_numpy(a):
+    """NumPy's ``linalg.pinv`` (``jnp.linalg.pinv`` cuts at 10 * max(m, n) * eps instead)."""
+    u, _, vt, _, inv = _numpy_pinv_svd(a)
+    return (mT(vt) * jnp.expand_dims(inv, -2)) @ mT(u)
+
+
+def pinv_adjoint(g, a):
+    """Adjoint of ``pinv_numpy(a)``: ``_pinv_derivative`` of g^T."""
+    return _pinv_derivative(a, _numpy_pinv_svd(a), mT(g))
+
+
+def pinv_tangent(a, d_a):
+    """Tangent of ``pinv_numpy(a)``: ``_pinv_derivative`` of dA, transposed."""
+    return mT(_pinv_derivative(a, _numpy_pinv_svd(a), d_a))
 
 
 def _column(b):
     return b[..., None] if jnp.ndim(b) == 1 else b
 
 
-def lstsq_adjoint(a, b, g_x, g_res, rcond, wrt):
-    """Adjoint of ``x, residuals = lstsq(a, b)[:2]`` (rank constant near ``a``), with A+ the
-    pseudo-inverse, r = b - A x, P = I - A+ A: for x, b-bar = A+^T g and
-    A-bar = -A+^T g x^T + r (A+ A+^T g)^T + (A+^T x) (P g)^T (Golub and Pereyra);
-    for the residuals (|r|^2 per column), b-bar = 2 r g and A-bar = -2 r g x^T."""
-    pinv = _pinv_lstsq(a, rcond)
+def lstsq_numpy(a, b, rcond=None):
+    """NumPy's ``linalg.lstsq``: (solution, residuals, rank, singular values), with NumPy's cut of
+    the singular values (``_lstsq_keep``). The residuals are the squared norm of each column of
+    b - a x when a has more rows than columns, an empty array when it has not (NumPy's shape); when
+    a has more rows but lower rank NumPy gives an empty array, whose shape depends on the values:
+    they are NaN here."""
+    if jnp.ndim(a) != 2 or jnp.ndim(b) not in (1, 2):  # NumPy's lstsq takes no stacks
+        raise TypeError(f"lstsq takes a 2-D a and a 1-D or 2-D b, not {jnp.ndim(a)}-D and {jnp.ndim(b)}-D")
+    u, s, vt, keep, inv = _lstsq_svd(a, rcond, True)
+    bm = _column(b)
+    x = mT(vt) @ (jnp.expand_dims(inv, -1) * (mT(u) @ bm))
+    m, n = jnp.shape(a)[-2:]
+    rank = jnp.sum(keep, axis=-1)
+    if m > n:
+        res = jnp.where(rank == n, jnp.sum((bm - a @ x) ** 2, axis=-2), jnp.nan)
+    else:
+        res = jnp.zeros((0,), dtype=s.dtype)
+    return (x[..., 0] if jnp.ndim(b) == 1 else x), res, rank, s
+
+
+def _pinv_derivative(a, svd, x):
+    """The derivative of G = U diag(inv) V^T = P^T, a function of the singular values (phi(s) = 1/s
+    for those kept, 0 for the others), applied to ``x``: with H = U^T x V,
+    G1[i, j] = (phi_i - phi_j) / (s_i - s_j) (phi' on the diagonal), G2[i, j] = (phi_i + phi_j) /
+    (s_i + s_j) and D = diag(phi / s): U (G1 o sym(H) + G2 o skew(H)) V^T, plus (I - U U^T) x V D V^T
+    (m > n) or U D U^T x (I - V V^T) (m < n). G1 and G2 are symmetric, so the map is its own
+    adjoint: dG for x = dA, A-bar for x = G-bar. Within the kept values G1 = -1/(s_i s_j),
+    G2 = 1/(s_i s_j): no division by their gaps, only by the gap between a kept and a dropped value
+    (which the cut makes nonzero)."""
+    u, s, vt, keep, inv = svd
+    ki, kj = jnp.expand_dims(keep, -1), jnp.expand_dims(keep, -2)
+    ii, ij = jnp.expand_dims(inv, -1), jnp.expand_dims(inv, -2)
+    si, sj = jnp.expand_dims(s, -1), jnp.expand_dims(s, -2)
+    mixed = ki != kj
+    g1 = jnp.where(ki & kj, -ii * ij, jnp.where(mixed, (ii - ij) / jnp.where(mixed, si - sj, 1), 0))
+    g2 = jnp.where(ki & kj, ii * ij, jnp.where(mixed, (ii + ij) / jnp.where(mixed, si + sj, 1), 0))
+    h = mT(u) @ x @ mT(vt)
+    out = u @ (g1 * (h + mT(h)) / 2 + g2 * (h - mT(h)) / 2) @ vt
+    m, n = jnp.shape(a)[-2:]
+    d = inv * inv
+    if m > n:
+        out = out + ((x - u @ (mT(u) @ x)) @ mT(vt) * jnp.expand_dims(d, -2)) @ vt
+    elif m < n:
+        ux = mT(u) @ x
+        out = out + u @ (jnp.expand_dims(d, -1) * (ux - (ux @ mT(vt)) @ vt))
+    return out
+
+
+def _residual_rank_check(a, svd, numpy, values):
+    """``values`` (the residuals, their tangent or cotangent), NaN where NumPy's residuals are an
+    empty array whose shape is known only from the values (a of lower rank than its columns) and
+    the value is not zero (the cotangent of residuals no one reads)."""
+    if not numpy:
+        return values
+    full = jnp.sum(svd[3], axis=-1) == jnp.shape(a)[-1]
+    return jnp.where(full | (values == 0), values, jnp.nan)
+
+
+def lstsq_adjoint(a, b, g_x, g_res, rcond, wrt, numpy=True):
+    """Adjoint of ``x, residuals = lstsq(a, b)[:2]`` (the rank constant near ``a``), with
+    P = V diag(inv) U^T the pseudo-inverse the solution applies (``_lstsq_svd``): x = P b, so
+    b-bar = P^T x-bar and P-bar = x-bar b^T (then ``_pinv_derivative`` of P-bar^T); the residuals
+    |r|^2 per column, r = b - a x, give r-bar = 2 r g: b-bar = r-bar, A-bar = -r-bar x^T and
+    x-bar = -A^T r-bar.
+    NumPy's residuals of a with m <= n are empty: no cotangent."""
+    m, n = jnp.shape(a)[-2:]
+    if g_res is not None and numpy and m <= n:
+        return jnp.zeros(jnp.shape(a) if wrt == "a" else jnp.shape(b), dtype=jnp.result_type(a, b))
+    svd = _lstsq_svd(a, rcond, numpy)
+    u, _, vt, _, inv = svd
+    pinv = (mT(vt) * jnp.expand_dims(inv, -2)) @ mT(u)
     bm = _column(b)
     x = pinv @ bm
-    r = bm - a @ x
     if g_x is not None:
-        g = _column(g_x)
-        if wrt == "b":
-            out = mT(pinv) @ g
-        else:
-            p = jnp.eye(jnp.shape(a)[-1], dtype=a.dtype) - pinv @ a
-            out = -mT(pinv) @ g @ mT(x) + r @ mT(pinv @ (mT(pinv) @ g)) + (mT(pinv) @ x) @ mT(p @ g)
+        g, direct = _column(g_x), 0
     else:
-        g = jnp.expand_dims(g_res, -2) if jnp.ndim(b) > 1 else jnp.reshape(g_res, (1, 1))
-        out = 2 * r * g if wrt == "b" else -2 * (r * g) @ mT(x)
-    return jnp.reshape(out, jnp.shape(b)) if wrt == "b" else out
+        g_res = jnp.reshape(g_res, (1,)) if jnp.ndim(b) == 1 else g_res
+        r_bar = 2 * (bm - a @ x) * jnp.expand_dims(_residual_rank_check(a, svd, numpy, g_res), -2)
+        g = -mT(a) @ r_bar
+        direct = r_bar if wrt == "b" else -r_bar @ mT(x)
+    if wrt == "b":
+        return jnp.reshape(direct + mT(pinv) @ g, jnp.shape(b))
+    return direct + _pinv_derivative(a, svd, bm @ mT(g))
 
 
-def lstsq_tangent(a, b, d_a, d_b, rcond, part):
-    """Tangent of ``lstsq(a, b)[part]``: dx = dA+ b + A+ db with
-    dA+ = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+; for the residuals,
-    d|r|^2 = 2 r^T (db - dA x) per column."""
-    pinv = _pinv_lstsq(a, rcond)
+def lstsq_tangent(a, b, d_a, d_b, rcond, part, numpy=True):
+    """Tangent of ``lstsq(a, b)[part]``: dx = dP b + P db (``_pinv_derivative``); for the residuals,
+    d|r|^2 = 2 r^T (db - dA x - A dx) per column (empty for NumPy's a with m <= n)."""
+    m, n = jnp.shape(a)[-2:]
+    if part == 1 and numpy and m <= n:
+        return jnp.zeros((0,), dtype=jnp.result_type(a, b))
+    svd = _lstsq_svd(a, rcond, numpy)
+    u, _, vt, _, inv = svd
+    pinv = (mT(vt) * jnp.expand_dims(inv, -2)) @ mT(u)
     bm, dbm = _column(b), _column(d_b)
     x = pinv @ bm
-    r = bm - a @ x
+    dx = mT(_pinv_derivative(a, svd, d_a)) @ bm + pinv @ dbm
     if part == 0:
-        p = jnp.eye(jnp.shape(a)[-1], dtype=a.dtype) - pinv @ a
-        dx = -pinv @ (d_a @ x) + pinv @ (mT(pinv) @ (mT(d_a) @ r)) + p @ (mT(d_a) @ (mT(pinv) @ x))
-        dx = dx + pinv @ dbm
-        return jnp.reshape(dx, jnp.shape(x)[:-1]) if jnp.ndim(b) == 1 else dx
-    dres = 2 * jnp.sum(r * (dbm - d_a @ x), axis=-2)
+        return dx[..., 0] if jnp.ndim(b) == 1 else dx
+    r = bm - a @ x
+    dres = _residual_rank_check(a, svd, numpy, 2 * jnp.sum(r * (dbm - d_a @ x - a @ dx), axis=-2))
     return dres if jnp.ndim(b) > 1 else jnp.reshape(dres, (1,))
 
 
 # ----- split -----
-def section_bounds(length: int, sections, part: int, even: bool = False):
+def section_bounds(length: int, sections, part: int):
     """(start, stop) of section ``part`` of an axis of ``length`` split as NumPy's ``array_split``
     (``sections`` an int: sizes differ by at most one, the longer first) or at indices."""
     if isinstance(sections, int):
         each, extra = divmod(length, sections)
-        if even and extra:
-            raise ValueError("array split does not result in an equal division")
         starts = [i * each + min(i, extra) for i in range(sections + 1)]
         return starts[part], starts[part + 1]
     cuts = [0, *sections, length]

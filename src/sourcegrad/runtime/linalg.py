@@ -197,25 +197,44 @@ def einsum_adjoint(subscripts, k, g, *operands):
     return part
 
 
-def cholesky_adjoint(g, L):
+def symmetric_from(a, UPLO="L", symmetrize=False):
+    """The symmetric matrix whose lower (``UPLO`` "L" or None) or upper ("U") triangle is ``a``'s:
+    what NumPy's eigh, eigvalsh and cholesky read. ``symmetrize``: (a + a^T) / 2 instead, what JAX's
+    read by default (``symmetrize_input=True``)."""
+    if symmetrize:
+        return (a + mT(a)) / 2
+    if UPLO == "U":
+        return jnp.triu(a) + mT(jnp.triu(a, 1))
+    return jnp.tril(a) + mT(jnp.tril(a, -1))
+
+
+def triangle_adjoint(s_bar, UPLO="L", symmetrize=False):
+    """Adjoint of ``symmetric_from``: an off-diagonal entry of the triangle feeds two entries."""
+    if symmetrize:
+        return (s_bar + mT(s_bar)) / 2
+    eye = jnp.eye(jnp.shape(s_bar)[-1], dtype=s_bar.dtype)
+    both = s_bar + mT(s_bar)
+    return (jnp.triu(both) if UPLO == "U" else jnp.tril(both)) - eye * s_bar
+
+
+def cholesky_adjoint(g, L, symmetrize=False, upper=False):
     """Adjoint of ``L = cholesky(A)`` (lower): with P = Phi(L^T G) (lower triangle, half diagonal) and
-    S = L^-T P L^-1, A-bar is the lower triangle of S + S^T with S's diagonal: NumPy reads only A's
+    S = L^-T P L^-1, A-bar is the lower triangle of S + S^T with S's diagonal (``triangle_adjoint``,
+    S the cotangent of the symmetric matrix factored): NumPy reads only A's
     lower triangle, so its upper triangle gets no gradient (jax.grad and autograd give the symmetric
-    part instead, which differs from NumPy's function off the diagonal)."""
+    part instead, which differs from NumPy's function off the diagonal). ``symmetrize``: JAX's
+    ``jnp.linalg.cholesky``, which factors (A + A^T) / 2; ``upper``: ``L`` and ``g`` are of L^T."""
+    if upper:
+        g, L = mT(g), mT(L)
     P = jnp.tril(mT(L) @ g)
     P = P - 0.5 * jnp.eye(jnp.shape(L)[-1], dtype=P.dtype) * P
     S = lax.linalg.triangular_solve(L, P, left_side=False, lower=True, transpose_a=False)
     S = lax.linalg.triangular_solve(L, S, left_side=True, lower=True, transpose_a=True)
-    return jnp.tril(S + mT(S)) - jnp.eye(jnp.shape(L)[-1], dtype=S.dtype) * S
+    return triangle_adjoint(S, "L", symmetrize)
 
 
-def eigvalsh_adjoint(g, a):
-    """Adjoint of the eigenvalues of a symmetric matrix: V diag(g) V^T, V its eigenvectors."""
-    _, v = jnp.linalg.eigh(a)
-    return (v * jnp.expand_dims(g, -2)) @ mT(v)
-
-
-def cholesky_lower(a):
+def cholesky_lower(a, symmetrize=False, upper=False):
     """NumPy's ``linalg.cholesky``: the factor of the symmetric matrix whose lower triangle is ``a``'s
-    (NumPy reads only that triangle; ``jnp.linalg.cholesky`` would symmetrize ``a`` instead)."""
-    return jnp.linalg.cholesky(jnp.tril(a) + mT(jnp.tril(a, -1)))
+    (NumPy reads only that triangle; ``jnp.linalg.cholesky`` would symmetrize ``a`` instead, as it
+    does here with ``symmetrize``)."""
+    return jnp.linalg.cholesky(symmetric_from(a, "L", symmetrize), upper=upper)

@@ -103,12 +103,20 @@ def _parts(cx, rule, prim: ir.Prim, node, targets=None, only=None):
     """The parts of ``prim`` (a call of a rule with ``parts``): a Struct of their atoms, or with
     ``only``, the one part's Prim."""
     n = len(rule.parts)
-    values = {p.name: p.default for p in rule.params if not p.required}
+    values = _StaticValues({p.name: p.default for p in rule.params if not p.required})
     values.update({k: _static_value(cx, a) for k, a in prim.args if rule.param(k).kind == "static"})
     try:
         alone = rule.alone(values) if rule.alone is not None else None
         if rule.count is not None:
             n = rule.count(values)
+    except _NotKnown as e:
+        raise cx.error(
+            _argument_node(rule, node, e.args[0]),
+            f"`{e.args[0]}=` of `{rule.key}` must be known when compiling (it decides which arrays "
+            f"the call returns), but `{ast.unparse(_argument_node(rule, node, e.args[0]))}` is known "
+            f"only when the function is called",
+            f"write the value out (`{e.args[0]}=...`), or name a constant of the module",
+        ) from None
     except ValueError as e:
         raise cx.error(node, *e.args) from None
     if alone is not None:  # svd(a, compute_uv=False): one array, the call's whole result
@@ -142,16 +150,46 @@ def _parts(cx, rule, prim: ir.Prim, node, targets=None, only=None):
     return Struct(rule.parts_kind, tuple(enumerate(items)))
 
 
+class _NotKnown(Exception):
+    """A static argument read while compiling whose value is known only when the function runs."""
+
+
+_UNKNOWN = object()
+
+
+class _StaticValues(dict):
+    """The static arguments by name, as a rule's ``alone``/``count`` reads them: reading one whose
+    value is not known while compiling (an argument of the function) raises ``_NotKnown``."""
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        if value is _UNKNOWN:
+            raise _NotKnown(key)
+        return value
+
+
 def _static_value(cx, arg):
-    """The Python value of a static argument (a constant, a tuple of constants), or None."""
+    """The Python value of a static argument: a literal, a name bound to one (a local, a constant of
+    the module), a tuple of them; ``_UNKNOWN`` for a value known only when the function runs."""
     if isinstance(arg, ir.Const):
         return arg.value
     if isinstance(arg, ir.Name):
-        return cx.constants.get(arg.id)
+        if arg.id in cx.constants:
+            return cx.constants[arg.id]
+        return cx.globals_used.get(arg.id, _UNKNOWN)
     if isinstance(arg, ir.Tup):
         items = [_static_value(cx, a) for a in arg.items]
-        return None if any(i is None for i in items) else tuple(items)
-    return None
+        return _UNKNOWN if any(i is _UNKNOWN for i in items) else tuple(items)
+    return _UNKNOWN
+
+
+def _argument_node(rule, node: ast.Call, name: str):
+    """The AST node of the call's argument for parameter ``name`` (the call when it has none)."""
+    for kw in node.keywords:
+        if kw.arg == name:
+            return kw.value
+    position = [p.name for p in rule.params].index(name)
+    return node.args[position] if position < len(node.args) else node
 
 
 def _container_method(cx, node, base: Struct, method: str):
