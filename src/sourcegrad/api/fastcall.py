@@ -60,20 +60,8 @@ def call_key(args: tuple) -> tuple | None:
     """The call key of these positional arguments, or None when the call must take the full
     path. Arrays count by (shape, dtype), NumPy's and JAX's alike (the same kind, the same
     trace); static values by (type, value), so that True and 1 differ. Written for speed: this
-    runs on every call, and every bytecode here shows in ``sourcegrad bench overhead``."""
-    key: list[Any] = [_X64_STATE.value]
-    for a in args:
-        t = type(a)
-        if t is np.ndarray or t is _JAX_ARRAY:
-            key.append(a.shape)
-            key.append(a.dtype)
-        else:
-            return _mixed_key(args)
-    return tuple(key)
-
-
-def _mixed_key(args: tuple) -> tuple | None:
-    """:func:`call_key` of arguments that are not all arrays."""
+    runs on every call (arrays tested first), and every bytecode here shows in
+    ``sourcegrad bench overhead``."""
     key: list[Any] = [_X64_STATE.value]
     for a in args:
         t = type(a)
