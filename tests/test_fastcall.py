@@ -124,3 +124,19 @@ def test_jvp_calls_take_the_fast_path_with_float_and_array_tangents():
         _, along = jx(x, w, tangents=v)
         assert float(along) == pytest.approx(float(d @ v), rel=1e-12)
     assert len(jx._fast) == 1  # float64 arrays only
+
+
+def test_numpy_scalars_take_the_fast_path_in_their_own_precision():
+    # `x - eta * g` on 0-d arrays gives NumPy scalars: a descent loop calls with those
+    g, j = sourcegrad.grad(damped), sourcegrad.jvp(damped)
+    for t in (np.float64(0.1), np.float64(0.7), np.float32(0.3), np.float32(0.5)):
+        h = 1e-6
+        fd = (damped(float(t) + h, True) - damped(float(t) - h, True)) / (2 * h)
+        rel = 1e-8 if t.dtype == np.float64 else 1e-4
+        out = g(t, True)
+        assert out.dtype == t.dtype  # float32 stays float32, float64 float64
+        assert float(out) == pytest.approx(fd, rel=rel)
+        value, along = j(t, True, tangents=1.0)
+        assert float(value) == pytest.approx(damped(float(t), True), rel=max(rel, 1e-14))
+        assert float(along) == pytest.approx(fd, rel=rel)
+    assert len(g._fast) == 2 and len(j._fast) == 2  # one per scalar type, reused by the second value

@@ -10,8 +10,8 @@ transform for the arguments' kinds, and dispatches to the jitted generated code.
 the dispatch depends only on each argument's type, shape and dtype (and on the values of static
 arguments), so once a call with a given *call key* has succeeded, a later call with the same key
 goes straight to the jitted function that call used (:class:`Shortcut`). The key is built from
-the positional arguments alone, and only when each is a NumPy or JAX array, a Python float, or a
-static int, str, bool or None; anything else (keywords, containers, tracers under an outer
+the positional arguments alone, and only when each is a NumPy or JAX array, a Python float, a
+NumPy float64 or float32 scalar, or a static int, str, bool or None; anything else (keywords, containers, tracers under an outer
 transformation, ``seed=``, ``accumulate=``) takes the full path.
 
 ``g(*args)`` itself (no ``return_value``, no seed, no accumulator, no data-dependent while loop)
@@ -70,8 +70,10 @@ def call_key(args: tuple) -> tuple | None:
             key.append(a.dtype)
         elif t in _STATIC:
             key.append((t, a))
-        elif t is float:
-            key.append(t)  # its position decides the precision (64-bit when differentiated)
+        elif t is float or t is np.float64 or t is np.float32:
+            # a Python float's position decides its precision (64-bit when differentiated); a
+            # NumPy scalar (what `x - eta * g` gives for 0-d arrays) has its own dtype
+            key.append(t)
         else:
             return None
     return tuple(key)
