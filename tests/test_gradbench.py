@@ -647,3 +647,16 @@ def test_nested_references_are_gradbench_expected_answers(module):
     )
     want = np.asarray(GRADBENCH_EXPECTED[module])
     assert np.all(np.abs(np.asarray(got) - want) / np.maximum(1, np.abs(got) + np.abs(want)) <= 1e-4)
+
+
+def test_the_tool_runs_with_xlas_small_loop_threshold_unless_xla_flags_chooses():
+    from sourcegrad.gradbench.__main__ import SMALL_LOOP_BYTES, with_small_loops
+
+    env = with_small_loops({"PATH": "/bin", "XLA_FLAGS": "--xla_dump_to=/tmp/d"})
+    assert env["PATH"] == "/bin"
+    assert env["XLA_FLAGS"] == (
+        "--xla_dump_to=/tmp/d --xla_backend_extra_options="
+        f"xla_cpu_small_while_loop_byte_threshold={SMALL_LOOP_BYTES}"
+    )
+    assert with_small_loops(env) is None  # already set: no second start
+    assert with_small_loops({"XLA_FLAGS": "--xla_backend_extra_options=a=1"}) is None  # the user's
