@@ -5,6 +5,7 @@ side); correctness and the structure of the report are.
 """
 
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -138,3 +139,30 @@ def test_forward_bench_tools_agree_with_jax(mode):
     args = (rng.standard_normal(50).astype(np.float32), rng.uniform(0.5, 1.5, 50).astype(np.float32))
     ours, theirs = forward.tools(mode, w, args)
     assert forward._relative_error(ours(), theirs()) < 1e-5
+
+
+def test_xlas_small_loop_threshold_is_the_flag_small_loops_sets():
+    # `bench small-loops` and the GradBench tool rely on this XLA option: a loop whose
+    # iterations move more bytes than the threshold is dispatched op by op, a smaller one is
+    # compiled whole (XLA marks it `xla_cpu_small_call`); if XLA renames the option, this fails
+    import jax
+    import jax.numpy as jnp
+
+    probe = (
+        "import jax, jax.numpy as jnp\n"
+        "f = jax.jit(lambda x: jax.lax.fori_loop(0, 9, lambda i, c: jnp.sin(c) * c + 1.0, x))\n"
+        "print('xla_cpu_small_call' in f.lower(jnp.ones(512)).compile().as_text())\n"
+    )
+    flag = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1048576"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "XLA_FLAGS": flag, "JAX_PLATFORMS": "cpu"},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "True"  # 512 floats, 2 KiB a step: under 1 MiB
+    if "xla_backend_extra_options" not in os.environ.get("XLA_FLAGS", ""):  # XLA's default, 1 KiB
+        f = jax.jit(lambda x: jax.lax.fori_loop(0, 9, lambda i, c: jnp.sin(c) * c + 1.0, x))
+        assert "xla_cpu_small_call" not in f.lower(jnp.ones(512, jnp.float32)).compile().as_text()

@@ -27,6 +27,10 @@ def command(args) -> int:
         from . import forward
 
         result = forward.run(only=args.only.split(",") if args.only else None, timeout=args.timeout)
+    elif args.suite == "small-loops":
+        from . import small_loops
+
+        result = small_loops.run(only=args.only.split(",") if args.only else None)
     elif args.suite == "overhead":
         from . import overhead
 
@@ -51,7 +55,9 @@ def add_parser(sub):
         description="Run a benchmark suite and print ratios against JAX. Without a suite name: suite.",
     )
     bench.set_defaults(suite="suite", quick=False, only=None, plot=None, timeout=60.0, json=None)
-    suites = bench.add_subparsers(dest="suite", metavar="{suite,scaling,while,gradbench,forward,overhead}")
+    suites = bench.add_subparsers(
+        dest="suite", metavar="{suite,scaling,while,gradbench,forward,overhead,small-loops}"
+    )
     suite = suites.add_parser(
         "suite",
         help="eight workloads against JAX and PyTorch (default)",
@@ -93,6 +99,15 @@ def add_parser(sub):
         "and jax.jit(jax.grad), in alternation.",
     )
     overhead.add_argument("--json", help="also write the measurements to this file")
+    small = suites.add_parser(
+        "small-loops",
+        help="loop workloads under XLA's CPU small-while-loop threshold, 1 KiB to 1 MiB",
+        description="The suite's loop workloads and GradBench's nested while loops, each setting "
+        "of XLA's small-while-loop threshold in a process of its own: sourcegrad, JAX and the "
+        "primal side by side (about 5 minutes).",
+    )
+    small.add_argument("--only", help="comma-separated workload names")
+    small.add_argument("--json", help="also write the measurements to this file")
     for p in (suite, scaling, gradbench, forward):
         p.add_argument(
             "--timeout",

@@ -69,9 +69,10 @@ def interleaved(
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-def in_fresh_process(module: str, args: list, timeout: float):
-    """Run ``python -m module args`` and parse the JSON it prints last; None on timeout."""
-    env = dict(os.environ)
+def in_fresh_process(module: str, args: list, timeout: float, env: dict | None = None):
+    """Run ``python -m module args`` (in ``env``, else this process's environment) and parse the
+    JSON it prints last; None on timeout."""
+    env = dict(os.environ if env is None else env)
     try:
         done = subprocess.run(
             [sys.executable, "-m", module, *map(str, args)],
