@@ -59,7 +59,7 @@ def test_every_helper_rule_is_covered():
         and r.user_object is None
         and k in runtime.__all__
         # a NumPy function whose forward is a runtime helper (np.linalg.cholesky ->
-        # cholesky_lower) is a rule of its domain, checked by tests/test_rules.py
+        # cholesky_numpy) is a rule of its domain, checked by tests/test_rules.py
         and r.domain == "sourcegrad.transforms.adjoint_helpers"
     }
     assert helpers == set(HELPER_TABLE)

@@ -585,3 +585,24 @@ def test_svd_hermitian_given_by_name_is_refused_as_the_literal_is(how):
     with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
         grad(fn)(np.eye(3) + 0.1)
     assert "hermitian=True" in str(info.value) and "np.linalg.eigh" in str(info.value)
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_numpy_cholesky_reads_the_triangle_of_its_factor(upper):
+    # NumPy's cholesky(a, upper=True) factors the symmetric matrix whose *upper* triangle is a's
+    # (LAPACK potrf 'U'), not the transpose of the lower factor: a non-symmetric argument tells
+    fn = make_function(
+        "def f(A):\n    U = np.linalg.cholesky(A, upper=UPPER)\n    return np.sum(U ** 2 * np.arange(1.0, 10.0).reshape(3, 3))\n",
+        namespace={"UPPER": upper},
+    )
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((3, 3)) * 0.3 + np.diag([2.0, 4.0, 7.0])
+    value, ours = grad(fn).value_and_grad(A)
+    assert_close(value, fn(A), rtol=1e-13, atol=1e-13, what=f"upper={upper}: value vs NumPy")
+    _, (fd,) = fd_vjp(fn, {"A": A}, ("A",))
+    assert_close(ours, fd, rtol=1e-6, atol=1e-7, what=f"upper={upper}: d/dA vs FD of NumPy")
+    unread = np.tril(np.ones((3, 3)), -1) if upper else np.triu(np.ones((3, 3)), 1)
+    assert np.all(np.asarray(ours)[unread == 1] == 0.0)  # the triangle NumPy does not read
+    tangent = rng.standard_normal((3, 3))
+    _, d = jvp(fn)(A, tangents=tangent)
+    assert_close(d, float(np.sum(fd * tangent)), rtol=1e-6, atol=1e-7, what=f"upper={upper}: tangent")

@@ -89,13 +89,16 @@ defrule(
     a="eigh_adjoint(a, g, None, UPLO, symmetrize_input)",
     tangent="eigh_tangent(a, d_a, 0, UPLO, symmetrize_input)",
 )
-# NumPy's cholesky reads only the lower triangle of its argument: cholesky_lower computes that
+# NumPy's cholesky reads only one triangle of its argument (the lower one, the upper one for
+# upper=True): cholesky_numpy computes that
 defrule(
-    "cholesky_lower(a)",
+    "cholesky_numpy(a, upper=False)",
+    static=("upper",),
+    max_positional=1,
     temp="chol",
     objects=(np.linalg.cholesky,),
-    a="cholesky_adjoint(g, ans)",
-    tangent="jvp_of(cholesky_lower, d_a, (a,), 0)",
+    a="cholesky_adjoint(g, ans, False, upper, upper)",
+    tangent="jvp_of(cholesky_numpy, d_a, (a,), 0, upper=upper)",
 )
 # NumPy's eigvalsh reads one triangle of its argument (UPLO), as its eigh does (decompositions.py)
 defrule(

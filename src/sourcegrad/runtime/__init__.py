@@ -77,6 +77,7 @@ from .indexing import (
 from .linalg import (
     cholesky_adjoint,
     cholesky_lower,
+    cholesky_numpy,
     dot_adjoint_lhs,
     dot_adjoint_rhs,
     einsum_adjoint,
@@ -184,6 +185,7 @@ __all__ = [
     "vjp_of",
     "cholesky_adjoint",
     "cholesky_lower",
+    "cholesky_numpy",
     "sinc_derivative",
     "scalar_of",
     "fmax_weight",

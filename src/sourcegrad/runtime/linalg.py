@@ -217,20 +217,29 @@ def triangle_adjoint(s_bar, UPLO="L", symmetrize=False):
     return (jnp.triu(both) if UPLO == "U" else jnp.tril(both)) - eye * s_bar
 
 
-def cholesky_adjoint(g, L, symmetrize=False, upper=False):
+def cholesky_adjoint(g, L, symmetrize=False, upper=False, reads_upper=False):
     """Adjoint of ``L = cholesky(A)`` (lower): with P = Phi(L^T G) (lower triangle, half diagonal) and
     S = L^-T P L^-1, A-bar is the lower triangle of S + S^T with S's diagonal (``triangle_adjoint``,
     S the cotangent of the symmetric matrix factored): NumPy reads only A's
     lower triangle, so its upper triangle gets no gradient (jax.grad and autograd give the symmetric
     part instead, which differs from NumPy's function off the diagonal). ``symmetrize``: JAX's
-    ``jnp.linalg.cholesky``, which factors (A + A^T) / 2; ``upper``: ``L`` and ``g`` are of L^T."""
+    ``jnp.linalg.cholesky``, which factors (A + A^T) / 2; ``upper``: ``L`` and ``g`` are of L^T;
+    ``reads_upper``: A's upper triangle was read (NumPy's ``cholesky(a, upper=True)``)."""
     if upper:
         g, L = mT(g), mT(L)
     P = jnp.tril(mT(L) @ g)
     P = P - 0.5 * jnp.eye(jnp.shape(L)[-1], dtype=P.dtype) * P
     S = lax.linalg.triangular_solve(L, P, left_side=False, lower=True, transpose_a=False)
     S = lax.linalg.triangular_solve(L, S, left_side=True, lower=True, transpose_a=True)
-    return triangle_adjoint(S, "L", symmetrize)
+    return triangle_adjoint(S, "U" if reads_upper else "L", symmetrize)
+
+
+def cholesky_numpy(a, upper=False):
+    """NumPy's ``linalg.cholesky``: the lower factor of the symmetric matrix whose lower triangle
+    is ``a``'s, or with ``upper`` the upper factor of the one whose upper triangle is ``a``'s
+    (NumPy reads only that triangle, as LAPACK's potrf does with 'L' or 'U'; ``jnp.linalg.
+    cholesky`` symmetrizes ``a``, or reads its lower triangle, whichever factor it returns)."""
+    return jnp.linalg.cholesky(symmetric_from(a, "U" if upper else "L"), upper=upper)
 
 
 def cholesky_lower(a, symmetrize=False, upper=False):
