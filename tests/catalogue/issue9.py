@@ -304,3 +304,39 @@ CASES = [
     case("norm_ord3", p_norm_ord3, {"x": X3}, expect=GRAD_OR_ERROR, marker="ord=3"),
     case("norm_nuc", p_norm_nuc, {"x": X23}, expect=GRAD_OR_ERROR, marker='ord="nuc"'),
 ]
+
+
+# ----- static ifs: a constant test, a name one side assigns merged by a later static if -----
+FLAG_OFF = False
+
+
+def p_constant_if_never_assigns(x):
+    if FLAG_OFF:
+        y = x * 2.0
+    if not FLAG_OFF:
+        z = x + 1.0
+    return np.sum(y * z)  # Python: NameError
+
+
+def p_static_if_merges_one_sided(x, flag=False):
+    if flag:
+        y = x * 2.0
+    if not flag:
+        y = np.sin(x)
+    if not FLAG_OFF:
+        y = y * x
+    return np.sum(y)
+
+
+CASES += [
+    case(
+        "constant_if_never_assigns",
+        p_constant_if_never_assigns,
+        {"x": X3},
+        expect=SourcegradError,
+        marker="return np.sum(y * z)",
+        match="`y` is not defined",
+        note="issue 9: was a ShapeError about NoneType",
+    ),
+    case("static_if_merges_one_sided", p_static_if_merges_one_sided, {"x": X3, "flag": False}),
+]
