@@ -340,3 +340,32 @@ CASES += [
     ),
     case("static_if_merges_one_sided", p_static_if_merges_one_sided, {"x": X3, "flag": False}),
 ]
+
+
+# ----- lstsq's residuals, which NumPy leaves empty when a's rank is low -----
+A63 = np.array(
+    [[1.0, 0.5, 2.0], [0.2, -1.0, 2.2], [-0.7, 0.3, -1.3], [1.5, 1.1, 0.4], [0.0, -0.4, 0.8], [0.9, 0.6, 0.3]]
+)
+A63_LOW = A63.copy()
+A63_LOW[:, 2] = A63_LOW[:, 0] - 2.0 * A63_LOW[:, 1]
+B6 = np.array([0.4, -1.1, 0.7, 0.2, 1.3, -0.5])
+
+
+def p_lstsq_residuals(a, b):
+    x, res, rank, s = np.linalg.lstsq(a, b, rcond=None)  # residuals read
+    return np.sum(res) + np.sum(x)
+
+
+CASES += [
+    case("lstsq_residuals_full_rank", p_lstsq_residuals, {"a": A63, "b": B6}, wrt=("a", "b")),
+    case(
+        "lstsq_residuals_low_rank",
+        p_lstsq_residuals,
+        {"a": A63_LOW, "b": B6},
+        wrt=("a", "b"),
+        expect=SourcegradError,
+        marker="# residuals read",
+        match="empty array",
+        note="issue 9: NumPy's residuals are empty; they were NaN",
+    ),
+]

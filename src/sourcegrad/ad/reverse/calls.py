@@ -88,8 +88,11 @@ def vjp_functions(ctx, fwd_name: str, bwd_name: str, active_out):
     if ctx.scope.status:
         raise ctx.error(
             None,
-            "a data-dependent while loop inside a called function",
-            "move the while loop into the differentiated function",
+            *ctx.status_refusal(
+                ctx.scope.status,
+                "inside a called function",
+                "move the while loop into the differentiated function",
+            ),
         )
     read = names_read_deep(seeds + backward)
     candidates = list(fn.params) + ir.defined_names(forward)

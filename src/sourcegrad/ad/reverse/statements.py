@@ -10,7 +10,7 @@ import ast
 from ... import rules
 from ...normal import ir
 from ...normal.astutil import call, name, walk
-from ...normal.pyexpr import bound_args, instantiate
+from ...normal.pyexpr import bound_args, instantiate, to_ast
 
 __all__ = ["statement"]
 
@@ -28,7 +28,29 @@ def statement(ctx, s):
             )
     elif isinstance(s, ir.Assign) and ctx.act.is_active(s.target):
         assignment(ctx, s, out)
+    if isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim) and s.value.op in RANK_CHECKED:
+        rank_check(ctx, s)
     return s, out
+
+
+# lstsq's residuals: NumPy's are an empty array when a (more rows than columns) has a lower rank,
+# a shape known only from the values; sourcegrad's are NaN then, and reading them is checked
+RANK_CHECKED = {"lstsq_numpy.residuals"}
+
+
+def rank_check(ctx, s: ir.Assign) -> None:
+    """If the residuals are read: a forward line right after them, ``res_rank_low =
+    lstsq_rank_low(a, rcond)``, a status flag the caller checks after the call (a located
+    error where it is set, as for a while loop's tape overflow)."""
+    if s.target not in ctx.names_read:
+        return
+    flag = ctx.namer.fresh(f"{s.target}_rank_low")
+    a, rcond = to_ast(s.value.arg("a")), to_ast(s.value.arg("rcond"))
+    call_ = ast.Call(func=name("lstsq_rank_low"), args=[a], keywords=[ast.keyword("rcond", rcond)])
+    ctx.hoisted.append(ir.Assign(flag, ir.Raw(call_), s.origin))
+    ctx.scope.status.append(flag)
+    ctx.residual_flags.add(flag)
+    ctx.residual_lines.append(s.origin.line if s.origin else 0)
 
 
 def assignment(ctx, s: ir.Assign, out):
