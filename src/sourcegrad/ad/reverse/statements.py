@@ -45,7 +45,9 @@ def rank_check(ctx, s: ir.Assign) -> None:
     if s.target not in ctx.names_read:
         return
     flag = ctx.namer.fresh(f"{s.target}_rank_low")
-    a, rcond = to_ast(s.value.arg("a")), to_ast(s.value.arg("rcond"))
+    prim = s.value
+    assert isinstance(prim, ir.Prim)
+    a, rcond = to_ast(prim.arg("a")), to_ast(prim.arg("rcond"))
     call_ = ast.Call(func=name("lstsq_rank_low"), args=[a], keywords=[ast.keyword("rcond", rcond)])
     ctx.hoisted.append(ir.Assign(flag, ir.Raw(call_), s.origin))
     ctx.scope.status.append(flag)
