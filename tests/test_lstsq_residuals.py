@@ -152,3 +152,57 @@ def test_residuals_read_inside_an_if_on_data_are_refused_where_they_are():
         grad(f, wrt=("A",))(A_FULL, B1)
     text = str(info.value)
     assert ":3:" in text and "residuals of np.linalg.lstsq inside an `if`" in text, text
+
+
+def test_residuals_read_where_the_gradient_does_not_reach_are_still_checked():
+    # an if whose outputs have no gradient still runs its lstsq: its residuals are checked
+    f = make_function(
+        """
+        def f(x, A, b):
+            t = np.sum(x ** 2)
+            if A.shape[0] > 3:
+                res = np.linalg.lstsq(A, b, rcond=None)[1]
+                c = np.sum(res)
+            else:
+                c = 1.0
+            return t * c
+        """
+    )
+    x = np.array([0.5, -1.5])
+    g = value_and_grad(f, wrt=("x",))
+    value, (dx,) = g(x, A_FULL, B1)
+    assert_close(value, f(x, A_FULL, B1), rtol=1e-10, atol=1e-12)
+    assert_close(dx, fd_vjp(f, {"x": x, "A": A_FULL, "b": B1}, ("x",))[1][0], rtol=1e-6, atol=1e-8)
+    with pytest.raises(sourcegrad.ShapeError, match=r":4:.*residuals of np.linalg.lstsq"):
+        g(x, A_LOW, B1)
+
+
+def test_residuals_read_in_a_called_function_or_no_grad_are_refused_where_they_are():
+    helper = make_function(
+        """
+        def helper(A, b):
+            res = np.linalg.lstsq(A, b, rcond=None)[1]
+            return np.sum(res)
+        """
+    )
+    for wrt in (("A",), ("x",)):  # the call differentiated or not: its primal would run unchecked
+        f = make_function(
+            """
+            def f(x, A, b):
+                return np.sum(x) * helper(A * 1.0, b)
+            """,
+            namespace={"helper": helper},
+        )
+        with pytest.raises(sourcegrad.UnsupportedSyntaxError, match=r":2:.*inside a called function"):
+            grad(f, wrt=wrt)(np.ones(2), A_FULL, B1)
+    f = make_function(
+        """
+        def f(x, A, b):
+            with no_grad():
+                res = np.linalg.lstsq(A, b, rcond=None)[1]
+            return np.sum(x) * np.sum(res)
+        """,
+        namespace={"no_grad": sourcegrad.no_grad},
+    )
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError, match=r":2:.*inside a no_grad block"):
+        grad(f, wrt=("x",))(np.ones(2), A_FULL, B1)

@@ -12,6 +12,7 @@ from ...normal.pyexpr import to_ast
 from ...normal.walk import bound_deep, names_read_deep
 from .. import templates
 from .context import Scope, tuple_of
+from .statements import residual_read
 
 __all__ = ["branch"]
 
@@ -19,7 +20,7 @@ __all__ = ["branch"]
 def branch(ctx, s: ir.If):
     outs = [(o, a, b) for o, a, b in s.outputs if ctx.act.is_active(o)]
     outer_accs = ctx.free_active([s])
-    if not outs and not outer_accs:
+    if not outs and not outer_accs and not residual_read(ctx, [s], ctx.names_read):
         return s, []
     out: list = []
     for x in [o for o, _, _ in outs] + outer_accs:
@@ -79,6 +80,8 @@ def static_branch(ctx, s, outs, outer_accs, out):
         # the backward runs in another function (an adjoint loop body, a callee's bwd_) where
         # the branch's own values are not in scope: the taken branch's forward runs again
         then, other = list(then_fwd) + then, list(else_fwd) + other
+    if not outs and not outer_accs:  # reversed only for its residual checks: no backward
+        return replace(s, body=tuple(then_fwd), orelse=tuple(else_fwd)), out
     out.append(ir.IfElse(s.test, tuple(then) or (ir.Comment("no adjoint on this branch"),), tuple(other)))
     return replace(s, body=tuple(then_fwd), orelse=tuple(else_fwd)), out
 

@@ -57,7 +57,7 @@ class Context:
         self.reverse_block = block
         self.scope = Scope()
         self.loops: list = []  # (line, max_iter) of while loops, for overflow messages
-        self.residual_lines: list = []  # lines of the lstsq calls whose residuals are checked
+        self.residual_origins: list = []  # the lstsq lines whose residuals are checked
         self.residual_flags: set = set()  # the status flags of those checks (statements.py)
         self.branch_flags: list = []  # (flag, then, else): those a static if's sides set
         self.loop_depth = 0  # inside a loop body, local partials move to the forward sweep
@@ -82,8 +82,9 @@ class Context:
 
     def status_refusal(self, flags, where: str, fix: str) -> tuple[str, str]:
         """(what, fix) of a located refusal of status ``flags`` (a run-time check after the
-        call) inside ``where``: a while loop's tape overflow, or lstsq's residuals' rank."""
-        if any(f in self.residual_flags for f in flags):
+        call) inside ``where``: a while loop's tape overflow, or lstsq's residuals' rank (also
+        for ``flags`` True: residuals read where no flag is made, ``statements.residual_read``)."""
+        if flags is True or any(f in self.residual_flags for f in flags):
             return (
                 f"reading the residuals of np.linalg.lstsq {where} (they are checked after the "
                 f"call: NumPy's are an empty array when a's rank is lower than its columns)",

@@ -11,8 +11,10 @@ from ... import rules
 from ...normal import ir
 from ...normal.astutil import call, name, walk
 from ...normal.pyexpr import bound_args, instantiate, to_ast
+from ...normal.walk import names_read_deep
+from ...normal.walk import statements as walk_statements
 
-__all__ = ["statement"]
+__all__ = ["statement", "residual_read"]
 
 
 def statement(ctx, s):
@@ -38,6 +40,21 @@ def statement(ctx, s):
 RANK_CHECKED = {"lstsq_numpy.residuals"}
 
 
+def residual_read(ctx, stmts, read=None, seen=()) -> bool:
+    """Whether ``stmts`` (deep, and the functions they call) compute lstsq residuals that are
+    read (``read``: the names read where they are visible; by default, those ``stmts`` read)."""
+    read = names_read_deep(stmts) if read is None else read
+    for st in walk_statements(stmts):
+        if isinstance(st, ir.Assign) and isinstance(st.value, ir.Prim) and st.value.op in RANK_CHECKED:
+            if st.target in read:
+                return True
+        elif isinstance(st, ir.CallFn) and st.callee not in seen:
+            callee = ctx.callees.by_name(st.callee).function
+            if residual_read(ctx, callee.body, None, (*seen, st.callee)):
+                return True
+    return False
+
+
 def rank_check(ctx, s: ir.Assign) -> None:
     """If the residuals are read: a forward line right after them, ``res_rank_low =
     lstsq_rank_low(a, rcond)``, a status flag the caller checks after the call (a located
@@ -52,7 +69,7 @@ def rank_check(ctx, s: ir.Assign) -> None:
     ctx.hoisted.append(ir.Assign(flag, ir.Raw(call_), s.origin))
     ctx.scope.status.append(flag)
     ctx.residual_flags.add(flag)
-    ctx.residual_lines.append(s.origin.line if s.origin else 0)
+    ctx.residual_origins.append(s.origin)
 
 
 def assignment(ctx, s: ir.Assign, out):
