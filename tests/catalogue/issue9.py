@@ -304,3 +304,68 @@ CASES = [
     case("norm_ord3", p_norm_ord3, {"x": X3}, expect=GRAD_OR_ERROR, marker="ord=3"),
     case("norm_nuc", p_norm_nuc, {"x": X23}, expect=GRAD_OR_ERROR, marker='ord="nuc"'),
 ]
+
+
+# ----- static ifs: a constant test, a name one side assigns merged by a later static if -----
+FLAG_OFF = False
+
+
+def p_constant_if_never_assigns(x):
+    if FLAG_OFF:
+        y = x * 2.0
+    if not FLAG_OFF:
+        z = x + 1.0
+    return np.sum(y * z)  # Python: NameError
+
+
+def p_static_if_merges_one_sided(x, flag=False):
+    if flag:
+        y = x * 2.0
+    if not flag:
+        y = np.sin(x)
+    if not FLAG_OFF:
+        y = y * x
+    return np.sum(y)
+
+
+CASES += [
+    case(
+        "constant_if_never_assigns",
+        p_constant_if_never_assigns,
+        {"x": X3},
+        expect=SourcegradError,
+        marker="return np.sum(y * z)",
+        match="`y` is not defined",
+        note="issue 9: was a ShapeError about NoneType",
+    ),
+    case("static_if_merges_one_sided", p_static_if_merges_one_sided, {"x": X3, "flag": False}),
+]
+
+
+# ----- lstsq's residuals, which NumPy leaves empty when a's rank is low -----
+A63 = np.array(
+    [[1.0, 0.5, 2.0], [0.2, -1.0, 2.2], [-0.7, 0.3, -1.3], [1.5, 1.1, 0.4], [0.0, -0.4, 0.8], [0.9, 0.6, 0.3]]
+)
+A63_LOW = A63.copy()
+A63_LOW[:, 2] = A63_LOW[:, 0] - 2.0 * A63_LOW[:, 1]
+B6 = np.array([0.4, -1.1, 0.7, 0.2, 1.3, -0.5])
+
+
+def p_lstsq_residuals(a, b):
+    x, res, rank, s = np.linalg.lstsq(a, b, rcond=None)  # residuals read
+    return np.sum(res) + np.sum(x)
+
+
+CASES += [
+    case("lstsq_residuals_full_rank", p_lstsq_residuals, {"a": A63, "b": B6}, wrt=("a", "b")),
+    case(
+        "lstsq_residuals_low_rank",
+        p_lstsq_residuals,
+        {"a": A63_LOW, "b": B6},
+        wrt=("a", "b"),
+        expect=SourcegradError,
+        marker="# residuals read",
+        match="empty array",
+        note="issue 9: NumPy's residuals are empty; they were NaN",
+    ),
+]

@@ -23,7 +23,6 @@ from ..errors import (
     SeedError,
     SourcegradError,
     SourceUnavailableError,
-    TapeOverflowError,
     UnsupportedSyntaxError,
     WrtError,
 )
@@ -357,11 +356,11 @@ class GradFunction(GradViews):
         :class:`TapeOverflowError` when the compiled code runs (see ``overflow.py``)."""
         if transformed.gradient.meta.get("has_status"):
             value, grads, flag = out
-            message = overflow.message(self._fn.__name__, transformed.gradient.meta["while_loops"])
             if overflow.is_traced(flag):
-                grads = overflow.guard(grads, flag, message, callback)
+                raised = functools.partial(overflow.error, self._fn.__name__, transformed)
+                grads = overflow.guard(grads, flag, raised, callback)
             elif bool(flag):
-                raise TapeOverflowError(message)
+                raise overflow.error(self._fn.__name__, transformed)
         else:
             value, grads = out
         return value, (grads[0] if self._wrt_single else tuple(grads))

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from ..errors import SourcegradError, TapeOverflowError
-from . import boundary
+from . import boundary, overflow
 from .boundary import _public
 from .forward import JVPFunction
 from .grad import GradFunction
@@ -92,6 +92,8 @@ class Jacobian:
         seeds = _basis(y.shape, y.dtype)
         out = jax.vmap(lambda s: fn(*values, s, None))(seeds)
         if t.gradient.meta.get("has_status") and bool(jnp.any(out[2])):
+            if t.gradient.meta.get("lstsq_residuals"):  # lstsq's residuals NumPy leaves empty
+                raise overflow.error(g._fn.__name__, t)
             raise TapeOverflowError(
                 f"a while loop of `{g._fn.__name__}` outran its tape; "
                 f"raise its max_iter (or use jacfwd, which needs no tape)"

@@ -1,4 +1,5 @@
-"""A while loop's tape overflow under an outer JAX transformation.
+"""A while loop's tape overflow, or lstsq's residuals NumPy gives as an empty array, under an
+outer JAX transformation.
 
 A data-dependent ``while`` loop keeps at most ``max_iter`` steps on its tape; the generated code
 returns a flag that says whether the loop was still running when the tape was full. Called
@@ -10,17 +11,24 @@ check becomes part of the compiled code, in two ways that never let a truncated 
   transformation, including ``jax.export`` (an exported artifact cannot carry a host callback);
 * a ``jax.debug.callback`` raises :class:`TapeOverflowError` on the host when the compiled code
   runs with the flag set; JAX reports it as a runtime error whose message holds ours.
+
+The same flag says when a function reads the residuals of ``np.linalg.lstsq`` whose matrix (more
+rows than columns) has a lower rank than its columns: NumPy's residuals are then an empty array,
+a shape known only from the values, which the compiled code cannot have; its residuals are NaN,
+and the flag raises a located :class:`ShapeError` at the lstsq line (``error``).
 """
 
 from __future__ import annotations
+
+import linecache
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import TapeOverflowError
+from ..errors import ShapeError, SourcegradError, TapeOverflowError, format_located
 
-__all__ = ["message", "is_traced", "guard"]
+__all__ = ["message", "error", "is_traced", "guard"]
 
 
 def message(name: str, loops) -> str:
@@ -33,17 +41,48 @@ def message(name: str, loops) -> str:
     )
 
 
+def error(name: str, transformed) -> SourcegradError:
+    """The error a set status flag of ``transformed``'s gradient means: a while loop's tape
+    overflow (:class:`TapeOverflowError`), or, located at the lstsq line, lstsq's residuals
+    NumPy gives as an empty array (:class:`ShapeError`; either, when the function has both)."""
+    meta = transformed.gradient.meta
+    loops, lines = meta.get("while_loops", ()), meta.get("lstsq_residuals", ())
+    if not lines:
+        return TapeOverflowError(message(name, loops))
+    filename = transformed.parsed.filename
+    text = linecache.getline(filename, lines[0]).rstrip("\n")
+    others = f" (or at line {', '.join(map(str, lines[1:]))})" if len(lines) > 1 else ""
+    what = (
+        f"`{name}` reads the residuals of np.linalg.lstsq{others}, and for these values its matrix "
+        f"a (more rows than columns) has a lower rank than its columns: NumPy's residuals are then "
+        f"an empty array, a shape known only from the values, which the compiled code cannot have "
+        f"(its residuals would be NaN)"
+    )
+    if loops:
+        what += f"; or {message(name, loops)}"
+    fix = (
+        "compute the residuals from the solution, np.sum((b - a @ x) ** 2, axis=0), which NumPy "
+        "defines at every rank, or pass a matrix of full rank"
+    )
+    col = len(text) - len(text.lstrip())
+    located = format_located(filename, lines[0], col, text, f"{what}\n  how to fix: {fix}", end_col=len(text))
+    err = ShapeError(located)
+    err.filename, err.lineno = filename, lines[0]
+    return err
+
+
 def is_traced(flag) -> bool:
     return isinstance(flag, jax.core.Tracer)
 
 
-def guard(grads, flag, text: str, callback: bool = True):
-    """``grads`` with NaN where ``flag`` is set, and (``callback``) a host check that raises."""
+def guard(grads, flag, raised, callback: bool = True):
+    """``grads`` with NaN where ``flag`` is set, and (``callback``) a host check that raises
+    ``raised()``."""
     if callback:
 
         def check(flag_value):
             if np.any(flag_value):
-                raise TapeOverflowError(text)
+                raise raised()
 
         jax.debug.callback(check, flag)
 

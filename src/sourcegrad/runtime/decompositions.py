@@ -227,7 +227,8 @@ def lstsq_numpy(a, b, rcond=None):
     the singular values (``_lstsq_keep``). The residuals are the squared norm of each column of
     b - a x when a has more rows than columns, an empty array when it has not (NumPy's shape); when
     a has more rows but lower rank NumPy gives an empty array, whose shape depends on the values:
-    they are NaN here."""
+    they are NaN here, and a gradient that reads them checks ``lstsq_rank_low`` after the call
+    (a located error, as NumPy's empty array cannot be followed)."""
     if jnp.ndim(a) != 2 or jnp.ndim(b) not in (1, 2):  # NumPy's lstsq takes no stacks
         raise TypeError(f"lstsq takes a 2-D a and a 1-D or 2-D b, not {jnp.ndim(a)}-D and {jnp.ndim(b)}-D")
     u, s, vt, keep, inv = _lstsq_svd(a, rcond, True)
@@ -240,6 +241,18 @@ def lstsq_numpy(a, b, rcond=None):
     else:
         res = jnp.zeros((0,), dtype=s.dtype)
     return (x[..., 0] if jnp.ndim(b) == 1 else x), res, rank, s
+
+
+def lstsq_rank_low(a, rcond=None):
+    """Whether NumPy's ``lstsq(a, b, rcond)`` gives an empty residuals array where sourcegrad's
+    has one value per column of b: a with more rows than columns and a lower rank (its
+    singular values cut as ``_lstsq_keep`` cuts them). False for a with no more rows than columns
+    (NumPy's residuals are empty at every rank, and so are these)."""
+    m, n = jnp.shape(a)[-2:]
+    if m <= n:
+        return jnp.asarray(False)
+    s = jnp.linalg.svd(a, compute_uv=False)
+    return jnp.sum(_lstsq_keep(s, jnp.shape(a), rcond, True), axis=-1) < n
 
 
 def _pinv_derivative(a, svd, x):

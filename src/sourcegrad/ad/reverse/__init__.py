@@ -131,7 +131,11 @@ def gradient_function(ctx: Context) -> ir.Function:
         results.append(flag)
     title = "the primal value and the gradients, in the inputs' dtypes"
     if status:
-        title += "; and whether a while loop outran its tape"
+        kinds = ["a while loop outran its tape"] if ctx.loops else []
+        kinds += (
+            ["lstsq's residuals are NumPy's empty array (a of lower rank)"] if ctx.residual_origins else []
+        )
+        title += "; and whether " + " or ".join(kinds)
     sections.append(ir.Section("return", title, (ir.Return(ir.Raw(tuple_of(*results))),)))
     meta = dict(fn.meta)
     meta.update(
@@ -141,6 +145,7 @@ def gradient_function(ctx: Context) -> ir.Function:
         output_is_tuple=isinstance(ret.value, ir.Tup),
         has_status=bool(status),
         while_loops=tuple(ctx.loops),
+        lstsq_residuals=tuple(o.line if o else 0 for o in ctx.residual_origins),
     )
     return ir.Function(
         f"grad_{fn.name}",

@@ -13,6 +13,7 @@ from itertools import groupby
 from ... import rules
 from ...normal import ir
 from . import branches, calls, loops, statements
+from .statements import residual_read
 
 __all__ = ["block", "HANDLERS"]
 
@@ -33,6 +34,8 @@ def block(ctx, stmts):
     groups = [(origin, list(g)) for origin, g in groupby(enumerate(stmts), key=lambda p: p[1].origin)]
     for origin, group in reversed(groups):
         if any(isinstance(s, ir.NoGrad) for _, s in group):
+            if residual_read(ctx, [s for _, s in group], ctx.names_read):  # they would run unchecked
+                raise ctx.error(origin, *ctx.status_refusal(True, "inside a no_grad block", ""))
             for _, s in group:
                 backward.append(
                     ir.Comment(

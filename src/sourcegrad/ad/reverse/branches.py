@@ -12,6 +12,7 @@ from ...normal.pyexpr import to_ast
 from ...normal.walk import bound_deep, names_read_deep
 from .. import templates
 from .context import Scope, tuple_of
+from .statements import residual_read
 
 __all__ = ["branch"]
 
@@ -19,7 +20,7 @@ __all__ = ["branch"]
 def branch(ctx, s: ir.If):
     outs = [(o, a, b) for o, a, b in s.outputs if ctx.act.is_active(o)]
     outer_accs = ctx.free_active([s])
-    if not outs and not outer_accs:
+    if not outs and not outer_accs and not residual_read(ctx, [s], ctx.names_read):
         return s, []
     out: list = []
     for x in [o for o, _, _ in outs] + outer_accs:
@@ -29,8 +30,10 @@ def branch(ctx, s: ir.If):
     return dynamic_branch(ctx, s, outs, outer_accs, out)
 
 
-def branch_side(ctx, stmts, outs, side, outer_accs):
-    """(forward with tapes, backward) of one branch: its outputs' adjoints flow in first."""
+def branch_side(ctx, stmts, outs, side, outer_accs, s):
+    """(forward with tapes, backward) of one branch: its outputs' adjoints flow in first. On a
+    static ``if``, the side's lstsq residual checks become outputs of the ``if`` (``checked``);
+    a while loop's, or any on data, are refused."""
     with ctx.scoped(Scope(ctx.scope.initialized | {o for o, _, _ in outs} | set(outer_accs))) as scope:
         head: list = []
         local = bound_deep(stmts, set())
@@ -43,22 +46,42 @@ def branch_side(ctx, stmts, outs, side, outer_accs):
                 else:
                     ctx.accumulate(head, atom.id, name(ctx.adj(o)), None)
         fwd, bwd = ctx.block(stmts)
-        if scope.status:
+        if s.static and all(f in ctx.residual_flags for f in scope.status):
+            checked(ctx, side, scope.status)
+        elif scope.status:
             raise ctx.error(
-                None, "a data-dependent while loop inside an `if`", "move the while loop out of the if"
+                s.origin,
+                *ctx.status_refusal(scope.status, "inside an `if`", "move the while loop out of the if"),
             )
     return fwd, head + bwd
 
 
+def checked(ctx, side, flags) -> None:
+    """A static ``if``'s side sets status flags (``statements.rank_check``): each is an output of
+    the ``if``, False on the other side, and a flag of the scope around it."""
+    for flag in flags:
+        out = ctx.namer.fresh(flag)
+        pair = (ir.Name(flag), ir.Const(False)) if side == 0 else (ir.Const(False), ir.Name(flag))
+        ctx.branch_flags.append((out, *pair))
+        ctx.residual_flags.add(out)
+
+
 def static_branch(ctx, s, outs, outer_accs, out):
-    then_fwd, then = branch_side(ctx, s.body, outs, 0, outer_accs)
-    else_fwd, other = branch_side(ctx, s.orelse, outs, 1, outer_accs)
+    outer_flags, ctx.branch_flags = ctx.branch_flags, []
+    then_fwd, then = branch_side(ctx, s.body, outs, 0, outer_accs, s)
+    else_fwd, other = branch_side(ctx, s.orelse, outs, 1, outer_accs, s)
+    flags, ctx.branch_flags = ctx.branch_flags, outer_flags
+    if flags:
+        ctx.scope.status.extend(f for f, _, _ in flags)
+        s = replace(s, outputs=(*s.outputs, *flags))
     if ctx.split_backward and not ctx.loop_depth and not ctx.cond_depth:
         return branch_residual(ctx, s, out, (then_fwd, then), (else_fwd, other))
     if ctx.loop_depth or ctx.split_backward:
         # the backward runs in another function (an adjoint loop body, a callee's bwd_) where
         # the branch's own values are not in scope: the taken branch's forward runs again
         then, other = list(then_fwd) + then, list(else_fwd) + other
+    if not outs and not outer_accs:  # reversed only for its residual checks: no backward
+        return replace(s, body=tuple(then_fwd), orelse=tuple(else_fwd)), out
     out.append(ir.IfElse(s.test, tuple(then) or (ir.Comment("no adjoint on this branch"),), tuple(other)))
     return replace(s, body=tuple(then_fwd), orelse=tuple(else_fwd)), out
 
@@ -90,7 +113,7 @@ def dynamic_branch(ctx, s, outs, outer_accs, out):
     sides = {}
     for side, stmts, label in ((0, s.body, "then"), (1, s.orelse, "else")):
         ctx.cond_depth += 1
-        recomputed, adjoint = branch_side(ctx, stmts, outs, side, outer_accs)
+        recomputed, adjoint = branch_side(ctx, stmts, outs, side, outer_accs, s)
         ctx.cond_depth -= 1
         fn_name = ctx.namer.fresh(f"{s.name}_{label}_adjoint")
         sides[label] = (

@@ -15,17 +15,19 @@ from ...normal.walk import names_read_deep
 from ..activity import analyze
 from .analysis import call_active, callee_active_params, callee_outputs
 from .context import tuple_of
+from .statements import residual_read
 
 __all__ = ["call", "callee_vjp", "vjp_functions"]
 
 
 def call(ctx, s: ir.CallFn):
     active_in, active_out = call_active(ctx.act, s)
-    if not active_in or not active_out:
-        return s, []
     callee = ctx.callees.by_name(s.callee)
-    active_in = callee_active_params(callee, active_in, active_out)
-    if not active_in:
+    if active_in and active_out:
+        active_in = callee_active_params(callee, active_in, active_out)
+    if not active_in or not active_out:
+        if residual_read(ctx, [s]):  # its primal runs unchecked
+            raise ctx.error(s.origin, *ctx.status_refusal(True, "inside a called function", ""))
         return s, []
     fwd_name, bwd_name = callee_vjp(ctx, callee, active_in, active_out)
     residual = ctx.namer.fresh(f"{s.callee}_res")
@@ -86,10 +88,14 @@ def vjp_functions(ctx, fwd_name: str, bwd_name: str, active_out):
     for w in ctx.wrt:
         ctx.ensure(backward, w)
     if ctx.scope.status:
+        residual = [o for o in ctx.residual_origins if o is not None]
         raise ctx.error(
-            None,
-            "a data-dependent while loop inside a called function",
-            "move the while loop into the differentiated function",
+            residual[0] if ctx.scope.status[0] in ctx.residual_flags and residual else None,
+            *ctx.status_refusal(
+                ctx.scope.status,
+                "inside a called function",
+                "move the while loop into the differentiated function",
+            ),
         )
     read = names_read_deep(seeds + backward)
     candidates = list(fn.params) + ir.defined_names(forward)

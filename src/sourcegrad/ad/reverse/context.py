@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import ast
 from contextlib import contextmanager
+from functools import cached_property
 
 from ...errors import UnsupportedSyntaxError
 from ...normal import ir
 from ...normal.astutil import call, name
 from ...normal.naming import Namer
-from ...normal.walk import statements
+from ...normal.walk import names_read_deep, statements
 from ..activity import Activity
 from .analysis import free_active
 
@@ -56,6 +57,9 @@ class Context:
         self.reverse_block = block
         self.scope = Scope()
         self.loops: list = []  # (line, max_iter) of while loops, for overflow messages
+        self.residual_origins: list = []  # the lstsq lines whose residuals are checked
+        self.residual_flags: set = set()  # the status flags of those checks (statements.py)
+        self.branch_flags: list = []  # (flag, then, else): those a static if's sides set
         self.loop_depth = 0  # inside a loop body, local partials move to the forward sweep
         self.loop_locals: list = []  # per enclosing loop: the names its tape would hold if read
         self.split_backward = False  # a callee's backward is a function of its own (bwd_)
@@ -70,6 +74,24 @@ class Context:
             for o, a, b in st.outputs
             if ir.Const(None) in (a, b)
         )
+
+    @cached_property
+    def names_read(self) -> set:
+        """The names the function reads anywhere."""
+        return names_read_deep(self.fn.body)
+
+    def status_refusal(self, flags, where: str, fix: str) -> tuple[str, str]:
+        """(what, fix) of a located refusal of status ``flags`` (a run-time check after the
+        call) inside ``where``: a while loop's tape overflow, or lstsq's residuals' rank (also
+        for ``flags`` True: residuals read where no flag is made, ``statements.residual_read``)."""
+        if flags is True or any(f in self.residual_flags for f in flags):
+            return (
+                f"reading the residuals of np.linalg.lstsq {where} (they are checked after the "
+                f"call: NumPy's are an empty array when a's rank is lower than its columns)",
+                "compute them from the solution, np.sum((b - a @ x) ** 2, axis=0), which NumPy "
+                "defines at every rank, or move the lstsq call out",
+            )
+        return f"a data-dependent while loop {where}", fix
 
     def for_callee(self, fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str):
         """A fresh context for a called function, sharing this one's callees and pass."""

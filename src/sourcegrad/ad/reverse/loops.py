@@ -175,6 +175,7 @@ def for_loop(ctx, s: ir.For):
     tape = tape_names(ctx, parts.saved + statuses)
     status = tuple((dict(tape)[f], ctx.namer.fresh(f"{f}_any")) for f in statuses)
     ctx.scope.status.extend(flag for _, flag in status)
+    ctx.residual_flags.update(flag for f, (_, flag) in zip(statuses, status) if f in ctx.residual_flags)
     fwd = replace(
         s,
         body=tuple(parts.body_fwd),
@@ -238,8 +239,11 @@ def while_loop(ctx, s: ir.While):
     if parts.inner.status:
         raise ctx.error(
             s.origin,
-            "a data-dependent while loop inside another while loop",
-            "bound the inner loop with a for loop over range(max_iter)",
+            *ctx.status_refusal(
+                parts.inner.status,
+                "inside a data-dependent while loop",
+                "bound the inner loop with a for loop over range(max_iter)",
+            ),
         )
     tape = tape_names(ctx, parts.saved)
     if s.max_iter is None:

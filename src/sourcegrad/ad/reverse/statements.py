@@ -10,9 +10,11 @@ import ast
 from ... import rules
 from ...normal import ir
 from ...normal.astutil import call, name, walk
-from ...normal.pyexpr import bound_args, instantiate
+from ...normal.pyexpr import bound_args, instantiate, to_ast
+from ...normal.walk import names_read_deep
+from ...normal.walk import statements as walk_statements
 
-__all__ = ["statement"]
+__all__ = ["statement", "residual_read"]
 
 
 def statement(ctx, s):
@@ -28,7 +30,46 @@ def statement(ctx, s):
             )
     elif isinstance(s, ir.Assign) and ctx.act.is_active(s.target):
         assignment(ctx, s, out)
+    if isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim) and s.value.op in RANK_CHECKED:
+        rank_check(ctx, s)
     return s, out
+
+
+# lstsq's residuals: NumPy's are an empty array when a (more rows than columns) has a lower rank,
+# a shape known only from the values; sourcegrad's are NaN then, and reading them is checked
+RANK_CHECKED = {"lstsq_numpy.residuals"}
+
+
+def residual_read(ctx, stmts, read=None, seen=()) -> bool:
+    """Whether ``stmts`` (deep, and the functions they call) compute lstsq residuals that are
+    read (``read``: the names read where they are visible; by default, those ``stmts`` read)."""
+    read = names_read_deep(stmts) if read is None else read
+    for st in walk_statements(stmts):
+        if isinstance(st, ir.Assign) and isinstance(st.value, ir.Prim) and st.value.op in RANK_CHECKED:
+            if st.target in read:
+                return True
+        elif isinstance(st, ir.CallFn) and st.callee not in seen:
+            callee = ctx.callees.by_name(st.callee).function
+            if residual_read(ctx, callee.body, None, (*seen, st.callee)):
+                return True
+    return False
+
+
+def rank_check(ctx, s: ir.Assign) -> None:
+    """If the residuals are read: a forward line right after them, ``res_rank_low =
+    lstsq_rank_low(a, rcond)``, a status flag the caller checks after the call (a located
+    error where it is set, as for a while loop's tape overflow)."""
+    if s.target not in ctx.names_read:
+        return
+    flag = ctx.namer.fresh(f"{s.target}_rank_low")
+    prim = s.value
+    assert isinstance(prim, ir.Prim)
+    a, rcond = to_ast(prim.arg("a")), to_ast(prim.arg("rcond"))
+    call_ = ast.Call(func=name("lstsq_rank_low"), args=[a], keywords=[ast.keyword("rcond", rcond)])
+    ctx.hoisted.append(ir.Assign(flag, ir.Raw(call_), s.origin))
+    ctx.scope.status.append(flag)
+    ctx.residual_flags.add(flag)
+    ctx.residual_origins.append(s.origin)
 
 
 def assignment(ctx, s: ir.Assign, out):
