@@ -7,6 +7,7 @@ two axes.
 
 import numpy as np
 
+from sourcegrad import runtime
 from sourcegrad.rules import defrule
 
 defrule(
@@ -93,7 +94,7 @@ defrule(
 defrule(
     "cholesky_lower(a)",
     temp="chol",
-    objects=(np.linalg.cholesky,),
+    objects=(np.linalg.cholesky, runtime.cholesky_lower),  # the second: as gradients call it
     a="cholesky_adjoint(g, ans)",
     tangent="jvp_of(cholesky_lower, d_a, (a,), 0)",
 )
@@ -102,7 +103,7 @@ defrule(
     "eigvalsh_of_triangle(a, UPLO='L')",
     static=("UPLO",),
     temp="eigenvalues",
-    objects=(np.linalg.eigvalsh,),
+    objects=(np.linalg.eigvalsh, runtime.eigvalsh_of_triangle),  # the second: as gradients call it
     a="eigh_adjoint(a, g, None, UPLO)",
     tangent="eigh_tangent(a, d_a, 0, UPLO)",
 )
@@ -118,7 +119,7 @@ defrule(
 defrule(
     "pinv_numpy(a)",
     temp="pseudo_inverse",
-    objects=(np.linalg.pinv,),
+    objects=(np.linalg.pinv, runtime.pinv_numpy),  # the second: as gradients call it
     a="pinv_adjoint(g, a)",
     tangent="pinv_tangent(a, d_a)",
 )

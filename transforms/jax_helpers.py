@@ -1,0 +1,59 @@
+"""Second order through the runtime helpers that are pure JAX functions (``rule_jax.defjax``).
+
+A gradient normalized again calls these helpers; each is differentiated by JAX, one call at a
+time: the tangent of an argument is ``jvp_of(helper, d_<arg>, (args...), i)``, its adjoint
+``vjp_of(helper, g, (args...), i)``, and where the helper is linear in an argument (the incoming
+adjoint ``v``, the cotangents ``g_w``, ``g_v`` of a decomposition's parts) the tangent is the
+helper applied to that argument's tangent. One line per helper, no hand-written derivative.
+"""
+
+from sourcegrad import runtime
+from sourcegrad.rule_jax import defjax
+
+# the adjoints and tangents JAX computes for one call: `fn` and its keyword arguments are held
+for _name, _linear, _temp in (("vjp_of", "v", "adjoint"), ("transpose_of", "v", "transposed")):
+    defjax(
+        f"{_name}(fn, v, args, k)",
+        functions=("fn",),
+        static=("k",),
+        sequence=("args",),
+        linear=(_linear,),
+        keywords=True,
+        objects=(getattr(runtime, _name),),
+        temp=_temp,
+    )
+defjax(
+    "jvp_of(fn, t, args, k)",
+    functions=("fn",),
+    static=("k",),
+    sequence=("args",),
+    linear=("t",),
+    keywords=True,
+    objects=(runtime.jvp_of,),
+    temp="tangent",
+)
+
+# the adjoints of the decompositions (runtime/decompositions.py): linear in the parts' cotangents
+defjax(
+    "eigh_adjoint(a, g_w, g_v, UPLO, symmetrize=False)",
+    static=("UPLO", "symmetrize"),
+    linear=("g_w", "g_v"),
+    objects=(runtime.eigh_adjoint,),
+    temp="to_eigh",
+)
+defjax(
+    "svd_adjoint(a, g_u, g_s, g_vt, full_matrices=False)",
+    static=("full_matrices",),
+    linear=("g_u", "g_s", "g_vt"),
+    objects=(runtime.svd_adjoint,),
+    temp="to_svd",
+)
+defjax("qr_adjoint(a, g_q, g_r)", linear=("g_q", "g_r"), objects=(runtime.qr_adjoint,), temp="to_qr")
+defjax(
+    "lstsq_adjoint(a, b, g_x, g_res, rcond, wrt, numpy=True)",
+    static=("rcond", "wrt", "numpy"),
+    linear=("g_x", "g_res"),
+    objects=(runtime.lstsq_adjoint,),
+    temp="to_lstsq",
+)
+defjax("angle_adjoint(v, x)", linear=("v",), objects=(runtime.angle_adjoint,), temp="to_angle")
