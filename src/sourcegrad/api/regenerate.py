@@ -71,10 +71,11 @@ def gradient_as_function(t, single: bool = False):
         elif section.kind == "seed":
             body.extend(_unit_seed(s, seed) for s in section.body)
         elif section.kind == "return":
-            grads = section.body[0].value.expr.elts[1].args[0]  # cast_like((b_x, ...), (x, ...))
-            if single:
-                grads = grads.elts[0]
-            body.append(ir.Return(ir.Raw(grads)))  # one gradient per wrt input
+            cast = section.body[0].value.expr.elts[1]  # cast_like((b_x, ...), (x, ...))
+            # each gradient in its input's dtype: the real part for a real input (np.angle, 1j * y)
+            grads = [_call("in_dtype_of", b, x) for b, x in zip(cast.args[0].elts, cast.args[1].elts)]
+            out = grads[0] if single else ast.Tuple(elts=grads, ctx=ast.Load())
+            body.append(ir.Return(ir.Raw(out)))  # one gradient per wrt input
         else:
             body.extend(section.body)
     name = t.gradient.name
@@ -88,6 +89,10 @@ def gradient_as_function(t, single: bool = False):
         ),
     )
     return name, emit.format_function(fn)
+
+
+def _call(name, *args):
+    return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=[])
 
 
 def _unit_seed(s, seed):

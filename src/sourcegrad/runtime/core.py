@@ -39,14 +39,16 @@ def seed_like(y, seed):
 def cast_like(grads, inputs):
     """Give each gradient the dtype of its input (float32 inputs get float32 gradients; a real input
     gets the real part of a gradient that went through complex values)."""
+    return jax.tree_util.tree_map(in_dtype_of, grads, inputs)
 
-    def cast(g, x):
-        g = jnp.asarray(g)
-        if jnp.iscomplexobj(g) and not jnp.iscomplexobj(x):
-            g = jnp.real(g)
-        return g.astype(jnp.result_type(x))
 
-    return jax.tree_util.tree_map(cast, grads, inputs)
+def in_dtype_of(g, x):
+    """The gradient ``g`` in the dtype of its input ``x``: the real part for a real ``x`` (a gradient
+    regenerated for second order returns each gradient so, as ``cast_like`` does for first order)."""
+    g = jnp.asarray(g)
+    if jnp.iscomplexobj(g) and not jnp.iscomplexobj(x):
+        g = jnp.real(g)
+    return g.astype(jnp.result_type(x))
 
 
 def unbroadcast(g, x):
