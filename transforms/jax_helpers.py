@@ -57,6 +57,3 @@ defjax(
     temp="to_lstsq",
 )
 defjax("angle_adjoint(v, x)", linear=("v",), objects=(runtime.angle_adjoint,), temp="to_angle")
-
-# a regenerated gradient returns each gradient in its input's dtype: linear (the real part)
-defjax("in_dtype_of(v, x)", nondiff=("x",), linear=("v",), objects=(runtime.in_dtype_of,), temp="cast")

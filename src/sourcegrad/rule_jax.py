@@ -17,12 +17,13 @@ parameter when it is a literal and an array otherwise (``weights=w``, differenti
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import replace
 
 from . import rules
 from .errors import RuleError
 
-__all__ = ["defjax", "rule_for_keywords"]
+__all__ = ["defjax"]
 
 
 def defjax(
@@ -47,14 +48,13 @@ def defjax(
     )
     rule = _build(spec, ())
     if keywords:
-        rules._OPEN_KEYWORDS[rule.key] = spec
+        rules._OPEN_KEYWORDS[rule.key] = functools.partial(_for_keywords, rule.key, spec)
     return rule
 
 
-def rule_for_keywords(key: str, keywords) -> rules.Rule:
+def _for_keywords(key: str, spec, keywords) -> rules.Rule:
     """The rule of the helper ``key`` (registered with ``keywords=True``) for a call passing
     ``keywords`` (``ast.keyword`` nodes): made once per set of keyword names and kinds."""
-    spec = rules._OPEN_KEYWORDS[key]
     extra = tuple((kw.arg, _is_literal(kw.value)) for kw in keywords)
     if not extra:
         return rules.lookup_key(key)

@@ -138,7 +138,7 @@ _RULES: dict[str, Rule] = {}
 _BY_OBJECT: dict = {}  # _identity(obj) -> (obj, rule key); obj kept alive
 _USED: set[str] = set()  # keys of rules a transform has read: they can no longer change
 _LOADED = False
-_OPEN_KEYWORDS: dict = {}  # key -> how to make its rule for a call's keywords (rule_jax.defjax)
+_OPEN_KEYWORDS: dict = {}  # key -> its rule for a call's keywords (ast.keyword list): rule_jax.defjax
 
 
 def _parse_signature(signature: str):
@@ -495,9 +495,7 @@ def lookup(obj, keywords=()) -> Rule | None:
         return None
     _USED.add(hit[1])
     if hit[1] in _OPEN_KEYWORDS:
-        from .rule_jax import rule_for_keywords
-
-        return rule_for_keywords(hit[1], keywords)
+        return _OPEN_KEYWORDS[hit[1]](keywords)
     return _RULES[hit[1]]
 
 

@@ -73,8 +73,11 @@ def gradient_as_function(t, single: bool = False):
         elif section.kind == "return":
             cast = section.body[0].value.expr.elts[1]  # cast_like((b_x, ...), (x, ...))
             # each gradient in its input's dtype: the real part for a real input (np.angle, 1j * y)
-            grads = [_call("in_dtype_of", b, x) for b, x in zip(cast.args[0].elts, cast.args[1].elts)]
-            out = grads[0] if single else ast.Tuple(elts=grads, ctx=ast.Load())
+            for b, x in zip(cast.args[0].elts, cast.args[1].elts):
+                call = ast.Call(func=ast.Name(id="in_dtype_of", ctx=ast.Load()), args=[b, x], keywords=[])
+                body.append(ir.Assign(b.id, ir.Raw(call), section.body[0].origin))
+            grads = cast.args[0]
+            out = grads.elts[0] if single else grads
             body.append(ir.Return(ir.Raw(out)))  # one gradient per wrt input
         else:
             body.extend(section.body)
@@ -89,10 +92,6 @@ def gradient_as_function(t, single: bool = False):
         ),
     )
     return name, emit.format_function(fn)
-
-
-def _call(name, *args):
-    return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=[])
 
 
 def _unit_seed(s, seed):
