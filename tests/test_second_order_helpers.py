@@ -1,7 +1,9 @@
 """Second order through the runtime helpers that are pure JAX functions (``transforms/jax_helpers.py``):
 the adjoints written ``vjp_of(...)``/``transpose_of(...)`` (np.diff, np.gradient, np.cumprod,
 np.median, np.quantile, np.percentile, np.average, np.convolve, np.correlate, np.kron, ...) and the
-adjoints of np.linalg.eigh, eigvalsh, svd, qr, lstsq and np.angle. Each ``hessian`` and ``hvp`` is
+adjoints of np.linalg.eigh, eigvalsh, svd, qr, lstsq, cholesky, solve, pinv, np.angle, and of the
+reductions and shape functions (cumsum, prod, var, std, sort, roll, diag, trace, pad, concatenate,
+linspace). Each ``hessian`` and ``hvp`` is
 checked against ``jax.hessian``/``jax.jvp(jax.grad)`` of the same code on jax.numpy in float64, and
 against central finite differences of sourcegrad's first-order gradient; reverse over reverse
 (``grad(grad(f))``) against ``jax.vjp`` of ``jax.grad``."""
@@ -119,6 +121,35 @@ def matrix_power_cubed(A):
     return np.sum(np.linalg.matrix_power(A, 3) * A)
 
 
+def cumsum_prod_axis(A):
+    return np.sum(np.cumsum(A, axis=1) ** 2 * A) + np.sum(np.prod(A, axis=0, keepdims=True) * A)
+
+
+def var_std_axis(A):
+    return np.sum(np.var(A, axis=1, ddof=1) * A[:, 0]) + np.sum(np.std(A, axis=0) ** 3)
+
+
+def sort_roll_axis(A):
+    return np.sum(np.sort(A, axis=0) ** 3 * A) + np.sum(np.roll(A, 2, axis=1) ** 2 * A)
+
+
+def diag_trace_pad(S):
+    return np.sum(np.diag(S) ** 3) + np.trace(S, offset=1) ** 3 + np.sum(np.pad(S, 1) ** 3)
+
+
+def concatenate_axis(A, S):
+    return np.sum(np.concatenate([A, S * A[:, :3]], axis=1) ** 3)
+
+
+def linalg_more(S, b):
+    C = np.linalg.cholesky(S @ S.T + np.eye(3))
+    return np.sum(C**3) + np.sum(np.linalg.solve(S, b) ** 2) + np.sum(np.linalg.pinv(S) ** 2)
+
+
+def linspace_cubed(a, b):
+    return np.sum(np.linspace(a, b, 5) ** 3 * a)
+
+
 _rng = np.random.default_rng(20261129)
 _x = _rng.normal(size=6) + 2.0
 _A = _rng.normal(size=(4, 5))
@@ -152,6 +183,13 @@ CASES = {
     "kron_tensordot": (kron_tensordot, {"a": _k, "B": _S}, ("a", "B")),
     "repeat_take": (repeat_take, {"x": _x}, ("x",)),
     "matrix_power": (matrix_power_cubed, {"A": _S}, ("A",)),
+    "cumsum_prod_axis": (cumsum_prod_axis, {"A": _A}, ("A",)),
+    "var_std_axis": (var_std_axis, {"A": _A}, ("A",)),
+    "sort_roll_axis": (sort_roll_axis, {"A": _A}, ("A",)),
+    "diag_trace_pad": (diag_trace_pad, {"S": _S}, ("S",)),
+    "concatenate_axis1": (concatenate_axis, {"A": _A, "S": _rng.normal(size=(4, 3))}, ("A", "S")),
+    "cholesky_solve_pinv": (linalg_more, {"S": _S, "b": _k}, ("S", "b")),
+    "linspace": (linspace_cubed, {"a": 0.3, "b": 1.2}, ("a", "b")),
 }
 
 
@@ -185,7 +223,16 @@ def test_hessian_and_hvp_match_jax_and_finite_differences(name):
 
 
 # reverse over reverse: the adjoints of the helpers (vjp_of of the helper), with a seed
-GRAD_OF_GRAD = ["diff_n2_axis0", "cumprod_axis1", "median_axis0", "eigh", "svd_vectors", "angle", "convolve"]
+GRAD_OF_GRAD = [
+    "diff_n2_axis0",
+    "cumprod_axis1",
+    "median_axis0",
+    "eigh",
+    "svd_vectors",
+    "angle",
+    "convolve",
+    "var_std_axis",
+]
 
 
 @pytest.mark.parametrize("name", GRAD_OF_GRAD)

@@ -57,3 +57,32 @@ defjax(
     temp="to_lstsq",
 )
 defjax("angle_adjoint(v, x)", linear=("v",), objects=(runtime.angle_adjoint,), temp="to_angle")
+
+# the adjoints of reductions, shapes and linear algebra (runtime/reductions.py, indexing.py,
+# assembly.py, linalg.py): linear in the incoming adjoint v; an argument read only for its shape
+# is nondiff: (signature, static, nondiff)
+for _signature, _static, _nondiff in (
+    ("cumsum_adjoint(v, x, axis=None)", ("axis",), ("x",)),
+    ("prod_adjoint(v, x, axis=None, keepdims=False)", ("axis", "keepdims"), ()),
+    ("var_adjoint(v, x, axis=None, ddof=0, keepdims=False)", ("axis", "ddof", "keepdims"), ()),
+    ("std_adjoint(v, x, n, axis=None, ddof=0, keepdims=False)", ("axis", "ddof", "keepdims"), ()),
+    ("sort_adjoint(v, x, axis=-1)", ("axis",), ()),
+    ("roll_adjoint(v, shift, axis=None)", ("shift", "axis"), ()),
+    ("diag_adjoint(v, x, k=0)", ("k",), ("x",)),
+    ("trace_adjoint(v, x, offset=0, axis1=0, axis2=1)", ("offset", "axis1", "axis2"), ("x",)),
+    ("pad_adjoint(v, array, pad_width, mode='constant')", ("pad_width", "mode"), ("array",)),
+    ("unconcatenate(v, arrays, k, axis=0)", ("k", "axis"), ("arrays",)),
+    ("linspace_adjoint(v, num, which)", ("num", "which"), ()),
+    ("pinv_adjoint(v, a)", (), ()),
+    ("cholesky_adjoint(v, L, symmetrize=False, upper=False)", ("symmetrize", "upper"), ()),
+    ("solve_outer(v, x)", (), ()),
+):
+    _name = _signature.split("(")[0]
+    defjax(
+        _signature,
+        static=_static,
+        nondiff=_nondiff,
+        linear=("v",),
+        objects=(getattr(runtime, _name),),
+        temp="to_" + _name.removesuffix("_adjoint"),
+    )
