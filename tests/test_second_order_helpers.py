@@ -3,7 +3,7 @@ the adjoints written ``vjp_of(...)``/``transpose_of(...)`` (np.diff, np.gradient
 np.median, np.quantile, np.percentile, np.average, np.convolve, np.correlate, np.kron, ...) and the
 adjoints of np.linalg.eigh, eigvalsh, svd, qr, lstsq, cholesky, solve, pinv, np.angle, and of the
 reductions and shape functions (cumsum, prod, var, std, sort, roll, diag, trace, pad, concatenate,
-linspace). Each ``hessian`` and ``hvp`` is
+linspace), of np.dot/np.inner, and the weights of arctan2, logaddexp, sinc, fmax, fmin and clip. Each ``hessian`` and ``hvp`` is
 checked against ``jax.hessian``/``jax.jvp(jax.grad)`` of the same code on jax.numpy in float64, and
 against central finite differences of sourcegrad's first-order gradient; reverse over reverse
 (``grad(grad(f))``) against ``jax.vjp`` of ``jax.grad``."""
@@ -150,6 +150,18 @@ def linspace_cubed(a, b):
     return np.sum(np.linspace(a, b, 5) ** 3 * a)
 
 
+def dot_inner(A, x):
+    return np.sum(np.dot(A, x) ** 3) + np.sum(np.inner(A, A) ** 2)
+
+
+def weighted_elementwise(x, y):
+    return np.sum(np.arctan2(x, y) ** 2 + np.logaddexp(x, y) * x + np.sinc(x) * y)
+
+
+def piecewise_weights(x, y):
+    return np.sum(np.fmax(x, y) ** 3 + np.fmin(x, y) ** 2 * x + np.clip(x, -0.5, 2.5) ** 3 * y)
+
+
 _rng = np.random.default_rng(20261129)
 _x = _rng.normal(size=6) + 2.0
 _A = _rng.normal(size=(4, 5))
@@ -190,6 +202,9 @@ CASES = {
     "concatenate_axis1": (concatenate_axis, {"A": _A, "S": _rng.normal(size=(4, 3))}, ("A", "S")),
     "cholesky_solve_pinv": (linalg_more, {"S": _S, "b": _k}, ("S", "b")),
     "linspace": (linspace_cubed, {"a": 0.3, "b": 1.2}, ("a", "b")),
+    "dot_inner": (dot_inner, {"A": _A, "x": _rng.normal(size=5)}, ("A", "x")),
+    "arctan2_logaddexp_sinc": (weighted_elementwise, {"x": _x - 2.0, "y": _rng.normal(size=6)}, ("x", "y")),
+    "fmax_fmin_clip": (piecewise_weights, {"x": _x - 2.0, "y": _rng.normal(size=6)}, ("x", "y")),
 }
 
 

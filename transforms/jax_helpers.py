@@ -86,3 +86,22 @@ for _signature, _static, _nondiff in (
         objects=(getattr(runtime, _name),),
         temp="to_" + _name.removesuffix("_adjoint"),
     )
+
+# the adjoints of products and the weights elementwise rules multiply g by (runtime/elementwise.py,
+# linalg.py): JAX differentiates them where they move (a weight that is piecewise constant, as
+# fmax's or clip's, has tangent zero there)
+for _signature, _static, _linear in (
+    ("dot_adjoint_lhs(v, a, b)", (), ("v",)),
+    ("dot_adjoint_rhs(v, a, b)", (), ("v",)),
+    ("inner_adjoint_lhs(v, a, b)", (), ("v",)),
+    ("inner_adjoint_rhs(v, a, b)", (), ("v",)),
+    ("conj_sign_adjoint(v, x)", (), ("v",)),
+    ("div_or_zero(a, b)", (), ()),
+    ("logaddexp_weight(a, b)", (), ()),
+    ("fmax_weight(a, b)", (), ()),
+    ("fmin_weight(a, b)", (), ()),
+    ("sinc_derivative(x)", (), ()),
+    ("clip_mask(a, a_min=None, a_max=None, which='a')", ("which",), ()),
+):
+    _name = _signature.split("(")[0]
+    defjax(_signature, static=_static, linear=_linear, objects=(getattr(runtime, _name),), temp=_name)

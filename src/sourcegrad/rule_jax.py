@@ -36,6 +36,8 @@ def defjax(
     (``None`` for zero): the tangent of one is the helper applied to it, the others None; ``keywords``: the helper takes any
     keyword arguments (``vjp_of(fn, v, args, k, **kwargs)``); ``objects``, ``temp`` as for defrule."""
     callee, params, _ = rules._parse_signature(signature)
+    if any(p.varargs for p in params):
+        raise RuleError(f"defjax({signature!r}): a helper taking *args is not supported; use defrule")
     spec = dict(
         callee=callee,
         params=params,
