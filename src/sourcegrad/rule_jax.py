@@ -22,6 +22,7 @@ from dataclasses import replace
 
 from . import rules
 from .errors import RuleError
+from .rule_templates import registering_module
 
 __all__ = ["defjax"]
 
@@ -47,6 +48,7 @@ def defjax(
         sequence=tuple(sequence),
         linear=tuple(linear),
         options=options,
+        domain=registering_module(),  # a rule made later for a call's keywords keeps it
     )
     rule = _build(spec, ())
     if keywords:
@@ -81,8 +83,10 @@ def _build(spec, extra, key=None) -> rules.Rule:
     static = spec["static"] + tuple(name for name, literal in extra if literal)
     kinds = {n: "static" for n in static} | {n: "nondiff" for n in spec["nondiff"]}
     kinds |= {n: "sequence" for n in spec["sequence"]}
-    positional = [p.name for p in spec["params"] if p.required]
-    named = [p.name for p in params if p.name not in positional]
+    # the helper's own parameters go positionally (a keyword `k=` would meet vjp_of's own k), the
+    # keywords a call of vjp_of/transpose_of passes on to its function by name
+    positional = [p.name for p in spec["params"]]
+    named = [name for name, _ in extra]
     args = f"({', '.join(positional)}{',' * (len(positional) == 1)})"
     kw = "".join(f", {n}={n}" for n in named)
     callee = spec["callee"]
@@ -108,9 +112,10 @@ def _build(spec, extra, key=None) -> rules.Rule:
         static=static,
         nondiff=spec["nondiff"],
         sequence=spec["sequence"],
-        positional=len(positional),
+        positional=sum(p.required for p in spec["params"]),
         tangent=tangents or None,
         **options,
     )
-    rule = replace(rule, functions=spec["functions"])
-    return rules._install(rule, () if key else objects)
+    rule = rules._install(replace(rule, functions=spec["functions"]), () if key else objects)
+    rules._RULES[rule.key] = rule = replace(rule, domain=spec["domain"])
+    return rule

@@ -146,7 +146,11 @@ def vjp_of(fn, g, args, k=0, **kwargs):
     ``args[k]`` is a tuple, its integer members (a count, an axis) are held: their adjoint is None."""
     one, primal = along(fn, args, k, kwargs)
     of_moving, moving, rebuild = _floats_of(one, primal)
-    _, pullback = jax.vjp(of_moving, *moving)
+    out, pullback = jax.vjp(of_moving, *moving)
+    # a real cotangent of a complex result (sourcegrad's adjoints of real parts): as complex
+    g = jax.tree_util.tree_map(
+        lambda o, c: jnp.asarray(c, o.dtype) if jnp.iscomplexobj(o) and not jnp.iscomplexobj(c) else c, out, g
+    )
     return rebuild(pullback(g))
 
 
