@@ -3,8 +3,8 @@ the adjoints written ``vjp_of(...)``/``transpose_of(...)`` (np.diff, np.gradient
 np.median, np.quantile, np.percentile, np.average, np.convolve, np.correlate, np.kron, ...) and the
 adjoints of np.linalg.eigh, eigvalsh, svd, qr, lstsq, cholesky, solve, pinv, np.angle, and of the
 reductions and shape functions (cumsum, prod, var, std, sort, roll, diag, trace, pad, concatenate,
-linspace), of np.dot/np.inner, and the weights of arctan2, logaddexp, sinc, fmax, fmin and clip. Each ``hessian`` and ``hvp`` is
-checked against ``jax.hessian``/``jax.jvp(jax.grad)`` of the same code on jax.numpy in float64, and
+linspace), of np.dot/np.inner, and the weights of arctan2, logaddexp, sinc, fmax, fmin and clip.
+Each ``hessian`` and ``hvp`` is checked against ``jax.hessian``/``jax.jvp(jax.grad)`` of the same code on jax.numpy in float64, and
 against central finite differences of sourcegrad's first-order gradient; reverse over reverse
 (``grad(grad(f))``) against ``jax.vjp`` of ``jax.grad``."""
 
@@ -17,6 +17,7 @@ import pytest
 
 from sourcegrad import grad, jvp
 from sourcegrad.api.second_order import hessian, hvp
+from sourcegrad.errors import MissingRuleError
 
 from .helpers import assert_close, jax_version
 
@@ -278,3 +279,14 @@ def test_the_tangent_of_a_helper_reads_as_jax_differentiating_it():
     # linear in the incoming adjoint: the helper of its tangent; the rest by jax.jvp of vjp_of
     assert "vjp_of(jnp.cumprod, d_b_cumprod, (x,), 0, axis=None)" in h.source
     assert "jvp_of(vjp_of, [d_x], (jnp.cumprod, b_cumprod, (x,), 0), 2, axis=None)" in h.source
+
+
+def einsum_cubed(A, x):
+    return np.sum(np.einsum("ij,j->i", A, x) ** 3)
+
+
+def test_a_helper_without_a_rule_is_still_refused_with_a_location():
+    # einsum_adjoint takes *operands, which defjax does not cover: a located MissingRuleError
+    with pytest.raises(MissingRuleError, match="einsum_adjoint") as info:
+        hessian(einsum_cubed, wrt="A")
+    assert info.value.lineno > 0 and "normalized again" in info.value.filename

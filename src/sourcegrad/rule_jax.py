@@ -34,8 +34,9 @@ def defjax(
     UPLO='L')"``), a pure JAX function: every array argument's adjoint and tangent by JAX.
     ``static``, ``nondiff``, ``sequence`` as for ``defrule``; ``functions``: static arguments that
     take a function (``fn`` of ``vjp_of``); ``linear``: arguments the helper is linear in, together
-    (``None`` for zero): the tangent of one is the helper applied to it, the others None; ``keywords``: the helper takes any
-    keyword arguments (``vjp_of(fn, v, args, k, **kwargs)``); ``objects``, ``temp`` as for defrule."""
+    (``None`` for zero): the tangent of one is the helper applied to it, the others None;
+    ``keywords``: the helper takes any keyword arguments (``vjp_of(fn, v, args, k, **kwargs)``);
+    ``objects``, ``temp`` as for defrule."""
     callee, params, _ = rules._parse_signature(signature)
     if any(p.varargs for p in params):
         raise RuleError(f"defjax({signature!r}): a helper taking *args is not supported; use defrule")
