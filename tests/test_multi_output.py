@@ -606,3 +606,19 @@ def test_numpy_cholesky_reads_the_triangle_of_its_factor(upper):
     tangent = rng.standard_normal((3, 3))
     _, d = jvp(fn)(A, tangents=tangent)
     assert_close(d, float(np.sum(fd * tangent)), rtol=1e-6, atol=1e-7, what=f"upper={upper}: tangent")
+
+
+def test_numpy_cholesky_upper_has_second_order():
+    # the rule's adjoint (cholesky_adjoint with reads_upper) is differentiated again for hvp:
+    # against central differences of the first-order gradient
+    fn = make_function(
+        "def f(A):\n    U = np.linalg.cholesky(A, upper=True)\n    return np.sum(U ** 3)\n",
+    )
+    rng = np.random.default_rng(9)
+    A = rng.standard_normal((3, 3)) * 0.3 + np.diag([2.0, 4.0, 7.0])
+    v = rng.standard_normal((3, 3))
+    g = grad(fn)
+    ours = sourcegrad.hvp(fn)(A, vectors=v)
+    eps = 1e-5
+    fd = (np.asarray(g(A + eps * v)) - np.asarray(g(A - eps * v))) / (2 * eps)
+    assert_close(ours, fd, rtol=1e-6, atol=1e-7, what="hvp of cholesky(upper=True)")

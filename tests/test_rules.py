@@ -417,7 +417,10 @@ def _inputs(spec, name):
 
 
 def test_every_rule_is_covered():
-    differentiable = {k for k, r in all_rules().items() if r.differentiable and r.user_object is None}
+    # a helper taking any keywords (vjp_of) has one rule per set of keywords, "vjp_of[axis:static]"
+    differentiable = {
+        k.split("[")[0] for k, r in all_rules().items() if r.differentiable and r.user_object is None
+    }
     from .test_helper_rules import HELPER_TABLE  # the runtime helpers' rules have their own table
 
     missing = sorted(differentiable - set(TABLE) - set(HELPER_TABLE))

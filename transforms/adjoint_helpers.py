@@ -184,6 +184,17 @@ defrule(
     ),
 )
 
+# ----- a regenerated gradient returns each gradient in its input's dtype (the real part for a real
+# input): linear; the transpose casts back to the dtype of v (complex again, or the other precision) -----
+defrule(
+    "in_dtype_of(v, x)",
+    nondiff=("x",),
+    objects=(runtime.in_dtype_of,),
+    temp="cast",
+    v="in_dtype_of(g, v)",
+    tangent="in_dtype_of(d_v, x)",
+)
+
 # ----- the seed of a scalar output (a gradient regenerated as a plain function): a constant -----
 defconst(
     "seed_like(y, seed=None)",

@@ -10,6 +10,7 @@ the part's own cotangent and ``None`` for the others.
 import jax.numpy as jnp
 import numpy as np
 
+from sourcegrad import runtime
 from sourcegrad.rules import defmulti
 
 defmulti(
@@ -45,7 +46,7 @@ defmulti(
     "eigh_of_triangle(a, UPLO='L')",
     names=("eigenvalues", "eigenvectors"),
     static=("UPLO",),
-    objects=(np.linalg.eigh,),
+    objects=(np.linalg.eigh, runtime.eigh_of_triangle),  # the second: as gradients call it
     parts=(
         dict(a="eigh_adjoint(a, g, None, UPLO)", tangent="eigh_tangent(a, d_a, part, UPLO)"),
         dict(a="eigh_adjoint(a, None, g, UPLO)", tangent="eigh_tangent(a, d_a, part, UPLO)"),
@@ -106,7 +107,7 @@ defmulti(
 # when a has no more rows than columns; JAX's has its own cut and always gives the residuals.
 for _signature, _numpy, _objects in (
     ("jnp.linalg.lstsq(a, b, rcond=None)", "False", (jnp.linalg.lstsq,)),
-    ("lstsq_numpy(a, b, rcond=None)", "True", (np.linalg.lstsq,)),
+    ("lstsq_numpy(a, b, rcond=None)", "True", (np.linalg.lstsq, runtime.lstsq_numpy)),
 ):
     defmulti(
         _signature,

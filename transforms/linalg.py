@@ -7,6 +7,7 @@ two axes.
 
 import numpy as np
 
+from sourcegrad import runtime
 from sourcegrad.rules import defrule
 
 defrule(
@@ -96,7 +97,7 @@ defrule(
     static=("upper",),
     max_positional=1,
     temp="chol",
-    objects=(np.linalg.cholesky,),
+    objects=(np.linalg.cholesky, runtime.cholesky_numpy),  # the second: as gradients call it
     a="cholesky_adjoint(g, ans, False, upper, upper)",
     tangent="jvp_of(cholesky_numpy, d_a, (a,), 0, upper=upper)",
 )
@@ -105,7 +106,7 @@ defrule(
     "eigvalsh_of_triangle(a, UPLO='L')",
     static=("UPLO",),
     temp="eigenvalues",
-    objects=(np.linalg.eigvalsh,),
+    objects=(np.linalg.eigvalsh, runtime.eigvalsh_of_triangle),  # the second: as gradients call it
     a="eigh_adjoint(a, g, None, UPLO)",
     tangent="eigh_tangent(a, d_a, 0, UPLO)",
 )
@@ -121,7 +122,7 @@ defrule(
 defrule(
     "pinv_numpy(a)",
     temp="pseudo_inverse",
-    objects=(np.linalg.pinv,),
+    objects=(np.linalg.pinv, runtime.pinv_numpy),  # the second: as gradients call it
     a="pinv_adjoint(g, a)",
     tangent="pinv_tangent(a, d_a)",
 )

@@ -7,6 +7,7 @@ rest is the reduction's local derivative.
 import jax.numpy as jnp
 import numpy as np
 
+from sourcegrad import runtime
 from sourcegrad.rules import defrule
 
 _REDUCE = dict(static=("axis", "keepdims"), max_positional=2)
@@ -97,7 +98,7 @@ defrule(
     "numpy_gradient(f, *varargs, axis=None, edge_order=1)",
     static=("axis", "edge_order"),
     temp="slope",
-    objects=(np.gradient, jnp.gradient),
+    objects=(np.gradient, jnp.gradient, runtime.numpy_gradient),  # the last: as gradients call it
     f=f"transpose_of(numpy_gradient, g, {_GRADIENT_AT.format(k=0)})",
     varargs=f"vjp_of(numpy_gradient, g, {_GRADIENT_AT.format(k='position + 1')})",
     tangent=dict(

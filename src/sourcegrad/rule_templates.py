@@ -71,6 +71,10 @@ def tangents(key, params, tangent, allowed):
 def registering_module() -> str:
     """The module whose code called defrule/defop/defconst/register_rule."""
     frame: types.FrameType | None = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__") in ("sourcegrad.rules", __name__):
+    while frame is not None and frame.f_globals.get("__name__") in (
+        "sourcegrad.rules",
+        "sourcegrad.rule_jax",
+        __name__,
+    ):
         frame = frame.f_back
     return frame.f_globals.get("__name__", "") if frame is not None else ""

@@ -120,6 +120,7 @@ class Rule:
     alone: object = None  # callable(static arguments by name) -> index of the one part returned, or None
     parts_kind: str = "tuple"  # the container NumPy returns: "tuple" or "list"
     part: bool = False  # a part's rule: the forward prints ``callee(...)[part]``
+    functions: tuple = ()  # static parameters that take a function, printed as written (rule_jax.py)
 
     @property
     def has_tangent(self) -> bool:
@@ -137,6 +138,7 @@ _RULES: dict[str, Rule] = {}
 _BY_OBJECT: dict = {}  # _identity(obj) -> (obj, rule key); obj kept alive
 _USED: set[str] = set()  # keys of rules a transform has read: they can no longer change
 _LOADED = False
+_OPEN_KEYWORDS: dict = {}  # key -> its rule for a call's keywords (ast.keyword list): rule_jax.defjax
 
 
 def _parse_signature(signature: str):
@@ -484,13 +486,16 @@ def _ensure_loaded():
         from . import transforms  # noqa: F401  (registers every built-in rule)
 
 
-def lookup(obj) -> Rule | None:
-    """The rule for a Python object (``numpy.sin``, ``jnp.sum``, a user's registered function)."""
+def lookup(obj, keywords=()) -> Rule | None:
+    """The rule for a Python object (``numpy.sin``, ``jnp.sum``, a user's registered function);
+    ``keywords``: the call's ``ast.keyword`` nodes, for a helper that takes any (``vjp_of``)."""
     _ensure_loaded()
     hit = _BY_OBJECT.get(_identity(obj))
     if hit is None or not _same(hit[0], obj):
         return None
     _USED.add(hit[1])
+    if hit[1] in _OPEN_KEYWORDS:
+        return _OPEN_KEYWORDS[hit[1]](keywords)
     return _RULES[hit[1]]
 
 

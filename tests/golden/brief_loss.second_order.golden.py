@@ -4,7 +4,7 @@
 # instead.
 import jax.numpy as jnp
 from sourcegrad.runtime import (
-    broadcast_like, matmul_adjoint_rhs, reduced_size, seed_like, unbroadcast, unreduce,
+    broadcast_like, in_dtype_of, matmul_adjoint_rhs, reduced_size, seed_like, unbroadcast, unreduce,
 )
 
 
@@ -49,8 +49,12 @@ def grad_brief_loss(W, b, x, y):
     # line 21: b_W = b_W + matmul_adjoint_rhs(b_matmul, x, W)
     matmul_adj = matmul_adjoint_rhs(b_matmul, x, W)
     b_W_1 = b_W + matmul_adj
-    # line 22: return b_W, b_b
-    return (b_W_1, b_b_1)
+    # line 22: b_W = in_dtype_of(b_W, W)
+    b_W_2 = in_dtype_of(b_W_1, W)
+    # line 23: b_b = in_dtype_of(b_b, b)
+    b_b_2 = in_dtype_of(b_b_1, b)
+    # line 24: return b_W, b_b
+    return (b_W_2, b_b_2)
 
 
 def jvp_grad_brief_loss(W, b, x, y, d_W, d_b):
@@ -115,6 +119,12 @@ def jvp_grad_brief_loss(W, b, x, y, d_W, d_b):
     d_matmul_adj = matmul_adjoint_rhs(d_b_matmul, x, W)
     b_W_1 = b_W + matmul_adj
     d_b_W_1 = broadcast_like(d_matmul_adj, b_W_1)
+    # line 22: b_W = in_dtype_of(b_W, W)
+    b_W_2 = in_dtype_of(b_W_1, W)
+    d_b_W_2 = in_dtype_of(d_b_W_1, W)
+    # line 23: b_b = in_dtype_of(b_b, b)
+    b_b_2 = in_dtype_of(b_b_1, b)
+    d_b_b_2 = in_dtype_of(d_b_b_1, b)
 
     # == the output and its tangent
-    return (b_W_1, b_b_1), (d_b_W_1, d_b_b_1)
+    return (b_W_2, b_b_2), (d_b_W_2, d_b_b_2)

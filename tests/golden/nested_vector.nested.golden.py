@@ -2,7 +2,9 @@
 # x, y.
 # This is the code that runs (compiled with jax.jit). Do not edit it; change `n_vector` instead.
 import jax.numpy as jnp
-from sourcegrad.runtime import broadcast_like, cast_like, seed_like, unbroadcast, unreduce
+from sourcegrad.runtime import (
+    broadcast_like, cast_like, in_dtype_of, seed_like, unbroadcast, unreduce,
+)
 
 
 def grad_sin_prod(x, y):
@@ -28,8 +30,10 @@ def grad_sin_prod(x, y):
     cos = jnp.cos(x)
     mul_2 = b_sin * cos
     b_x_1 = b_x + mul_2
-    # line 15: return b_x
-    return b_x_1
+    # line 15: b_x = in_dtype_of(b_x, x)
+    b_x_2 = in_dtype_of(b_x_1, x)
+    # line 16: return b_x
+    return b_x_2
 
 
 def fwd_grad_sin_prod(x, y):
@@ -57,19 +61,24 @@ def fwd_grad_sin_prod(x, y):
     cos = jnp.cos(x)
     mul_2 = b_sin * cos
     b_x_1 = b_x + mul_2
+    # line 15: b_x = in_dtype_of(b_x, x)
+    b_x_2 = in_dtype_of(b_x_1, x)
 
     # == the outputs, and the residual: the values the backward reads
-    return b_x_1, (x, y, power, b_mul, mul_1, b_sin, cos, mul_2)
+    return b_x_2, (x, y, power, b_mul, mul_1, b_sin, cos, mul_2, b_x_1)
 
 
 def bwd_grad_sin_prod(res, b_out):
     """The backward of `grad_sin_prod`: the gradients of x, y."""
 
     # == the residual, and the gradients of the outputs, from the caller
-    x, y, power, b_mul, mul_1, b_sin, cos, mul_2 = res
-    b_b_x_1 = b_out
+    x, y, power, b_mul, mul_1, b_sin, cos, mul_2, b_x_1 = res
+    b_b_x_2 = b_out
 
     # == backward: the adjoint of each line, last line first
+    # line 15: b_x = in_dtype_of(b_x, x)
+    b_b_x_1 = jnp.zeros_like(b_x_1)
+    b_b_x_1 = b_b_x_1 + in_dtype_of(b_b_x_2, b_x_1)
     # line 14: b_x = b_x + b_sin * jnp.cos(x)
     b_mul_2 = unbroadcast(b_b_x_1, mul_2)
     b_b_sin = jnp.zeros_like(b_sin)

@@ -71,10 +71,14 @@ def gradient_as_function(t, single: bool = False):
         elif section.kind == "seed":
             body.extend(_unit_seed(s, seed) for s in section.body)
         elif section.kind == "return":
-            grads = section.body[0].value.expr.elts[1].args[0]  # cast_like((b_x, ...), (x, ...))
-            if single:
-                grads = grads.elts[0]
-            body.append(ir.Return(ir.Raw(grads)))  # one gradient per wrt input
+            cast = section.body[0].value.expr.elts[1]  # cast_like((b_x, ...), (x, ...))
+            # each gradient in its input's dtype: the real part for a real input (np.angle, 1j * y)
+            for b, x in zip(cast.args[0].elts, cast.args[1].elts):
+                call = ast.Call(func=ast.Name(id="in_dtype_of", ctx=ast.Load()), args=[b, x], keywords=[])
+                body.append(ir.Assign(b.id, ir.Raw(call), section.body[0].origin))
+            grads = cast.args[0]
+            out = grads.elts[0] if single else grads
+            body.append(ir.Return(ir.Raw(out)))  # one gradient per wrt input
         else:
             body.extend(section.body)
     name = t.gradient.name

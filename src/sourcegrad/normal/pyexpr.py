@@ -69,6 +69,17 @@ class _Substitute(ast.NodeTransformer):
         node.args = args
         return node
 
+    def visit_Tuple(self, node):  # (f, *varargs) with varargs := () is (f,)
+        self.generic_visit(node)
+        elts = []
+        for e in node.elts:
+            if isinstance(e, ast.Starred) and isinstance(e.value, (ast.Tuple, ast.List)):
+                elts.extend(e.value.elts)
+            else:
+                elts.append(e)
+        node.elts = elts
+        return node
+
 
 def instantiate(template: ast.expr, mapping: dict) -> ast.expr:
     """A copy of ``template`` with names replaced by the expressions in ``mapping``."""

@@ -39,14 +39,16 @@ def seed_like(y, seed):
 def cast_like(grads, inputs):
     """Give each gradient the dtype of its input (float32 inputs get float32 gradients; a real input
     gets the real part of a gradient that went through complex values)."""
+    return jax.tree_util.tree_map(in_dtype_of, grads, inputs)
 
-    def cast(g, x):
-        g = jnp.asarray(g)
-        if jnp.iscomplexobj(g) and not jnp.iscomplexobj(x):
-            g = jnp.real(g)
-        return g.astype(jnp.result_type(x))
 
-    return jax.tree_util.tree_map(cast, grads, inputs)
+def in_dtype_of(g, x):
+    """The gradient ``g`` in the dtype of its input ``x``: the real part for a real ``x`` (a gradient
+    regenerated for second order returns each gradient so, as ``cast_like`` does for first order)."""
+    g = jnp.asarray(g)
+    if jnp.iscomplexobj(g) and not jnp.iscomplexobj(x):
+        g = jnp.real(g)
+    return g.astype(jnp.result_type(x))
 
 
 def unbroadcast(g, x):
@@ -138,15 +140,49 @@ class no_grad:
 def vjp_of(fn, g, args, k=0, **kwargs):
     """Adjoint of ``fn(*args, **kwargs)`` with respect to ``args[k]``: JAX's vector-Jacobian product of
     that one call, for the few primitives whose adjoint is an algorithm rather than a formula
-    (cumprod with zeros, quantiles, matrix functions). Only this call is differentiated by JAX."""
+    (cumprod with zeros, quantiles, matrix functions). Only this call is differentiated by JAX.
+    ``k`` may name a keyword argument instead (``kwargs[k]``); second order differentiates the
+    runtime helpers that are pure JAX functions this way (``transforms/jax_helpers.py``). When
+    ``args[k]`` is a tuple, its integer members (a count, an axis) are held: their adjoint is None."""
+    one, primal = along(fn, args, k, kwargs)
+    of_moving, moving, rebuild = _floats_of(one, primal)
+    out, pullback = jax.vjp(of_moving, *moving)
+    # a real cotangent of a complex result (sourcegrad's adjoints of real parts): as complex
+    g = jax.tree_util.tree_map(
+        lambda o, c: jnp.asarray(c, o.dtype) if jnp.iscomplexobj(o) and not jnp.iscomplexobj(c) else c, out, g
+    )
+    return rebuild(pullback(g))
+
+
+def along(fn, args, k, kwargs):
+    """``fn`` as a function of its argument ``k`` (a position, or a keyword's name), the others held;
+    and that argument's value."""
     args = list(args)
+    if isinstance(k, str):
+        return (lambda v: fn(*args, **{**kwargs, k: v})), kwargs[k]
+    return (lambda v: fn(*args[:k], v, *args[k + 1 :], **kwargs)), args[k]
 
-    def one(v):
-        return fn(*args[:k], v, *args[k + 1 :], **kwargs)
 
-    _, pullback = jax.vjp(one, args[k])
-    (adjoint,) = pullback(g)
-    return adjoint
+def _floats_of(one, primal):
+    """``one`` as a function of the floating-point leaves of ``primal`` (an array or a tuple of
+    them and Python numbers), those leaves, and how to put their adjoints back in its structure
+    (None for the others: integers such as a repeat count are held as they are, untraced)."""
+    leaves, tree = jax.tree_util.tree_flatten(primal)
+    moving = [i for i, leaf in enumerate(leaves) if jnp.issubdtype(jnp.result_type(leaf), jnp.inexact)]
+
+    def of_moving(*values):
+        full = list(leaves)
+        for i, v in zip(moving, values):
+            full[i] = v
+        return one(jax.tree_util.tree_unflatten(tree, full))
+
+    def rebuild(parts):
+        full = [None] * len(leaves)
+        for i, part in zip(moving, parts):
+            full[i] = part
+        return jax.tree_util.tree_unflatten(tree, full)
+
+    return of_moving, [jnp.asarray(leaves[i]) for i in moving], rebuild
 
 
 def debug_print(fmt, *values):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .core import _floats_of, along
+
 
 def broadcast_like(t, ans):
     """The tangent ``t`` of a broadcast argument, spread to the result's shape (the transpose of
@@ -23,15 +25,18 @@ def einsum_tangent(subscripts, k, t, *operands):
 def jvp_of(fn, t, args, k=0, **kwargs):
     """The tangent of ``fn(*args, **kwargs)`` along ``t``, the tangent of ``args[k]`` (the others
     held fixed): JAX's Jacobian-vector product of that one call, the forward counterpart of
-    ``vjp_of`` for the primitives whose derivative is an algorithm rather than a formula."""
-    args = list(args)
-
-    def one(v):
-        return fn(*args[:k], v, *args[k + 1 :], **kwargs)
-
-    primal = jax.tree_util.tree_map(jnp.asarray, args[k])
-    t = jax.tree_util.tree_map(lambda p, d: jnp.asarray(d, dtype=p.dtype), primal, t)
-    return jax.jvp(one, (primal,), (t,))[1]
+    ``vjp_of`` for the primitives whose derivative is an algorithm rather than a formula. ``k`` may
+    name a keyword argument instead; ``args[k]`` may be a tuple (its tangent a list or a tuple),
+    whose integer members are held."""
+    one, primal = along(fn, args, k, kwargs)
+    if isinstance(primal, tuple) and isinstance(t, list):
+        t = tuple(t)
+    of_moving, moving, _ = _floats_of(one, primal)
+    leaves, tree = jax.tree_util.tree_flatten(primal)
+    t_leaves = tree.flatten_up_to(t)
+    floats = [i for i, leaf in enumerate(leaves) if jnp.issubdtype(jnp.result_type(leaf), jnp.inexact)]
+    tangents = [jnp.asarray(t_leaves[i], dtype=p.dtype) for i, p in zip(floats, moving)]
+    return jax.jvp(of_moving, tuple(moving), tuple(tangents))[1]
 
 
 _LINEAR_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "mean", "empty")

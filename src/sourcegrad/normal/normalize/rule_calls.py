@@ -65,7 +65,7 @@ def call(cx, node: ast.Call):
         return user_calls.derivative_call(cx, node, obj)
     if obj in comprehensions.BUILTINS:
         return comprehensions.builtin_call(cx, node, obj)
-    rule = rules.lookup(obj)
+    rule = rules.lookup(obj, node.keywords)
     if rule is not None and node.args and isinstance(node.args[0], (ast.ListComp, ast.GeneratorExp)):
         rolled = comprehensions.rolled_call(cx, node, rule.key)
         if rolled is not None:
@@ -255,6 +255,10 @@ def bind(cx, rule, posargs, keywords, node) -> ir.Prim:
             continue
         value = bound[p.name]
         struct = None
+        if p.name in rule.functions and isinstance(value, ast.AST) and not is_local(cx, value):
+            # generated code passes the function a helper differentiates: `vjp_of(jnp.cumprod, ...)`
+            out.append((p.name, ir.Const(resolve_free(cx, value), text=ast.unparse(value))))
+            continue
         if isinstance(value, ast.AST) and p.kind != "index" and not p.varargs:
             struct = cx.struct_or_atom(value)
             if not isinstance(struct, Struct):
