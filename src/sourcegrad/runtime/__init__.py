@@ -95,6 +95,7 @@ from .loops import (
     checkpointed_while,
     checkpointed_while_adjoint,
     segment_length,
+    tape_row,
     taped_while,
 )
 from .reductions import (
@@ -172,6 +173,7 @@ __all__ = [
     "checkpointed_scan_adjoint",
     "checkpointed_while",
     "checkpointed_while_adjoint",
+    "tape_row",
     "unrolled_scan",
     "static_recursion",
     "TraceLimitError",

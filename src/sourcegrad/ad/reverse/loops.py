@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from ...normal import ir
 from ...normal.astutil import call, name
 from ...normal.pyexpr import iterable, trip_count
-from ...normal.walk import names_read_deep
+from ...normal.walk import names_read_deep, statements
 from ...runtime.loops import WHILE_CHECKPOINTS
 from .. import templates
 from ..simplify import fold_first_contributions
@@ -235,11 +235,14 @@ def while_loop(ctx, s: ir.While):
     the iterations; the backward is ``templates.WHILE_ADJOINT`` over those that ran. Without
     ``max_iter`` it is checkpointed instead (``checkpointed_while``)."""
     parts = reverse_body(ctx, s, [c.param for c in s.carry])
-    if parts.inner.status:
+    if parts.inner.status:  # a taped loop inside: its overflow flag would need a tape of its own
+        inner = next(w for w in statements(parts.body_fwd) if isinstance(w, ir.While) and w.overflow)
         raise ctx.error(
-            s.origin,
-            "a data-dependent while loop inside another while loop",
-            "bound the inner loop with a for loop over range(max_iter)",
+            inner.origin or s.origin,
+            "a data-dependent while loop with max_iter inside another while loop",
+            "drop its max_iter (the `# sourcegrad: max_iter` comment, or grad's max_iter=): "
+            "without it the inner loop is checkpointed, which works inside another loop; or bound "
+            "it with a for loop over range(max_iter)",
         )
     tape = tape_names(ctx, parts.saved)
     if s.max_iter is None:
@@ -260,35 +263,37 @@ def while_loop(ctx, s: ir.While):
         return fwd, []
     out = enter(ctx, s, parts)
     mapping = adjoint_names(ctx, s, parts, "k", "carry", "step", stacks=False)
+    records = records_saved(parts.body_fwd)
     reads = [
-        templates.TAPE_READ.instantiate(VALUE=n, TAPE=stacked, STEP=mapping["STEP"]) for n, stacked in tape
+        (templates.TAPE_ROW_READ if n in records else templates.TAPE_READ).instantiate(
+            VALUE=n, TAPE=stacked, STEP=mapping["STEP"]
+        )
+        for n, stacked in tape
     ]
     mapping.update(COUNT=count, TAPE_READS=[r for read in reads for r in read])
     return fwd, emit(ctx, s, parts, out, templates.WHILE_ADJOINT, mapping)
+
+
+def records_saved(body) -> set:
+    """The values a loop body computes that are records of arrays, not one array: a nested
+    checkpointed while loop's checkpoints, a called function's residual."""
+    return {s.kept for s in body if isinstance(s, ir.While) and s.kept} | {
+        s.residual for s in body if isinstance(s, ir.CallFn) and s.residual
+    }
 
 
 def checkpointed_while(ctx, s: ir.While, parts: LoopParts, tape):
     """A while loop without ``max_iter``: the forward keeps a fixed number of checkpoints of
     the loop state (``checkpointed_while``), the backward is ``templates.
     CHECKPOINTED_WHILE_ADJOINT``, which recomputes each iteration's tape row from them."""
-    # in a branch on data the adjoint reruns the branch's forward, which defines the step function
-    # and the checkpoints again; a loop's adjoint step and a callee's bwd_ do not
-    if ctx.loop_depth or ctx.split_backward:
-        where = "in a loop" if ctx.loop_depth else "in a called function"
-        raise ctx.error(
-            s.origin,
-            f"a data-dependent while loop without max_iter {where}: its "
-            f"checkpointed gradient is only made for a loop at the top level "
-            f"of the function differentiated",
-            "give the most iterations it may run: a comment `# sourcegrad: max_iter=100` "
-            "on the while line, or grad(..., max_iter=100)",
-        )
     slots = s.checkpoints or WHILE_CHECKPOINTS
     kept = ctx.namer.fresh(f"{s.name}_checkpoints")
     fwd = replace(s, body=tuple(parts.body_fwd), tape=tape, checkpoints=slots, kept=kept)
     if not parts.needs_adjoint:
         return replace(fwd, kept=""), []
     out = enter(ctx, s, parts)
+    if ctx.loop_depth or ctx.split_backward:
+        out.extend(step_again(ctx, s, parts, tape))
     mapping = adjoint_names(ctx, s, parts, "carry", "row", stacks=False)
     schedule = ir.Comment(
         f"recompute sweep: each iteration's tape row is recomputed from the nearest of the "
@@ -299,3 +304,24 @@ def checkpointed_while(ctx, s: ir.While, parts: LoopParts, tape):
         SAVED=tuple(n for n, _ in tape), STEP_FN=f"{s.name}_step", CHECKPOINTS=kept, SCHEDULE=[schedule]
     )
     return fwd, emit(ctx, s, parts, out, templates.CHECKPOINTED_WHILE_ADJOINT, mapping)
+
+
+def step_again(ctx, s: ir.While, parts: LoopParts, tape) -> list:
+    """The loop's step function, defined again for an adjoint that runs apart from the forward
+    which defined it: an enclosing loop's adjoint step, or a callee's ``bwd_``. Its checkpoints,
+    and the values its statements read from around the loop, come on that loop's tape (or in the
+    callee's residual), as every value the backward reads does; the recompute sweep reruns it."""
+    where = "the enclosing loop's adjoint step" if ctx.loop_depth else "the called function's backward"
+    note = ir.Comment(
+        f"the step function of the while loop on line {s.origin.line if s.origin else 0}, defined "
+        f"again: {where} does not run the forward, which defined it"
+    )
+    return templates.WHILE_STEP_AGAIN.instantiate(
+        s.origin,
+        NOTE=[note],
+        STEP_FN=f"{s.name}_step",
+        STATE=ctx.namer.shared("state"),
+        PARAMS=tuple(c.param for c in s.carry),
+        BODY=list(parts.body_fwd),
+        NEXT=(tuple(c.update for c in s.carry), tuple(n for n, _ in tape)),
+    )
