@@ -45,7 +45,6 @@ __all__ = [
     "TAPE_READ",
     "TAPE_ROW_READ",
     "CHECKPOINTED_WHILE_ADJOINT",
-    "WHILE_STEP_AGAIN",
     "COND_ADJOINT",
     "BRANCH_ADJOINT",
 ]
@@ -225,25 +224,13 @@ SCHEDULE
 CARRY_OUT = checkpointed_while_adjoint(STEP_FN, ADJOINT, INIT, CHECKPOINTS)
 """)
 
-#: A checkpointed ``while`` loop's step function, defined again for its adjoint when that runs in
-#: a function of its own that does not run the forward (an enclosing loop's adjoint step, a called
-#: function's ``bwd_``): the same statements as the forward's step (``backend/lower.py``), whose
-#: free values the enclosing loop's tape or the callee's residual brings, with the checkpoints.
-WHILE_STEP_AGAIN = Template("""
-NOTE
-def STEP_FN(STATE):
-    PARAMS = STATE
-    BODY
-    return NEXT
-""")
-
 #: One tape entry of a while loop's iteration ``STEP``.
 TAPE_READ = Template("""
 VALUE = TAPE[STEP]
 """)
 
-#: One tape entry of a while loop's iteration ``STEP`` that holds a record (a nested while loop's
-#: checkpoints, a called function's residual): that row of each of its arrays.
+#: One tape entry of a while loop's iteration ``STEP`` that holds a record (a called function's
+#: residual): that row of each of its arrays.
 TAPE_ROW_READ = Template("""
 VALUE = tape_row(TAPE, STEP)
 """)

@@ -36,8 +36,8 @@ def taped_while(test, step, init, max_iter):
 
 
 def tape_row(tape, k):
-    """Row ``k`` of a tape entry that holds a record rather than one array (a nested while loop's
-    checkpoints, a called function's residual): that row of each of its arrays."""
+    """Row ``k`` of a tape entry that holds a record rather than one array (a called function's
+    residual): that row of each of its arrays."""
     return jax.tree_util.tree_map(lambda t: t[k], tape)
 
 

@@ -275,17 +275,19 @@ def while_loop(ctx, s: ir.While):
 
 
 def records_saved(body) -> set:
-    """The values a loop body computes that are records of arrays, not one array: a nested
-    checkpointed while loop's checkpoints, a called function's residual."""
-    return {s.kept for s in body if isinstance(s, ir.While) and s.kept} | {
-        s.residual for s in body if isinstance(s, ir.CallFn) and s.residual
-    }
+    """The values a loop body computes that are records of arrays, not one array: the residuals
+    of the called functions."""
+    return {s.residual for s in body if isinstance(s, ir.CallFn) and s.residual}
 
 
 def checkpointed_while(ctx, s: ir.While, parts: LoopParts, tape):
     """A while loop without ``max_iter``: the forward keeps a fixed number of checkpoints of
     the loop state (``checkpointed_while``), the backward is ``templates.
-    CHECKPOINTED_WHILE_ADJOINT``, which recomputes each iteration's tape row from them."""
+    CHECKPOINTED_WHILE_ADJOINT``, which recomputes each iteration's tape row from them.
+
+    Where the backward runs apart from the forward (an enclosing loop's adjoint step, a called
+    function's ``bwd_``), the forward is a plain ``lax.while_loop`` and the backward runs the
+    checkpointed loop itself (``run_again``), just before its recompute sweep."""
     slots = s.checkpoints or WHILE_CHECKPOINTS
     kept = ctx.namer.fresh(f"{s.name}_checkpoints")
     fwd = replace(s, body=tuple(parts.body_fwd), tape=tape, checkpoints=slots, kept=kept)
@@ -293,7 +295,8 @@ def checkpointed_while(ctx, s: ir.While, parts: LoopParts, tape):
         return replace(fwd, kept=""), []
     out = enter(ctx, s, parts)
     if ctx.loop_depth or ctx.split_backward:
-        out.extend(step_again(ctx, s, parts, tape))
+        out.extend(run_again(ctx, fwd))
+        fwd = replace(fwd, kept="")
     mapping = adjoint_names(ctx, s, parts, "carry", "row", stacks=False)
     schedule = ir.Comment(
         f"recompute sweep: each iteration's tape row is recomputed from the nearest of the "
@@ -306,22 +309,19 @@ def checkpointed_while(ctx, s: ir.While, parts: LoopParts, tape):
     return fwd, emit(ctx, s, parts, out, templates.CHECKPOINTED_WHILE_ADJOINT, mapping)
 
 
-def step_again(ctx, s: ir.While, parts: LoopParts, tape) -> list:
-    """The loop's step function, defined again for an adjoint that runs apart from the forward
-    which defined it: an enclosing loop's adjoint step, or a callee's ``bwd_``. Its checkpoints,
-    and the values its statements read from around the loop, come on that loop's tape (or in the
-    callee's residual), as every value the backward reads does; the recompute sweep reruns it."""
-    where = "the enclosing loop's adjoint step" if ctx.loop_depth else "the called function's backward"
+def run_again(ctx, s: ir.While) -> list:
+    """The checkpointed loop, run again in a backward that does not see the forward's step
+    function and checkpoints: an enclosing loop's adjoint step, or a callee's ``bwd_``. What it
+    reads (its initial state, the values its body reads from around it) comes on that loop's tape
+    or in the callee's residual, as every value a backward reads does. Saving the checkpoints
+    there instead would keep ``slots`` copies of the loop's state per enclosing iteration; this
+    keeps one, and the loop runs twice (the forward's is a plain ``lax.while_loop``)."""
+    where = "on the enclosing loop's tape (one copy per iteration, not one per slot)"
+    if not ctx.loop_depth:
+        where = "in the residual"
     note = ir.Comment(
-        f"the step function of the while loop on line {s.origin.line if s.origin else 0}, defined "
-        f"again: {where} does not run the forward, which defined it"
+        f"the while loop on line {s.origin.line if s.origin else 0} runs again here, keeping its "
+        f"checkpoints, from its initial state {where}; the forward's run keeps none"
     )
-    return templates.WHILE_STEP_AGAIN.instantiate(
-        s.origin,
-        NOTE=[note],
-        STEP_FN=f"{s.name}_step",
-        STATE=ctx.namer.shared("state"),
-        PARAMS=tuple(c.param for c in s.carry),
-        BODY=list(parts.body_fwd),
-        NEXT=(tuple(c.update for c in s.carry), tuple(n for n, _ in tape)),
-    )
+    # its outputs are the forward's: the backward reads them from there
+    return [note, replace(s, carry=tuple(replace(c, out="_") for c in s.carry))]
