@@ -374,3 +374,29 @@ def test_called_function_in_a_loop_with_max_iter():
     """Its residual is a record on the loop's tape: the adjoint reads that row of each array."""
     g, _ = _check(callee_in_taped_loop, {"x": np.float64(1.3), "a": np.float64(1.7)}, ("x", "a"))
     assert "tape_row(" in g.source
+
+
+@pytest.mark.parametrize(
+    "where,src,line",
+    [
+        (
+            "inside a called function",
+            "def inner(y):\n    while y < 10.0:  # sourcegrad: max_iter=50\n        y = y * 1.5\n"
+            "    return y\n\n\ndef fn(x):\n    return inner(x)\n",
+            2,
+        ),
+        (
+            "inside an `if`",
+            "def fn(x):\n    if x > 1.0:\n        while x < 10.0:  # sourcegrad: max_iter=50\n"
+            "            x = x * 1.5\n    return x\n",
+            3,
+        ),
+    ],
+)
+def test_taped_loops_where_their_flag_cannot_go_are_located_errors(where, src, line):
+    """A loop with max_iter there is refused at its own line, saying that without max_iter it works."""
+    with pytest.raises(UnsupportedSyntaxError, match=f"with max_iter {where}") as info:
+        grad(make_function(src, "fn", filename="/p/m.py"))
+    assert info.value.lineno == line and "drop its max_iter" in str(info.value)
+    unbounded = make_function(src.replace("  # sourcegrad: max_iter=50", ""), "fn")
+    _check(unbounded, {"x": np.float64(1.3)}, ("x",))

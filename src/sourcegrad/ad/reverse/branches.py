@@ -12,6 +12,7 @@ from ...normal.pyexpr import to_ast
 from ...normal.walk import bound_deep, names_read_deep
 from .. import templates
 from .context import Scope, tuple_of
+from .loops import taped_loop_error
 
 __all__ = ["branch"]
 
@@ -44,9 +45,7 @@ def branch_side(ctx, stmts, outs, side, outer_accs):
                     ctx.accumulate(head, atom.id, name(ctx.adj(o)), None)
         fwd, bwd = ctx.block(stmts)
         if scope.status:
-            raise ctx.error(
-                None, "a data-dependent while loop inside an `if`", "move the while loop out of the if"
-            )
+            raise taped_loop_error(ctx, fwd, "inside an `if`")
     return fwd, head + bwd
 
 

@@ -15,6 +15,7 @@ from ...normal.walk import names_read_deep
 from ..activity import analyze
 from .analysis import call_active, callee_active_params, callee_outputs
 from .context import tuple_of
+from .loops import taped_loop_error
 
 __all__ = ["call", "callee_vjp", "vjp_functions"]
 
@@ -86,11 +87,7 @@ def vjp_functions(ctx, fwd_name: str, bwd_name: str, active_out):
     for w in ctx.wrt:
         ctx.ensure(backward, w)
     if ctx.scope.status:
-        raise ctx.error(
-            None,
-            "a data-dependent while loop inside a called function",
-            "move the while loop into the differentiated function",
-        )
+        raise taped_loop_error(ctx, forward, "inside a called function")
     read = names_read_deep(seeds + backward)
     candidates = list(fn.params) + ir.defined_names(forward)
     residual = [n for n in dict.fromkeys(candidates) if n in read]

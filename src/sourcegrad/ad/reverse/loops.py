@@ -33,7 +33,7 @@ from ..simplify import fold_first_contributions
 from .analysis import loop_invariants, shape_only, without_no_grad
 from .context import Scope, tuple_of
 
-__all__ = ["for_loop", "while_loop"]
+__all__ = ["for_loop", "while_loop", "taped_loop_error"]
 
 
 @dataclass
@@ -236,14 +236,7 @@ def while_loop(ctx, s: ir.While):
     ``max_iter`` it is checkpointed instead (``checkpointed_while``)."""
     parts = reverse_body(ctx, s, [c.param for c in s.carry])
     if parts.inner.status:  # a taped loop inside: its overflow flag would need a tape of its own
-        inner = next(w for w in statements(parts.body_fwd) if isinstance(w, ir.While) and w.overflow)
-        raise ctx.error(
-            inner.origin or s.origin,
-            "a data-dependent while loop with max_iter inside another while loop",
-            "drop its max_iter (the `# sourcegrad: max_iter` comment, or grad's max_iter=): "
-            "without it the inner loop is checkpointed, which works inside another loop; or bound "
-            "it with a for loop over range(max_iter)",
-        )
+        raise taped_loop_error(ctx, parts.body_fwd, "inside another while loop")
     tape = tape_names(ctx, parts.saved)
     if s.max_iter is None:
         return checkpointed_while(ctx, s, parts, tape)
@@ -272,6 +265,18 @@ def while_loop(ctx, s: ir.While):
     ]
     mapping.update(COUNT=count, TAPE_READS=[r for read in reads for r in read])
     return fwd, emit(ctx, s, parts, out, templates.WHILE_ADJOINT, mapping)
+
+
+def taped_loop_error(ctx, stmts, where: str):
+    """The located error for a while loop with ``max_iter`` in ``stmts`` whose flag "outran its
+    tape" cannot reach the caller from ``where`` it is."""
+    loop = next((w for w in statements(stmts) if isinstance(w, ir.While) and w.overflow), None)
+    return ctx.error(
+        loop.origin if loop else None,
+        f"a data-dependent while loop with max_iter {where}",
+        "drop its max_iter (the `# sourcegrad: max_iter` comment, or grad's max_iter=): without it "
+        "the loop is checkpointed, which works there; or bound it with a for loop over range(max_iter)",
+    )
 
 
 def records_saved(body) -> set:
