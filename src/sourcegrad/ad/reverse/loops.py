@@ -15,7 +15,8 @@ What differs is the template: a ``for`` loop's adjoint is a reversed ``lax.scan`
 (``SCAN_ADJOINT``), a checkpointed one's recomputes each segment's tape first
 (``CHECKPOINTED_ADJOINT``), and a ``while`` loop's is a ``lax.fori_loop`` over the iterations
 that ran (``WHILE_ADJOINT``), or without ``max_iter`` a recompute sweep from a fixed number of
-checkpoints (``CHECKPOINTED_WHILE_ADJOINT``).
+checkpoints (``CHECKPOINTED_WHILE_ADJOINT``); when that sweep runs in another loop's adjoint step
+or in a callee's ``bwd_``, the checkpointed loop runs there first (``run_again``).
 """
 
 from __future__ import annotations
