@@ -43,6 +43,7 @@ __all__ = [
     "CHECKPOINTED_ADJOINT",
     "WHILE_ADJOINT",
     "TAPE_READ",
+    "TAPE_ROW_READ",
     "CHECKPOINTED_WHILE_ADJOINT",
     "COND_ADJOINT",
     "BRANCH_ADJOINT",
@@ -226,6 +227,12 @@ CARRY_OUT = checkpointed_while_adjoint(STEP_FN, ADJOINT, INIT, CHECKPOINTS)
 #: One tape entry of a while loop's iteration ``STEP``.
 TAPE_READ = Template("""
 VALUE = TAPE[STEP]
+""")
+
+#: One tape entry of a while loop's iteration ``STEP`` that holds a record (a called function's
+#: residual): that row of each of its arrays.
+TAPE_ROW_READ = Template("""
+VALUE = tape_row(TAPE, STEP)
 """)
 
 #: One side of a branch on traced data: the branch's forward runs again, then its adjoint; the

@@ -348,7 +348,7 @@ def defined_names(stmts) -> list:
         elif isinstance(s, While):
             out.extend(c.out for c in s.carry)
             out.extend(stacked for _, stacked in s.tape)
-            out.extend(n for n in (s.count, s.overflow) if n)
+            out.extend(n for n in (s.count, s.overflow, s.kept) if n)
         elif isinstance(s, If):
             out.extend(o for o, _, _ in s.outputs)
         elif isinstance(s, CallFn):

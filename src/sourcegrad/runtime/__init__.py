@@ -98,6 +98,7 @@ from .loops import (
     checkpointed_while,
     checkpointed_while_adjoint,
     segment_length,
+    tape_row,
     taped_while,
 )
 from .reductions import (
@@ -176,6 +177,7 @@ __all__ = [
     "checkpointed_scan_adjoint",
     "checkpointed_while",
     "checkpointed_while_adjoint",
+    "tape_row",
     "unrolled_scan",
     "static_recursion",
     "TraceLimitError",

@@ -35,6 +35,12 @@ def taped_while(test, step, init, max_iter):
     return state, tape, k, test(state)
 
 
+def tape_row(tape, k):
+    """Row ``k`` of a tape entry that holds a record rather than one array (a called function's
+    residual): that row of each of its arrays."""
+    return jax.tree_util.tree_map(lambda t: t[k], tape)
+
+
 def segment_length(n, segment="sqrt"):
     """How many iterations a checkpointed loop recomputes at a time: about sqrt(n) by default."""
     if segment == "sqrt":

@@ -12,6 +12,7 @@ from ...normal.pyexpr import to_ast
 from ...normal.walk import bound_deep, names_read_deep
 from .. import templates
 from .context import Scope, tuple_of
+from .loops import taped_loop_error
 from .statements import residual_read
 
 __all__ = ["branch"]
@@ -48,11 +49,10 @@ def branch_side(ctx, stmts, outs, side, outer_accs, s):
         fwd, bwd = ctx.block(stmts)
         if s.static and all(f in ctx.residual_flags for f in scope.status):
             checked(ctx, side, scope.status)
-        elif scope.status:
-            raise ctx.error(
-                s.origin,
-                *ctx.status_refusal(scope.status, "inside an `if`", "move the while loop out of the if"),
-            )
+        elif scope.status and any(f in ctx.residual_flags for f in scope.status):
+            raise ctx.error(s.origin, *ctx.status_refusal(scope.status, "inside an `if`", ""))
+        elif scope.status:  # a while loop with max_iter: located at the loop
+            raise taped_loop_error(ctx, fwd, "inside an `if`")
     return fwd, head + bwd
 
 

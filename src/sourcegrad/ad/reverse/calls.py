@@ -15,6 +15,7 @@ from ...normal.walk import names_read_deep
 from ..activity import analyze
 from .analysis import call_active, callee_active_params, callee_outputs
 from .context import tuple_of
+from .loops import taped_loop_error
 from .statements import residual_read
 
 __all__ = ["call", "callee_vjp", "vjp_functions"]
@@ -88,15 +89,13 @@ def vjp_functions(ctx, fwd_name: str, bwd_name: str, active_out):
     for w in ctx.wrt:
         ctx.ensure(backward, w)
     if ctx.scope.status:
-        residual = [o for o in ctx.residual_origins if o is not None]
-        raise ctx.error(
-            residual[0] if ctx.scope.status[0] in ctx.residual_flags and residual else None,
-            *ctx.status_refusal(
-                ctx.scope.status,
-                "inside a called function",
-                "move the while loop into the differentiated function",
-            ),
-        )
+        if any(f in ctx.residual_flags for f in ctx.scope.status):
+            residual = [o for o in ctx.residual_origins if o is not None]
+            raise ctx.error(
+                residual[0] if residual else None,
+                *ctx.status_refusal(ctx.scope.status, "inside a called function", ""),
+            )
+        raise taped_loop_error(ctx, forward, "inside a called function")
     read = names_read_deep(seeds + backward)
     candidates = list(fn.params) + ir.defined_names(forward)
     residual = [n for n in dict.fromkeys(candidates) if n in read]

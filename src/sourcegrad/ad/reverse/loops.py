@@ -15,7 +15,8 @@ What differs is the template: a ``for`` loop's adjoint is a reversed ``lax.scan`
 (``SCAN_ADJOINT``), a checkpointed one's recomputes each segment's tape first
 (``CHECKPOINTED_ADJOINT``), and a ``while`` loop's is a ``lax.fori_loop`` over the iterations
 that ran (``WHILE_ADJOINT``), or without ``max_iter`` a recompute sweep from a fixed number of
-checkpoints (``CHECKPOINTED_WHILE_ADJOINT``).
+checkpoints (``CHECKPOINTED_WHILE_ADJOINT``); when that sweep runs in another loop's adjoint step
+or in a callee's ``bwd_``, the checkpointed loop runs there first (``run_again``).
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ from dataclasses import dataclass, replace
 from ...normal import ir
 from ...normal.astutil import call, name
 from ...normal.pyexpr import iterable, trip_count
-from ...normal.walk import names_read_deep
+from ...normal.walk import names_read_deep, statements
 from ...runtime.loops import WHILE_CHECKPOINTS
 from .. import templates
 from ..simplify import fold_first_contributions
 from .analysis import loop_invariants, shape_only, without_no_grad
 from .context import Scope, tuple_of
 
-__all__ = ["for_loop", "while_loop"]
+__all__ = ["for_loop", "while_loop", "taped_loop_error"]
 
 
 @dataclass
@@ -236,15 +237,12 @@ def while_loop(ctx, s: ir.While):
     the iterations; the backward is ``templates.WHILE_ADJOINT`` over those that ran. Without
     ``max_iter`` it is checkpointed instead (``checkpointed_while``)."""
     parts = reverse_body(ctx, s, [c.param for c in s.carry])
-    if parts.inner.status:
+    if parts.inner.status and any(f in ctx.residual_flags for f in parts.inner.status):
         raise ctx.error(
-            s.origin,
-            *ctx.status_refusal(
-                parts.inner.status,
-                "inside a data-dependent while loop",
-                "bound the inner loop with a for loop over range(max_iter)",
-            ),
+            s.origin, *ctx.status_refusal(parts.inner.status, "inside a data-dependent while loop", "")
         )
+    if parts.inner.status:  # a taped loop inside: its overflow flag would need a tape of its own
+        raise taped_loop_error(ctx, parts.body_fwd, "inside another while loop")
     tape = tape_names(ctx, parts.saved)
     if s.max_iter is None:
         return checkpointed_while(ctx, s, parts, tape)
@@ -264,35 +262,52 @@ def while_loop(ctx, s: ir.While):
         return fwd, []
     out = enter(ctx, s, parts)
     mapping = adjoint_names(ctx, s, parts, "k", "carry", "step", stacks=False)
+    records = records_saved(parts.body_fwd)
     reads = [
-        templates.TAPE_READ.instantiate(VALUE=n, TAPE=stacked, STEP=mapping["STEP"]) for n, stacked in tape
+        (templates.TAPE_ROW_READ if n in records else templates.TAPE_READ).instantiate(
+            VALUE=n, TAPE=stacked, STEP=mapping["STEP"]
+        )
+        for n, stacked in tape
     ]
     mapping.update(COUNT=count, TAPE_READS=[r for read in reads for r in read])
     return fwd, emit(ctx, s, parts, out, templates.WHILE_ADJOINT, mapping)
 
 
+def taped_loop_error(ctx, stmts, where: str):
+    """The located error for a while loop with ``max_iter`` in ``stmts`` whose flag "outran its
+    tape" cannot reach the caller from ``where`` it is."""
+    loop = next((w for w in statements(stmts) if isinstance(w, ir.While) and w.overflow), None)
+    return ctx.error(
+        loop.origin if loop else None,
+        f"a data-dependent while loop with max_iter {where}",
+        "drop its max_iter (the `# sourcegrad: max_iter` comment, or grad's max_iter=): without it "
+        "the loop is checkpointed, which works there; or bound it with a for loop over range(max_iter)",
+    )
+
+
+def records_saved(body) -> set:
+    """The values a loop body computes that are records of arrays, not one array: the residuals
+    of the called functions."""
+    return {s.residual for s in body if isinstance(s, ir.CallFn) and s.residual}
+
+
 def checkpointed_while(ctx, s: ir.While, parts: LoopParts, tape):
     """A while loop without ``max_iter``: the forward keeps a fixed number of checkpoints of
     the loop state (``checkpointed_while``), the backward is ``templates.
-    CHECKPOINTED_WHILE_ADJOINT``, which recomputes each iteration's tape row from them."""
-    # in a branch on data the adjoint reruns the branch's forward, which defines the step function
-    # and the checkpoints again; a loop's adjoint step and a callee's bwd_ do not
-    if ctx.loop_depth or ctx.split_backward:
-        where = "in a loop" if ctx.loop_depth else "in a called function"
-        raise ctx.error(
-            s.origin,
-            f"a data-dependent while loop without max_iter {where}: its "
-            f"checkpointed gradient is only made for a loop at the top level "
-            f"of the function differentiated",
-            "give the most iterations it may run: a comment `# sourcegrad: max_iter=100` "
-            "on the while line, or grad(..., max_iter=100)",
-        )
+    CHECKPOINTED_WHILE_ADJOINT``, which recomputes each iteration's tape row from them.
+
+    Where the backward runs apart from the forward (an enclosing loop's adjoint step, a called
+    function's ``bwd_``), the forward is a plain ``lax.while_loop`` and the backward runs the
+    checkpointed loop itself (``run_again``), just before its recompute sweep."""
     slots = s.checkpoints or WHILE_CHECKPOINTS
     kept = ctx.namer.fresh(f"{s.name}_checkpoints")
     fwd = replace(s, body=tuple(parts.body_fwd), tape=tape, checkpoints=slots, kept=kept)
     if not parts.needs_adjoint:
         return replace(fwd, kept=""), []
     out = enter(ctx, s, parts)
+    if ctx.loop_depth or ctx.split_backward:
+        out.extend(run_again(ctx, fwd))
+        fwd = replace(fwd, kept="")
     mapping = adjoint_names(ctx, s, parts, "carry", "row", stacks=False)
     schedule = ir.Comment(
         f"recompute sweep: each iteration's tape row is recomputed from the nearest of the "
@@ -303,3 +318,21 @@ def checkpointed_while(ctx, s: ir.While, parts: LoopParts, tape):
         SAVED=tuple(n for n, _ in tape), STEP_FN=f"{s.name}_step", CHECKPOINTS=kept, SCHEDULE=[schedule]
     )
     return fwd, emit(ctx, s, parts, out, templates.CHECKPOINTED_WHILE_ADJOINT, mapping)
+
+
+def run_again(ctx, s: ir.While) -> list:
+    """The checkpointed loop, run again in a backward that does not see the forward's step
+    function and checkpoints: an enclosing loop's adjoint step, or a callee's ``bwd_``. What it
+    reads (its initial state, the values its body reads from around it) comes on that loop's tape
+    or in the callee's residual, as every value a backward reads does. Saving the checkpoints
+    there instead would keep ``slots`` copies of the loop's state per enclosing iteration; this
+    keeps one, and the loop runs twice (the forward's is a plain ``lax.while_loop``)."""
+    where = "on the enclosing loop's tape (one copy per iteration, not one per slot)"
+    if not ctx.loop_depth:
+        where = "in the residual"
+    note = ir.Comment(
+        f"the while loop on line {s.origin.line if s.origin else 0} runs again here, keeping its "
+        f"checkpoints, from its initial state {where}; the forward's run keeps none"
+    )
+    # its outputs are the forward's: the backward reads them from there
+    return [note, replace(s, carry=tuple(replace(c, out="_") for c in s.carry))]
