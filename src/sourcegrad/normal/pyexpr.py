@@ -58,27 +58,26 @@ class _Substitute(ast.NodeTransformer):
             return clone(self.mapping[node.id])
         return node
 
-    def visit_Call(self, node):
+    def visit_Call(self, node):  # *operands with operands := (A, B) splices to A, B
         self.generic_visit(node)
-        args = []
-        for a in node.args:  # *operands with operands := (A, B) splices to A, B
-            if isinstance(a, ast.Starred) and isinstance(a.value, (ast.Tuple, ast.List)):
-                args.extend(a.value.elts)
-            else:
-                args.append(a)
-        node.args = args
+        node.args = _spliced(node.args)
         return node
 
     def visit_Tuple(self, node):  # (f, *varargs) with varargs := () is (f,)
         self.generic_visit(node)
-        elts = []
-        for e in node.elts:
-            if isinstance(e, ast.Starred) and isinstance(e.value, (ast.Tuple, ast.List)):
-                elts.extend(e.value.elts)
-            else:
-                elts.append(e)
-        node.elts = elts
+        node.elts = _spliced(node.elts)
         return node
+
+
+def _spliced(items: list) -> list:
+    """``items`` with each starred tuple or list literal replaced by its elements."""
+    out: list = []
+    for a in items:
+        if isinstance(a, ast.Starred) and isinstance(a.value, (ast.Tuple, ast.List)):
+            out.extend(a.value.elts)
+        else:
+            out.append(a)
+    return out
 
 
 def instantiate(template: ast.expr, mapping: dict) -> ast.expr:
