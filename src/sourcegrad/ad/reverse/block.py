@@ -35,7 +35,7 @@ def block(ctx, stmts):
     for origin, group in reversed(groups):
         if any(isinstance(s, ir.NoGrad) for _, s in group):
             if residual_read(ctx, [s for _, s in group], ctx.names_read):  # they would run unchecked
-                raise ctx.error(origin, *ctx.status_refusal(True, "inside a no_grad block", ""))
+                raise ctx.error(origin, *ctx.residual_refusal("inside a no_grad block"))
             for _, s in group:
                 backward.append(
                     ir.Comment(

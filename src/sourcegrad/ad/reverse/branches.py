@@ -49,8 +49,8 @@ def branch_side(ctx, stmts, outs, side, outer_accs, s):
         fwd, bwd = ctx.block(stmts)
         if s.static and all(f in ctx.residual_flags for f in scope.status):
             checked(ctx, side, scope.status)
-        elif scope.status and any(f in ctx.residual_flags for f in scope.status):
-            raise ctx.error(s.origin, *ctx.status_refusal(scope.status, "inside an `if`", ""))
+        elif scope.status and ctx.reads_residuals(scope.status):
+            raise ctx.error(s.origin, *ctx.residual_refusal("inside an `if`"))
         elif scope.status:  # a while loop with max_iter: located at the loop
             raise taped_loop_error(ctx, fwd, "inside an `if`")
     return fwd, head + bwd

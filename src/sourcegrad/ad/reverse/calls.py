@@ -28,7 +28,7 @@ def call(ctx, s: ir.CallFn):
         active_in = callee_active_params(callee, active_in, active_out)
     if not active_in or not active_out:
         if residual_read(ctx, [s]):  # its primal runs unchecked
-            raise ctx.error(s.origin, *ctx.status_refusal(True, "inside a called function", ""))
+            raise ctx.error(s.origin, *ctx.residual_refusal("inside a called function"))
         return s, []
     fwd_name, bwd_name = callee_vjp(ctx, callee, active_in, active_out)
     residual = ctx.namer.fresh(f"{s.callee}_res")
@@ -89,11 +89,11 @@ def vjp_functions(ctx, fwd_name: str, bwd_name: str, active_out):
     for w in ctx.wrt:
         ctx.ensure(backward, w)
     if ctx.scope.status:
-        if any(f in ctx.residual_flags for f in ctx.scope.status):
+        if ctx.reads_residuals(ctx.scope.status):
             residual = [o for o in ctx.residual_origins if o is not None]
             raise ctx.error(
                 residual[0] if residual else None,
-                *ctx.status_refusal(ctx.scope.status, "inside a called function", ""),
+                *ctx.residual_refusal("inside a called function"),
             )
         raise taped_loop_error(ctx, forward, "inside a called function")
     read = names_read_deep(seeds + backward)

@@ -80,18 +80,21 @@ class Context:
         """The names the function reads anywhere."""
         return names_read_deep(self.fn.body)
 
-    def status_refusal(self, flags, where: str, fix: str) -> tuple[str, str]:
-        """(what, fix) of a located refusal of status ``flags`` (a run-time check after the
-        call) inside ``where``: a while loop's tape overflow, or lstsq's residuals' rank (also
-        for ``flags`` True: residuals read where no flag is made, ``statements.residual_read``)."""
-        if flags is True or any(f in self.residual_flags for f in flags):
-            return (
-                f"reading the residuals of np.linalg.lstsq {where} (they are checked after the "
-                f"call: NumPy's are an empty array when a's rank is lower than its columns)",
-                "compute them from the solution, np.sum((b - a @ x) ** 2, axis=0), which NumPy "
-                "defines at every rank, or move the lstsq call out",
-            )
-        return f"a data-dependent while loop {where}", fix
+    def reads_residuals(self, flags) -> bool:
+        """Whether status ``flags`` hold an lstsq residual check (the others: while-loop tape
+        overflows, refused by ``loops.taped_loop_error``)."""
+        return any(f in self.residual_flags for f in flags)
+
+    @staticmethod
+    def residual_refusal(where: str) -> tuple[str, str]:
+        """(what, fix) of a located refusal of reading lstsq's residuals ``where`` their run-time
+        check cannot reach the caller (``statements.residual_read``)."""
+        return (
+            f"reading the residuals of np.linalg.lstsq {where} (they are checked after the "
+            f"call: NumPy's are an empty array when a's rank is lower than its columns)",
+            "compute them from the solution, np.sum((b - a @ x) ** 2, axis=0), which NumPy "
+            "defines at every rank, or move the lstsq call out",
+        )
 
     def for_callee(self, fn: ir.Function, wrt, activity: Activity, namer: Namer, filename: str):
         """A fresh context for a called function, sharing this one's callees and pass."""

@@ -237,10 +237,8 @@ def while_loop(ctx, s: ir.While):
     the iterations; the backward is ``templates.WHILE_ADJOINT`` over those that ran. Without
     ``max_iter`` it is checkpointed instead (``checkpointed_while``)."""
     parts = reverse_body(ctx, s, [c.param for c in s.carry])
-    if parts.inner.status and any(f in ctx.residual_flags for f in parts.inner.status):
-        raise ctx.error(
-            s.origin, *ctx.status_refusal(parts.inner.status, "inside a data-dependent while loop", "")
-        )
+    if ctx.reads_residuals(parts.inner.status):
+        raise ctx.error(s.origin, *ctx.residual_refusal("inside a data-dependent while loop"))
     if parts.inner.status:  # a taped loop inside: its overflow flag would need a tape of its own
         raise taped_loop_error(ctx, parts.body_fwd, "inside another while loop")
     tape = tape_names(ctx, parts.saved)
