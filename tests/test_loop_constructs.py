@@ -143,9 +143,7 @@ def test_value_assigned_on_one_side_of_a_static_if():
     )
     g = grad(f, wrt=("x",))
     assert_close(g(X, 3)[0], 8.0 * X)
-    with pytest.raises(
-        AssertionError, match=r":4: `y` is not defined: the if at line 2 assigns it only when"
-    ):
+    with pytest.raises(NameError, match=r":4:\d+: `y` is not defined: the if at line 2 assigns it only when"):
         g(X, 1)  # Python: NameError
 
 
@@ -533,7 +531,7 @@ def test_value_first_assigned_in_a_loop_over_no_rows_is_pythons_name_error():
     )
     assert_close(grad(f, wrt="X")(M), fd_vjp(f, {"X": M}, ("X",))[1][0])
     with pytest.raises(
-        AssertionError, match=r":2: assert len\(X\) > 0: the loop at line 2 runs no iteration"
+        AssertionError, match=r":2:\d+: assert len\(X\) > 0: the loop at line 2 runs no iteration"
     ):
         grad(f, wrt="X")(np.zeros((0, 3)))
 
@@ -872,7 +870,7 @@ def test_loop_variable_after_a_range_of_a_static_argument():
     assert_close(out, f(X, W, 3), rtol=1e-12)
     assert_close(d_out, (f(X + eps * tangent, W, 3) - f(X - eps * tangent, W, 3)) / (2 * eps), rtol=1e-6)
     # Python: NameError when the loop ran no iteration; here the same, at the line that reads it
-    with pytest.raises(AssertionError, match=r":5: `i` is not defined: the loop at line 3 ran no iteration"):
+    with pytest.raises(NameError, match=r":5:\d+: `i` is not defined: the loop at line 3 ran no iteration"):
         g(X, W, 0)
 
 
@@ -922,7 +920,7 @@ TRIANGULAR_AFTER = {
 def test_loop_variables_after_a_triangular_pair_of_loops(key, d):
     if key == "inner" and d == 1:  # no pair: Python's NameError for `r`
         g = grad(make_function(TRIANGULAR_AFTER[key]), wrt="x")
-        with pytest.raises(AssertionError, match=r":6: `r` is not defined: the loop at line 4 ran no"):
+        with pytest.raises(NameError, match=r":6:\d+: `r` is not defined: the loop at line 4 ran no"):
             g(X, d)
         return
     _check(TRIANGULAR_AFTER[key], {"x": X, "d": d}, ("x",))
@@ -965,7 +963,7 @@ def test_loop_variable_after_two_loops_that_may_run_no_iteration():
         """
     for n, m in [(3, 0), (0, 3), (2, 4), (4, 1)]:
         g = _check(src, {"x": X, "w": W, "n": n, "m": m}, ("x", "w"))
-    with pytest.raises(AssertionError, match=r":7: `i` is not defined: the loop at line 3 ran no iteration"):
+    with pytest.raises(NameError, match=r":7:\d+: `i` is not defined: the loop at line 3 ran no iteration"):
         g(X, W, 0, 1)
 
 
@@ -978,9 +976,7 @@ def test_loop_variable_after_no_rows_is_pythons_name_error():
             return np.sum(s * row)
         """
     g = _check(src, {"X": M, "w": W[:3]}, ("X", "w"))
-    with pytest.raises(
-        AssertionError, match=r":5: `row` is not defined: the loop at line 3 ran no iteration"
-    ):
+    with pytest.raises(NameError, match=r":5:\d+: `row` is not defined: the loop at line 3 ran no iteration"):
         g(np.zeros((0, 3)), W[:3])
 
 

@@ -268,5 +268,5 @@ def test_print_runs_when_the_program_runs(capfd):
 def test_assert_on_static_values_is_checked_while_tracing():
     f = make_function(PRINTING)
     g = grad(f, wrt=("x",))
-    with pytest.raises(AssertionError, match=r":3: assert n == w.shape\[0\]: x and w differ"):
+    with pytest.raises(AssertionError, match=r":3:\d+: assert n == w.shape\[0\]: x and w differ"):
         g(np.ones(3), np.ones(4))

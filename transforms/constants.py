@@ -40,6 +40,9 @@ defconst("debug_print(fmt, *values)", static=("fmt",), temp="printed", objects=(
 defconst(
     "static_check(ok, message)", static=("ok", "message"), temp="checked", objects=(runtime.static_check,)
 )
+defconst(
+    "defined_check(ok, message)", static=("ok", "message"), temp="assigned", objects=(runtime.defined_check,)
+)
 defconst("traced_bool(value)", static=("value",), temp="flag", objects=(runtime.traced_bool,))
 # index tuples of a static size (np.triu_indices(3)), computed while tracing: a static index
 defconst("jnp.triu_indices(n, k=0, m=None)", static=("n", "k", "m"), temp="iu")

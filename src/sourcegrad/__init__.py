@@ -25,6 +25,7 @@ from .api import (
 )
 from .deploy import clear_cache, custom_vjp, enable_compilation_cache
 from .errors import (
+    AssertionFailedError,
     InputError,
     InternalError,
     MissingRuleError,
@@ -36,6 +37,7 @@ from .errors import (
     SourcegradError,
     SourceUnavailableError,
     TapeOverflowError,
+    UnboundNameError,
     UnsupportedSyntaxError,
     WrtError,
 )
@@ -77,4 +79,6 @@ __all__ = [
     "ShapeError",
     "InputError",
     "OptionError",
+    "AssertionFailedError",
+    "UnboundNameError",
 ]

@@ -22,6 +22,8 @@ __all__ = [
     "ShapeError",
     "InputError",
     "OptionError",
+    "AssertionFailedError",
+    "UnboundNameError",
 ]
 
 
@@ -210,3 +212,27 @@ def format_located(
     indent = len(text) - len(stripped)
     caret = " " * (4 + max(0, col - indent)) + "^" * width
     return f"{filename}:{line}:{col + 1}: {msg}\n    {stripped}\n{caret}"
+
+
+class AssertionFailedError(SourcegradError, AssertionError):
+    """An ``assert`` in the differentiated function failed.
+
+    An ``assert`` on shapes or static arguments is checked while JAX traces the
+    generated code for the call's arguments, as Python checks it when the
+    function runs; it is an ``AssertionError``, so ``except AssertionError``
+    catches it as it would catch Python's. The message shows your line with a
+    caret and your assert's message. Fix: the same call of the original
+    function fails its assert too; pass arguments that satisfy it.
+    """
+
+
+class UnboundNameError(SourcegradError, NameError):
+    """A name is read where Python would not have assigned it.
+
+    A name that an ``if`` on a static value assigns on one side only, or that
+    a loop assigns when it may run no iteration, is defined for some calls and
+    not for others; where it was not assigned Python raises ``NameError``, and
+    so does the gradient (checked while JAX traces the call). The message
+    shows the line that reads it and why it is not defined. Fix: assign the
+    name before the ``if`` or the loop.
+    """

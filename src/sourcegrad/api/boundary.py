@@ -17,7 +17,6 @@ import contextlib
 import functools
 import linecache
 import numbers
-import traceback
 
 import jax
 import numpy as np
@@ -25,11 +24,8 @@ import numpy as np
 from .. import runtime
 from ..errors import (
     InputError,
-    InternalError,
     SeedError,
-    ShapeError,
     SourcegradError,
-    UnsupportedSyntaxError,
     WrtError,
     format_located,
 )
@@ -46,7 +42,6 @@ __all__ = [
     "check_accumulate",
     "wants_x64",
     "ModuleValues",
-    "located_runtime_error",
     "check_output",
 ]
 
@@ -233,72 +228,6 @@ def _lookup(fn, name):
         except ValueError:
             return NOT_FOUND
     return getattr(fn, "__globals__", {}).get(name, NOT_FOUND)
-
-
-# ----- errors inside generated code -----
-def located_runtime_error(exc: BaseException, transformed):
-    """A TypeError/ValueError raised while the generated code ran, on the user's line it maps to."""
-    frames = [
-        f for f, _ in traceback.walk_tb(exc.__traceback__) if f.f_code.co_filename == transformed.filename
-    ]
-    for frame in reversed(frames):
-        entry = next((e for e in transformed.source_map.entries if e[0] == frame.f_lineno), None)
-        if entry is None:
-            continue
-        user_line, section = entry[1], entry[3]
-        filename = transformed.parsed.filename
-        text = linecache.getline(filename, user_line).rstrip("\n")
-        col = len(text) - len(text.lstrip())
-        why = str(exc).strip().split("\n")[0]
-        generated = linecache.getline(transformed.filename, frame.f_lineno).strip()
-        where = f"in the generated code (line {frame.f_lineno} of .source): {generated}"
-        cls: type[SourcegradError]
-        if isinstance(exc, runtime.TraceLimitError):  # a recursion or unrolled loop too long
-            what, fix = exc.args
-            return UnsupportedSyntaxError(
-                f"{what}\n  {where}",
-                filename=filename,
-                line=user_line,
-                col=col,
-                text=text,
-                fix=fix,
-                end_col=len(text.rstrip()),
-            )
-        if isinstance(exc, runtime.NoDerivativeError):  # a derivative refused for these shapes
-            what, fix = exc.args
-            cls, msg = ShapeError, f"{what}\n  {where}\n  how to fix: {fix}"
-        elif section != "backward" and "carry input and carry output must have equal types" in str(exc):
-            cls, msg = (
-                ShapeError,
-                (
-                    f"a value this loop carries changes its shape or dtype in the first iteration "
-                    f"(a number that becomes an array, say `acc = 0.0` then `acc += X[i]`); a "
-                    f"compiled loop carries one shape\n  {where}\n  how to fix: start it with its "
-                    f"final shape (`acc = np.zeros_like(X[0])`), or loop over the rows (`for row in "
-                    f"X:`), whose first iteration sourcegrad writes out"
-                ),
-            )
-        elif section != "backward":
-            cls, msg = (
-                ShapeError,
-                (
-                    f"this line fails for the shapes (and dtypes) of the call's arguments, as it "
-                    f"would in NumPy: {why}\n  {where}\n  how to fix: pass arrays whose shapes fit "
-                    f"this line"
-                ),
-            )
-        else:  # the forward pass ran: the backward code sourcegrad wrote is at fault
-            cls, msg = (
-                InternalError,
-                (
-                    f"the backward pass of this line failed although its forward pass ran: {why}\n  "
-                    f"{where}\n  this is a bug in sourcegrad: please report it with this function"
-                ),
-            )
-        err = cls(format_located(filename, user_line, col, text, msg, end_col=len(text.rstrip())))
-        err.filename, err.lineno = filename, user_line
-        return err
-    return None
 
 
 def check_output(value, transformed, name: str) -> None:

@@ -7,7 +7,7 @@ import jax
 import numpy as np
 
 from ..errors import WrtError
-from . import boundary
+from . import boundary, located
 
 __all__ = ["CompiledGrad", "compile_gradient"]
 
@@ -102,11 +102,8 @@ def compile_gradient(owner, args, kwargs, seed, accumulate) -> CompiledGrad:
             if hit is None:
                 try:
                     compiled = owner._jit(t, static).lower(*values, seed, acc).compile()
-                except (TypeError, ValueError) as exc:
-                    located = boundary.located_runtime_error(exc, t)
-                    if located is None:
-                        raise
-                    raise located.with_traceback(None) from None
+                except located.RUNTIME_ERRORS as exc:  # a mistake on a line of the user's: located
+                    raise located.relocated(exc, t) from None
                 hit = owner._compiled[key] = CompiledGrad(
                     owner,
                     compiled,

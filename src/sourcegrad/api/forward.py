@@ -27,7 +27,7 @@ import jax.numpy as jnp
 from ..errors import OptionError, SourcegradError, WrtError
 from ..pipeline import Transformed
 from ..pipeline_forward import transform_forward
-from . import boundary, fastcall
+from . import boundary, fastcall, located
 from .boundary import _public
 from .grad import GradFunction
 
@@ -94,7 +94,10 @@ class JVPFunction(GradFunction):
             values, static, t = self._prepare(values)
             converted = self._tangents(values, tangents)
             jitted = self._jit(t, static)
-            out = boundary.leaving_x64(jitted(*values, *converted), x64)
+            try:
+                out = boundary.leaving_x64(jitted(*values, *converted), x64)
+            except located.RUNTIME_ERRORS as exc:  # a mistake on a line of the user's: located
+                raise located.relocated(exc, t) from None
             given = (tangents,) if self._wrt_single else tangents
             if not kwargs and len(args) == len(self._params) and type(given) is tuple:
                 key = fastcall.call_key((*args, *given))

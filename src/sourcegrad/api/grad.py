@@ -16,7 +16,6 @@ from typing import cast
 
 import jax
 
-from .. import runtime
 from ..deploy import module_cache
 from ..errors import (
     OptionError,
@@ -30,7 +29,7 @@ from ..frontend import fence
 from ..frontend.parse import parse_function
 from ..normal.structs import kind_of
 from ..pipeline import Transformed
-from . import boundary, fastcall, overflow, regenerate
+from . import boundary, fastcall, located, overflow, regenerate
 from .bound import BoundGradient, unwrap_bound, wrt_names
 from .boundary import _is_static, _public
 from .compiled import CompiledGrad, _signature_of, compile_gradient
@@ -333,6 +332,8 @@ class GradFunction(GradViews):
                 self._seen.add(key)
             self._first_calls.pop(key, None)
             return out
+        except located.RUNTIME_ERRORS as exc:  # a mistake on a line of the user's: located
+            raise located.relocated(exc, transformed) from None
         except NameError as exc:
             if self._axis["axis_name"] is None or "axis name" not in str(exc):
                 raise
@@ -341,13 +342,6 @@ class GradFunction(GradViews):
                 f"axis_name={self._axis['axis_name']!r}, so it runs inside jax.shard_map over a mesh "
                 f"with that axis ({exc}); call it there, or make it without axis_name"
             ).with_traceback(None) from None
-        except (TypeError, ValueError) as exc:
-            if isinstance(exc, (SourcegradError, runtime.SeedError)):
-                raise
-            located = boundary.located_runtime_error(exc, transformed)
-            if located is None:
-                raise
-            raise located.with_traceback(None) from None
 
     def _results(self, transformed, out, callback: bool = True):
         """(value, gradients) from the generated function's outputs; reports tape overflow: at

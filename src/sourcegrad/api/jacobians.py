@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from ..errors import SourcegradError, TapeOverflowError
-from . import boundary, overflow
+from . import boundary, located, overflow
 from .boundary import _public
 from .forward import JVPFunction
 from .grad import GradFunction
@@ -59,6 +59,12 @@ class Jacobian:
 
     @_public
     def __call__(self, *args, **kwargs):
+        try:
+            return self._call(args, kwargs)
+        except located.RUNTIME_ERRORS as exc:  # a mistake on a line of the user's: located
+            raise located.located_by_primal(exc, self._parts[0].primal, args, kwargs) from None
+
+    def _call(self, args, kwargs):
         # one input that wants 64-bit (a float64 array, a differentiated Python float) decides
         x64 = any(p._x64(p._arguments(args, kwargs)) for p in self._parts)
         with boundary.x64_scope(x64):  # float64 inputs compute in float64, as NumPy does

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from ..errors import SourcegradError
-from . import boundary
+from . import boundary, located
 from .boundary import _public
 from .forward import JVPFunction
 from .grad import GradFunction
@@ -58,6 +58,13 @@ class SecondOrder:
 
     @_public
     def __call__(self, *args, **kwargs):
+        try:
+            return self._call(args, dict(kwargs))
+        except (*located.RUNTIME_ERRORS, SourcegradError) as exc:  # on the user's line: located
+            given = {k: v for k, v in kwargs.items() if k != "vectors"}
+            raise located.located_by_primal(exc, self._grad.primal, args, given) from None
+
+    def _call(self, args, kwargs):
         if self._kind == "hvp":
             vectors = kwargs.pop("vectors")
             _, _, t = self._grad._bind(args, kwargs)

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..api import boundary
+from ..api import boundary, located
 from ..errors import InputError, SourcegradError
 
 __all__ = ["export_gradient", "parse_shapes", "DTYPES"]
@@ -68,12 +68,12 @@ def export_gradient(g, args, kwargs, platforms=("cpu",), seed=None) -> bytes:
             specs.append(_spec(seed))
         try:
             exp = jax.export.export(jax.jit(exported), platforms=tuple(platforms))(*specs)
-        except (TypeError, ValueError) as exc:
+        except located.RUNTIME_ERRORS as exc:
             if isinstance(exc, SourcegradError):
                 raise
-            located = boundary.located_runtime_error(exc, t)
-            if located is not None:
-                raise located.with_traceback(None) from None
+            at_line = located.located_runtime_error(exc, t)
+            if at_line is not None:
+                raise at_line.with_traceback(None) from None
             raise InputError(
                 f"jax.export cannot export the gradient of `{g._fn.__name__}` for "
                 f"these shapes: {str(exc).strip().splitlines()[0]}"

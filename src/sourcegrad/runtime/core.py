@@ -192,9 +192,27 @@ def debug_print(fmt, *values):
     return None
 
 
+class StaticCheckError(AssertionError):
+    """Raised while tracing by ``static_check``: an ``assert`` on a value known while tracing
+    failed (``args``: the message, ``file:line: assert ...``); the API locates it."""
+
+
+class UnboundNameError(NameError):
+    """Raised while tracing by ``defined_check``: a name is read where Python would not have
+    assigned it (``args``: the message, ``file:line: `y` is not defined: ...``)."""
+
+
 def static_check(ok, message):
     """``assert`` on a value known while tracing (a shape, a static argument): checked while
     JAX traces, as Python checks it."""
     if not ok:
-        raise AssertionError(message)
+        raise StaticCheckError(message)
+    return None
+
+
+def defined_check(ok, message):
+    """Reading a name that one side of an ``if`` (or a loop that may run no iteration) assigns,
+    where the test is known while tracing: Python's NameError when it was not assigned."""
+    if not ok:
+        raise UnboundNameError(message)
     return None

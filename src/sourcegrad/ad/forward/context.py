@@ -59,6 +59,10 @@ class Context:
             return ir.Name(self.tangent(atom.id))
         base = base or (self.tangent(atom.id) if isinstance(atom, ir.Name) else "d_zero")
         zero = self.namer.fresh(base)
+        if isinstance(atom, ir.Const) and atom.value is None:  # a name one side of a static if
+            # leaves unassigned: no tangent either (reading it is Python's NameError, checked)
+            out.append(ir.Assign(zero, ir.Const(None), origin))
+            return ir.Name(zero)
         out.append(ir.Assign(zero, ir.Raw(call("jnp.zeros_like", to_ast(atom))), origin))
         return ir.Name(zero)
 

@@ -137,7 +137,7 @@ def _merge_unbound(cx, node, test, user, out, la, lb, outputs):
                     f"at line {line}, whose test is computed by JAX: {why} (Python raises NameError "
                     f"where it is read); assign `{user}` before line {e[2]}"
                 )
-                cx.emit_temp(ir.Prim("static_check", (("ok", ok), ("message", ir.Const(message)))))
+                cx.emit_temp(ir.Prim("defined_check", (("ok", ok), ("message", ir.Const(message)))))
         return []
     defined = cx.namer.fresh("defined")
     cx.temporaries.add(defined)

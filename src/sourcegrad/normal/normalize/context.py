@@ -305,7 +305,7 @@ class Context:
 
     def check_bound(self, node, version: str) -> None:
         """Reading a name an ``if`` on a static value assigns on one side only: Python's NameError
-        when the other side ran, checked while tracing (``static_check``)."""
+        when the other side ran, checked while tracing (``defined_check``)."""
         test, side, line, block, *why = self.maybe_unbound[version]
         if not side:
             test = self.emit_temp(ir.Prim("equal", (("x", test), ("y", ir.Const(False)))))
@@ -313,7 +313,7 @@ class Context:
         message = (
             f"{self.parsed.filename}:{self.parsed.file_line(node)}: `{node.id}` is not defined: {why[0]}"
         )
-        self.emit_temp(ir.Prim("static_check", (("ok", test), ("message", ir.Const(message)))))
+        self.emit_temp(ir.Prim("defined_check", (("ok", test), ("message", ir.Const(message)))))
         if block == id(self.block):  # checked for every later read in this block
             del self.maybe_unbound[version]
 
