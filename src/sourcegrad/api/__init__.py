@@ -3,7 +3,7 @@
 ``check`` (check.py); ``grad(f)``/``jvp(f)`` called inside a differentiated function
 (nested.py) and generated code as plain functions again, for second order (regenerate.py); what
 every call checks at the boundary between the user's values and the generated code (boundary.py),
-an ahead-of-time compiled gradient (compiled.py), the read-only views of a gradient object
+errors raised while generated code runs, located on the user's line (located.py), an ahead-of-time compiled gradient (compiled.py), the read-only views of a gradient object
 (views.py) and a while loop's tape overflow under JAX transformations (overflow.py)."""
 
 from .check import CheckResult, GradientCheckError, check
