@@ -31,8 +31,10 @@ class CompiledGrad:
     def __call__(self, *args, seed=None, accumulate=None, **kwargs):
         if self._owner._stale(self._transformed):  # a module value changed: not this executable
             return self._owner(*args, seed=seed, accumulate=accumulate, **kwargs)
-        with boundary.x64_scope(self._x64):
-            return boundary.leaving_x64(self._call(args, kwargs, seed, accumulate), self._x64)
+        if not self._x64:  # no scope to enter (a context manager costs microseconds a call)
+            return self._call(args, kwargs, seed, accumulate)
+        with jax.enable_x64(True):
+            return boundary.leaving_x64(self._call(args, kwargs, seed, accumulate), True)
 
     def _call(self, args, kwargs, seed, accumulate):
         if (
@@ -41,10 +43,10 @@ class CompiledGrad:
             and accumulate is None
             and len(args) == self._n_params
             and not self._owner._return_value
-            and tuple(args[i] for i in self._static) == self._static_values
+            and (not self._static or tuple(args[i] for i in self._static) == self._static_values)
         ):
             # the fast path: the executable itself checks the shapes and dtypes of the arrays
-            dynamic = [a for i, a in enumerate(args) if i not in self._static]
+            dynamic = [a for i, a in enumerate(args) if i not in self._static] if self._static else args
             out = self._compiled(*dynamic, None, None)
             if self._has_status:  # a while loop's tape overflow must still raise
                 return self._owner._results(self._transformed, out)[1]
