@@ -245,6 +245,13 @@ def check_function(
         )
 
 
+def _rounding(value: float, step: float) -> float:
+    """How far float64 rounding alone can move a central difference with this step at a value of
+    this size (a few ulps of f, over 2 * step): past the tolerance, the difference judges nothing
+    (a program whose value is 1e19 gives a difference of exactly 0 for any slope below 1e4)."""
+    return 4 * np.finfo(np.float64).eps * (1 + abs(value)) / (2 * step)
+
+
 def _compare(fn, args, wrt, value, ours_value, grads, jax_fn, seed, n_dirs) -> Outcome:
     ours_value = float(np.asarray(ours_value))
     if not abs(ours_value - value) <= VALUE_RTOL * (1 + abs(value)):
@@ -259,6 +266,13 @@ def _compare(fn, args, wrt, value, ours_value, grads, jax_fn, seed, n_dirs) -> O
         except Exception as exc:
             return Outcome("skipped", f"NumPy near the point: {exc}", "skipped:numpy")
         ours, scale = _dot(grads, dirs)
+        if _rounding(value, 1e-6) > RTOL * (1 + abs(fd) + scale):
+            return Outcome(
+                "skipped",
+                f"finite differences cannot resolve a slope at |f| = {abs(value):.3g} (rounding alone "
+                f"moves them by {_rounding(value, 1e-6):.3g})",
+                "skipped:resolution",
+            )
         if abs(fd - fd_fine) > 1e-6 * (1 + abs(fd) + scale):
             return Outcome("skipped", "finite differences do not converge (a kink nearby)", "skipped:kink")
         if abs(ours - fd) > RTOL * (1 + abs(fd) + scale):
@@ -292,7 +306,9 @@ def _compare(fn, args, wrt, value, ours_value, grads, jax_fn, seed, n_dirs) -> O
                 - _call_numpy(fn, _moved(args, wrt, dirs, -1e-6))
             ) / 2e-6
             jx, scale = _dot(theirs, dirs)
-            if abs(jx - fd) <= RTOL * (1 + abs(fd) + scale):
+            if abs(jx - fd) <= RTOL * (1 + abs(fd) + scale) and _rounding(value, 1e-6) <= RTOL * (
+                1 + abs(fd) + scale
+            ):
                 return Outcome(
                     "wrong", f"gradient leaf {a.tolist()}, jax.grad gives {b.tolist()}", "wrong:grad-vs-jax"
                 )
