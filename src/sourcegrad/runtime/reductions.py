@@ -18,9 +18,11 @@ def tie_split(x, y):
 
 def extremum_adjoint(g, x, ans, axis=None, keepdims=False):
     """Adjoint of max/min: ``g`` goes to the winning elements, split equally among ties."""
-    hit = (x == unreduce(ans, x, axis, keepdims)).astype(jnp.result_type(g))
-    count = jnp.sum(hit, axis=_axes(x, axis), keepdims=True)
-    return unreduce(g, x, axis, keepdims) * hit / count
+    hit = x == unreduce(ans, x, axis, keepdims)
+    count = jnp.sum(hit, axis=_axes(x, axis), keepdims=keepdims, dtype=jnp.result_type(g))
+    # each tie's share, divided once per reduced element (not per element of x), where x won
+    share = unreduce(g / count, x, axis, keepdims)
+    return jnp.where(hit, share, 0 * share)  # 0 * share: NaN where nothing won (a NaN max), as before
 
 
 def prod_adjoint(g, x, axis=None, keepdims=False):
