@@ -91,6 +91,35 @@ def test_residuals_numpy_leaves_empty_by_rank_are_a_located_error(kind):
     assert not library_frames(info.value)
 
 
+#: every entry point besides the gradient that runs the function's value: each must give NumPy's
+#: value at full rank and the located error at lower rank (they used to give NaN residuals)
+VALUE_ENTRY_POINTS = {
+    "primal": lambda f, A, b: grad(f, wrt=("A", "b")).primal(A, b),
+    "jvp": lambda f, A, b: sourcegrad.jvp(f, wrt="A")(A, b, tangents=np.ones_like(A))[0],
+    "jacfwd": lambda f, A, b: sourcegrad.jacfwd(f, wrt="A")(A, b),
+}
+
+
+@pytest.mark.parametrize("entry", sorted(VALUE_ENTRY_POINTS))
+@pytest.mark.parametrize("kind", ["sum", "index", "shape", "loop"])
+def test_the_value_and_forward_mode_check_the_rank_too(kind, entry):
+    f = make_function(SOURCES[kind])
+    call = VALUE_ENTRY_POINTS[entry]
+    twice = call(f, A_FULL, B1), call(f, A_FULL, B1)  # the second call must not skip the check
+    if entry != "jacfwd":
+        for out in twice:
+            assert_close(out, f(A_FULL, B1), rtol=1e-10, atol=1e-12, what=f"{entry} vs NumPy")
+    else:  # the Jacobian of a scalar: d f / d A, against central differences
+        _, fd = fd_vjp(f, {"A": A_FULL, "b": B1}, ("A",))
+        assert_close(twice[1], fd[0], rtol=1e-5, atol=1e-6, what="jacfwd vs FD")
+    for _ in range(2):
+        with pytest.raises(sourcegrad.ShapeError) as info:
+            call(f, A_LOW, B1)
+        text = str(info.value)
+        assert f":{LSTSQ_LINE[kind]}:" in text and "lower rank" in text, text
+        assert not library_frames(info.value)
+
+
 def test_residuals_not_read_are_not_checked():
     # the solution of a rank-deficient matrix is NumPy's (its pseudo-inverse's); unread residuals
     # raise nothing, and the generated code computes no rank check

@@ -17,11 +17,13 @@ import os
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import SimpleNamespace
 
 from . import runtime
 from ._version import __version__
 from .ad.activity import Activity, analyze
 from .ad.forward import forward
+from .ad.reverse.statements import residual_read
 from .ad.simplify import simplify
 from .backend import emit
 from .backend.lower import lower_function
@@ -59,6 +61,9 @@ class ForwardTransformed:
     filename: str
     namespace: dict = field(repr=False)
     module_reads: tuple = field(default=(), repr=False)  # as Transformed's: checked at each call
+    # np.linalg.lstsq's residuals are read (here or in a callee): NumPy's may be an empty array,
+    # which the gradient's rank check finds (JVPFunction runs it; see GradFunction._rank_check)
+    reads_residuals: bool = False
 
     @property
     def jvp_fn(self):
@@ -158,6 +163,7 @@ def transform_forward(
         filename,
         namespace,
         module_reads(fn, normal, callees),
+        residual_read(SimpleNamespace(callees=callees), normal.body),
     )
     if os.environ.get("SOURCEGRAD_DEBUG"):
         for stage in FORWARD_STAGES:

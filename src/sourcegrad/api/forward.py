@@ -98,6 +98,11 @@ class JVPFunction(GradFunction):
                 out = boundary.leaving_x64(jitted(*values, *converted), x64)
             except located.RUNTIME_ERRORS as exc:  # a mistake on a line of the user's: located
                 raise located.relocated(exc, t) from None
+            if getattr(
+                t, "reads_residuals", False
+            ):  # lstsq's residuals, maybe NumPy's empty array: checked, no fast path
+                self._residual_gradient()._rank_check(args, kwargs, out[0])
+                return out
             given = (tangents,) if self._wrt_single else tangents
             if not kwargs and len(args) == len(self._params) and type(given) is tuple:
                 key = fastcall.call_key((*args, *given))
@@ -107,6 +112,14 @@ class JVPFunction(GradFunction):
                         fastcall.fast_call(jitted, x64, self._reads[id(t)], self._fallback), len(args), casts
                     )
             return out
+
+    def _residual_gradient(self) -> GradFunction:
+        """The gradient of the same function, whose rank check finds lstsq's residuals that NumPy
+        gives as an empty array (see GradFunction._rank_check); made once, when first needed."""
+        made = getattr(self, "_residual_grad", None)
+        if made is None:
+            made = self._residual_grad = GradFunction(self._fn, wrt=self.wrt, max_iter=self._max_iter)
+        return made
 
     def value_and_grad(self, *args, **kwargs):
         raise TypeError(

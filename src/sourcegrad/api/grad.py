@@ -15,6 +15,7 @@ import threading
 from typing import cast
 
 import jax
+import numpy as np
 
 from ..deploy import module_cache
 from ..errors import (
@@ -441,11 +442,24 @@ class GradFunction(GradViews):
         with boundary.x64_scope(x64):
             values, static, t = self._prepare(values)
             out = boundary.leaving_x64(self._execute(t, static, "primal", values), x64)
+            if t.gradient.meta.get("lstsq_residuals"):  # checked on every call: no fast path
+                self._rank_check(args, kwargs, out)
+                return out
             if key is not None and len(args) == len(self._params):
                 self._fast_primal[key] = fastcall.fast_call(
                     self._jit(t, static, "primal"), x64, self._reads[id(t)], lambda a: self._primal(a, {})
                 )
             return out
+
+    def _rank_check(self, args, kwargs, out) -> None:
+        """The function reads np.linalg.lstsq's residuals, which NumPy gives as an empty array
+        when the matrix has a lower rank than its columns (a shape the compiled primal cannot
+        have: its residuals are NaN there). The gradient checks the rank (a status flag): run it,
+        seeded with zeros, so that the primal raises its located ShapeError too."""
+        seed = jax.tree_util.tree_map(
+            lambda v: np.zeros(np.shape(v), getattr(v, "dtype", None) or type(v)), out
+        )
+        self._run(args, kwargs, seed, None)
 
     @_public
     def compile(self, *args, seed=None, accumulate=None, **kwargs) -> CompiledGrad:
