@@ -25,7 +25,7 @@ from dataclasses import replace
 
 from .. import runtime
 from ..normal import ir
-from ..normal.astutil import clone, walk
+from ..normal.astutil import clone, unparse, walk
 from ..normal.walk import map_blocks, names_read_deep
 
 __all__ = ["simplify", "REWRITES", "fold_first_contributions"]
@@ -230,7 +230,7 @@ drop_default_arguments = _expression_rewrite(_DropDefaults)
 
 def _is_zeros_of(value) -> bool:
     e = value.expr if isinstance(value, ir.Raw) else None
-    return isinstance(e, ast.Call) and ast.unparse(e.func) == "jnp.zeros_like"
+    return isinstance(e, ast.Call) and unparse(e.func) == "jnp.zeros_like"
 
 
 def _fold_block(stmts, foldable) -> tuple[list, int]:
