@@ -9,17 +9,22 @@ import sys
 __all__ = ["name", "parse_expr", "call", "clone", "walk", "unparse"]
 
 
+#: One ``Load`` context for every generated name, as ``ast.parse`` shares one (contexts and
+#: operators have no fields, and a long function makes tens of thousands of them)
+LOAD = ast.Load()
+
+
 def name(id_: str) -> ast.Name:
-    return ast.Name(id=id_, ctx=ast.Load())
+    return ast.Name(id=id_, ctx=LOAD)
 
 
 def parse_expr(text: str) -> ast.expr:
     """An expression from text; dotted names (``jnp.zeros_like``) are built without parsing."""
     if text.replace(".", "").replace("_", "").isalnum() and not text[0].isdigit():
         parts = text.split(".")
-        node: ast.expr = ast.Name(id=parts[0], ctx=ast.Load())
+        node: ast.expr = ast.Name(id=parts[0], ctx=LOAD)
         for attr in parts[1:]:
-            node = ast.Attribute(value=node, attr=attr, ctx=ast.Load())
+            node = ast.Attribute(value=node, attr=attr, ctx=LOAD)
         return node
     return ast.parse(text, mode="eval").body
 
@@ -32,12 +37,16 @@ def call(func: str, *args: ast.expr, **kwargs: ast.expr) -> ast.Call:
     )
 
 
+# shared, not copied: no fields to change (ast.parse shares them too)
+_FIELDLESS = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+
 def clone(node):
     """A deep copy of an expression tree: ``copy.deepcopy`` without its memo and protocol
     machinery, which dominate the transform time of long functions."""
     if isinstance(node, list):
         return [clone(n) for n in node]
-    if not isinstance(node, ast.AST):
+    if not isinstance(node, ast.AST) or isinstance(node, _FIELDLESS):
         return node
     new = node.__class__()
     for field in node._fields:
