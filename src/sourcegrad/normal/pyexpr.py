@@ -8,6 +8,7 @@ parentheses precedence needs: ``g * y`` with ``y := a + b`` prints as
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from .. import rules
 from . import ir
@@ -74,9 +75,9 @@ def _substituted(node, mapping: dict):
     if not isinstance(node, ast.AST) or isinstance(node, _FIELDLESS):
         return node
     cls = node.__class__
-    if cls is ast.Name and node.id in mapping:
+    if type(node) is ast.Name and node.id in mapping:
         return clone(mapping[node.id])  # not entered: names inside the replacement stay
-    new = cls()
+    new: Any = cls()
     for field in node._fields:
         setattr(new, field, _substituted(getattr(node, field, None), mapping))
     if cls is ast.Call:
