@@ -196,8 +196,10 @@ def used_names(module: ir.Module, text: str) -> set[str]:
 
     A regular expression, not a parse: the module can be thousands of lines long. A name that
     only occurs in a string is counted too, which at worst imports a helper that is not used."""
-    code = "\n".join(line.split("#", 1)[0] for line in text.split("\n"))
-    return set(_IDENTIFIER.findall(code))
+    return set(_IDENTIFIER.findall(_COMMENT.sub("", text)))
+
+
+_COMMENT = re.compile(r"#[^\n]*")  # from a line's first '#' to its end
 
 
 def format_module(module: ir.Module) -> tuple[str, SourceMap]:
