@@ -20,13 +20,20 @@ def name(id_: str) -> ast.Name:
 
 def parse_expr(text: str) -> ast.expr:
     """An expression from text; dotted names (``jnp.zeros_like``) are built without parsing."""
-    if text.replace(".", "").replace("_", "").isalnum() and not text[0].isdigit():
-        parts = text.split(".")
+    parts = _DOTTED.get(text)
+    if parts is None and text.replace(".", "").replace("_", "").isalnum() and not text[0].isdigit():
+        if len(_DOTTED) > 4096:  # a bound, for a long-lived process
+            _DOTTED.clear()
+        parts = _DOTTED[text] = text.split(".")
+    if parts:
         node: ast.expr = ast.Name(id=parts[0], ctx=LOAD)
         for attr in parts[1:]:
             node = ast.Attribute(value=node, attr=attr, ctx=LOAD)
         return node
     return ast.parse(text, mode="eval").body
+
+
+_DOTTED: dict[str, list[str]] = {}  # dotted name -> its parts
 
 
 def call(func: str, *args: ast.expr, **kwargs: ast.expr) -> ast.Call:
