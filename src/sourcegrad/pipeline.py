@@ -187,6 +187,7 @@ def _transform(
     filename = emit.generated_filename(primal.name, parsed.filename, first)
     namespace = emit.load(source, filename, user_globals, f"sourcegrad.generated.{primal.name}")
     wrt_leaves = tuple(leaf.id for w in wrt for leaf in leaves(inputs[w]))
+    used = emit.used_names(module, source) if user_globals else set()
     out = Transformed(
         parsed,
         tuple(wrt),
@@ -200,7 +201,7 @@ def _transform(
         smap,
         filename,
         namespace,
-        {k: v for k, v in user_globals.items() if k in emit.used_names(module, source)},
+        {k: v for k, v in user_globals.items() if k in used},
         module_reads(fn, primal, callees),
     )
     emit.release_with(out, filename)

@@ -25,7 +25,7 @@ from dataclasses import replace
 
 from .. import runtime
 from ..normal import ir
-from ..normal.astutil import clone, walk
+from ..normal.astutil import clone, unparse, walk
 from ..normal.walk import map_blocks, names_read_deep
 
 __all__ = ["simplify", "REWRITES", "fold_first_contributions"]
@@ -183,38 +183,49 @@ class _DropDefaults(_Rewriter):
         return node
 
     def applies(self, node) -> bool:
-        return any(
-            isinstance(n, ast.Call)
-            and isinstance(n.func, ast.Name)
-            and n.keywords
-            and n.func.id in runtime.__all__
-            for n in walk(node)
-        )
+        helpers = _HELPERS
+        for n in walk(node):
+            if (
+                isinstance(n, ast.Call)
+                and n.keywords
+                and isinstance(n.func, ast.Name)
+                and n.func.id in helpers
+            ):
+                return True
+        return False
 
 
-def _map_exprs(stmts, rewriter: _Rewriter):
-    """Apply an expression rewriter to every generated (Raw) expression; copies what it changes."""
+_HELPERS = frozenset(runtime.__all__)
+
+
+def _map_exprs(stmts, rewriter: _Rewriter, settled: dict):
+    """Apply an expression rewriter to every generated (Raw) expression; copies what it changes.
+    ``settled``: id -> expression, those the rewriter left alone in an earlier round (it leaves
+    them alone again: rewriters are deterministic and never change the tree they are given)."""
     out = []
     for s in stmts:
-        if (
-            isinstance(s, (ir.Assign, ir.Return))
-            and isinstance(s.value, ir.Raw)
-            and rewriter.applies(s.value.expr)
-        ):
+        if isinstance(s, (ir.Assign, ir.Return)) and isinstance(s.value, ir.Raw):
+            e = s.value.expr
+            if settled.get(id(e)) is e:
+                out.append(s)
+                continue
             before = rewriter.changes
-            expr = rewriter.visit(clone(s.value.expr))  # earlier stages keep theirs
-            if rewriter.changes != before:
-                s = replace(s, value=ir.Raw(expr))
+            if rewriter.applies(e):
+                expr = rewriter.visit(clone(e))  # earlier stages keep theirs
+                if rewriter.changes != before:
+                    out.append(replace(s, value=ir.Raw(expr)))
+                    continue
+            settled[id(e)] = e
         else:
-            s = map_blocks(s, lambda block: _map_exprs(block, rewriter))
+            s = map_blocks(s, lambda block: _map_exprs(block, rewriter, settled))
         out.append(s)
     return out
 
 
 def _expression_rewrite(cls):
-    def rewrite(fn: ir.Function):
+    def rewrite(fn: ir.Function, settled: dict | None = None):
         r = cls()
-        body = tuple(_map_exprs(fn.body, r))
+        body = tuple(_map_exprs(fn.body, r, {} if settled is None else settled))
         return replace(fn, body=body), r.changes
 
     rewrite.__name__ = cls.__name__
@@ -230,7 +241,7 @@ drop_default_arguments = _expression_rewrite(_DropDefaults)
 
 def _is_zeros_of(value) -> bool:
     e = value.expr if isinstance(value, ir.Raw) else None
-    return isinstance(e, ast.Call) and ast.unparse(e.func) == "jnp.zeros_like"
+    return isinstance(e, ast.Call) and unparse(e.func) == "jnp.zeros_like"
 
 
 def _fold_block(stmts, foldable) -> tuple[list, int]:
@@ -289,7 +300,9 @@ def fold_first_contributions(stmts) -> list:
     return out
 
 
-def fold_single_contribution(fn: ir.Function):
+def fold_single_contribution(fn: ir.Function, settled: dict | None = None):
+    """The backward's accumulators that are zeroed and then receive one contribution, folded
+    (``settled`` is for the expression rewrites' signature: statements are looked at anew)."""
     foldable = fn.meta.get("foldable", frozenset())
     body, changes = [], 0
     for s in fn.body:
@@ -309,8 +322,9 @@ def simplify(fn: ir.Function, max_rounds: int = 10) -> ir.Function:
     rewrites cannot create new opportunities for it, so one pass of theirs per fixed point of it
     is enough, and long functions are walked as few times as possible)."""
     for rewrite in REWRITES:
+        settled: dict = {}  # expressions an expression rewrite left alone: not walked again
         for _ in range(max_rounds):
-            fn, changes = rewrite(fn)
+            fn, changes = rewrite(fn, settled)
             if not changes:
                 break
     return fn

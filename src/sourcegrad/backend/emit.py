@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from .. import runtime
 from ..normal import ir
+from ..normal.astutil import unparse
 from ..normal.pyexpr import to_ast
 
 __all__ = ["SourceMap", "format_function", "format_module", "load", "used_names"]
@@ -131,7 +132,7 @@ class _Printer:
         elif isinstance(s, ir.Return):
             text = expr_text(s.value)
             if isinstance(s.value, ir.Raw) and isinstance(s.value.expr, ast.Tuple) and s.value.expr.elts:
-                text = ", ".join(ast.unparse(e) for e in s.value.expr.elts)
+                text = ", ".join(unparse(e) for e in s.value.expr.elts)
                 if len(s.value.expr.elts) == 1:
                     text += ","
             self.line(f"return {text}", indent, user_line, section)
@@ -178,7 +179,7 @@ def _comment_line(c: ir.Comment):
 
 
 def expr_text(value) -> str:
-    return ast.unparse(to_ast(value))
+    return unparse(to_ast(value))
 
 
 def format_function(fn: ir.Function, annotate=None) -> str:
@@ -195,8 +196,10 @@ def used_names(module: ir.Module, text: str) -> set[str]:
 
     A regular expression, not a parse: the module can be thousands of lines long. A name that
     only occurs in a string is counted too, which at worst imports a helper that is not used."""
-    code = "\n".join(line.split("#", 1)[0] for line in text.split("\n"))
-    return set(_IDENTIFIER.findall(code))
+    return set(_IDENTIFIER.findall(_COMMENT.sub("", text)))
+
+
+_COMMENT = re.compile(r"#[^\n]*")  # from a line's first '#' to its end
 
 
 def format_module(module: ir.Module) -> tuple[str, SourceMap]:

@@ -27,7 +27,7 @@ import copy
 
 from .loop_returns import LoopReturns
 from .parse import ParsedFunction
-from .peel import peel_loops
+from .peel import peel_loops, walk_tree
 
 __all__ = ["desugar", "FLAG_FUNCTION"]
 
@@ -224,7 +224,7 @@ def desugar(parsed: ParsedFunction, taken: set) -> ParsedFunction:
     """``parsed`` with early returns, breaks and continues removed (see the module docstring)."""
     node = parsed.node
     if (
-        not any(isinstance(n, (ast.Break, ast.Continue)) for n in ast.walk(node))
+        not any(isinstance(n, (ast.Break, ast.Continue)) for n in walk_tree(node))
         and not _early_return(node)
         and peel_loops(node, node.body, lambda base: base) is None
     ):
@@ -247,5 +247,6 @@ def _deep_flatten(stmts) -> list:
 
 
 def _early_return(node: ast.FunctionDef) -> bool:
-    returns = [n for n in ast.walk(node) if isinstance(n, ast.Return)]
+    # one return: the order of the walk does not matter
+    returns = [n for n in walk_tree(node) if isinstance(n, ast.Return)]
     return len(returns) > 1 or bool(returns and node.body and returns[0] is not node.body[-1])

@@ -263,7 +263,13 @@ def _check_runs_this_source(fn, parsed: ParsedFunction) -> None:
     delta = parsed.first_line - 1
     names = _global_names(code, fn.__globals__)
     modules = [n for n in names if isinstance(fn.__globals__[n], types.ModuleType)]
-    for imported in (modules, (), names):  # CPython compiles `np.f(x)` apart if `np` is imported
+    # CPython compiles `np.f(x)` apart if `np` is imported. Which variant matches decides only how
+    # many compiles this takes (each costs about a parse): without an import in the file (exec'd
+    # source), the one without imports is tried first
+    variants: tuple = (modules, (), names)
+    if not any("import" in line for line in linecache.getlines(code.co_filename)):
+        variants = ((), modules, names)
+    for imported in variants:
         try:
             compiled = _compile_like(fn, parsed, imported)
         except (SyntaxError, ValueError):
@@ -300,6 +306,8 @@ def _compile_like(fn, parsed: ParsedFunction, imported=()):
             parsed.node,
             ast.Return(ast.Tuple([ast.Name(v, ast.Load()) for v in free], ast.Load())),
         ]
+        for stmt in (body[0], body[2]):
+            ast.fix_missing_locations(stmt)
         outer = ast.FunctionDef(
             "__sourcegrad_outer__",
             ast.arguments([], [], None, [], [], None, []),
@@ -308,9 +316,13 @@ def _compile_like(fn, parsed: ParsedFunction, imported=()):
             None,
             lineno=1,
             col_offset=0,
+            end_lineno=1,
+            end_col_offset=0,
         )
-    imports = [ast.Import([ast.alias("sys", n)]) for n in imported]
-    module = ast.fix_missing_locations(ast.Module([*imports, outer], []))
+    # the new nodes get the locations ast.fix_missing_locations would give them (line 1); the
+    # parsed definition has all of its own, and walking it again costs as much as a parse
+    imports = [ast.fix_missing_locations(ast.Import([ast.alias("sys", n)])) for n in imported]
+    module = ast.Module([*imports, outer], [])
     flags = fn.__code__.co_flags & _FUTURE_FLAGS  # e.g. `from __future__ import annotations`
     code = compile(module, parsed.filename, "exec", flags=flags, dont_inherit=True)
     if free:

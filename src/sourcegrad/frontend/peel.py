@@ -33,18 +33,30 @@ from __future__ import annotations
 import ast
 import copy
 
-__all__ = ["peel_loops", "targets_read_after"]
+__all__ = ["peel_loops", "targets_read_after", "walk_tree"]
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
-def _walk(node):
-    """``ast.walk`` that does not enter nested functions."""
+def walk_tree(node, skip: tuple = ()):
+    """The nodes ``ast.walk`` yields (in another order), several times faster: the fields are
+    read directly instead of through ``ast.iter_child_nodes``' generators. Nodes of the types in
+    ``skip`` are not entered (nor yielded)."""
     stack = [node]
     while stack:
         n = stack.pop()
         yield n
-        stack.extend(c for c in ast.iter_child_nodes(n) if not isinstance(c, _SCOPES))
+        for field in n._fields:
+            child = getattr(n, field, None)
+            if isinstance(child, list):
+                stack.extend(c for c in child if isinstance(c, ast.AST) and not isinstance(c, skip))
+            elif isinstance(child, ast.AST) and not isinstance(child, skip):
+                stack.append(child)
+
+
+def _walk(node):
+    """``ast.walk`` that does not enter nested functions."""
+    return walk_tree(node, _SCOPES)
 
 
 def _stored(nodes) -> set:
@@ -85,24 +97,26 @@ class _Peel:
         statements that run after them."""
         out: list = []
         for i, s in enumerate(stmts):
-            rest = (*stmts[i + 1 :], *after)
-            if isinstance(s, ast.For) and self.wanted(s, bound, numbers, rest):
-                out.extend(self.peel(s, bound, rest))
-                self.changed = True
-            elif isinstance(s, (ast.For, ast.While, ast.If, ast.With)):
-                new = copy.copy(s)
-                new.body = self.block(s.body, set(bound), {}, rest)
-                if not isinstance(new, ast.With):
-                    new.orelse = self.block(new.orelse, set(bound), {}, rest)
-                out.append(new)
+            if isinstance(s, (ast.For, ast.While, ast.If, ast.With)):
+                rest = (*stmts[i + 1 :], *after)  # only compound statements need it (linear time)
+                if isinstance(s, ast.For) and self.wanted(s, bound, numbers, rest):
+                    out.extend(self.peel(s, bound, rest))
+                    self.changed = True
+                else:
+                    new = copy.copy(s)
+                    new.body = self.block(s.body, set(bound), {}, rest)
+                    if not isinstance(new, ast.With):
+                        new.orelse = self.block(new.orelse, set(bound), {}, rest)
+                    out.append(new)
             else:
                 out.append(s)
-            for name in _stored([s]):
+            stored = _stored([s])
+            for name in stored:
                 numbers.pop(name, None)
             if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
                 if _is_number(s.value):
                     numbers[s.targets[0].id] = s
-            bound |= _stored([s])
+            bound |= stored
         return out
 
     def wanted(self, loop: ast.For, bound: set, numbers: dict, rest: tuple) -> bool:
@@ -305,6 +319,8 @@ def targets_read_after(fn: ast.FunctionDef) -> dict:
 
     def block(stmts, after: tuple) -> None:
         for i, s in enumerate(stmts):
+            if not isinstance(s, (ast.For, ast.While, ast.If, ast.With)):
+                continue
             rest = (*stmts[i + 1 :], *after)
             if isinstance(s, ast.For):
                 out[id(s)] = frozenset(n for n in _stored([s.target]) if _read_before_written(rest, n))

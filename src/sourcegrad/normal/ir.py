@@ -310,25 +310,26 @@ def is_atom(e) -> bool:
 def names_read(e) -> list[str]:
     """Names an expression or argument reads, in order of appearance."""
     out: list[str] = []
-
-    def visit(x):
-        if isinstance(x, Name):
-            out.append(x.id)
-        elif isinstance(x, (Tup, Index)):
-            for item in x.items:
-                visit(item)
-        elif isinstance(x, Slice):
-            for part in (x.lower, x.upper, x.step):
-                if part is not None:
-                    visit(part)
-        elif isinstance(x, Prim):
-            for _, a in x.args:
-                visit(a)
-        elif isinstance(x, Raw):
-            out.extend(n.id for n in walk(x.expr) if isinstance(n, ast.Name))
-
-    visit(e)
+    _names_read(e, out)
     return out
+
+
+def _names_read(x, out: list) -> None:
+    # a module function, not a closure: a recursive closure is a reference cycle per call
+    if isinstance(x, Name):
+        out.append(x.id)
+    elif isinstance(x, (Tup, Index)):
+        for item in x.items:
+            _names_read(item, out)
+    elif isinstance(x, Slice):
+        for part in (x.lower, x.upper, x.step):
+            if part is not None:
+                _names_read(part, out)
+    elif isinstance(x, Prim):
+        for _, a in x.args:
+            _names_read(a, out)
+    elif isinstance(x, Raw):
+        out.extend(n.id for n in walk(x.expr) if isinstance(n, ast.Name))
 
 
 def defined_names(stmts) -> list:

@@ -20,6 +20,8 @@ import ast
 import builtins
 import keyword
 
+from ..frontend.peel import walk_tree
+
 #: Names the generated module itself binds; nothing generated may shadow them.
 GENERATED_MODULE_NAMES = frozenset({"jax", "jnp", "lax", "np"})
 
@@ -29,7 +31,7 @@ _RESERVED = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | GENERATED_MOD
 def identifiers_in(node: ast.AST) -> set[str]:
     """Every variable and parameter name the user's function mentions: a Namer must avoid them."""
     out = set()
-    for n in ast.walk(node):
+    for n in walk_tree(node):
         if isinstance(n, ast.Name):
             out.add(n.id)
         elif isinstance(n, ast.arg):

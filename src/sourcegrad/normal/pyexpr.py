@@ -8,6 +8,7 @@ parentheses precedence needs: ``g * y`` with ``y := a + b`` prints as
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from .. import rules
 from . import ir
@@ -49,26 +50,6 @@ def _const(value) -> ast.expr:
     return ast.Constant(value)
 
 
-class _Substitute(ast.NodeTransformer):
-    def __init__(self, mapping: dict):
-        self.mapping = mapping
-
-    def visit_Name(self, node):
-        if node.id in self.mapping:
-            return clone(self.mapping[node.id])
-        return node
-
-    def visit_Call(self, node):  # *operands with operands := (A, B) splices to A, B
-        self.generic_visit(node)
-        node.args = _spliced(node.args)
-        return node
-
-    def visit_Tuple(self, node):  # (f, *varargs) with varargs := () is (f,)
-        self.generic_visit(node)
-        node.elts = _spliced(node.elts)
-        return node
-
-
 def _spliced(items: list) -> list:
     """``items`` with each starred tuple or list literal replaced by its elements."""
     out: list = []
@@ -81,8 +62,32 @@ def _spliced(items: list) -> list:
 
 
 def instantiate(template: ast.expr, mapping: dict) -> ast.expr:
-    """A copy of ``template`` with names replaced by the expressions in ``mapping``."""
-    return _Substitute(mapping).visit(clone(template))
+    """A copy of ``template`` with names replaced by (copies of) the expressions in ``mapping``;
+    a starred tuple or list literal in a call's arguments or in a tuple is spliced into it
+    (``*operands`` with ``operands := (A, B)`` is ``A, B``; ``(f, *varargs)`` with ``varargs :=
+    ()`` is ``(f,)``). Copying and substituting are one walk (the template is never changed)."""
+    return _substituted(template, mapping)
+
+
+def _substituted(node, mapping: dict):
+    if isinstance(node, list):
+        return [_substituted(n, mapping) for n in node]
+    if not isinstance(node, ast.AST) or isinstance(node, _FIELDLESS):
+        return node
+    cls = node.__class__
+    if type(node) is ast.Name and node.id in mapping:
+        return clone(mapping[node.id])  # not entered: names inside the replacement stay
+    new: Any = cls()
+    for field in node._fields:
+        setattr(new, field, _substituted(getattr(node, field, None), mapping))
+    if cls is ast.Call:
+        new.args = _spliced(new.args)
+    elif cls is ast.Tuple:
+        new.elts = _spliced(new.elts)
+    return new
+
+
+_FIELDLESS = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
 
 def bound_args(prim: ir.Prim, rule) -> dict:

@@ -115,7 +115,7 @@ def assignment(ctx, s: ir.Assign, out):
 
 
 def contribute(ctx, out, rule, prim, pname, arg, template, mapping, origin):
-    replaces = any(isinstance(n, ast.Name) and n.id == "acc" for n in walk(template))
+    replaces = _updates_acc(template)
     if replaces:
         ctx.ensure(out, arg.id, origin)
     expr = instantiate(template, dict(mapping, acc=name(ctx.adj(arg.id))))
@@ -124,6 +124,18 @@ def contribute(ctx, out, rule, prim, pname, arg, template, mapping, origin):
     if rule.broadcast and may_broadcast(rule, prim, pname):
         expr = call("unbroadcast", expr, name(arg.id))
     ctx.accumulate(out, arg.id, expr, origin, replaces=replaces)
+
+
+_UPDATES_ACC: dict = {}  # id(template) -> (template, does it read `acc`): rules' templates live on
+
+
+def _updates_acc(template) -> bool:
+    """Does the adjoint template update the accumulator itself (it reads ``acc``)?"""
+    hit = _UPDATES_ACC.get(id(template))
+    if hit is None or hit[0] is not template:
+        found = any(isinstance(n, ast.Name) and n.id == "acc" for n in walk(template))
+        hit = _UPDATES_ACC[id(template)] = (template, found)
+    return hit[1]
 
 
 def hoist_partial(ctx, expr, g: str, ans: str, arg: str, origin):
