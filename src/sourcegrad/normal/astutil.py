@@ -69,7 +69,6 @@ _CHILDREN = {
     ast.Starred: ("value",),
     ast.keyword: ("value",),
     ast.Slice: ("lower", "upper", "step"),
-    ast.Compare: ("left",),
 }
 
 
@@ -92,7 +91,8 @@ def walk(node):
             stack.extend(n.keywords)
         elif isinstance(n, (ast.Tuple, ast.List)):
             stack.extend(n.elts)
-        elif isinstance(n, ast.Compare):
+        elif isinstance(n, ast.Compare):  # `left` and every comparator (a list field)
+            stack.append(n.left)
             stack.extend(n.comparators)
         elif not isinstance(n, (ast.Name, ast.Constant)):
             stack.extend(ast.iter_child_nodes(n))
