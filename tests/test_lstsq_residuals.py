@@ -235,3 +235,16 @@ def test_residuals_read_in_a_called_function_or_no_grad_are_refused_where_they_a
     )
     with pytest.raises(sourcegrad.UnsupportedSyntaxError, match=r":2:.*inside a no_grad block"):
         grad(f, wrt=("x",))(np.ones(2), A_FULL, B1)
+
+
+@pytest.mark.parametrize("entry", ["hessian", "hvp"])
+def test_second_order_of_a_function_reading_residuals_is_refused_where_it_is(entry):
+    f = make_function(SOURCES["sum"])
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
+        if entry == "hessian":
+            sourcegrad.hessian(f)(A_FULL, B1)
+        else:
+            sourcegrad.hvp(f)(A_FULL, B1, vectors=np.ones_like(A_FULL))
+    text = str(info.value)
+    assert ":1:" in text and "lstsq's residuals" in text and "np.sum((b - a @ x) ** 2" in text, text
+    assert not library_frames(info.value)

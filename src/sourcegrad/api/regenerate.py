@@ -53,6 +53,13 @@ def check_straight_line(t):
         raise unsupported(t, "loops, branches, no_grad blocks or calls of its own functions")
     if t.output_is_tuple:
         raise unsupported(t, "a tuple output")
+    if getattr(t, "gradient", None) is not None and t.gradient.meta.get("lstsq_residuals"):
+        raise unsupported(
+            t,
+            "np.linalg.lstsq's residuals read (their gradient checks the rank with a status flag, "
+            "which a gradient differentiated again cannot carry)",
+            "compute the residuals from the solution, np.sum((b - a @ x) ** 2, axis=0)",
+        )
 
 
 def gradient_as_function(t, single: bool = False):
