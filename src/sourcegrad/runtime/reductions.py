@@ -39,15 +39,24 @@ def prod_adjoint(g, x, axis=None, keepdims=False):
     return unreduce(g, x, axis, keepdims) * others
 
 
+def _centered(x, axis):
+    """``x - mean(x)``, centred twice: the first difference sums to a rounding error (n ulps of x,
+    not 0), which an adjoint dividing by a tiny std turns into an O(1) gradient that is no
+    subgradient (its components must sum to 0: shifting x changes neither var nor std). The
+    second pass leaves ulps of the deviations themselves."""
+    centered = x - jnp.mean(x, axis=axis, keepdims=True)
+    return centered - jnp.mean(centered, axis=axis, keepdims=True)
+
+
 def var_adjoint(g, x, axis=None, ddof=0, keepdims=False):
     """Adjoint of var: 2 (x - mean) / (N - ddof), times the broadcast ``g``."""
-    centered = x - jnp.mean(x, axis=axis, keepdims=True)
+    centered = _centered(x, axis)
     return unreduce(g, x, axis, keepdims) * 2 * centered / (reduced_size(x, axis) - ddof)
 
 
 def std_adjoint(g, x, ans, axis=None, ddof=0, keepdims=False):
     """Adjoint of std: (x - mean) / ((N - ddof) std), times the broadcast ``g``."""
-    centered = x - jnp.mean(x, axis=axis, keepdims=True)
+    centered = _centered(x, axis)
     return unreduce(div_or_zero(g, ans), x, axis, keepdims) * centered / (reduced_size(x, axis) - ddof)
 
 
