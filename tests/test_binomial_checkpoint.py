@@ -26,13 +26,13 @@ from .helpers import assert_close, fd_vjp, make_function
 
 
 def recurrence(x, k, n):
-    for i in range(n):
+    for _i in range(n):
         x = np.sin(k * x) + 0.1 * x
     return np.sum(x * x)
 
 
 def recurrence_jax(x, k, n):
-    for i in range(n):
+    for _i in range(n):
         x = jnp.sin(k * x) + 0.1 * x
     return jnp.sum(x * x)
 
@@ -52,13 +52,13 @@ def over_rows_jax(X, w):
 
 
 def two_carries(x, v, k, n):
-    for i in range(n):
+    for _i in range(n):
         x, v = x + 0.1 * v, v - 0.1 * np.sin(k * x)
     return np.sum(x * v)
 
 
 def two_carries_jax(x, v, k, n):
-    for i in range(n):
+    for _i in range(n):
         x, v = x + 0.1 * v, v - 0.1 * jnp.sin(k * x)
     return jnp.sum(x * v)
 
@@ -106,7 +106,7 @@ def test_two_carried_values(slots):
 def test_default_is_32_slots_and_the_pragma_works_like_sqrt():
     fn = make_function("""
         def pragma_binomial(x, k, n):
-            for i in range(n):  # sourcegrad: checkpoint=binomial
+            for _i in range(n):  # sourcegrad: checkpoint=binomial
                 x = np.sin(k * x) + 0.1 * x
             return np.sum(x * x)
     """)
@@ -141,7 +141,7 @@ def test_bad_values_are_clear_errors():
 # ----- the schedule: revolve's split is optimal, and the sweep runs exactly its cost -----
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sweep_cost(gap, free):
     """The fewest step evaluations that reverse ``gap`` iterations from a checkpoint with ``free``
     slots, by exhaustive search: advance m, keep a checkpoint, reverse the rest with one slot
@@ -215,3 +215,15 @@ def test_memory_does_not_grow_with_the_trip_count():
     full = grad(recurrence, wrt=("x", "k")).compile(x, k, 8000).memory_analysis().temp_size_in_bytes
     assert temp[8000] < 1.5 * temp[1000], temp
     assert full > 20 * temp[8000], (full, temp)
+
+
+def test_bench_for_compares_the_three_tapes():
+    from sourcegrad.bench.loops import run_for
+
+    lines: list = []
+    rows = run_for((10, 200), out=lines.append)
+    assert len(lines) == 2 and "binomial" in lines[1]
+    for row in rows:
+        assert row["sqrt_max_abs_diff"] < 1e-5 and row["binomial_max_abs_diff"] < 1e-5
+    assert rows[0]["binomial_temp_bytes"] == rows[1]["binomial_temp_bytes"]
+    assert rows[1]["full_tape_temp_bytes"] > 5 * rows[1]["binomial_temp_bytes"]
