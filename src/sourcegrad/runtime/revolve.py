@@ -151,6 +151,8 @@ def binomial_scan_adjoint(step, step_adjoint, init, xs, saved, slots):
     row = jax.eval_shape(step, state0, x0)[1]
     y = jax.eval_shape(step_adjoint, init, (x0, row))[1]
     ys = jax.tree_util.tree_map(lambda s: jnp.zeros((n,) + s.shape, s.dtype), y)
+    if n == 0:  # no iteration to reverse
+        return init, ys
 
     def forward(k, state):
         return step(state, _get(xs, k))
