@@ -14,7 +14,8 @@ loop's own variable after it is the last value it took (``after_loop.py``).
   ``# sourcegrad: max_iter=N`` pragma on its line, or ``grad(max_iter=N)``); without a bound,
   its gradient keeps a fixed number of checkpoints (``# sourcegrad: checkpoints=N``).
 * ``# sourcegrad: checkpoint=sqrt`` (or a segment length) on a ``for`` line, or
-  ``grad(checkpoint=...)``, recomputes the loop's tape in segments instead of storing it.
+  ``grad(checkpoint=...)``, recomputes the loop's tape in segments instead of storing it;
+  ``checkpoint=binomial`` (``binomial:N``) from a fixed number of slots, on revolve's schedule.
 * A ``for`` loop over a range whose body slices with a length that depends on the index
   (``M[1:, :j]``, ``M[1:, j + 1:]``: the minors of a determinant) makes arrays of another shape in
   each iteration, which one compiled loop body cannot: it is *unrolled* while JAX traces
