@@ -363,7 +363,7 @@ def test_non_numbers_where_an_array_is_differentiated(value, what):
         {"checkpoint": -3},
         {"checkpoint": True},
         {"checkpoint": 0},
-        {"checkpoint": "binomial"},
+        {"checkpoint": "revolve"},  # "binomial" is valid (revolve)
         {"checkpoint": 2.5},
         {"max_iter": 0},
         {"max_iter": "10"},

@@ -196,7 +196,8 @@ class InputError(SourcegradError, TypeError):
 class OptionError(SourcegradError, ValueError):
     """An option of :func:`grad` has a value it does not take.
 
-    ``checkpoint=`` takes ``"sqrt"``, a positive int (the segment length) or
+    ``checkpoint=`` takes ``"sqrt"``, ``"binomial"`` or ``"binomial:N"``
+    (revolve, 32 or N >= 2 slots), a positive int (the segment length) or
     ``None``; ``max_iter=`` a positive int or ``None``. Raised when ``grad``
     is applied, naming the valid values.
     """

@@ -173,3 +173,15 @@ def triangular_fill(icf, q, d: int):
 
 
 GOLDEN["triangular_fill"] = (triangular_fill, ("icf", "q"))
+
+
+def rows_binomial(X, w):
+    """Binomial checkpointing (revolve) of a loop over X's rows: the forward keeps 8 carries, the
+    backward recomputes each iteration's tape from the nearest and stacks each row's gradient."""
+    h = w
+    for row in X:  # sourcegrad: checkpoint=binomial:8
+        h = np.tanh(row * h) + 0.5 * h
+    return np.sum(h * h)
+
+
+GOLDEN["rows_binomial"] = (rows_binomial, ("X", "w"))

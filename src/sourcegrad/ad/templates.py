@@ -188,12 +188,14 @@ CARRY_OUT, STACKS = unrolled_scan(ADJOINT, INIT, SCANNED, length=LENGTH, reverse
 """
 )
 
-#: The backward of a checkpointed ``for`` loop: ``checkpointed_scan_adjoint`` reruns each
-#: segment's forward from its checkpoint, then scans the same step over that segment.
+#: The backward of a checkpointed ``for`` loop: ``SCAN_ADJOINT_FN`` is
+#: ``checkpointed_scan_adjoint``, which reruns each segment's forward from its checkpoint, then scans
+#: the same step over that segment (``SEGMENT``: the segment length), or ``binomial_scan_adjoint``,
+#: revolve's recompute sweep over ``SEGMENT`` slots of the carry.
 CHECKPOINTED_ADJOINT = Template(
     _SCAN_STEP
     + """
-CARRY_OUT, STACKS = checkpointed_scan_adjoint(LOOP, ADJOINT, INIT, SCANNED, CHECKPOINTS, SEGMENT)
+CARRY_OUT, STACKS = SCAN_ADJOINT_FN(LOOP, ADJOINT, INIT, SCANNED, CHECKPOINTS, SEGMENT)
 """
 )
 

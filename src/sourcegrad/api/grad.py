@@ -524,7 +524,9 @@ def grad(
     ``# sourcegrad: max_iter=N`` comment. ``checkpoint``: ``"sqrt"`` (or a segment length)
     to store only every segment's start of the function's top-level ``for`` loops and
     recompute their tapes in the backward pass (less memory, about twice the forward work);
-    a loop can ask for it with a ``# sourcegrad: checkpoint=sqrt`` comment. A data-dependent
+    a loop can ask for it with a ``# sourcegrad: checkpoint=sqrt`` comment. ``"binomial"`` (or
+    ``"binomial:N"``) keeps 32 (or N >= 2) copies of such a loop's carry whatever its trip count,
+    at revolve's positions, and recomputes each iteration from the nearest. A data-dependent
     ``while`` loop without ``max_iter`` keeps ``while_checkpoints`` copies of its state (default
     32; per loop: ``# sourcegrad: checkpoints=N``) and recomputes its iterations from them.
     ``axis_name``: a mesh axis name (or a tuple of them): the gradient is to run inside

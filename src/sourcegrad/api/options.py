@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import OptionError, SourcegradError
+from ..runtime.revolve import binomial_slots
 
 __all__ = ["check", "check_options", "check_axis"]
 
@@ -37,12 +38,20 @@ def check_axis(axis_name, axis_reduce) -> None:
 
 
 def check_options(checkpoint, max_iter) -> None:
-    """``checkpoint``: None, "sqrt" or a positive segment length; ``max_iter``: None or positive."""
+    """``checkpoint``: None, "sqrt", "binomial", "binomial:N" (N >= 2 slots) or a positive segment
+    length; ``max_iter``: None or positive."""
     if checkpoint is not None and checkpoint != "sqrt" and not _positive_int(checkpoint):
-        raise OptionError(
-            f'checkpoint={checkpoint!r} is not a valid value: pass "sqrt" (segments of about '
-            f"sqrt(n) iterations), a positive int (the segment length), or None (no checkpointing)"
-        )
+        try:
+            valid = binomial_slots(checkpoint) is not None
+        except ValueError:
+            valid = False
+        if not valid:
+            raise OptionError(
+                f'checkpoint={checkpoint!r} is not a valid value: pass "sqrt" (segments of about '
+                f'sqrt(n) iterations), "binomial" (revolve: 32 slots of the loop carry, the fewest '
+                f'steps recomputed) or "binomial:N" (N >= 2 slots), a positive int (the segment '
+                f"length), or None (no checkpointing)"
+            )
     if max_iter is not None and not _positive_int(max_iter):
         raise OptionError(
             f"max_iter={max_iter!r} is not a valid value: pass a positive int (the "

@@ -31,6 +31,7 @@ from ..normal import ir, walk
 from ..normal.astutil import call, name
 from ..normal.naming import Namer
 from ..normal.pyexpr import iterable, to_ast, trip_count
+from ..runtime.revolve import binomial_slots
 
 __all__ = ["lower_function", "across_devices"]
 
@@ -68,6 +69,15 @@ CHECKPOINTED_SCAN = Template(
     + """
 SEGMENT = segment_length(TRIP_COUNT, CHECKPOINT)
 OUTS, CHECKPOINTS = checkpointed_scan(LOOP, INIT, SCANNED, SEGMENT)
+"""
+)
+
+#: ``checkpoint="binomial"``: the loop keeps ``SLOTS`` copies of its carry, at revolve's positions.
+BINOMIAL_SCAN = Template(
+    _SCAN_STEP
+    + """
+SCHEDULE
+OUTS, CHECKPOINTS = binomial_scan(LOOP, INIT, SCANNED, SLOTS)
 """
 )
 
@@ -176,6 +186,14 @@ class Lowerer:
                 ROWS=ast.Constant(len(s.tape)),
                 STATUS=status,
             )
+        if len(s.checkpointed) == 1:  # binomial: a fixed number of carries, at revolve's positions
+            return BINOMIAL_SCAN.instantiate(
+                s.origin,
+                **mapping,
+                SCHEDULE=[_binomial_note(s)],
+                CHECKPOINTS=s.checkpointed[0],
+                SLOTS=ast.Constant(binomial_slots(s.checkpoint)),
+            )
         if s.checkpointed:  # keep each segment's starting carry; the backward recomputes its tape
             segment, kept = s.checkpointed
             return CHECKPOINTED_SCAN.instantiate(
@@ -272,6 +290,13 @@ class Lowerer:
 def lower_function(fn: ir.Function, namer: Namer) -> ir.Function:
     """``fn`` with every For/While/If replaced by the JAX calls that run it."""
     return Lowerer(namer).function(fn)
+
+
+def _binomial_note(s: ir.For) -> ir.Comment:
+    slots = binomial_slots(s.checkpoint)
+    return ir.Comment(
+        f"binomial checkpointing (revolve): {slots} slots of the carry; the backward recomputes its tape"
+    )
 
 
 def _shape_only_note(names) -> list:

@@ -23,6 +23,8 @@ def command(args) -> int:
         print("\n".join(loops.summary(result)))
     elif args.suite == "while":
         result = loops.run_while((10, 1000) if args.quick else loops.WHILE_LENGTHS)
+    elif args.suite == "for":
+        result = loops.run_for((10, 1000) if args.quick else loops.WHILE_LENGTHS)
     elif args.suite == "forward":
         from . import forward
 
@@ -56,7 +58,7 @@ def add_parser(sub):
     )
     bench.set_defaults(suite="suite", quick=False, only=None, plot=None, timeout=60.0, json=None)
     suites = bench.add_subparsers(
-        dest="suite", metavar="{suite,scaling,while,gradbench,forward,overhead,small-loops}"
+        dest="suite", metavar="{suite,scaling,while,for,gradbench,forward,overhead,small-loops}"
     )
     suite = suites.add_parser(
         "suite",
@@ -82,6 +84,15 @@ def add_parser(sub):
     unbounded.add_argument("--quick", action="store_true", help="10 and 1000 iterations only")
     unbounded.set_defaults(timeout=60.0)
     unbounded.add_argument("--json", help="also write the measurements to this file")
+    bounded = suites.add_parser(
+        "for",
+        help="a for loop's sqrt and binomial checkpoints against its full tape",
+        description="Memory and time of a for loop's gradient: full tape, checkpoint='sqrt' and "
+        "checkpoint='binomial' (revolve, 32 slots), at 10, 1000 and 100000 iterations.",
+    )
+    bounded.add_argument("--quick", action="store_true", help="10 and 1000 iterations only")
+    bounded.set_defaults(timeout=60.0)
+    bounded.add_argument("--json", help="also write the measurements to this file")
     gradbench = suites.add_parser(
         "gradbench", help="GradBench evals: validity, steady state and first call against jax.jit(jax.grad)"
     )

@@ -204,8 +204,8 @@ class For:
     name: str = "loop"
     tape: tuple = ()  # set by reverse: (body name, stacked name) saved per iteration
     status: tuple = ()  # set by reverse: (stacked flag, any-flag) of while loops inside the body
-    checkpoint: str | int | None = None  # "sqrt" or a segment length: recompute segments instead of a tape
-    checkpointed: tuple = ()  # set by reverse when it checkpoints: (segment name, saved name)
+    checkpoint: str | int | None = None  # "sqrt", a segment length or "binomial[:N]": recompute, no tape
+    checkpointed: tuple = ()  # set by reverse when it checkpoints: (segment name, saved name); binomial: (saved,)
     shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
     unrolled: bool = False  # slices' shapes depend on the index: a Python loop while JAX traces
 

@@ -117,6 +117,7 @@ from .reductions import (
     tie_split,
     var_adjoint,
 )
+from .revolve import binomial_scan, binomial_scan_adjoint
 from .spectral import (
     angle_adjoint,
     conj_sign,
@@ -183,6 +184,8 @@ __all__ = [
     "checkpointed_scan_adjoint",
     "checkpointed_while",
     "checkpointed_while_adjoint",
+    "binomial_scan",
+    "binomial_scan_adjoint",
     "tape_row",
     "unrolled_scan",
     "static_recursion",

@@ -113,11 +113,6 @@ def _get(buf, i):
     return jax.tree_util.tree_map(lambda b: b[i], buf)
 
 
-def _advance(step, state, steps):
-    """``steps`` iterations of the loop from ``state`` (their tape rows are not kept)."""
-    return lax.fori_loop(0, steps, lambda _, s: step(s)[0], state)
-
-
 def checkpointed_while(test, step, init, slots):
     """``while test(state): state, _ = step(state)`` keeping ``slots`` copies of the state.
 
@@ -164,31 +159,57 @@ def checkpointed_while_adjoint(step, step_adjoint, init, checkpoints):
     """The adjoint steps of a ``checkpointed_while`` loop, last iteration first.
 
     ``step_adjoint(carry, row)`` needs iteration k's tape row, which is recomputed from the
-    nearest checkpoint at or before k (the recompute sweep). While slots are free, the sweep
-    bisects: it advances to the middle of the gap and keeps a checkpoint there, so reversing a
-    gap of g iterations costs about g log2(g) / 2 steps; with every slot used it advances
-    straight to k (cost: the gap). Memory: the slots, whatever the trip count.
+    nearest checkpoint at or before k (the recompute sweep, ``recompute_sweep``). While slots are
+    free, the sweep bisects: it advances to the middle of the gap and keeps a checkpoint there, so
+    reversing a gap of g iterations costs about g log2(g) / 2 steps; with every slot used it
+    advances straight to k (cost: the gap). Memory: the slots, whatever the trip count.
     """
+    return recompute_sweep(
+        lambda k, state: step(state),
+        lambda k, carry, row: step_adjoint(carry, row),
+        init,
+        checkpoints,
+        bisection_split,
+    )
+
+
+def bisection_split(gap, free):
+    """How far past the nearest checkpoint the while loop's sweep keeps the next one: halfway."""
+    return gap // 2
+
+
+def recompute_sweep(step, adjoint, carry, checkpoints, split):
+    """Run ``adjoint(k, carry, row_k)`` for k = n - 1 down to 0, recomputing each tape row ``row_k``
+    (``step(k, state) -> (next state, row_k)``) from the nearest checkpoint at or before k.
+
+    ``checkpoints``: (the iteration of each slot, the states before them, slots used, n). While
+    slots are free and the nearest checkpoint j is before k, the sweep advances ``split(gap, free)``
+    iterations (gap = k + 1 - j: the iterations left to reverse from j) and keeps a checkpoint there;
+    otherwise it advances to k and runs the adjoint, dropping j once k reaches it. ``split`` is the
+    schedule: bisection for while loops, revolve's for ``for`` loops (``runtime.revolve``)."""
     where, states, used, n = checkpoints
     slots = where.shape[0]
 
-    def bisect(loop):  # keep a checkpoint halfway between the nearest one and k
+    def advance(j, state, steps):  # ``steps`` iterations from j; their tape rows are not kept
+        return lax.fori_loop(j, j + steps, lambda i, s: step(i, s)[0], state)
+
+    def keep(loop):  # keep a checkpoint ``split`` iterations past the nearest one
         k, top, where, states, carry = loop
         j = where[top - 1]
-        mid = (j + k + 1) // 2
-        state = _advance(step, _get(states, top - 1), mid - j)
-        return k, top + 1, where.at[top].set(mid), _put(states, top, state), carry
+        m = split(k + 1 - j, slots - top)
+        state = advance(j, _get(states, top - 1), m)
+        return k, top + 1, where.at[top].set(j + m), _put(states, top, state), carry
 
     def reverse_one(loop):  # recompute iteration k's tape row, run its adjoint
         k, top, where, states, carry = loop
         j = where[top - 1]
-        state = _advance(step, _get(states, top - 1), k - j)
-        carry = step_adjoint(carry, step(state)[1])
+        state = advance(j, _get(states, top - 1), k - j)
+        carry = adjoint(k, carry, step(k, state)[1])
         return k - 1, jnp.where(j == k, top - 1, top), where, states, carry
 
     def body(loop):
         k, top, where, _, _ = loop
-        return lax.cond((where[top - 1] < k) & (top < slots), bisect, reverse_one, loop)
+        return lax.cond((where[top - 1] < k) & (top < slots), keep, reverse_one, loop)
 
-    loop = (n - 1, used, where, states, init)
+    loop = (jnp.asarray(n, jnp.int32) - 1, jnp.asarray(used, jnp.int32), where, states, carry)
     return lax.while_loop(lambda loop: loop[0] >= 0, body, loop)[4]

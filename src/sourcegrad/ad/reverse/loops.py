@@ -29,6 +29,7 @@ from ...normal.astutil import call, name
 from ...normal.pyexpr import iterable, trip_count
 from ...normal.walk import names_read_deep, statements
 from ...runtime.loops import WHILE_CHECKPOINTS
+from ...runtime.revolve import binomial_slots
 from .. import templates
 from ..simplify import fold_first_contributions
 from .analysis import loop_invariants, shape_only, without_no_grad
@@ -214,8 +215,12 @@ def for_loop(ctx, s: ir.For):
 
 def checkpointed_loop(ctx, s: ir.For, parts: LoopParts, out: list):
     """The backward of a checkpointed top-level loop: ``checkpointed_scan_adjoint`` recomputes
-    each segment's tape from the carry saved at its start, then runs the adjoint step."""
-    segment = ctx.namer.fresh(f"{s.name}_segment")
+    each segment's tape from the carry saved at its start, then runs the adjoint step; with
+    ``checkpoint="binomial"``, ``binomial_scan_adjoint`` recomputes each iteration's tape row from
+    the nearest of a fixed number of slots (revolve). Both take the same arguments, the last one
+    the segment length's name or the number of slots, so one template writes either."""
+    slots = binomial_slots(s.checkpoint)
+    segment = ast.Constant(slots) if slots else ctx.namer.fresh(f"{s.name}_segment")
     kept = ctx.namer.fresh(f"{s.name}_checkpoints")
     mapping = adjoint_names(ctx, s, parts, "carry", "xs")
     # a row: (every loop target, the tape), as checkpointed_scan_adjoint recomputes them
@@ -225,9 +230,10 @@ def checkpointed_loop(ctx, s: ir.For, parts: LoopParts, out: list):
         SCANNED=tuple_of(*[iterable(it) for it in s.iters]),
         CHECKPOINTS=kept,
         SEGMENT=segment,
+        SCAN_ADJOINT_FN="binomial_scan_adjoint" if slots else "checkpointed_scan_adjoint",
     )
     return (
-        replace(s, checkpointed=(segment, kept)),
+        replace(s, checkpointed=(kept,) if slots else (segment, kept)),
         emit(ctx, s, parts, out, templates.CHECKPOINTED_ADJOINT, mapping),
     )
 

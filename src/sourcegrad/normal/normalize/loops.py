@@ -14,7 +14,8 @@ loop's own variable after it is the last value it took (``after_loop.py``).
   ``# sourcegrad: max_iter=N`` pragma on its line, or ``grad(max_iter=N)``); without a bound,
   its gradient keeps a fixed number of checkpoints (``# sourcegrad: checkpoints=N``).
 * ``# sourcegrad: checkpoint=sqrt`` (or a segment length) on a ``for`` line, or
-  ``grad(checkpoint=...)``, recomputes the loop's tape in segments instead of storing it.
+  ``grad(checkpoint=...)``, recomputes the loop's tape in segments instead of storing it;
+  ``checkpoint=binomial`` (``binomial:N``) from a fixed number of slots, on revolve's schedule.
 * A ``for`` loop over a range whose body slices with a length that depends on the index
   (``M[1:, :j]``, ``M[1:, j + 1:]``: the minors of a determinant) makes arrays of another shape in
   each iteration, which one compiled loop body cannot: it is *unrolled* while JAX traces
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import ast
 
+from ...runtime.revolve import binomial_slots
 from .. import ir
 from ..structs import Struct, leaves, paths, rebuild, same_layout
 from .after_loop import bind_targets_after
@@ -184,7 +186,8 @@ def _mentions(node, names: set) -> bool:
 
 
 def _checkpoint_of(cx, node, origin):
-    """``# sourcegrad: checkpoint=sqrt`` (or a segment length) on the loop, or grad()'s option."""
+    """``# sourcegrad: checkpoint=sqrt`` (or ``binomial``, ``binomial:N``, a segment length) on
+    the loop, or grad()'s option."""
     spec = cx.parsed.pragma(origin.line, "checkpoint") if hasattr(node, "lineno") else None
     spec = spec if spec is not None else cx.checkpoint
     if spec in (None, "none", "off", False):
@@ -192,9 +195,16 @@ def _checkpoint_of(cx, node, origin):
     if spec in ("sqrt", True):
         return "sqrt"
     try:
+        if binomial_slots(spec):
+            return spec
         return int(spec)
     except ValueError:
-        raise cx.error(node, f"checkpoint={spec!r} is not 'sqrt' or an int") from None
+        raise cx.error(
+            node,
+            f"checkpoint={spec!r} is not a valid value",
+            'write "sqrt" (segments of about sqrt(n) iterations), "binomial" (revolve, 32 slots) or '
+            '"binomial:N" (N >= 2 slots), a positive int (the segment length), or none',
+        ) from None
 
 
 def _unrolled_for(cx, node, user_targets, iters, body_nodes):
