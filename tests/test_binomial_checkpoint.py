@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import sourcegrad
 from sourcegrad import grad
 from sourcegrad.errors import OptionError, SourcegradError
 from sourcegrad.runtime.revolve import (
@@ -227,3 +228,85 @@ def test_bench_for_compares_the_three_tapes():
         assert row["sqrt_max_abs_diff"] < 1e-5 and row["binomial_max_abs_diff"] < 1e-5
     assert rows[0]["binomial_temp_bytes"] == rows[1]["binomial_temp_bytes"]
     assert rows[1]["full_tape_temp_bytes"] > 5 * rows[1]["binomial_temp_bytes"]
+
+
+REFUSED_COMMENTS = {
+    "nested": (
+        """
+        def f(x):
+            for i in range(3):
+                for j in range(20):  # sourcegrad: checkpoint=binomial
+                    x = np.sin(x) + 0.1 * x
+            return np.sum(x)
+        """,
+        3,
+        "a loop nested in another loop",
+    ),
+    "branch": (
+        """
+        def f(x):
+            if np.sum(x) > 0:
+                for j in range(20):  # sourcegrad: checkpoint=sqrt
+                    x = np.sin(x) + 0.1 * x
+            return np.sum(x)
+        """,
+        3,
+        "a loop inside an if on array data",
+    ),
+    "window": (
+        """
+        def f(x):
+            t = 0.0
+            for i in range(4):  # sourcegrad: checkpoint=sqrt
+                t = t + np.sum(x[i:i + 3] ** 2)
+            return t
+        """,
+        3,
+        "slices move with its index",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_COMMENTS))
+def test_a_checkpoint_comment_that_cannot_be_honoured_is_a_located_error(case):
+    """A loop's own comment asks for checkpointing: where it cannot be (nested loops, branches on
+    data, unrolled loops, called functions) that is an error at the loop, never a full tape kept
+    silently; grad()'s option applies to the loops where it can."""
+    source, line, what = REFUSED_COMMENTS[case]
+    f = make_function(source)
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
+        sourcegrad.grad(f)(np.linspace(0.1, 0.9, 8))
+    text = str(info.value)
+    assert f":{line}:" in text and what in text and "how to fix" in text, text
+
+
+def test_grads_option_checkpoints_the_top_level_loop_around_a_nested_one():
+    f = make_function(
+        """
+        def f(x):
+            for i in range(30):
+                for j in range(3):
+                    x = np.sin(x) + 0.1 * x
+            return np.sum(x ** 2)
+        """
+    )
+    x = np.linspace(0.1, 0.9, 8)
+    full = sourcegrad.grad(f)(x)
+    for option in ("sqrt", "binomial:4"):
+        np.testing.assert_allclose(np.asarray(sourcegrad.grad(f, checkpoint=option)(x)), full, rtol=1e-12)
+
+
+def test_a_checkpoint_comment_in_a_called_function_is_a_located_error():
+    helper = make_function(
+        """
+        def helper(x):
+            for j in range(20):  # sourcegrad: checkpoint=sqrt
+                x = np.sin(x) + 0.1 * x
+            return x
+        """
+    )
+    f = make_function("def f(x):\n    return np.sum(helper(x))\n", namespace={"helper": helper})
+    with pytest.raises(sourcegrad.UnsupportedSyntaxError) as info:
+        sourcegrad.grad(f)(np.linspace(0.1, 0.9, 8))
+    text = str(info.value)
+    assert ":2:" in text and "a loop in a called function" in text, text

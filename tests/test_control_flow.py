@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from sourcegrad import TapeOverflowError, grad
+from sourcegrad import TapeOverflowError, UnsupportedSyntaxError, grad
 
 from . import flow_functions as ff
 from .helpers import assert_close, fd_vjp
@@ -192,11 +192,14 @@ def test_static_value_from_a_no_grad_block_in_a_loop():
     )
 
 
-def test_checkpoint_pragma_in_a_called_function_keeps_a_full_tape():
+def test_checkpoint_pragma_in_a_called_function_is_a_located_error():
     """Only the differentiated function's top-level loops are checkpointed (documented); a pragma
-    in a callee must not break its bwd_ (it raised NameError before)."""
-    g = grad(ff.checkpoint_in_callee, wrt=("x", "k"))
-    _assert_matches_fd(g, ff.checkpoint_in_callee, {"x": np.array([0.1, 0.2]), "k": 0.7}, ["x", "k"])
+    in a callee used to be ignored (a full tape kept silently; before that it raised NameError in
+    its bwd_): it is a located error at the callee's loop, whose fix says to remove it."""
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(ff.checkpoint_in_callee, wrt=("x", "k"))(np.array([0.1, 0.2]), 0.7)
+    text = str(info.value)
+    assert "a loop in a called function" in text and "remove the comment" in text, text
 
 
 def test_checkpoint_pragma_on_one_loop():

@@ -208,6 +208,7 @@ class For:
     checkpointed: tuple = ()  # set by reverse when it checkpoints: (segment name, saved name); binomial: (saved,)
     shape_only: tuple = ()  # set by reverse: tape names the backward reads for their shape only
     unrolled: bool = False  # slices' shapes depend on the index: a Python loop while JAX traces
+    checkpoint_asked: bool = False  # the loop's own comment asks for it (an error where it cannot)
 
 
 @dataclass(frozen=True)

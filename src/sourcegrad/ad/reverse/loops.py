@@ -188,6 +188,8 @@ def for_loop(ctx, s: ir.For):
     if not parts.needs_adjoint:
         return replace(fwd, checkpoint=None), []
     out = enter(ctx, s, parts)
+    if s.checkpoint is not None and s.checkpoint_asked:
+        checkpoint_refusal(ctx, s, statuses)
     if (
         s.checkpoint is not None
         and ctx.loop_depth == 0
@@ -211,6 +213,29 @@ def for_loop(ctx, s: ir.For):
         mapping.update(ROWS=ast.Constant(len(parts.elems)))
         return fwd, emit(ctx, s, parts, out, templates.UNROLLED_ADJOINT, mapping)
     return replace(fwd, checkpoint=None), emit(ctx, s, parts, out, templates.SCAN_ADJOINT, mapping)
+
+
+def checkpoint_refusal(ctx, s: ir.For, statuses) -> None:
+    """A loop whose own comment asks for checkpointing where it cannot be checkpointed: an error,
+    never a full tape kept silently (grad()'s option applies to the loops where it can)."""
+    where = (
+        "a loop nested in another loop"
+        if ctx.loop_depth
+        else "a loop inside an if on array data"
+        if ctx.cond_depth
+        else "a loop in a called function (its backward is a function of its own)"
+        if ctx.split_backward
+        else "a loop with a data-dependent while loop with max_iter in its body"
+        if statuses
+        else None
+    )
+    if where is not None:
+        raise ctx.error(
+            s.origin,
+            f"checkpointing {where}",
+            "checkpoint the top-level loop around it (its segments recompute this loop's tape), "
+            "or remove the comment to keep this loop's full tape",
+        )
 
 
 def checkpointed_loop(ctx, s: ir.For, parts: LoopParts, out: list):

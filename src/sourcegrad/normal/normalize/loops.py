@@ -126,6 +126,7 @@ def _lower_for(cx, node, user_targets, iters, body_nodes, loop_name="for", after
             name,
             checkpoint=None if unrolled else _checkpoint_of(cx, node, origin),
             unrolled=unrolled,
+            checkpoint_asked=_checkpoint_asked(cx, node, origin, unrolled),
         )
     )
     for t, (loop, it) in zip(user_targets, after or [(node, it) for it in iters]):
@@ -183,6 +184,24 @@ def _index_sized_slice(body_nodes, indices: set):
 
 def _mentions(node, names: set) -> bool:
     return node is not None and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+
+def _checkpoint_asked(cx, node, origin, unrolled) -> bool:
+    """Whether the loop's own comment asks for checkpointing (grad()'s option is for the loops
+    where it applies; a comment that cannot be honoured is an error, not ignored)."""
+    asked = hasattr(node, "lineno") and cx.parsed.pragma(origin.line, "checkpoint") not in (
+        None,
+        "none",
+        "off",
+    )
+    if asked and unrolled:
+        raise cx.error(
+            node,
+            "checkpointing a loop whose slices move with its index (it is unrolled while JAX "
+            "traces, so each iteration's tape is its own) is not supported",
+            "remove the checkpoint comment: this loop keeps its tape",
+        )
+    return asked
 
 
 def _checkpoint_of(cx, node, origin):
