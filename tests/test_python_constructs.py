@@ -270,3 +270,20 @@ def test_assert_on_static_values_is_checked_while_tracing():
     g = grad(f, wrt=("x",))
     with pytest.raises(AssertionError, match=r":3:\d+: assert n == w.shape\[0\]: x and w differ"):
         g(np.ones(3), np.ones(4))
+
+
+def test_builtin_min_and_max_of_several_arguments():
+    """``max(a, b)`` and ``min(a, b, c)`` of numbers (Python's builtins, as in ``max(x[0], x[1])``)
+    fold as ``max([a, b])`` does: NumPy's value, and the gradient of the argument that wins."""
+    f = make_function(
+        """
+        def f(x):
+            a = x[0] * 2.0
+            return max(a, x[1]) * 3.0 + min(x[0], x[1], x[2] ** 2)
+        """
+    )
+    for x in (np.array([0.3, 0.7, 0.5]), np.array([0.9, 0.7, 0.2])):
+        g = grad(f)(x)
+        _, (numeric,) = fd_vjp(f, {"x": x}, ("x",))
+        assert_close(g, numeric, rtol=1e-6, atol=1e-9, what="max/min of several arguments vs FD")
+        assert_close(grad(f).primal(x), f(x), rtol=1e-12, what="value")

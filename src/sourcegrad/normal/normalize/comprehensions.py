@@ -205,10 +205,12 @@ def builtin_call(cx, node: ast.Call, obj):
             raise cx.error(node, "dict() takes keyword arguments here", "write dict(W=W, b=b) or {'W': W}")
         return Struct("dict", tuple((kw.arg, cx.struct_or_atom(kw.value)) for kw in node.keywords))
     label = obj.__name__
+    if label in ("min", "max") and len(node.args) > 1 and not node.keywords:  # max(a, b, ...)
+        return _fold(cx, "minimum" if label == "min" else "maximum", [cx.atom(a) for a in node.args])
     if len(node.args) != 1 or (node.keywords and not (label == "sum" and _only_start(node))):
         raise cx.error(
             node,
-            f"`{label}()` of several arguments or with keywords is not supported here",
+            f"`{label}()` with these arguments or keywords is not supported here",
             f"use np.{'minimum' if label == 'min' else 'maximum' if label == 'max' else 'add'} "
             f"of the arrays, or {label}() of one list",
         )
@@ -242,6 +244,11 @@ def builtin_call(cx, node: ast.Call, obj):
             f"`{label}()` of an empty sequence raises ValueError in Python",
             "give it at least one element",
         )
+    return _fold(cx, op, items)
+
+
+def _fold(cx, op: str, items: list):
+    """``op`` (add, minimum, maximum) of the items, left to right, as Python's builtin folds them."""
     acc = items[0]
     for item in items[1:]:
         acc = cx.emit_temp(_fold_op(op, acc, item))
