@@ -161,3 +161,10 @@ def test_std_where_the_entries_are_equal_up_to_rounding():
     assert outcome.kind == "ok", outcome
     _, dw = sourcegrad.grad(_std_of_equal_values, wrt=("x1", "w"))(x1, w)
     np.testing.assert_allclose(float(dw), 1.25 * 3 * 2 * w, rtol=1e-12)  # std adds nothing
+
+
+def test_a_program_whose_array_has_no_rows_is_generated():
+    """Program 1:54859 of the long run chose to write into an array with an empty leading axis,
+    and randrange(0, 0) stopped the whole run; such a write is now not generated."""
+    program = generate("1:54859")
+    assert "def f(" in program.source()

@@ -195,6 +195,8 @@ class _Generator:
         if t is None:
             return None
         shape = self.shapes[t]
+        if index is None and (not shape or shape[0] == 0):  # nothing to index (an empty slice)
+            return None
         k = index if index is not None else str(self.rng.randrange(-shape[0], shape[0]))
         e = self.rng.choice(UNARY).format(a=self.pick())
         forms = [f"{t}[{k}] = {e}", f"{t}[{k}] += {e}"]
