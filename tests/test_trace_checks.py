@@ -87,3 +87,18 @@ def test_a_name_python_would_not_have_assigned_is_a_name_error(module, entry):
     v = np.array([1.0, 0.5, -2.0])  # forward mode on the side that assigns it (its tangent is kept)
     _, tangent = sg.jvp(module.one_sided)(x, True, tangents=v)
     np.testing.assert_allclose(float(tangent), 8 * x @ v, rtol=1e-12)
+
+
+def test_an_assert_in_a_helper_from_another_file_is_located_in_that_file():
+    helper = make_function(
+        """
+        def helper(x, n):
+            assert x.shape[0] == n, "helper wants n entries"
+            return np.sin(x)
+        """,
+        filename="<test-helper-file>",
+    )
+    f = make_function("def f(x):\n    return np.sum(helper(x, 3))\n", namespace={"helper": helper})
+    text = _raised(lambda: sg.grad(f)(np.ones(4)), AssertionFailedError)
+    assert text.startswith("<test-helper-file>:2:5: assert x.shape[0] == n: helper wants n entries"), text
+    np.testing.assert_allclose(np.asarray(sg.grad(f)(np.array([0.1, 0.2, 0.3]))), np.cos([0.1, 0.2, 0.3]))

@@ -48,10 +48,9 @@ def _trace_check_error(exc: BaseException, transformed):
     if found is None:
         return None
     cls, fix = found
-    filename = transformed.parsed.filename
     where, _, what = str(exc).partition(": ")
-    line = where.rpartition(":")[2]
-    if not where.startswith(f"{filename}:") or not line.isdigit():
+    filename, _, line = where.rpartition(":")  # the function's own file: a callee's may differ
+    if not filename or not line.isdigit():
         return None
     text = linecache.getline(filename, int(line)).rstrip("\n")
     col = len(text) - len(text.lstrip())
