@@ -26,7 +26,9 @@ def test_coverage_page_is_current():
 
 def test_coverage_page_lists_every_rule():
     text = (REPO / "docs" / "coverage.md").read_text()
-    builtin = [key for key, rule in all_rules().items() if rule.user_object is None]
+    # rules a transform made for one call's keywords (`vjp_of[axis:static]`, rule_jax) are not the
+    # registry's: which exist depends on what ran before in this process
+    builtin = [key for key, rule in all_rules().items() if rule.user_object is None and "[" not in key]
     missing = [key for key in builtin if f"| `{key}` |" not in text]
     assert not missing, missing
     assert f"{len(builtin)} rules in all." in text
